@@ -1,0 +1,57 @@
+# Kiểm Dịch QR — `make run` (everything, then serve) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+PG_URL ?= postgres://postgres@127.0.0.1:5432/kiemdich_test
+export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run setup serve test test-sqlite test-postgres browsers lint bench demo
+
+run: export DEBUG ?= 1
+run: setup demo serve
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_areas
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
+
+demo: export DEBUG ?= 1
+demo: $(VENV)/.installed
+	$(PY) manage.py seed_demo
+
+# Production-style serving: uvicorn (ASGI, for the live feed), static files by WhiteNoise.
+serve: $(VENV)/.installed
+	$(PY) manage.py collectstatic --noinput >/dev/null
+	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
+
+# The whole suite, on SQLite and then on a throwaway PostgreSQL database.
+test: $(VENV)/.installed browsers
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+TEST_ENV = DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789 SMS_BACKEND=file
+
+test-sqlite: $(VENV)/.installed
+	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-sqlite DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite/db.sqlite3 \
+		$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed
+	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-pg DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
+		$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+browsers:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check kiemdich tests bench

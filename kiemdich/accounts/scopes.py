@@ -1,0 +1,135 @@
+"""Who may see and do what: the one place that answers it.
+
+Roles come from grants (officer, health_officer, inspector, admin, auditor) over an area
+subtree and optionally one sector; venue owners own venues; venue staff are phones a venue
+authorised. Every view, endpoint and service asks here instead of re-deriving a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Q, QuerySet
+
+from kiemdich.accounts.models import Grant, Role, User
+from kiemdich.areas.models import Area
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a role reaches: paths of area subtrees (empty path = everywhere) and sector."""
+
+    path: str
+    sector: str
+
+
+class Scope:
+    """The grants of one user, loaded once per request."""
+
+    def __init__(self, user: User | None) -> None:
+        self.user = user if user is not None and user.is_authenticated else None
+
+    @cached_property
+    def grants(self) -> list[Grant]:
+        if self.user is None:
+            return []
+        return list(Grant.objects.filter(user=self.user).select_related("area"))
+
+    @cached_property
+    def roles(self) -> set[str]:
+        roles = {g.role for g in self.grants}
+        if self.user is not None and self.user.is_superuser:
+            roles.add(Role.ADMIN)
+        return roles
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    def has(self, *roles: str) -> bool:
+        return self.is_admin or bool(self.roles.intersection(roles))
+
+    def reaches(self, *roles: str) -> list[Reach]:
+        """The reaches of the given roles; an admin reaches everything."""
+        if self.is_admin:
+            return [Reach("", "")]
+        return [Reach(g.area.path if g.area else "", g.sector)
+                for g in self.grants if g.role in roles]
+
+    def covers(self, area: Area | None, *roles: str, sector: str = "") -> bool:
+        """May one of `roles` act on something in `area` (and `sector`, when it has one)?"""
+        for reach in self.reaches(*roles):
+            in_area = reach.path == "" or (area is not None and area.path.startswith(reach.path))
+            in_sector = not reach.sector or not sector or reach.sector == sector
+            if in_area and in_sector:
+                return True
+        return False
+
+    def area_filter(self, field: str, *roles: str, sector_field: str | None = None) -> Q:
+        """A Q keeping rows whose `field` (an Area FK) lies within the roles' reach."""
+        q = Q(pk__in=[])
+        for reach in self.reaches(*roles):
+            part = Q() if not reach.path else Q(**{f"{field}__path__startswith": reach.path})
+            if reach.sector and sector_field:
+                part &= Q(**{sector_field: reach.sector})
+            q |= part
+        return q
+
+    def visible_areas(self, *roles: str) -> QuerySet[Area]:
+        q = Q(pk__in=[])
+        for reach in self.reaches(*roles):
+            q |= Q() if not reach.path else Q(path__startswith=reach.path)
+        return Area.objects.filter(q)
+
+    def root_areas(self, *roles: str) -> list[Area]:
+        """The top areas of the user's reach: what a dashboard starts from."""
+        if any(r.path == "" for r in self.reaches(*roles)):
+            return list(Area.objects.filter(parent__isnull=True))
+        return [g.area for g in self.grants if g.role in roles and g.area is not None]
+
+    # Venues ----------------------------------------------------------------------------
+
+    def owned_venues(self) -> QuerySet:
+        from kiemdich.venues.models import Venue
+
+        if self.user is None:
+            return Venue.objects.none()
+        return Venue.objects.filter(owner=self.user)
+
+    def staffed_venues(self) -> QuerySet:
+        from kiemdich.venues.models import Venue
+
+        if self.user is None:
+            return Venue.objects.none()
+        return Venue.objects.filter(staff__phone=self.user.phone, status=Venue.Status.ACTIVE)
+
+    def may_scan_at(self, venue) -> bool:
+        """Owners and their authorised staff phones scan at a venue."""
+        if self.user is None:
+            return False
+        return venue.owner_id == self.user.pk or venue.staff.filter(phone=self.user.phone).exists()
+
+    def may_manage_venue(self, venue) -> bool:
+        return self.user is not None and venue.owner_id == self.user.pk
+
+    def supervised_venues(self, *roles: str) -> QuerySet:
+        """Venues in the area (and sector) of an officer-type role."""
+        from kiemdich.venues.models import Venue
+
+        return Venue.objects.filter(self.area_filter("area", *roles, sector_field="sector"))
+
+    def may_supervise_venue(self, venue, *roles: str) -> bool:
+        return self.covers(venue.area, *roles, sector=venue.sector)
+
+
+def scope_of(request_or_user) -> Scope:
+    """The Scope for a request (cached on it) or a user."""
+    user = getattr(request_or_user, "user", request_or_user)
+    if hasattr(request_or_user, "META"):
+        cached = getattr(request_or_user, "_kiemdich_scope", None)
+        if cached is None or cached.user != (user if user.is_authenticated else None):
+            cached = Scope(user)
+            request_or_user._kiemdich_scope = cached
+        return cached
+    return Scope(user)

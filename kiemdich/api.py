@@ -1,0 +1,78 @@
+"""The public API (/api/v1): mounts each app's router and turns errors into the contract's
+`{"error": {"code", "message"}}` shape."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kiemdich.errors import DomainError, RateLimited
+
+api = NinjaAPI(
+    title="Kiểm Dịch QR API",
+    version="1",
+    description="Health declaration, venue QR check-in/out and contact tracing.",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str,
+                   **extra) -> HttpResponse:
+    body = {"code": code, "message": message, **extra}
+    return api.create_response(request, {"error": body}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    location = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query",
+                                                                  "path")]
+    field = ".".join(location)
+    message = first.get("msg", "") or _("Dữ liệu không hợp lệ.")
+    return error_response(request, 422, "invalid", f"{field}: {message}" if field else message,
+                          field=field, details=[
+                              {"field": ".".join(str(p) for p in e.get("loc", [])),
+                               "message": e.get("msg", "")} for e in exc.errors[:20]])
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "unauthorized", _("Cần đăng nhập."))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Không tìm thấy."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+def _mount() -> None:
+    from kiemdich.accounts.api import router as accounts
+    from kiemdich.declarations.api import router as declarations
+    from kiemdich.people.api import router as people
+    from kiemdich.reports.api import router as reports
+    from kiemdich.scans.api import router as scans
+    from kiemdich.tracing.api import router as tracing
+    from kiemdich.venues.api import router as venues
+
+    for router in (accounts, people, declarations, venues, scans, reports, tracing):
+        api.add_router("", router)
+
+
+_mount()

@@ -1,0 +1,73 @@
+"""Domain errors: every refusal the platform makes has a stable code and an HTTP status.
+
+Services raise these; the API turns them into `{"error": {"code", "message"}}` and the pages
+show the message in the user's language.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str | Promise = "",
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        field: str | None = None,
+        extra: dict | None = None,
+    ) -> None:
+        super().__init__(str(message))
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.field = field
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict:
+        body: dict = {"code": self.code, "message": str(self.message)}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return {"error": body}
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str | Promise = "", *, retry_after: int = 60, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = max(1, int(retry_after))

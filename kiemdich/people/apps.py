@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    name = "kiemdich.people"
+    label = "people"
+
+    def ready(self) -> None:
+        from kiemdich.accounts.signals import account_created
+        from kiemdich.people.receivers import make_self_person
+
+        account_created.connect(make_self_person, dispatch_uid="people.make_self_person")

@@ -1,0 +1,6 @@
+from kiemdich.people.models import Person
+
+
+def make_self_person(sender, user, **kwargs) -> None:
+    """Every account manages at least one person: its holder, made at first login."""
+    Person.objects.get_or_create(account=user, is_self=True, defaults={"phone": user.phone})

@@ -1,0 +1,68 @@
+"""Every scan, accepted or rejected, and the visits (entry–exit intervals) derived from them.
+
+The venue id is part of every unique constraint so the tables can be sharded by venue.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Vào")
+    OUT = "out", _("Ra")
+
+
+class Method(models.TextChoices):
+    SELF = "self", _("Tự quét mã địa điểm")
+    STAFF = "staff", _("Nhân viên quét")
+    DEVICE = "device", _("Máy quét chuyên dụng")
+    MANUAL = "manual", _("Nhập tay")
+
+
+class Scan(models.Model):
+    venue = models.ForeignKey("venues.Venue", on_delete=models.CASCADE, db_constraint=False,
+                              related_name="+")
+    person = models.ForeignKey("people.Person", null=True, on_delete=models.SET_NULL,
+                               db_constraint=False, related_name="+")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    method = models.CharField(max_length=8, choices=Method.choices)
+    code_format = models.CharField(max_length=16, blank=True)
+    accepted = models.BooleanField(default=True)
+    reason = models.CharField(max_length=32, blank=True)
+    scanned_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    nonce = models.CharField(max_length=64, null=True, blank=True)
+    body_digest = models.CharField(max_length=64, blank=True)
+    device = models.ForeignKey("venues.Device", null=True, blank=True, on_delete=models.SET_NULL,
+                               db_constraint=False, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, db_constraint=False, related_name="+")
+    response = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["venue", "nonce"], name="scan_nonce_per_venue")
+        ]
+        indexes = [models.Index(fields=["venue", "scanned_at"], name="scan_venue_time")]
+
+
+class Visit(models.Model):
+    venue = models.ForeignKey("venues.Venue", on_delete=models.CASCADE, db_constraint=False,
+                              related_name="+")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, db_constraint=False,
+                               related_name="+")
+    entered_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    # When an open visit counts as over: entry + the venue's default stay, or midnight.
+    closes_at = models.DateTimeField()
+    entry_method = models.CharField(max_length=8, blank=True)
+    exit_method = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "entered_at"], name="visit_person_time"),
+            models.Index(fields=["venue", "entered_at"], name="visit_venue_time"),
+        ]

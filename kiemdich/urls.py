@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from kiemdich.accounts.views import home
+from kiemdich.api import api
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("kiemdich.accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

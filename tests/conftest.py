@@ -1,0 +1,153 @@
+"""Shared fixtures: personas, API clients with real tokens, the SMS outbox, a small area tree.
+
+Personas follow the people of the platform: Lan (citizen), Minh (venue owner), Hoa (staff),
+Tuan (district officer), Mai (health officer), and officers of other areas to prove scopes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from kiemdich.accounts.auth import issue_token
+from kiemdich.accounts.models import Role
+from kiemdich.accounts.services import account_for_phone, grant_role
+from kiemdich.areas.services import file_tree, load_tree
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolation(tmp_path, settings):
+    """Each test gets its own SMS outbox, signing keys and an empty rate-limit cache."""
+    settings.SMS_OUTBOX = tmp_path / "sms-outbox.jsonl"
+    settings.SIGNING_KEY_DIR = tmp_path / "keys"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def messages(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text("utf-8").splitlines()]
+
+    def last_code(self, phone: str) -> str:
+        for message in reversed(self.messages()):
+            if message["phone"] == phone:
+                match = re.search(r"\b(\d{6})\b", message["text"])
+                if match:
+                    return match.group(1)
+        raise AssertionError(f"no code sent to {phone}")
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox(settings.SMS_OUTBOX)
+
+
+@pytest.fixture
+def areas(db):
+    """A small three-level tree (pre-2025 shape): two districts, four communes."""
+    load_tree(file_tree(FIXTURES / "areas-3level.json"))
+    from kiemdich.areas.models import Area
+
+    return {a.code: a for a in Area.objects.all()}
+
+
+class ApiClient(Client):
+    """A test client that speaks JSON and carries a bearer token."""
+
+    def __init__(self, token: str | None = None, **kw) -> None:
+        super().__init__(**kw)
+        self.token = token
+
+    def _auth(self, extra: dict) -> dict:
+        if self.token and "HTTP_AUTHORIZATION" not in extra:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        return extra
+
+    def get(self, path, data=None, **extra):
+        return super().get(path, data, **self._auth(extra))
+
+    def delete(self, path, data="", **extra):
+        return super().delete(path, data, **self._auth(extra))
+
+    def post(self, path, data=None, **extra):
+        return super().post(path, json.dumps(data if data is not None else {}),
+                            content_type="application/json", **self._auth(extra))
+
+    def patch(self, path, data=None, **extra):
+        return super().patch(path, json.dumps(data or {}), content_type="application/json",
+                             **self._auth(extra))
+
+    def put(self, path, data=None, **extra):
+        return super().put(path, json.dumps(data or {}), content_type="application/json",
+                           **self._auth(extra))
+
+
+@pytest.fixture
+def anon() -> ApiClient:
+    return ApiClient()
+
+
+def client_for(phone: str) -> ApiClient:
+    user = account_for_phone(phone)
+    token, _ = issue_token(user)
+    client = ApiClient(token)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def make_client(db):
+    return client_for
+
+
+@pytest.fixture
+def lan(db) -> ApiClient:
+    """A citizen."""
+    return client_for("0912000001")
+
+
+@pytest.fixture
+def minh(db) -> ApiClient:
+    """A venue owner."""
+    return client_for("0912000002")
+
+
+@pytest.fixture
+def binh(db) -> ApiClient:
+    """Another venue owner."""
+    return client_for("0912000003")
+
+
+@pytest.fixture
+def hoa(db) -> ApiClient:
+    """A phone that Minh authorises as staff."""
+    return client_for("0912000004")
+
+
+def officer(phone: str, role: str, area=None, sector: str = "") -> ApiClient:
+    grant_role(phone, role, area, sector)
+    return client_for(phone)
+
+
+@pytest.fixture
+def make_officer(db):
+    return officer
+
+
+@pytest.fixture
+def admin_client(db) -> ApiClient:
+    return officer("0912000099", Role.ADMIN)
