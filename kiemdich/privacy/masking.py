@@ -1,0 +1,88 @@
+"""What a viewer may see of a person — the one place that decides it.
+
+Ordinary venues see the national default masking (DOMAIN.md): the ID number with its first 6
+characters as *, the birth year only, the phone with its middle digits as *, the name partly
+masked. Special venues (hospitals, checkpoints), health officers and admins see everything,
+and every such view is written to the audit trail here, so no caller can forget it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiemdich.people.protect import decrypt_id
+
+
+def mask_phone(e164: str) -> str:
+    """+84912345678 → 091****678."""
+    if not e164:
+        return ""
+    national = "0" + e164[3:] if e164.startswith("+84") else e164
+    if len(national) < 7:
+        return "*" * len(national)
+    return national[:3] + "*" * (len(national) - 6) + national[-3:]
+
+
+def mask_id_number(id_number: str) -> str:
+    if not id_number:
+        return ""
+    return "*" * min(6, len(id_number)) + id_number[6:]
+
+
+def mask_name(full_name: str) -> str:
+    """Nguyễn Văn An → Nguyễn V** A*: the family name stays, the rest keep their initials."""
+    words = full_name.split()
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0][0] + "*" * (len(words[0]) - 1)
+    return " ".join([words[0]] + [w[0] + "*" * (len(w) - 1) for w in words[1:]])
+
+
+def person_shape(person, *, full: bool) -> dict[str, Any]:
+    """The person as JSON for a viewer: full, or masked."""
+    id_number = decrypt_id(person.id_number_cipher) if person.id_number_cipher else ""
+    birth = person.birth_date
+    if full:
+        return {
+            "id": person.pk,
+            "display_name": person.full_name,
+            "phone": _national(person.phone),
+            "id_number": id_number,
+            "birth": birth.isoformat() if birth else "",
+            "masked": False,
+        }
+    return {
+        "id": person.pk,
+        "display_name": mask_name(person.full_name),
+        "phone": mask_phone(person.phone),
+        "id_number": mask_id_number(id_number),
+        "birth": str(birth.year) if birth else "",
+        "masked": True,
+    }
+
+
+def _national(e164: str) -> str:
+    return "0" + e164[3:] if e164 and e164.startswith("+84") else e164 or ""
+
+
+def shape_for_venue(person, venue, actor, *, purpose: str = "venue_scan") -> dict[str, Any]:
+    """What a venue's staff, owner or reader sees: full only at a special venue, audited."""
+    full = bool(venue.is_special)
+    if full:
+        _audit_full_view(actor, person, f"{purpose} venue={venue.pk}")
+    return person_shape(person, full=full)
+
+
+def shape_for_officer(person, actor, scope, *, reason: str) -> dict[str, Any]:
+    """What an authority sees: health officers and admins in full (audited), others masked."""
+    full = scope.has("health_officer", "admin")
+    if full:
+        _audit_full_view(actor, person, reason)
+    return person_shape(person, full=full)
+
+
+def _audit_full_view(actor, person, reason: str) -> None:
+    from kiemdich.privacy.audit import record
+
+    record(actor, "view_full_person", target=person, reason=reason)
