@@ -57,6 +57,11 @@ def outbox() -> Outbox:
 
 
 @pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
 def areas(db):
     """A small three-level tree (pre-2025 shape): two districts, four communes."""
     load_tree(file_tree(FIXTURES / "areas-3level.json"))

@@ -70,7 +70,9 @@ class Scope:
         """A Q keeping rows whose `field` (an Area FK) lies within the roles' reach."""
         q = Q(pk__in=[])
         for reach in self.reaches(*roles):
-            part = Q() if not reach.path else Q(**{f"{field}__path__startswith": reach.path})
+            # Q(pk__isnull=False) stands for "everywhere": an empty Q() would vanish in the OR.
+            part = Q(pk__isnull=False) if not reach.path \
+                else Q(**{f"{field}__path__startswith": reach.path})
             if reach.sector and sector_field:
                 part &= Q(**{sector_field: reach.sector})
             q |= part
@@ -79,7 +81,7 @@ class Scope:
     def visible_areas(self, *roles: str) -> QuerySet[Area]:
         q = Q(pk__in=[])
         for reach in self.reaches(*roles):
-            q |= Q() if not reach.path else Q(path__startswith=reach.path)
+            q |= Q(pk__isnull=False) if not reach.path else Q(path__startswith=reach.path)
         return Area.objects.filter(q)
 
     def root_areas(self, *roles: str) -> list[Area]:

@@ -1,0 +1,56 @@
+"""Real Chromium (Debian's) driven by Playwright against the live test server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs its own event loop in this thread; Django's ORM calls made by
+# fixtures around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: apt-get install chromium (make test installs it)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                  viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(outbox):
+    """Log a page in through the real login form, reading the code from the SMS outbox."""
+
+    def do_login(page, phone: str, next_path: str = "/") -> None:
+        from kiemdich.accounts.phones import normalize_phone
+
+        page.goto(f"/accounts/login/?next={next_path}")
+        page.fill("input[name=phone]", phone)
+        page.click("button[type=submit]")
+        page.wait_for_selector("input[name=code]")
+        page.fill("input[name=code]", outbox.last_code(normalize_phone(phone)))
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+
+    return do_login
