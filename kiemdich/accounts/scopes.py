@@ -7,6 +7,7 @@ authorised. Every view, endpoint and service asks here instead of re-deriving a 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -66,6 +67,19 @@ class Scope:
                 return True
         return False
 
+    def sector_reach(self, area: Area, *roles: str) -> frozenset[str] | None:
+        """Which sectors the roles reach in `area`: None = the area is out of reach, an empty
+        set = every sector, otherwise only those sectors (sector-limited grants)."""
+        sectors: set[str] = set()
+        covered = False
+        for reach in self.reaches(*roles):
+            if reach.path == "" or area.path.startswith(reach.path):
+                if not reach.sector:
+                    return frozenset()
+                covered = True
+                sectors.add(reach.sector)
+        return frozenset(sectors) if covered else None
+
     def area_filter(self, field: str, *roles: str, sector_field: str | None = None) -> Q:
         """A Q keeping rows whose `field` (an Area FK) lies within the roles' reach."""
         q = Q(pk__in=[])
@@ -111,6 +125,13 @@ class Scope:
         if self.user is None:
             return False
         return venue.owner_id == self.user.pk or venue.staff.filter(phone=self.user.phone).exists()
+
+    def may_scan_at_staffed(self, venue, staff_phones: Collection[str]) -> bool:
+        """`may_scan_at` with the venue's staff phones already at hand: the scan ingest keeps
+        them in a short-lived cache so that this check costs no query on the hot path."""
+        if self.user is None:
+            return False
+        return venue.owner_id == self.user.pk or self.user.phone in staff_phones
 
     def may_manage_venue(self, venue) -> bool:
         return self.user is not None and venue.owner_id == self.user.pk

@@ -1,0 +1,236 @@
+"""Rollups that the statistics read, and the authorities' own records: population targets,
+the establishments registry, rosters of people obliged to declare, imports, inspections.
+
+Rollup tables are derived data: `kiemdich.reports.rollups.refresh` rebuilds any day from the
+raw tables, so they can be dropped and recomputed at will. Days are calendar days in
+Asia/Ho_Chi_Minh; "area" is always a commune (a leaf).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import Sector
+
+
+class DailyRollup(models.Model):
+    """Accepted scans and active venues per (day, commune, sector, venue type)."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    sector = models.CharField(max_length=20)
+    venue_type = models.CharField(max_length=32)
+    scans_in = models.PositiveIntegerField(default=0)
+    scans_out = models.PositiveIntegerField(default=0)
+    # Exact per row because a venue has one commune, sector and type: sums over rows of one
+    # day stay exact; across days use VenueDay for distinct venues.
+    venues_active = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "area", "sector", "venue_type"],
+                                               name="rollup_day_key")]
+
+
+class VenueDay(models.Model):
+    """One row per venue with at least one accepted scan on a day: distinct venues over a
+    range are COUNT(DISTINCT venue_id) here, never a sum of daily counts."""
+
+    day = models.DateField()
+    venue_id = models.BigIntegerField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    sector = models.CharField(max_length=20)
+    venue_type = models.CharField(max_length=32)
+    scans = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "venue_id"],
+                                               name="venueday_key")]
+        indexes = [models.Index(fields=["area", "day"], name="venueday_area_day"),
+                   models.Index(fields=["venue_id", "day"], name="venueday_venue_day")]
+
+
+class DeclarationRollup(models.Model):
+    """Declarations per (day, commune of the declaration)."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    declarations = models.PositiveIntegerField(default=0)
+    symptomatic = models.PositiveIntegerField(default=0)
+    declarants = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "area"], name="declroll_key")]
+
+
+class DeclarantDay(models.Model):
+    """One row per (day, commune, person) who declared: distinct declarants over a range."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    person_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "area", "person_id"],
+                                               name="declarantday_key")]
+        indexes = [models.Index(fields=["area", "day"], name="declarantday_area_day")]
+
+
+class VenueRegistration(models.Model):
+    """Active venues by the day they were registered; registered-by-a-date is a running sum.
+    Rebuilt whole on each refresh because a venue closing changes a past day's count."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    sector = models.CharField(max_length=20)
+    venue_type = models.CharField(max_length=32)
+    venues = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "day"], name="venuereg_area_day")]
+
+
+class CitizenRegistration(models.Model):
+    """Accounts' own person records by commune and the day they were made."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    citizens = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "day"], name="citizenreg_area_day")]
+
+
+class RollupState(models.Model):
+    """When the rollups were last refreshed (one row), shown next to the figures."""
+
+    refreshed_at = models.DateTimeField()
+    since = models.DateField()
+
+
+# Coverage -------------------------------------------------------------------------------
+
+
+class Population(models.Model):
+    """Residents of an area, imported from the statistics office's figures."""
+
+    area = models.OneToOneField("areas.Area", on_delete=models.CASCADE, related_name="+")
+    residents = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class Establishment(models.Model):
+    """A business, agency or school that must register a venue (the registry to match)."""
+
+    reg_no = models.CharField(_("số đăng ký"), max_length=32, unique=True)
+    name = models.CharField(_("tên cơ sở"), max_length=200)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(_("lĩnh vực"), max_length=20, choices=Sector.choices)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "sector"], name="establishment_area_sector")]
+
+
+class Organisation(models.Model):
+    """An agency or factory whose people are obliged to declare every day."""
+
+    name = models.CharField(_("tên cơ quan, đơn vị"), max_length=200)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(_("lĩnh vực"), max_length=20, choices=Sector.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RosterMember(models.Model):
+    """A person on an organisation's roster, matched to declarations by phone or ID digest
+    (the ID number itself is never stored here)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     related_name="members")
+    full_name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=16, blank=True, db_index=True)
+    id_number_digest = models.CharField(max_length=64, blank=True, db_index=True)
+
+
+class ImportJob(models.Model):
+    class Kind(models.TextChoices):
+        POPULATION = "population", _("Dân số theo địa bàn")
+        ESTABLISHMENTS = "establishments", _("Danh sách cơ sở phải đăng ký")
+        ROSTER = "roster", _("Danh sách người phải khai báo")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Đang nhập")
+        DONE = "done", _("Đã nhập")
+        REJECTED = "rejected", _("Không nhập (có dòng lỗi)")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    organisation = models.ForeignKey(Organisation, null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200, blank=True)
+    all_or_nothing = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    # [{"line": n, "reason": "..."}]; never the row's content (it may hold personal data).
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+
+# Inspections ----------------------------------------------------------------------------
+
+
+class ViolationCategory(models.Model):
+    """An offence of Decree 117/2020/NĐ-CP with its fine bracket (for individuals; the decree
+    doubles it for organisations). Kept as data so admins can follow amendments."""
+
+    code = models.CharField(max_length=32, unique=True)
+    legal_reference = models.CharField(_("căn cứ pháp lý"), max_length=200)
+    title = models.CharField(_("hành vi vi phạm"), max_length=500)
+    fine_min = models.PositiveBigIntegerField(_("mức phạt tối thiểu (đồng)"), default=0)
+    fine_max = models.PositiveBigIntegerField(_("mức phạt tối đa (đồng)"), default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("loại vi phạm")
+        verbose_name_plural = _("danh mục vi phạm")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.legal_reference} — {self.title}"
+
+
+class Inspection(models.Model):
+    class Result(models.TextChoices):
+        COMPLIANT = "compliant", _("Đạt")
+        REMINDED = "reminded", _("Nhắc nhở")
+        VIOLATION = "violation", _("Vi phạm")
+
+    venue = models.ForeignKey("venues.Venue", on_delete=models.PROTECT, related_name="+")
+    # Copied from the venue so lists filter by area and sector without a join.
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    inspected_at = models.DateTimeField(_("thời điểm kiểm tra"))
+    poster_displayed = models.BooleanField(_("có niêm yết mã QR"), default=False)
+    scanning_enforced = models.BooleanField(_("có kiểm soát quét mã"), default=False)
+    staff_declared = models.BooleanField(_("nhân viên đã khai báo y tế"), default=False)
+    result = models.CharField(_("kết quả"), max_length=10, choices=Result.choices)
+    violation = models.ForeignKey(ViolationCategory, null=True, blank=True,
+                                  on_delete=models.PROTECT, verbose_name=_("hành vi vi phạm"))
+    fine = models.PositiveBigIntegerField(_("số tiền phạt (đồng)"), null=True, blank=True)
+    notes = models.TextField(_("ghi chú"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "inspected_at"], name="inspection_area_time")]

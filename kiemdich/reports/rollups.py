@@ -1,0 +1,160 @@
+"""Keeping the rollups current: each day is recomputed from the raw tables, idempotently.
+
+A day's rows are deleted and re-inserted with one INSERT … SELECT … GROUP BY per table inside
+one transaction, so a refresh can run as often as wanted, concurrently with the dashboard,
+and a late offline upload only needs its day refreshed again. The day boundaries are local
+midnights in Asia/Ho_Chi_Minh turned into UTC instants, so a scan at 23:59 and one at 00:01
+land on their own calendar days whatever the database's time zone.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from kiemdich.reports.models import (
+    CitizenRegistration,
+    DailyRollup,
+    DeclarantDay,
+    DeclarationRollup,
+    RollupState,
+    VenueDay,
+    VenueRegistration,
+)
+
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    return timezone.now().astimezone(LOCAL_ZONE).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC-aware [start, end) instants of a local calendar day."""
+    start = datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_ZONE)
+    return start, end
+
+
+def default_since() -> date:
+    """Scans may arrive up to SCAN_MAX_AGE_HOURS late (offline readers): refresh that far."""
+    hours = getattr(settings, "SCAN_MAX_AGE_HOURS", 72)
+    return local_today() - timedelta(days=math.ceil(hours / 24))
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _scan_tables() -> tuple[str, str]:
+    from kiemdich.scans.models import Scan
+    from kiemdich.venues.models import Venue
+
+    return _table(Scan), _table(Venue)
+
+
+def _refresh_day(cursor, day: date) -> None:
+    from kiemdich.declarations.models import Declaration
+
+    scans, venues = _scan_tables()
+    start, end = (connection.ops.adapt_datetimefield_value(t) for t in day_bounds(day))
+    day_value = connection.ops.adapt_datefield_value(day)
+    for model in (DailyRollup, VenueDay, DeclarationRollup, DeclarantDay):
+        model.objects.filter(day=day).delete()
+    # Only quoted table names from the models are interpolated; every value is a parameter.
+    cursor.execute(
+        f"INSERT INTO {_table(VenueDay)} (day, venue_id, area_id, sector, venue_type, scans) "  # noqa: S608
+        f"SELECT %s, s.venue_id, v.area_id, v.sector, v.venue_type, COUNT(*) "
+        f"FROM {scans} s JOIN {venues} v ON v.id = s.venue_id "
+        f"WHERE s.accepted = %s AND s.scanned_at >= %s AND s.scanned_at < %s "
+        f"GROUP BY s.venue_id, v.area_id, v.sector, v.venue_type",
+        [day_value, True, start, end])
+    cursor.execute(
+        f"INSERT INTO {_table(DailyRollup)} "  # noqa: S608
+        f"(day, area_id, sector, venue_type, scans_in, scans_out, venues_active) "
+        f"SELECT %s, v.area_id, v.sector, v.venue_type, "
+        f"SUM(CASE WHEN s.direction = 'in' THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN s.direction = 'out' THEN 1 ELSE 0 END), COUNT(DISTINCT s.venue_id) "
+        f"FROM {scans} s JOIN {venues} v ON v.id = s.venue_id "
+        f"WHERE s.accepted = %s AND s.scanned_at >= %s AND s.scanned_at < %s "
+        f"GROUP BY v.area_id, v.sector, v.venue_type",
+        [day_value, True, start, end])
+    declarations = _table(Declaration)
+    cursor.execute(
+        f"INSERT INTO {_table(DeclarationRollup)} "  # noqa: S608
+        f"(day, area_id, declarations, symptomatic, declarants) "
+        f"SELECT %s, d.area_id, COUNT(*), SUM(CASE WHEN d.has_symptoms = %s THEN 1 ELSE 0 END), "
+        f"COUNT(DISTINCT d.person_id) FROM {declarations} d "
+        f"WHERE d.local_date = %s AND d.area_id IS NOT NULL GROUP BY d.area_id",
+        [day_value, True, day_value])
+    cursor.execute(
+        f"INSERT INTO {_table(DeclarantDay)} (day, area_id, person_id) "  # noqa: S608
+        f"SELECT DISTINCT %s, d.area_id, d.person_id FROM {declarations} d "
+        f"WHERE d.local_date = %s AND d.area_id IS NOT NULL",
+        [day_value, day_value])
+
+
+def _rebuild_registrations() -> None:
+    """Registrations are small (one row per day, commune and type) and a venue closing
+    changes a past day, so they are rebuilt whole."""
+    from kiemdich.people.models import Person
+    from kiemdich.venues.models import Venue
+
+    venue_rows = (Venue.objects.filter(status=Venue.Status.ACTIVE)
+                  .annotate(d=TruncDate("created_at", tzinfo=LOCAL_ZONE))
+                  .values("d", "area_id", "sector", "venue_type").annotate(n=Count("id"))
+                  .order_by())
+    citizen_rows = (Person.objects.filter(is_self=True, account__isnull=False,
+                                          area__isnull=False)
+                    .annotate(d=TruncDate("created_at", tzinfo=LOCAL_ZONE))
+                    .values("d", "area_id").annotate(n=Count("id")).order_by())
+    VenueRegistration.objects.all().delete()
+    VenueRegistration.objects.bulk_create(
+        [VenueRegistration(day=r["d"], area_id=r["area_id"], sector=r["sector"],
+                           venue_type=r["venue_type"], venues=r["n"]) for r in venue_rows],
+        batch_size=2000)
+    CitizenRegistration.objects.all().delete()
+    CitizenRegistration.objects.bulk_create(
+        [CitizenRegistration(day=r["d"], area_id=r["area_id"], citizens=r["n"])
+         for r in citizen_rows], batch_size=2000)
+
+
+def _lock_state() -> RollupState:
+    """Serialise refreshes: two running at once would both insert the same day's rows."""
+    RollupState.objects.get_or_create(
+        pk=1, defaults={"refreshed_at": timezone.now(), "since": local_today()})
+    return RollupState.objects.select_for_update().get(pk=1)
+
+
+def refresh(since: date | None = None, until: date | None = None) -> int:
+    """Recompute every day from `since` to `until` (default: the late-scan window up to
+    today). Returns the number of days refreshed."""
+    since = since or default_since()
+    until = until or local_today()
+    day, days = since, 0
+    while day <= until:
+        with transaction.atomic():
+            _lock_state()
+            with connection.cursor() as cursor:
+                _refresh_day(cursor, day)
+        day += timedelta(days=1)
+        days += 1
+    with transaction.atomic():
+        state = _lock_state()
+        _rebuild_registrations()
+        state.refreshed_at = timezone.now()
+        state.since = since
+        state.save()
+    return days
+
+
+def refreshed_at() -> datetime | None:
+    state = RollupState.objects.filter(pk=1).first()
+    return state.refreshed_at if state else None

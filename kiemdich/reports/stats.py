@@ -1,0 +1,226 @@
+"""The authorities' figures, read from the rollups only.
+
+Distinct counts (venues active, people who declared) are counted distinct over the range from
+the per-day tables, so a venue scanned on three days of a week counts once for the week.
+Figures of venues follow the sector filter; figures of people (declarations, citizens) belong
+to an area, not to a sector, and stay area-wide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import BigIntegerField, Case, Count, Q, Sum, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import Role, Sector
+from kiemdich.accounts.scopes import Scope
+from kiemdich.areas.models import Area
+from kiemdich.areas.services import resolve_area
+from kiemdich.errors import Forbidden, Invalid, NotFound
+from kiemdich.reports import rollups
+from kiemdich.reports.models import (
+    CitizenRegistration,
+    DailyRollup,
+    DeclarantDay,
+    DeclarationRollup,
+    VenueDay,
+    VenueRegistration,
+)
+
+STATS_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR, Role.ADMIN)
+FIGURES = ("venues_registered", "venues_active", "scans_in", "scans_out", "declarations",
+           "declarants", "symptomatic", "citizens_registered")
+VENUE_FIGURES = FIGURES[:4]
+TREND_MIN_DAYS = 14
+
+
+def max_range_days() -> int:
+    return int(getattr(settings, "REPORT_MAX_RANGE_DAYS", 92))
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """What a viewer asked for, checked against their scope."""
+
+    area: Area
+    date_from: date
+    date_to: date
+    # None = every sector; otherwise venue figures are limited to these.
+    sectors: frozenset[str] | None
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    @property
+    def sector(self) -> str:
+        return next(iter(self.sectors)) if self.sectors and len(self.sectors) == 1 else ""
+
+
+@dataclass
+class Row:
+    area: Area | None
+    figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+
+
+@dataclass
+class Stats:
+    query: StatsQuery
+    totals: dict[str, int]
+    rows: list[Row]
+    by_type: list[dict]
+    trend: list[dict]
+    refreshed_at: datetime | None
+
+
+def parse_date(value: str | None, name: str, default: date) -> date:
+    if value in (None, ""):
+        return default
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(_("Ngày không hợp lệ (cần dạng YYYY-MM-DD)."), code="date_invalid",
+                      field=name) from None
+
+
+def build_query(scope: Scope, area_code: str | None, date_from: str | None,
+                date_to: str | None, sector: str | None) -> StatsQuery:
+    """Check the viewer's reach and the filters: 404 outside the scope, 422 for bad dates."""
+    if not scope.has(*STATS_ROLES):
+        raise Forbidden(_("Chỉ cán bộ quản lý xem được thống kê."), code="not_an_officer")
+    if area_code:
+        area = resolve_area(area_code)
+    else:
+        roots = scope.root_areas(*STATS_ROLES)
+        if not roots:
+            raise NotFound(_("Không có địa bàn."), code="area_unknown", field="area")
+        area = roots[0]
+    reach = scope.sector_reach(area, *STATS_ROLES)
+    if reach is None:
+        # Same answer as an unknown code: an officer learns nothing about other areas.
+        raise NotFound(_("Không có địa bàn mã %(code)s.") % {"code": area_code},
+                       code="area_unknown", field="area")
+    if sector and sector not in Sector.values:
+        raise Invalid(_("Lĩnh vực không hợp lệ."), code="sector_invalid", field="sector")
+    if sector and reach and sector not in reach:
+        raise NotFound(_("Không có số liệu lĩnh vực này trong phạm vi của bạn."),
+                       code="sector_out_of_scope", field="sector")
+    today = rollups.local_today()
+    end = parse_date(date_to, "date_to", today)
+    start = parse_date(date_from, "date_from", end)
+    if start > end:
+        raise Invalid(_("Ngày bắt đầu sau ngày kết thúc."), code="date_range_invalid",
+                      field="date_from")
+    if (end - start).days + 1 > max_range_days():
+        raise Invalid(_("Khoảng thời gian quá dài (tối đa %(n)s ngày).") % {"n": max_range_days()},
+                      code="date_range_too_long", field="date_to")
+    sectors = frozenset({sector}) if sector else (reach or None)
+    return StatsQuery(area, start, end, sectors)
+
+
+def _collect(qs, group: dict | None, aggregates: dict) -> dict:
+    """Aggregate as {key: row}; key None for the totals. `group` maps names to expressions,
+    or to None for a plain field of the rollup."""
+    if group is None:
+        return {None: qs.aggregate(**aggregates)}
+    keys = list(group)
+    fields = [k for k, expr in group.items() if expr is None]
+    exprs = {k: expr for k, expr in group.items() if expr is not None}
+    rows = qs.values(*fields, **exprs).annotate(**aggregates).order_by()
+    return {tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r for r in rows}
+
+
+def _figures(query: StatsQuery, group: dict | None, *, people: bool = True) -> dict:
+    """Every figure, grouped by `group` (values() expressions) or in total."""
+    in_area = Q(area__path__startswith=query.area.path)
+    in_range = Q(day__gte=query.date_from, day__lte=query.date_to)
+    in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
+    parts = [
+        _collect(DailyRollup.objects.filter(in_area, in_range, in_sector), group,
+                 {"scans_in": Sum("scans_in"), "scans_out": Sum("scans_out")}),
+        _collect(VenueDay.objects.filter(in_area, in_range, in_sector), group,
+                 {"venues_active": Count("venue_id", distinct=True)}),
+        _collect(VenueRegistration.objects.filter(in_area, in_sector, day__lte=query.date_to),
+                 group, {"venues_registered": Sum("venues")}),
+    ]
+    if people:
+        parts += [
+            _collect(DeclarationRollup.objects.filter(in_area, in_range), group,
+                     {"declarations": Sum("declarations"), "symptomatic": Sum("symptomatic")}),
+            _collect(DeclarantDay.objects.filter(in_area, in_range), group,
+                     {"declarants": Count("person_id", distinct=True)}),
+            _collect(CitizenRegistration.objects.filter(in_area, day__lte=query.date_to), group,
+                     {"citizens_registered": Sum("citizens")}),
+        ]
+    merged: dict = {}
+    for part in parts:
+        for key, row in part.items():
+            target = merged.setdefault(key, {})
+            for name in FIGURES:
+                if name in row:
+                    target[name] = int(row[name] or 0)
+    return merged
+
+
+def _child_case(area: Area) -> tuple[list[Area], Case | None]:
+    """Each commune under `area` mapped to the child area it lies in, as one SQL CASE."""
+    children = list(area.children.order_by("code"))
+    if not children:
+        return [], None
+    leaves = Area.objects.subtree(area).leaves().values_list("pk", "path")
+    members: dict[int, list[int]] = {c.pk: [] for c in children}
+    for pk, path in leaves:
+        for child in children:
+            if path.startswith(child.path):
+                members[child.pk].append(pk)
+                break
+    whens = [When(area_id__in=ids, then=Value(child)) for child, ids in members.items() if ids]
+    if not whens:
+        return children, None
+    return children, Case(*whens, default=Value(None), output_field=BigIntegerField())
+
+
+def _trend(query: StatsQuery) -> list[dict]:
+    start = min(query.date_from, query.date_to - timedelta(days=TREND_MIN_DAYS - 1))
+    in_area = Q(area__path__startswith=query.area.path, day__gte=start, day__lte=query.date_to)
+    in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
+    scans = {r["day"]: r for r in DailyRollup.objects.filter(in_area, in_sector).values("day")
+             .annotate(scans_in=Sum("scans_in"), scans_out=Sum("scans_out"),
+                       venues_active=Sum("venues_active")).order_by()}
+    decls = {r["day"]: r for r in DeclarationRollup.objects.filter(in_area).values("day")
+             .annotate(declarations=Sum("declarations"), symptomatic=Sum("symptomatic"))
+             .order_by()}
+    days = []
+    day = start
+    while day <= query.date_to:
+        s, d = scans.get(day, {}), decls.get(day, {})
+        days.append({"day": day, "scans_in": s.get("scans_in") or 0,
+                     "scans_out": s.get("scans_out") or 0,
+                     "venues_active": s.get("venues_active") or 0,
+                     "declarations": d.get("declarations") or 0,
+                     "symptomatic": d.get("symptomatic") or 0})
+        day += timedelta(days=1)
+    return days
+
+
+def compute(query: StatsQuery, *, with_details: bool = True) -> Stats:
+    totals = {**dict.fromkeys(FIGURES, 0), **_figures(query, None).get(None, {})}
+    children, case = _child_case(query.area)
+    by_child = _figures(query, {"child": case}) if case is not None else {}
+    rows = []
+    for child in children:
+        row = Row(child)
+        row.figures.update(by_child.get(child.pk, {}))
+        rows.append(row)
+    by_type: list[dict] = []
+    trend: list[dict] = []
+    if with_details:
+        grouped = _figures(query, {"sector": None, "venue_type": None}, people=False)
+        by_type = [{"sector": sector, "venue_type": venue_type,
+                    **{k: figures.get(k, 0) for k in VENUE_FIGURES}}
+                   for (sector, venue_type), figures in sorted(grouped.items())]
+        trend = _trend(query)
+    return Stats(query, totals, rows, by_type, trend, rollups.refreshed_at())
