@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kiemdich.privacy.models import AuditEntry
@@ -74,3 +76,55 @@ def verify_chain() -> tuple[int, int | None]:
         prev = entry.entry_hash
         checked += 1
     return checked, None
+
+
+def search(*, action: str = "", actor: str = "", target: str = "",
+           date_from: date | None = None, date_to: date | None = None) -> QuerySet[AuditEntry]:
+    """Entries matching the filters, newest first. `actor` is a phone or an account id;
+    a phone given as `target` is turned into its pseudonym (failed logins are stored so)."""
+    entries = AuditEntry.objects.order_by("-id")
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(actor_id=_account_id(actor))
+    if target:
+        entries = entries.filter(target__in={target, _phone_pseudonym(target)} - {""})
+    if date_from:
+        entries = entries.filter(at__gte=_day_start(date_from))
+    if date_to:
+        entries = entries.filter(at__lt=_day_start(date_to + timedelta(days=1)))
+    return entries
+
+
+def actions() -> list[str]:
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True)
+                .distinct())
+
+
+def _account_id(actor: str) -> int:
+    from kiemdich.accounts.models import User
+    from kiemdich.accounts.phones import normalize_phone
+    from kiemdich.errors import DomainError
+
+    actor = actor.strip().lstrip("#")
+    if actor.isdigit() and len(actor) < 9:
+        return int(actor)
+    try:
+        phone = normalize_phone(actor)
+    except DomainError:
+        return -1
+    return User.objects.filter(phone=phone).values_list("pk", flat=True).first() or -1
+
+
+def _phone_pseudonym(text: str) -> str:
+    from kiemdich.accounts.phones import normalize_phone
+    from kiemdich.errors import DomainError
+
+    try:
+        return pseudonym(normalize_phone(text))
+    except DomainError:
+        return ""
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

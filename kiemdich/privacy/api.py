@@ -1,0 +1,87 @@
+"""Data-subject rights through the API (deleting the account, withdrawing consent) and the
+abuse flags for officers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+
+from kiemdich.accounts.api import ErrorOut
+from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.errors import Forbidden, NotFound
+from kiemdich.privacy import abuse, services
+
+router = Router(tags=["privacy"], auth=PEOPLE_AUTH)
+
+
+class DeletionOut(Schema):
+    id: int
+    status: str
+    requested_at: datetime
+    due_at: datetime
+    held_people: list[int]
+    message: str
+
+
+class ConsentWithdrawOut(Schema):
+    withdrawn: int
+    withdrawn_at: datetime
+
+
+class FlagOut(Schema):
+    id: int
+    venue_id: int
+    kind: str
+    detail: str
+    created_at: datetime
+
+
+def _deletion_out(status: services.DeletionStatus) -> dict:
+    request = status.request
+    if status.held_people:
+        message = _("Tài khoản sẽ bị xóa trong 72 giờ. Một số lượt ra vào đang phục vụ truy vết "
+                    "một ca bệnh chưa đóng nên được giữ lại đến khi ca bệnh đóng, rồi sẽ bị xóa.")
+    else:
+        message = _("Tài khoản và toàn bộ dữ liệu sẽ bị xóa trong 72 giờ.")
+    return {"id": request.pk, "status": request.status, "requested_at": request.requested_at,
+            "due_at": request.due_at, "held_people": status.held_people, "message": message}
+
+
+@router.post("/me/delete", response={202: DeletionOut, 401: ErrorOut, 409: ErrorOut,
+                                     429: ErrorOut})
+@rate_limited("me-delete", per_ip=30, per_user=5, window=3600)
+def request_deletion(request: HttpRequest):
+    """Ask for the account and its people's data to be erased within 72 hours."""
+    return Status(202, _deletion_out(services.request_deletion(request.auth)))
+
+
+@router.get("/me/delete", response={200: DeletionOut, 401: ErrorOut, 404: ErrorOut})
+def deletion_status(request: HttpRequest):
+    """The pending deletion request of this account, if any."""
+    status = services.pending_deletion(request.auth)
+    if status is None:
+        raise NotFound(_("Không có yêu cầu xóa tài khoản nào đang chờ."))
+    return _deletion_out(status)
+
+
+@router.post("/consent/withdraw", response={200: ConsentWithdrawOut, 401: ErrorOut,
+                                            429: ErrorOut})
+@rate_limited("consent-withdraw", per_ip=60, per_user=10, window=3600)
+def withdraw_consent(request: HttpRequest):
+    """Withdraw the consent given to process this account's personal data."""
+    withdrawn, at = services.withdraw_consent(request.auth)
+    return {"withdrawn": withdrawn, "withdrawn_at": at}
+
+
+@router.get("/flags", response={200: list[FlagOut], 401: ErrorOut, 403: ErrorOut})
+def list_flags(request: HttpRequest, limit: int = 100):
+    """Remote or mass check-ins flagged at venues in the officer's area."""
+    scope = scope_of(request)
+    if not scope.has("officer", "health_officer", "inspector"):
+        raise Forbidden(_("Chỉ cán bộ quản lý địa bàn xem được."))
+    return list(abuse.flags_for(scope)[:max(1, min(limit, 500))])

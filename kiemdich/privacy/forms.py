@@ -1,0 +1,23 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditSearchForm(forms.Form):
+    action = forms.CharField(label=_("Hành động"), required=False, max_length=64)
+    actor = forms.CharField(label=_("Người thực hiện (SĐT hoặc mã)"), required=False,
+                            max_length=32)
+    target = forms.CharField(label=_("Đối tượng"), required=False, max_length=128)
+    date_from = forms.DateField(label=_("Từ ngày"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Đến ngày"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise forms.ValidationError(_("Ngày kết thúc trước ngày bắt đầu."))
+        return data
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Tôi hiểu và muốn tiếp tục"), required=True)

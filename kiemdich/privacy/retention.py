@@ -1,0 +1,216 @@
+"""Deleting what the platform no longer needs, on a schedule (`purge_expired`).
+
+Each kind of record has its own retention (settings RETENTION_*_DAYS). Rows go in batches of
+ids so a purge of millions never holds one huge transaction or lock. What an open case holds is
+kept: the F0's visits and scans within the case's window, and every visit and scan at the
+venues the F0 visited during the F0's stay (± the case's margin) — the contacts' records.
+Audit entries are never purged (see docs/security.md): they are the proof of who saw what.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+
+BATCH_SIZE = 5000
+PURGE_LOCK_ID = 0x4B44_5052  # names the purge's advisory lock
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class Held:
+    """What open cases hold: per person a window, and per venue an exposure interval."""
+
+    people: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    venues: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+
+    def q(self, person_field: str, venue_field: str, time_field: str) -> Q:
+        """Rows of these tables that a case holds."""
+        held = Q(pk__in=[])
+        for key, windows in ((person_field, self.people), (venue_field, self.venues)):
+            for obj_id, spans in windows.items():
+                for start, end in spans:
+                    held |= Q(**{key: obj_id, f"{time_field}__gte": start,
+                                 f"{time_field}__lte": end})
+        return held
+
+    def person_ids(self) -> set[int]:
+        return set(self.people)
+
+
+def held_by_open_cases() -> Held:
+    """Ask tracing which people and venue intervals its open cases still need."""
+    from kiemdich.scans.models import Visit
+    from kiemdich.tracing.models import Case
+
+    held = Held()
+    for case in Case.objects.filter(status=Case.Status.OPEN).only(
+            "person_id", "window_start", "window_end", "margin_minutes"):
+        held.people.setdefault(case.person_id, []).append((case.window_start, case.window_end))
+        margin = timedelta(minutes=case.margin_minutes)
+        visits = Visit.objects.filter(person_id=case.person_id).filter(
+            Q(entered_at__lte=case.window_end) & (
+                Q(left_at__gte=case.window_start)
+                | Q(left_at__isnull=True, closes_at__gte=case.window_start))
+        ).values_list("venue_id", "entered_at", "left_at", "closes_at")
+        for venue_id, entered, left, closes in visits:
+            end = left or closes
+            held.venues.setdefault(venue_id, []).append(
+                ((entered or end) - margin, end + margin))
+    return held
+
+
+def held_people_of(person_ids: list[int], held: Held | None = None) -> set[int]:
+    """Those of `person_ids` whose records an open case holds (F0 or contact)."""
+    from kiemdich.scans.models import Visit
+
+    held = held or held_by_open_cases()
+    ids = set(person_ids) & held.person_ids()
+    if held.venues:
+        ids |= set(Visit.objects.filter(person_id__in=person_ids)
+                   .filter(held.q("person_id", "venue_id", "entered_at"))
+                   .values_list("person_id", flat=True))
+    return ids
+
+
+def delete_in_batches(rows: QuerySet, kind: str, progress: Progress | None = None) -> int:
+    """Delete `rows` a batch of ids at a time; returns how many went."""
+    model: type[Model] = rows.model
+    total = 0
+    while True:
+        ids = list(rows.values_list("pk", flat=True)[:BATCH_SIZE])
+        if not ids:
+            return total
+        model.objects.filter(pk__in=ids).delete()
+        total += len(ids)
+        if progress:
+            progress(kind, total)
+
+
+def _cutoff(days: int, now: datetime) -> datetime:
+    return now - timedelta(days=days)
+
+
+def purge_expired(now: datetime | None = None, progress: Progress | None = None,
+                  held: Held | None = None) -> dict[str, int]:
+    """Delete every expired record; returns counts per kind. Safe to repeat."""
+    from kiemdich.accounts.models import ApiToken, OneTimeCode
+    from kiemdich.declarations.models import Declaration
+    from kiemdich.scans.models import Scan, Visit
+    from kiemdich.tracing.models import Notice
+
+    now = now or timezone.now()
+    held = held if held is not None else held_by_open_cases()
+    keep_scans = held.q("person_id", "venue_id", "scanned_at")
+    keep_visits = held.q("person_id", "venue_id", "entered_at")
+    scans_cut = _cutoff(settings.RETENTION_SCANS_DAYS, now)
+    rejected_cut = _cutoff(settings.RETENTION_REJECTED_SCANS_DAYS, now)
+    plan: list[tuple[str, QuerySet]] = [
+        ("scans", Scan.objects.filter(accepted=True, scanned_at__lt=scans_cut)
+         .exclude(keep_scans)),
+        ("rejected_scans", Scan.objects.filter(accepted=False, scanned_at__lt=rejected_cut)
+         .exclude(keep_scans)),
+        ("visits", Visit.objects.filter(
+            Q(entered_at__lt=scans_cut) | Q(entered_at__isnull=True, closes_at__lt=scans_cut))
+         .exclude(keep_visits)),
+        ("declarations", Declaration.objects.filter(
+            created_at__lt=_cutoff(settings.RETENTION_DECLARATIONS_DAYS, now))
+         .exclude(person_id__in=held.person_ids())),
+        # Notices of open cases stay: the contact may still need them.
+        ("notices", Notice.objects.filter(
+            sent_at__lt=_cutoff(settings.RETENTION_NOTICES_DAYS, now))
+         .exclude(case__status="open")),
+        ("otp_codes", OneTimeCode.objects.filter(
+            created_at__lt=_cutoff(settings.RETENTION_OTP_DAYS, now))),
+        ("api_tokens", ApiToken.objects.filter(Q(expires_at__lt=now)
+                                               | Q(revoked_at__lt=now - timedelta(days=1)))),
+    ]
+    counts = {kind: delete_in_batches(rows, kind, progress) for kind, rows in plan}
+    counts["sms_outbox_lines"] = purge_sms_outbox(now)
+    counts["export_files"] = purge_export_files(now)
+    from django.contrib.sessions.models import Session
+
+    counts["sessions"] = delete_in_batches(Session.objects.filter(expire_date__lt=now),
+                                           "sessions", progress)
+    return counts
+
+
+def purge_sms_outbox(now: datetime) -> int:
+    """Rewrite the development SMS outbox without its old lines (codes and notices)."""
+    from kiemdich.accounts.sms import _file_lock
+
+    path = settings.SMS_OUTBOX
+    if not path.exists():
+        return 0
+    cutoff = _cutoff(settings.RETENTION_SMS_OUTBOX_DAYS, now)
+    with _file_lock:
+        lines = path.read_text("utf-8").splitlines()
+        kept = [line for line in lines if not _sent_before(line, cutoff)]
+        if len(kept) != len(lines):
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text("".join(line + "\n" for line in kept), "utf-8")
+            os.replace(temporary, path)
+    return len(lines) - len(kept)
+
+
+def _sent_before(line: str, cutoff: datetime) -> bool:
+    try:
+        sent_at = datetime.fromisoformat(json.loads(line)["sent_at"])
+    except (ValueError, KeyError, TypeError):
+        return False  # not ours to judge: keep it
+    if timezone.is_naive(sent_at):
+        sent_at = timezone.make_aware(sent_at)
+    return sent_at < cutoff
+
+
+def purge_export_files(now: datetime) -> int:
+    """Remove generated export files older than their retention."""
+    directory = settings.DATA_DIR / "exports"
+    if not directory.is_dir():
+        return 0
+    cutoff = _cutoff(settings.RETENTION_EXPORTS_DAYS, now).timestamp()
+    removed = 0
+    for path in directory.rglob("*"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+@contextmanager
+def exclusive_run() -> Iterator[bool]:
+    """Yield True when this process may purge; False when another run holds the lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PURGE_LOCK_ID])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [PURGE_LOCK_ID])
+        return
+    # SQLite deployments are one machine: a file lock next to the database does the same.
+    lock_path = settings.DATA_DIR / ".purge.lock"
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

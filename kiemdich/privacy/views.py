@@ -1,0 +1,107 @@
+"""Portal pages: one's own data and rights, the audit trail search, the abuse flags."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kiemdich.accounts.ratelimit import client_ip, rate_limited
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.errors import DomainError
+from kiemdich.privacy import abuse, audit, services
+from kiemdich.privacy.exports import export_response
+from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_MAX_ROWS = 100_000
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    from kiemdich.people.models import Person
+
+    return render(request, "privacy/my_data.html", {
+        "people": Person.objects.filter(account=request.user).order_by("-is_self", "pk"),
+        "consents": services.consents_of(request.user),
+        "deletion": services.pending_deletion(request.user),
+    })
+
+
+@login_required
+@rate_limited("page-delete", per_ip=30, per_user=10, window=3600)
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            status = services.request_deletion(request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Đã nhận yêu cầu xóa tài khoản; việc xóa hoàn tất "
+                                        "trong 72 giờ."))
+            if status.held_people:
+                messages.warning(request, _("Một số lượt ra vào đang phục vụ truy vết một ca "
+                                            "bệnh chưa đóng nên được giữ lại đến khi ca bệnh "
+                                            "đóng."))
+            return redirect("privacy:my_data")
+    return render(request, "privacy/delete_account.html",
+                  {"form": form, "deletion": services.pending_deletion(request.user)},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+@rate_limited("page-consent", per_ip=60, per_user=10, window=3600)
+def withdraw_consent(request: HttpRequest) -> HttpResponse:
+    withdrawn, _at = services.withdraw_consent(request.user)
+    if withdrawn:
+        messages.success(request, _("Đã rút lại sự đồng ý xử lý dữ liệu cá nhân."))
+    else:
+        messages.info(request, _("Không có sự đồng ý nào đang hiệu lực."))
+    return redirect("privacy:my_data")
+
+
+@login_required
+def audit_search(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    if not scope.has("admin", "auditor"):
+        raise PermissionDenied
+    form = AuditSearchForm(request.GET or None)
+    entries = audit.search(**form.cleaned_data) if form.is_valid() else audit.search()
+    if form.is_bound and not form.is_valid():
+        entries = entries.none()
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        audit.record(request.user, "audit_exported", target="privacy.auditentry",
+                     reason=request.GET.urlencode()[:500], ip=client_ip(request))
+        rows = ((e.pk, e.at, e.actor_id or e.actor_label, e.action, e.target, e.reason, e.ip)
+                for e in entries[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=2000))
+        return export_response(fmt, "audit", ["id", _("Thời điểm"), _("Người thực hiện"),
+                                              _("Hành động"), _("Đối tượng"), _("Lý do"), "IP"],
+                               rows, title=_("Nhật ký"))
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "privacy/audit.html", {
+        "form": form, "page": page, "actions": audit.actions(), "query": query.urlencode(),
+    })
+
+
+@login_required
+def flags(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    if not scope.has("officer", "health_officer", "inspector"):
+        raise PermissionDenied
+    page = Paginator(abuse.flags_for(scope), 50) \
+        .get_page(request.GET.get("page"))
+    from kiemdich.venues.models import Venue
+
+    venues = Venue.objects.in_bulk([f.venue_id for f in page])
+    return render(request, "privacy/flags.html",
+                  {"page": page, "rows": [(f, venues.get(f.venue_id)) for f in page]})
