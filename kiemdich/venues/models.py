@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
-from kiemdich.venues.types import VENUE_TYPE_CHOICES
+from kiemdich.venues.types import VENUE_TYPE_CHOICES, VENUE_TYPES
 
 
 class Venue(models.Model):
@@ -21,7 +22,9 @@ class Venue(models.Model):
     sector = models.CharField(_("lĩnh vực"), max_length=20, choices=Sector.choices)
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, verbose_name=_("xã/phường"))
     street = models.CharField(_("địa chỉ"), max_length=255)
-    # Lower-cased, accent-free name + street + commune: the key of the one-code-per-place rule.
+    # Lower-cased, accent-free commune + street (a vehicle: its plate), and that plus the
+    # name: the keys of the one-code-per-place rule (see codes.py and the constraints below).
+    address_key = models.CharField(max_length=300, editable=False, default="")
     place_key = models.CharField(max_length=500, db_index=True, editable=False)
     business_reg_no = models.CharField(_("mã số doanh nghiệp"), max_length=32, blank=True,
                                        db_index=True)
@@ -45,9 +48,26 @@ class Venue(models.Model):
         verbose_name = _("địa điểm")
         verbose_name_plural = _("địa điểm")
         indexes = [models.Index(fields=["area", "sector"], name="venue_area_sector")]
+        # The database keeps the rule even when two registrations race each other.
+        constraints = [
+            models.UniqueConstraint(fields=["place_key"], condition=Q(status="active"),
+                                    name="venue_one_active_place"),
+            models.UniqueConstraint(fields=["business_reg_no", "address_key"],
+                                    condition=Q(status="active") & ~Q(business_reg_no=""),
+                                    name="venue_one_active_business_address"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def checkin_url(self) -> str:
+        """What the poster's QR code encodes."""
+        return f"{settings.PUBLIC_BASE_URL}/v/{self.code}"
+
+    @property
+    def is_vehicle(self) -> bool:
+        return VENUE_TYPES[self.venue_type].is_vehicle
 
 
 class RetiredCode(models.Model):
