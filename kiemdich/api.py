@@ -66,12 +66,13 @@ def _mount() -> None:
     from kiemdich.accounts.api import router as accounts
     from kiemdich.declarations.api import router as declarations
     from kiemdich.people.api import router as people
+    from kiemdich.privacy.api import router as privacy
     from kiemdich.reports.api import router as reports
     from kiemdich.scans.api import router as scans
     from kiemdich.tracing.api import router as tracing
     from kiemdich.venues.api import router as venues
 
-    for router in (accounts, people, declarations, venues, scans, reports, tracing):
+    for router in (accounts, people, declarations, venues, scans, reports, tracing, privacy):
         api.add_router("", router)
 
 

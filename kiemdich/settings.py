@@ -192,6 +192,17 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Personal QR signing keys: a directory of Ed25519 keys, made on first use when missing.
 SIGNING_KEY_DIR = Path(env_str("SIGNING_KEY_DIR", str(DATA_DIR / "keys")))
 
+# Retention in days per kind (privacy.retention, `purge_expired`), and the abuse checks.
+RETENTION_SCANS_DAYS = env_int("RETENTION_SCANS_DAYS", 30)  # scans and visits
+RETENTION_REJECTED_SCANS_DAYS = env_int("RETENTION_REJECTED_SCANS_DAYS", 7)
+RETENTION_DECLARATIONS_DAYS = env_int("RETENTION_DECLARATIONS_DAYS", 30)
+RETENTION_NOTICES_DAYS = env_int("RETENTION_NOTICES_DAYS", 60)
+RETENTION_SMS_OUTBOX_DAYS = env_int("RETENTION_SMS_OUTBOX_DAYS", 7)
+RETENTION_EXPORTS_DAYS = env_int("RETENTION_EXPORTS_DAYS", 7)
+RETENTION_OTP_DAYS = env_int("RETENTION_OTP_DAYS", 1)
+ABUSE_MASS_ACCOUNTS_PER_MINUTE = env_int("ABUSE_MASS_ACCOUNTS_PER_MINUTE", 30)
+ABUSE_REMOTE_KM = env_int("ABUSE_REMOTE_KM", 2)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,6 +8,7 @@ from kiemdich.api import api
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("kiemdich.accounts.urls")),
+    path("privacy/", include("kiemdich.privacy.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
     path("api/v1/", api.urls),
