@@ -1,3 +1,369 @@
-from ninja import Router
+"""Cases, exposures, F2 expansion, zoning, notices and exports for health officers; the
+citizen's own notices."""
 
-router = Router(tags=["tracing"])
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+
+from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.errors import NotFound
+from kiemdich.tracing import exports, notices, services, zoning
+from kiemdich.tracing.models import Case, Notice, NoticeBatch
+
+router = Router(tags=["tracing"], auth=PEOPLE_AUTH)
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class PersonLookupIn(Schema):
+    phone: str | None = None
+    id_number: str | None = None
+    qr: str | None = None
+
+
+class CaseIn(Schema):
+    person: PersonLookupIn
+    confirmed_at: datetime
+    onset_at: datetime | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    margin_minutes: int | None = None
+
+
+class CaseUpdateIn(Schema):
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    margin_minutes: int | None = None
+
+
+class CaseOut(Schema):
+    id: int
+    person_id: int
+    area_code: str | None
+    confirmed_at: datetime
+    onset_at: datetime | None
+    window_start: datetime
+    window_end: datetime
+    margin_minutes: int
+    status: str
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class VisitOut(Schema):
+    visit_id: int
+    person_id: int
+    venue_id: int
+    venue_name: str
+    area_code: str
+    area_name: str
+    entered_at: datetime | None
+    left_at: datetime | None
+    exposure_start: datetime
+    exposure_end: datetime
+    entry_method: str
+    exit_method: str
+
+
+class OverlapOut(Schema):
+    venue_id: int
+    visit_id: int
+    overlap_start: datetime
+    overlap_end: datetime
+    overlap_minutes: int
+
+
+class PersonOut(Schema):
+    id: int
+    display_name: str
+    phone: str
+    id_number: str
+    birth: str
+    masked: bool
+
+
+class ContactOut(Schema):
+    person_id: int
+    venue_id: int
+    overlap_start: datetime
+    overlap_end: datetime
+    overlap_minutes: int
+    exposures: list[OverlapOut]
+    person: PersonOut | None = None
+
+
+class ExposuresOut(Schema):
+    case_id: int
+    window_start: datetime
+    window_end: datetime
+    margin_minutes: int
+    visits: list[VisitOut]
+    contacts: list[ContactOut]
+
+
+class F2In(Schema):
+    person_ids: list[int]
+
+
+class RingOut(Schema):
+    via_person_id: int
+    contacts: list[ContactOut]
+
+
+class F2Out(Schema):
+    rings: list[RingOut]
+
+
+class SiteOut(Schema):
+    venue_id: int
+    name: str
+    latitude: float | None
+    longitude: float | None
+    first_exposure: datetime
+    last_exposure: datetime
+    contacts: int
+
+
+class CommuneOut(Schema):
+    area_code: str
+    area_name: str
+    sites: list[SiteOut]
+    contacts: int
+
+
+class ZonesOut(Schema):
+    communes: list[CommuneOut]
+
+
+class BatchIn(Schema):
+    person_ids: list[int] | None = None
+    send: bool = True
+
+
+class BatchOut(Schema):
+    id: int
+    case_id: int
+    size: int
+    status: str
+    needs_approval: bool
+    created_at: datetime
+    approved_at: datetime | None
+    sent_at: datetime | None
+    notices: int
+
+
+class SwitchIn(Schema):
+    notices_enabled: bool
+
+
+class SwitchOut(Schema):
+    notices_enabled: bool
+
+
+class NoticeOut(Schema):
+    id: int
+    person_id: int
+    message: str
+    advice: str
+    venue_name: str
+    exposed_from: datetime
+    exposed_until: datetime
+    sent_at: datetime
+
+
+def _case_out(case: Case) -> dict:
+    return {"id": case.pk, "person_id": case.person_id,
+            "area_code": case.area.code if case.area_id else None,
+            "confirmed_at": case.confirmed_at, "onset_at": case.onset_at,
+            "window_start": case.window_start, "window_end": case.window_end,
+            "margin_minutes": case.margin_minutes, "status": case.status,
+            "created_at": case.created_at, "closed_at": case.closed_at}
+
+
+def contact_out(contact, shapes: dict | None = None) -> dict:
+    main = contact.main
+    return {"person_id": contact.person_id, "venue_id": main.venue_id,
+            "overlap_start": main.start, "overlap_end": main.end,
+            "overlap_minutes": contact.minutes,
+            "exposures": [{"venue_id": o.venue_id, "visit_id": o.visit_id,
+                           "overlap_start": o.start, "overlap_end": o.end,
+                           "overlap_minutes": o.minutes} for o in contact.overlaps],
+            "person": (shapes or {}).get(contact.person_id)}
+
+
+def visit_out(visit, venues: dict) -> dict:
+    venue = venues[visit.venue_id]
+    return {"visit_id": visit.id, "person_id": visit.person_id, "venue_id": venue.pk,
+            "venue_name": venue.name, "area_code": venue.area.code,
+            "area_name": venue.area.name, "entered_at": visit.entered_at,
+            "left_at": visit.left_at, "exposure_start": visit.start, "exposure_end": visit.end,
+            "entry_method": visit.entry_method, "exit_method": visit.exit_method}
+
+
+def _batch_out(batch: NoticeBatch) -> dict:
+    return {"id": batch.pk, "case_id": batch.case_id, "size": batch.size,
+            "status": batch.status, "needs_approval": batch.needs_approval,
+            "created_at": batch.created_at, "approved_at": batch.approved_at,
+            "sent_at": batch.sent_at, "notices": batch.notices.count()}
+
+
+def _case(request: HttpRequest, case_id: int) -> Case:
+    return services.get_case(scope_of(request), case_id)
+
+
+@router.post("/cases", response={201: CaseOut, **ERRORS})
+def register_case(request: HttpRequest, payload: CaseIn):
+    """Register an F0 found by phone, ID number or the text of any QR the scanner reads."""
+    scope = scope_of(request)
+    services.require_tracer(scope)
+    person = services.find_person(**payload.person.dict())
+    case = services.register_case(
+        request.user, scope, person=person, confirmed_at=payload.confirmed_at,
+        onset_at=payload.onset_at, window_start=payload.window_start,
+        window_end=payload.window_end, margin_minutes=payload.margin_minutes)
+    return Status(201, _case_out(case))
+
+
+@router.get("/cases", response={200: list[CaseOut], 403: ErrorOut})
+def list_cases(request: HttpRequest, status: str = ""):
+    """Cases this health officer registered or whose F0 lives in their area (admins: all)."""
+    return [_case_out(c) for c in services.list_cases(request.user, scope_of(request), status)]
+
+
+@router.get("/cases/{case_id}", response={200: CaseOut, 404: ErrorOut})
+def get_case(request: HttpRequest, case_id: int):
+    return _case_out(services.view_case(request.user, scope_of(request), case_id))
+
+
+@router.patch("/cases/{case_id}", response={200: CaseOut, **ERRORS})
+def update_case(request: HttpRequest, case_id: int, payload: CaseUpdateIn):
+    """Edit the look-back window or the margin (validated against TRACING_MAX_WINDOW_DAYS)."""
+    case = _case(request, case_id)
+    return _case_out(services.update_case(request.user, scope_of(request), case,
+                                          **payload.dict()))
+
+
+@router.post("/cases/{case_id}/close", response={200: CaseOut, **ERRORS})
+def close_case(request: HttpRequest, case_id: int):
+    return _case_out(services.close_case(request.user, _case(request, case_id)))
+
+
+@router.get("/cases/{case_id}/exposures", response={200: ExposuresOut, 404: ErrorOut})
+def case_exposures(request: HttpRequest, case_id: int, include_people: bool = False):
+    """The F0's visits in the window and the contacts ranked by overlap minutes.
+    `include_people=true` adds each contact's full personal data (every view audited)."""
+    case = _case(request, case_id)
+    exp = services.exposures(request.user, case)
+    shapes = (services.shapes_for(request.user, scope_of(request), case,
+                                  [c.person_id for c in exp.contacts])
+              if include_people else None)
+    return {"case_id": case.pk, "window_start": case.window_start,
+            "window_end": case.window_end, "margin_minutes": case.margin_minutes,
+            "visits": [visit_out(v, exp.venues) for v in exp.visits],
+            "contacts": [contact_out(c, shapes) for c in exp.contacts]}
+
+
+@router.post("/cases/{case_id}/f2", response={200: F2Out, **ERRORS})
+def expand_f2(request: HttpRequest, case_id: int, payload: F2In):
+    """Contacts of the chosen contacts, from their first exposure on."""
+    rings = services.expand_f2(request.user, _case(request, case_id), payload.person_ids)
+    return {"rings": [{"via_person_id": r.via.person_id,
+                       "contacts": [contact_out(c) for c in r.contacts]} for r in rings]}
+
+
+@router.get("/cases/{case_id}/zones", response={200: ZonesOut, 404: ErrorOut})
+def case_zones(request: HttpRequest, case_id: int):
+    """Exposure sites and contacts per commune and venue."""
+    exp = services.exposures(request.user, _case(request, case_id))
+    return {"communes": [
+        {"area_code": c.area_code, "area_name": c.area_name, "contacts": len(c.contacts),
+         "sites": [{"venue_id": s.venue_id, "name": s.name, "latitude": s.latitude,
+                    "longitude": s.longitude, "first_exposure": s.first_exposure,
+                    "last_exposure": s.last_exposure, "contacts": len(s.contacts)}
+                   for s in c.sites]}
+        for c in zoning.summary(exp)]}
+
+
+@router.get("/cases/{case_id}/map.svg", response={200: None, 404: ErrorOut})
+def case_map(request: HttpRequest, case_id: int):
+    """The exposure sites on a map drawn without tiles (image/svg+xml)."""
+    exp = services.exposures(request.user, _case(request, case_id))
+    return HttpResponse(zoning.map_svg(zoning.summary(exp)), content_type="image/svg+xml")
+
+
+@router.get("/cases/{case_id}/export.{fmt}", response={200: None, 404: ErrorOut})
+def export_case(request: HttpRequest, case_id: int, fmt: str):
+    """The case as PDF or XLSX for the health department (logged)."""
+    if fmt not in exports.FORMATS:
+        raise NotFound(code="not_found")
+    return exports.export_case(request.user, scope_of(request), _case(request, case_id), fmt)
+
+
+@router.get("/cases/{case_id}/notice-batches", response={200: list[BatchOut], 404: ErrorOut})
+def list_batches(request: HttpRequest, case_id: int):
+    return [_batch_out(b) for b in _case(request, case_id).batches.all()]
+
+
+@router.post("/cases/{case_id}/notice-batches", response={201: BatchOut, **ERRORS})
+def create_batch(request: HttpRequest, case_id: int, payload: BatchIn):
+    """Warn contacts (all, or `person_ids`) in the app and by SMS. Above the approval
+    threshold the batch waits (status `pending`) for a second health officer."""
+    batch = notices.create_batch(request.user, scope_of(request), _case(request, case_id),
+                                 payload.person_ids, send=payload.send)
+    return Status(201, _batch_out(batch))
+
+
+@router.post("/notice-batches/{batch_id}/approve", response={200: BatchOut, **ERRORS})
+def approve_batch(request: HttpRequest, batch_id: int):
+    """A second health officer approves (and thereby sends) a large batch."""
+    scope = scope_of(request)
+    batch = notices.get_batch(scope, batch_id)
+    return _batch_out(notices.approve_batch(request.user, scope, batch))
+
+
+@router.post("/notice-batches/{batch_id}/send", response={200: BatchOut, **ERRORS})
+def send_batch(request: HttpRequest, batch_id: int):
+    scope = scope_of(request)
+    batch = notices.get_batch(scope, batch_id)
+    return _batch_out(notices.send_batch(request.user, scope, batch))
+
+
+@router.get("/tracing/settings", response={200: SwitchOut, 403: ErrorOut})
+def get_switch(request: HttpRequest):
+    services.require_tracer(scope_of(request))
+    return {"notices_enabled": notices.notices_enabled()}
+
+
+@router.put("/tracing/settings", response={200: SwitchOut, 403: ErrorOut})
+def put_switch(request: HttpRequest, payload: SwitchIn):
+    """The switch that stops (or resumes) every exposure notice."""
+    enabled = notices.set_notices_enabled(request.user, scope_of(request),
+                                          payload.notices_enabled)
+    return {"notices_enabled": enabled}
+
+
+@router.get("/me/notices", response=list[NoticeOut])
+def my_notices(request: HttpRequest):
+    """Exposure notices for the people this account manages."""
+    return [_notice_out(n) for n in notices.notices_for(request.user)[:100]]
+
+
+def _notice_out(notice: Notice) -> dict:
+    return {"id": notice.pk, "person_id": notice.person_id, "message": notices.message(notice),
+            "advice": notices.advice(), "venue_name": notice.venue.name,
+            "exposed_from": notice.exposed_from, "exposed_until": notice.exposed_until,
+            "sent_at": notice.sent_at}

@@ -1,0 +1,113 @@
+"""A case for the health department: PDF (to print and sign) and XLSX (to work on), logged."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kiemdich.accounts.models import User
+from kiemdich.accounts.scopes import Scope
+from kiemdich.privacy.audit import record
+from kiemdich.privacy.exports import export_response
+from kiemdich.tracing import services, zoning
+from kiemdich.tracing.models import Case
+
+FORMATS = ("pdf", "xlsx")
+METHOD_LABELS = {"self": "tự quét", "staff": "nhân viên quét", "device": "máy quét",
+                 "manual": "nhập tay"}
+
+
+def recorded_by(visit) -> str:
+    """How the entry and exit were recorded, e.g. "tự quét / nhân viên quét"."""
+    return " / ".join(METHOD_LABELS.get(m, m) or "—" for m in (visit.entry_method,
+                                                               visit.exit_method))
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _rows(actor: User, scope: Scope, case: Case) -> tuple[list, list, list]:
+    exp = services.exposures(actor, case, audit="")
+    people = services.shapes_for(actor, scope, case, [c.person_id for c in exp.contacts])
+    visits = [[exp.venues[v.venue_id].name, exp.venues[v.venue_id].area.name,
+               _local(v.entered_at), _local(v.left_at), _local(v.start), _local(v.end),
+               recorded_by(v)] for v in exp.visits]
+    contacts = []
+    for rank, contact in enumerate(exp.contacts, start=1):
+        main, shape = contact.main, people.get(contact.person_id, {})
+        contacts.append([rank, contact.person_id, shape.get("display_name", ""),
+                         shape.get("phone", ""), shape.get("id_number", ""),
+                         exp.venues[main.venue_id].name, _local(main.start), _local(main.end),
+                         contact.minutes])
+    communes = [[c.area_name, len(c.sites), len(c.contacts)] for c in zoning.summary(exp)]
+    return visits, contacts, communes
+
+
+def export_case(actor: User, scope: Scope, case: Case, fmt: str) -> HttpResponse:
+    visits, contacts, communes = _rows(actor, scope, case)
+    record(actor, "case_export", target=case, reason=f"format={fmt} contacts={len(contacts)}")
+    filename = f"ca-benh-{case.pk}"
+    if fmt == "xlsx":
+        headers = [_("Hạng"), _("Mã người"), _("Họ tên"), _("Điện thoại"), _("Số giấy tờ"),
+                   _("Địa điểm"), _("Từ"), _("Đến"), _("Số phút")]
+        return export_response("xlsx", filename, headers, contacts, title=_("Người tiếp xúc"))
+    response = HttpResponse(_pdf(case, visits, contacts, communes),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    return response
+
+
+def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from kiemdich.documents import fonts
+
+    fonts.register_fonts()
+    body = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=9, leading=12)
+    title = ParagraphStyle("title", fontName=fonts.BOLD, fontSize=15, leading=20)
+    heading = ParagraphStyle("heading", fontName=fonts.BOLD, fontSize=11, leading=16,
+                             spaceBefore=8)
+
+    def table(headers: list, rows: list) -> Table:
+        cells = [[Paragraph(str(h), body) for h in headers]]
+        cells += [[Paragraph(str(v), body) for v in row] for row in rows] or \
+            [[Paragraph("—", body)] + [""] * (len(headers) - 1)]
+        widget = Table(cells, repeatRows=1)
+        widget.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f4ea")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]))
+        return widget
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=12 * mm,
+                            rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm,
+                            title=_("Ca bệnh %(id)s") % {"id": case.pk})
+    story = [
+        Paragraph(_("Báo cáo truy vết ca bệnh F0 #%(id)s") % {"id": case.pk}, title),
+        Paragraph(_("Dương tính: %(c)s · Truy vết: %(s)s – %(e)s · Biên: ±%(m)s phút") % {
+            "c": _local(case.confirmed_at), "s": _local(case.window_start),
+            "e": _local(case.window_end), "m": case.margin_minutes}, body),
+        Paragraph(_("Xuất lúc %(t)s") % {"t": _local(timezone.now())}, body),
+        Spacer(1, 4 * mm),
+        Paragraph(_("Khoanh vùng theo xã/phường"), heading),
+        table([_("Xã/phường"), _("Điểm phơi nhiễm"), _("Người tiếp xúc")], communes),
+        Paragraph(_("Nơi F0 đã đến"), heading),
+        table([_("Địa điểm"), _("Xã/phường"), _("Vào"), _("Ra"), _("Phơi nhiễm từ"),
+               _("đến"), _("Ghi nhận")], visits),
+        Paragraph(_("Người tiếp xúc (F1), xếp theo thời gian tiếp xúc"), heading),
+        table([_("Hạng"), _("Mã"), _("Họ tên"), _("Điện thoại"), _("Số giấy tờ"),
+               _("Địa điểm"), _("Từ"), _("Đến"), _("Phút")], contacts),
+    ]
+    doc.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,108 @@
+"""F0 cases, the notices sent to their contacts, and the switch that stops all notices.
+
+Visits are read from `scans.Visit`; a case only stores what the health officer decided (the
+look-back window and the margin), so re-running the tracing always reflects the latest scans.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Đang truy vết")
+        CLOSED = "closed", _("Đã đóng")
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("F0"))
+    # Where the F0 lives (or, unknown, where they were last seen): decides which health
+    # officers see the case besides its creator.
+    area = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    confirmed_at = models.DateTimeField(_("ngày xét nghiệm dương tính"))
+    onset_at = models.DateTimeField(_("ngày khởi phát triệu chứng"), null=True, blank=True)
+    window_start = models.DateTimeField(_("truy vết từ"))
+    window_end = models.DateTimeField(_("truy vết đến"))
+    margin_minutes = models.PositiveIntegerField(_("biên thời gian (phút)"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("ca bệnh")
+        verbose_name_plural = _("ca bệnh")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="case_status_time")]
+
+    def __str__(self) -> str:
+        return f"F0 #{self.pk}"
+
+
+class NoticeBatch(models.Model):
+    """Notices chosen together; large ones wait for a second health officer's approval."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ phê duyệt")
+        READY = "ready", _("Sẵn sàng gửi")
+        SENT = "sent", _("Đã gửi")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="batches")
+    person_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    needs_approval = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def size(self) -> int:
+        return len(self.person_ids)
+
+
+class Notice(models.Model):
+    """One exposure notice to one person: shown in the app of their account, and by SMS."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
+    batch = models.ForeignKey(NoticeBatch, on_delete=models.CASCADE, related_name="notices")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    # The account that sees it: the person's own, or the one that manages the dependant.
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="+")
+    venue = models.ForeignKey("venues.Venue", on_delete=models.CASCADE, related_name="+")
+    exposed_from = models.DateTimeField()
+    exposed_until = models.DateTimeField()
+    sms_sent = models.BooleanField(default=False)
+    sent_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            # A contact is warned once per case, whatever batch picks them again.
+            models.UniqueConstraint(fields=["case", "person"], name="notice_once_per_case"),
+        ]
+        indexes = [models.Index(fields=["account", "sent_at"], name="notice_account_time")]
+
+
+class TracingSetting(models.Model):
+    """Switches kept in the database so health officers flip them without a deployment."""
+
+    key = models.CharField(max_length=40, unique=True)
+    enabled = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,181 @@
+"""Exposure notices: in the app and by SMS, with a second officer's approval for large batches
+and a switch that stops everything.
+
+A batch of more than TRACING_NOTICE_APPROVAL_THRESHOLD people waits for another health
+officer (one cannot approve one's own); a contact is warned once per case; the switch is a
+database row so it takes effect at once on every process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import User
+from kiemdich.accounts.scopes import Scope
+from kiemdich.accounts.sms import send_sms
+from kiemdich.errors import Conflict, Forbidden, NotFound
+from kiemdich.privacy.audit import record
+from kiemdich.tracing import services
+from kiemdich.tracing.models import Case, Notice, NoticeBatch, TracingSetting
+
+logger = logging.getLogger(__name__)
+NOTICES_SWITCH = "notices_enabled"
+ADVICE = _("Hãy tự theo dõi sức khỏe 14 ngày, hạn chế tiếp xúc, đeo khẩu trang và báo trạm y "
+           "tế nếu sốt, ho hoặc khó thở.")
+
+
+# The switch -----------------------------------------------------------------------------
+
+def notices_enabled() -> bool:
+    row = TracingSetting.objects.filter(key=NOTICES_SWITCH).first()
+    return row is None or row.enabled
+
+
+def set_notices_enabled(actor: User, scope: Scope, enabled: bool) -> bool:
+    services.require_tracer(scope)
+    TracingSetting.objects.update_or_create(key=NOTICES_SWITCH,
+                                            defaults={"enabled": enabled, "updated_by": actor})
+    record(actor, "notices_switch", reason="on" if enabled else "off")
+    return enabled
+
+
+def _require_enabled() -> None:
+    if not notices_enabled():
+        raise Conflict(_("Việc gửi thông báo đang tạm dừng."), code="notices_disabled")
+
+
+# Batches --------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_batch(actor: User, scope: Scope, case: Case, person_ids: list[int] | None,
+                 *, send: bool = True) -> NoticeBatch:
+    """Choose contacts to warn (all when `person_ids` is None). Within the threshold the batch
+    goes out at once (when `send`); above it, it waits for a second health officer."""
+    services.require_tracer(scope)
+    if case.status != Case.Status.OPEN:
+        raise Conflict(_("Ca bệnh đã đóng."), code="case_closed")
+    _require_enabled()
+    exp = services.exposures(actor, case)
+    chosen = services.choose_contacts(exp, person_ids)
+    already = set(Notice.objects.filter(case=case).values_list("person_id", flat=True))
+    ids = [c.person_id for c in chosen if c.person_id not in already]
+    if not ids:
+        raise Conflict(_("Những người này đã được thông báo."), code="already_notified")
+    needs_approval = len(ids) > settings.TRACING_NOTICE_APPROVAL_THRESHOLD
+    batch = NoticeBatch.objects.create(
+        case=case, person_ids=ids, needs_approval=needs_approval, created_by=actor,
+        status=NoticeBatch.Status.PENDING if needs_approval else NoticeBatch.Status.READY,
+    )
+    record(actor, "notices_batch", target=batch, reason=f"case={case.pk} size={len(ids)}")
+    if send and not needs_approval:
+        _send(actor, batch, exp)
+    return batch
+
+
+def get_batch(scope: Scope, batch_id: int) -> NoticeBatch:
+    batch = (NoticeBatch.objects.select_related("case")
+             .filter(pk=batch_id, case__in=services.visible_cases(scope)).first())
+    if batch is None:
+        raise NotFound(_("Không tìm thấy đợt thông báo."), code="batch_not_found")
+    return batch
+
+
+@transaction.atomic
+def approve_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
+    """A second health officer approves a large batch; it is sent at once."""
+    services.require_tracer(scope)
+    if batch.status != NoticeBatch.Status.PENDING:
+        raise Conflict(_("Đợt thông báo này không chờ phê duyệt."), code="not_pending")
+    if batch.created_by_id == actor.pk:
+        raise Forbidden(_("Không thể tự phê duyệt đợt thông báo của mình."),
+                        code="self_approval")
+    _require_enabled()
+    batch.status, batch.approved_by, batch.approved_at = (NoticeBatch.Status.READY, actor,
+                                                          timezone.now())
+    batch.save(update_fields=["status", "approved_by", "approved_at"])
+    record(actor, "notices_approved", target=batch, reason=f"size={batch.size}")
+    return send_batch(actor, scope, batch)
+
+
+@transaction.atomic
+def send_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
+    services.require_tracer(scope)
+    if batch.status == NoticeBatch.Status.PENDING:
+        raise Conflict(_("Đợt thông báo này cần cán bộ y tế khác phê duyệt."),
+                       code="approval_required")
+    if batch.status == NoticeBatch.Status.SENT:
+        raise Conflict(_("Đợt thông báo này đã được gửi."), code="already_sent")
+    _require_enabled()
+    _send(actor, batch, services.exposures(actor, batch.case))
+    return batch
+
+
+def _send(actor: User, batch: NoticeBatch, exp: services.Exposures) -> None:
+    """Write one Notice per person and text them. The notice is the record; an SMS gateway
+    failure is logged and flagged on the notice, never rolls the warning back."""
+    wanted = set(batch.person_ids)
+    already = set(Notice.objects.filter(case=batch.case).values_list("person_id", flat=True))
+    people = services.people_by_id(wanted)
+    now = timezone.now()
+    notices = []
+    for contact in exp.contacts:
+        if contact.person_id not in wanted or contact.person_id in already:
+            continue
+        main = contact.main
+        person = people[contact.person_id]
+        notices.append(Notice(case=batch.case, batch=batch, person=person,
+                              account=person.account, venue=exp.venues[main.venue_id],
+                              exposed_from=main.start, exposed_until=main.end, sent_at=now))
+    Notice.objects.bulk_create(notices)
+    for notice in notices:
+        phone = notice.person.phone or (notice.account.phone if notice.account else "")
+        if not phone:
+            continue
+        try:
+            send_sms(phone, sms_text(notice))
+        except Exception:  # a gateway outage must not lose the in-app notice
+            logger.exception("exposure SMS not sent for notice %s", notice.pk)
+            continue
+        notice.sms_sent = True
+    Notice.objects.bulk_update([n for n in notices if n.sms_sent], ["sms_sent"])
+    batch.status, batch.sent_at = NoticeBatch.Status.SENT, now
+    batch.save(update_fields=["status", "sent_at"])
+    record(actor, "notices_sent", target=batch,
+           reason=f"case={batch.case_id} notices={len(notices)} "
+                  f"sms={sum(n.sms_sent for n in notices)}")
+
+
+# What the citizen reads -----------------------------------------------------------------
+
+def _where_when(notice: Notice) -> dict:
+    local = timezone.localtime(notice.exposed_from)
+    return {"venue": notice.venue.name, "date": local.strftime("%d/%m/%Y")}
+
+
+def message(notice: Notice) -> str:
+    """'Bạn đã ở X ngày D khi có ca bệnh ở đó' — or the dependant's name instead of 'Bạn'."""
+    values = _where_when(notice)
+    if notice.person.is_self or not notice.person.full_name:
+        return _t("Bạn đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % values
+    return _t("%(name)s đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % {
+        **values, "name": notice.person.full_name}
+
+
+def sms_text(notice: Notice) -> str:
+    return f"KiemDich: {message(notice)} {ADVICE}"
+
+
+def notices_for(user: User) -> QuerySet[Notice]:
+    """The notices of the people this account manages, newest first."""
+    return Notice.objects.filter(account=user).select_related("venue", "person", "venue__area")
+
+
+def advice() -> str:
+    return str(ADVICE)

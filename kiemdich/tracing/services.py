@@ -1,0 +1,332 @@
+"""Cases: register an F0, find their places and contacts, expand to F2, close.
+
+Every query on a case and every view of one is written to the audit trail here, so no page
+or endpoint can forget it. Who sees which case is decided by `visible_cases`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import Role, User
+from kiemdich.accounts.phones import normalize_phone
+from kiemdich.accounts.scopes import Scope
+from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.people.identity import validate_id_number
+from kiemdich.people.models import Person
+from kiemdich.people.protect import id_digest
+from kiemdich.privacy.audit import record
+from kiemdich.tracing import engine
+from kiemdich.tracing.models import Case
+from kiemdich.venues.models import Venue
+
+TRACING_ROLES = (Role.HEALTH_OFFICER,)
+ONSET_LOOK_BACK = timedelta(days=2)
+TEST_LOOK_BACK = timedelta(days=14)
+MAX_MARGIN_MINUTES = 12 * 60
+# Devices and officers' clocks drift; a positive test "a minute from now" is not an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class PersonUnknown(NotFound):
+    code = "person_unknown"
+
+
+def require_tracer(scope: Scope) -> None:
+    if not scope.has(*TRACING_ROLES):
+        raise Forbidden(_("Chỉ cán bộ y tế mới được truy vết."), code="forbidden")
+
+
+# Finding the F0 -------------------------------------------------------------------------
+
+def find_person(*, phone: str | None = None, id_number: str | None = None,
+                qr: str | None = None) -> Person:
+    """The person a health officer means: by phone, ID number, or a scanned QR's text."""
+    if sum(bool(v) for v in (phone, id_number, qr)) != 1:
+        raise Invalid(_("Cho biết đúng một trong: số điện thoại, số giấy tờ, mã QR."),
+                      code="person_lookup_invalid", field="person")
+    if phone:
+        return _by_phone(normalize_phone(phone))
+    if id_number:
+        return _by_id_number(validate_id_number(id_number)[1])
+    return _by_qr(qr or "")
+
+
+def _unknown() -> PersonUnknown:
+    return PersonUnknown(_("Không tìm thấy người này trong hệ thống (chưa có tài khoản, chưa "
+                           "khai báo hay được quét giấy tờ)."), field="person")
+
+
+def _by_phone(phone: str) -> Person:
+    # The account holder first; then anyone registered with that phone (a dependant, a
+    # person entered by hand at a venue).
+    person = (Person.objects.filter(Q(account__phone=phone, is_self=True) | Q(phone=phone))
+              .order_by("-is_self", "pk").first())
+    if person is None:
+        raise _unknown()
+    return person
+
+
+def _by_id_number(*numbers: str) -> Person:
+    digests = [id_digest(n) for n in numbers if n]
+    person = (Person.objects.filter(id_number_digest__in=digests)
+              .order_by("-is_self", "source", "pk").first())
+    if person is None:
+        raise _unknown()
+    return person
+
+
+def _by_qr(text: str) -> Person:
+    from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
+
+    parsed = parse_scanned(text)  # refusals are 422 with the code's own error code
+    if isinstance(parsed, PlatformCode):
+        person = Person.objects.filter(pk=parsed.claims.subject).first()
+        if person is None:
+            raise _unknown()
+        return person
+    assert isinstance(parsed, NationalIdentity)
+    try:
+        return _by_id_number(parsed.id_number, parsed.old_id_number or "")
+    except PersonUnknown:
+        if parsed.phone:
+            return _by_phone(parsed.phone)
+        raise
+
+
+def identities(person: Person) -> list[int]:
+    """The person ids that are this human: the row itself and every row with the same ID
+    number (their ID card scanned at a venue makes a separate `scanned` person)."""
+    ids = {person.pk}
+    if person.id_number_digest:
+        ids.update(Person.objects.filter(id_number_digest=person.id_number_digest)
+                   .values_list("pk", flat=True))
+    return sorted(ids)
+
+
+# The window -----------------------------------------------------------------------------
+
+def aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and timezone.is_naive(moment):
+        return timezone.make_aware(moment)
+    return moment
+
+
+def default_window(confirmed_at: datetime, onset_at: datetime | None) -> tuple[datetime,
+                                                                                 datetime]:
+    """From 2 days before symptom onset, or 14 days before the positive test; up to the test.
+
+    An onset after the test (symptoms came later) cannot start an earlier window, so the
+    14 days apply then."""
+    if onset_at is not None and onset_at <= confirmed_at:
+        return onset_at - ONSET_LOOK_BACK, confirmed_at
+    return confirmed_at - TEST_LOOK_BACK, confirmed_at
+
+
+def check_window(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise Invalid(_("Thời gian truy vết phải kết thúc sau khi bắt đầu."),
+                      code="window_invalid", field="window_end")
+    limit = settings.TRACING_MAX_WINDOW_DAYS
+    if end - start > timedelta(days=limit):
+        raise Invalid(_("Thời gian truy vết dài hơn %(n)s ngày cho phép.") % {"n": limit},
+                      code="window_too_long", field="window_start")
+
+
+def check_margin(margin: int) -> None:
+    if not 0 <= margin <= MAX_MARGIN_MINUTES:
+        raise Invalid(_("Biên thời gian phải từ 0 đến %(n)s phút.") % {"n": MAX_MARGIN_MINUTES},
+                      code="margin_invalid", field="margin_minutes")
+
+
+# Cases ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def register_case(actor: User, scope: Scope, *, person: Person, confirmed_at: datetime,
+                  onset_at: datetime | None = None, window_start: datetime | None = None,
+                  window_end: datetime | None = None,
+                  margin_minutes: int | None = None) -> Case:
+    """Open a case for a person found by `find_person`. Any health officer may register one:
+    an F0 is often tested far from home."""
+    require_tracer(scope)
+    confirmed_at, onset_at = aware(confirmed_at), aware(onset_at)
+    if confirmed_at > timezone.now() + CLOCK_SKEW:
+        raise Invalid(_("Ngày xét nghiệm dương tính không thể ở tương lai."),
+                      code="confirmed_in_future", field="confirmed_at")
+    start, end = default_window(confirmed_at, onset_at)
+    start, end = aware(window_start) or start, aware(window_end) or end
+    check_window(start, end)
+    margin = settings.TRACING_MARGIN_MINUTES if margin_minutes is None else margin_minutes
+    check_margin(margin)
+    case = Case.objects.create(
+        person=person, area=person.area or _last_seen_area(person, start, end),
+        confirmed_at=confirmed_at, onset_at=onset_at, window_start=start, window_end=end,
+        margin_minutes=margin, created_by=actor,
+    )
+    record(actor, "case_registered", target=case)
+    return case
+
+
+def _last_seen_area(person: Person, start: datetime, end: datetime):
+    visits = engine.visits_of(identities(person), start, end)
+    if not visits:
+        return None
+    return Venue.objects.select_related("area").get(pk=visits[-1].venue_id).area
+
+
+def visible_cases(scope: Scope) -> QuerySet[Case]:
+    """Admins see every case; a health officer the ones they registered and those of F0s
+    living (or last seen) in their area; nobody else any."""
+    if scope.is_admin:
+        return Case.objects.all()
+    if not scope.has(*TRACING_ROLES):
+        return Case.objects.none()
+    return Case.objects.filter(Q(created_by=scope.user)
+                               | scope.area_filter("area", *TRACING_ROLES))
+
+
+def get_case(scope: Scope, case_id: int) -> Case:
+    case = visible_cases(scope).select_related("person", "area").filter(pk=case_id).first()
+    if case is None:
+        raise NotFound(_("Không tìm thấy ca bệnh."), code="case_not_found")
+    return case
+
+
+def view_case(actor: User, scope: Scope, case_id: int) -> Case:
+    case = get_case(scope, case_id)
+    record(actor, "case_view", target=case)
+    return case
+
+
+def list_cases(actor: User, scope: Scope, status: str = "") -> QuerySet[Case]:
+    require_tracer(scope)
+    cases = visible_cases(scope).select_related("person", "area")
+    if status:
+        cases = cases.filter(status=status)
+    record(actor, "case_list", reason=f"status={status or '*'}")
+    return cases
+
+
+@transaction.atomic
+def update_case(actor: User, scope: Scope, case: Case, *, window_start: datetime | None,
+                window_end: datetime | None, margin_minutes: int | None) -> Case:
+    """Edit the look-back window or the margin; the next query uses them."""
+    _require_open(case)
+    start = aware(window_start) or case.window_start
+    end = aware(window_end) or case.window_end
+    check_window(start, end)
+    margin = case.margin_minutes if margin_minutes is None else margin_minutes
+    check_margin(margin)
+    case.window_start, case.window_end, case.margin_minutes = start, end, margin
+    case.save(update_fields=["window_start", "window_end", "margin_minutes"])
+    record(actor, "case_updated", target=case,
+           reason=f"window={start.isoformat()}..{end.isoformat()} margin={margin}")
+    return case
+
+
+@transaction.atomic
+def close_case(actor: User, case: Case) -> Case:
+    """Closing stops notices; from `closed_at` the case's data follows the retention rules."""
+    _require_open(case)
+    case.status, case.closed_at, case.closed_by = Case.Status.CLOSED, timezone.now(), actor
+    case.save(update_fields=["status", "closed_at", "closed_by"])
+    record(actor, "case_closed", target=case)
+    return case
+
+
+def _require_open(case: Case) -> None:
+    if case.status != Case.Status.OPEN:
+        raise Conflict(_("Ca bệnh đã đóng."), code="case_closed")
+
+
+# Exposures ------------------------------------------------------------------------------
+
+@dataclass
+class Exposures:
+    case: Case
+    visits: list[engine.VisitRow]
+    contacts: list[engine.Contact]
+    venues: dict[int, Venue]
+
+    @property
+    def margin(self) -> timedelta:
+        return timedelta(minutes=self.case.margin_minutes)
+
+
+def exposures(actor: User, case: Case, *, audit: str = "tracing_query") -> Exposures:
+    """The F0's visits in the window and everyone who overlapped them (one query each)."""
+    f0 = identities(case.person)
+    visits = engine.visits_of(f0, case.window_start, case.window_end)
+    contacts = engine.contacts_of(visits, timedelta(minutes=case.margin_minutes), f0)
+    venues = Venue.objects.select_related("area").in_bulk({v.venue_id for v in visits})
+    if audit:
+        record(actor, audit, target=case,
+               reason=f"visits={len(visits)} contacts={len(contacts)}")
+    return Exposures(case, visits, contacts, venues)
+
+
+def contact_ids(exp: Exposures) -> set[int]:
+    return {c.person_id for c in exp.contacts}
+
+
+def choose_contacts(exp: Exposures, person_ids: list[int] | None) -> list[engine.Contact]:
+    """The chosen contacts of a case (all when `person_ids` is None), in rank order."""
+    if person_ids is None:
+        return list(exp.contacts)
+    unknown = set(person_ids) - contact_ids(exp)
+    if unknown:
+        raise Invalid(_("Có người không phải là người tiếp xúc của ca bệnh này."),
+                      code="not_a_contact", field="person_ids",
+                      extra={"person_ids": sorted(unknown)})
+    chosen = set(person_ids)
+    return [c for c in exp.contacts if c.person_id in chosen]
+
+
+@dataclass
+class SecondRing:
+    via: engine.Contact
+    contacts: list[engine.Contact]
+
+
+def expand_f2(actor: User, case: Case, person_ids: list[int]) -> list[SecondRing]:
+    """Contacts of chosen contacts (F2): the F1's visits from their first exposure on, up to
+    now (they were not isolated), with the case's margin. The F0 is never their own F2."""
+    if not person_ids:
+        raise Invalid(_("Chọn ít nhất một người tiếp xúc."), code="person_ids_required",
+                      field="person_ids")
+    exp = exposures(actor, case, audit="")
+    chosen = choose_contacts(exp, person_ids)
+    f0 = identities(case.person)
+    margin = exp.margin
+    rings = []
+    for f1 in chosen:
+        start = f1.first_start
+        end = min(case.closed_at or timezone.now(),
+                  start + timedelta(days=settings.TRACING_MAX_WINDOW_DAYS))
+        people = identities(Person.objects.get(pk=f1.person_id))
+        visits = engine.visits_of(people, start, end)
+        rings.append(SecondRing(f1, engine.contacts_of(visits, margin, [*f0, *people])))
+    record(actor, "tracing_query", target=case,
+           reason=f"f2 via={len(chosen)} contacts={sum(len(r.contacts) for r in rings)}")
+    return rings
+
+
+def people_by_id(ids) -> dict[int, Person]:
+    return Person.objects.select_related("account").in_bulk(list(ids))
+
+
+def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
+    """Full personal data of these people for a health officer (each view audited by the
+    masking module)."""
+    from kiemdich.privacy.masking import shape_for_officer
+
+    people = people_by_id(person_ids)
+    return {pk: shape_for_officer(people[pk], actor, scope, reason=f"tracing case={case.pk}")
+            for pk in person_ids if pk in people}

@@ -1,0 +1,118 @@
+"""Narrow zoning: exposure sites and contacts per commune and per venue, and a map of the
+sites drawn as SVG on the server (no tile server: it works offline and leaks nothing)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.html import escape
+
+from kiemdich.tracing.services import Exposures
+
+
+@dataclass
+class SiteSummary:
+    venue_id: int
+    name: str
+    area_code: str
+    area_name: str
+    latitude: float | None
+    longitude: float | None
+    first_exposure: datetime
+    last_exposure: datetime
+    contacts: set[int] = field(default_factory=set)
+
+
+@dataclass
+class CommuneSummary:
+    area_code: str
+    area_name: str
+    sites: list[SiteSummary] = field(default_factory=list)
+    contacts: set[int] = field(default_factory=set)
+
+
+def summary(exp: Exposures) -> list[CommuneSummary]:
+    """Communes by number of contacts (most first), each with its exposure sites."""
+    sites: dict[int, SiteSummary] = {}
+    for visit in exp.visits:
+        venue = exp.venues[visit.venue_id]
+        site = sites.get(venue.pk)
+        if site is None:
+            sites[venue.pk] = SiteSummary(venue.pk, venue.name, venue.area.code,
+                                          venue.area.name, venue.latitude, venue.longitude,
+                                          visit.start, visit.end)
+        else:
+            site.first_exposure = min(site.first_exposure, visit.start)
+            site.last_exposure = max(site.last_exposure, visit.end)
+    for contact in exp.contacts:
+        for overlap in contact.overlaps:
+            sites[overlap.venue_id].contacts.add(contact.person_id)
+    communes: dict[str, CommuneSummary] = {}
+    for site in sites.values():
+        commune = communes.setdefault(site.area_code,
+                                      CommuneSummary(site.area_code, site.area_name))
+        commune.sites.append(site)
+        commune.contacts |= site.contacts
+    for commune in communes.values():
+        commune.sites.sort(key=lambda s: (-len(s.contacts), s.name))
+    return sorted(communes.values(), key=lambda c: (-len(c.contacts), c.area_code))
+
+
+WIDTH, HEIGHT, PAD = 640, 420, 48
+
+
+def map_svg(communes: list[CommuneSummary]) -> str:
+    """Sites with coordinates as circles (area grows with contacts), numbered, with commune
+    names at the middle of their sites. Equirectangular projection scaled by cos(latitude),
+    which is exact enough at the size of a province."""
+    placed = [s for c in communes for s in c.sites
+              if s.latitude is not None and s.longitude is not None]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+             f'role="img" class="tracing-map" aria-label="Bản đồ điểm phơi nhiễm">',
+             f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#eef3f1" '
+             f'stroke="#cfd6d3"/>']
+    if not placed:
+        parts.append(f'<text x="{WIDTH // 2}" y="{HEIGHT // 2}" text-anchor="middle" '
+                     f'fill="#4a5560" font-size="16">Chưa có tọa độ địa điểm</text></svg>')
+        return "".join(parts)
+    project = _projection(placed)
+    for commune in communes:
+        points = [project(s) for s in commune.sites
+                  if s.latitude is not None and s.longitude is not None]
+        if not points:
+            continue
+        cx = sum(p[0] for p in points) / len(points)
+        cy = min(p[1] for p in points) - 22
+        parts.append(f'<text x="{cx:.1f}" y="{max(cy, 16):.1f}" text-anchor="middle" '
+                     f'font-size="14" font-weight="700" fill="#0b5d3b">'
+                     f'{escape(commune.area_name)}</text>')
+    for number, site in enumerate(placed, start=1):
+        x, y = project(site)
+        radius = 7 + 3 * math.sqrt(len(site.contacts))
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{min(radius, 40):.1f}" '
+                     f'fill="#b3261e" fill-opacity="0.35" stroke="#b3261e">'
+                     f'<title>{escape(site.name)}: {len(site.contacts)}</title></circle>')
+        parts.append(f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="12" '
+                     f'fill="#14171a">{number}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _projection(sites: list[SiteSummary]):
+    lats = [s.latitude for s in sites]
+    lngs = [s.longitude for s in sites]
+    mid_lat = math.radians((min(lats) + max(lats)) / 2)
+    x_span = max((max(lngs) - min(lngs)) * math.cos(mid_lat), 1e-6)
+    y_span = max(max(lats) - min(lats), 1e-6)
+    scale = min((WIDTH - 2 * PAD) / x_span, (HEIGHT - 2 * PAD) / y_span)
+    x_off = (WIDTH - x_span * scale) / 2 if x_span > 1e-6 else WIDTH / 2
+    y_off = (HEIGHT - y_span * scale) / 2 if y_span > 1e-6 else HEIGHT / 2
+
+    def project(site: SiteSummary) -> tuple[float, float]:
+        x = x_off + (site.longitude - min(lngs)) * math.cos(mid_lat) * scale
+        y = y_off + (max(lats) - site.latitude) * scale
+        return x, y
+
+    return project
