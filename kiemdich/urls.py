@@ -8,6 +8,9 @@ from kiemdich.api import api
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("kiemdich.accounts.urls")),
+    path("people/", include("kiemdich.people.urls")),
+    path("declare/", include("kiemdich.declarations.urls")),
+    path("alerts/", include("kiemdich.declarations.alert_urls")),
     path("privacy/", include("kiemdich.privacy.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),

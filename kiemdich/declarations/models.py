@@ -53,6 +53,11 @@ class SymptomAlert(models.Model):
     area = models.ForeignKey("areas.Area", null=True, on_delete=models.PROTECT)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The queue: open alerts of an area subtree, newest first.
+        indexes = [models.Index(fields=["status", "created_at"], name="alert_status_time")]
 
 
 class AlertAction(models.Model):

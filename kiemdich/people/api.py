@@ -1,3 +1,246 @@
-from ninja import Router
+"""People an account manages, their QR codes and cards, consent, own-data export, and the
+revocation list that dedicated readers download."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema, Status
+
+from kiemdich.accounts.api import ErrorOut
+from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.people import export, services
+from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
+from kiemdich.privacy.masking import shape_for_officer
 
 router = Router(tags=["people"])
+
+Gender = Literal["male", "female", "other", ""]
+ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class PersonIn(Schema):
+    full_name: str = Field(max_length=200)
+    birth_date: date | None = None
+    gender: Gender = ""
+    id_number: str = Field("", max_length=40)
+    phone: str = Field("", max_length=30)
+    area_code: str = Field("", max_length=16)
+    street: str = Field("", max_length=255)
+    nationality: str = Field("VN", max_length=60)
+    relationship: str = Field("", max_length=40)
+
+
+class PersonPatch(Schema):
+    full_name: str | None = Field(None, max_length=200)
+    birth_date: date | None = None
+    gender: Gender | None = None
+    id_number: str | None = Field(None, max_length=40)
+    phone: str | None = Field(None, max_length=30)
+    area_code: str | None = Field(None, max_length=16)
+    street: str | None = Field(None, max_length=255)
+    nationality: str | None = Field(None, max_length=60)
+    relationship: str | None = Field(None, max_length=40)
+
+
+class PersonOut(Schema):
+    id: int
+    full_name: str
+    birth_date: date | None
+    gender: str
+    id_number: str
+    phone: str
+    area_code: str
+    area_name: str
+    street: str
+    nationality: str
+    relationship: str
+    is_self: bool
+    declared_today: bool
+    has_symptoms: bool
+
+
+class QrOut(Schema):
+    payload: str
+    expires_at: datetime
+
+
+class CardOut(Schema):
+    serial: int
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class RevokeIn(Schema):
+    reason: str = Field("lost", max_length=200)
+
+
+class RevokedOut(Schema):
+    serial: int
+    revoked_at: datetime
+    expires_at: datetime
+
+
+class KeyOut(Schema):
+    kid: str
+    alg: str
+    public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 key")
+
+
+class RevocationsOut(Schema):
+    generated_at: datetime
+    revoked: list[RevokedOut]
+    keys: list[KeyOut]
+
+
+class ConsentIn(Schema):
+    version: str = Field(max_length=20)
+
+
+class ConsentOut(Schema):
+    required_version: str
+    given: bool
+    version: str | None = None
+    given_at: datetime | None = None
+
+
+class FoundPersonOut(Schema):
+    id: int
+    display_name: str
+    phone: str
+    id_number: str
+    birth: str
+    masked: bool
+
+
+def _out(people) -> list[dict]:
+    from kiemdich.declarations.services import declared_today
+
+    people = list(people)
+    today = declared_today([p.pk for p in people])
+    rows = []
+    for person in people:
+        declared, sick = today[person.pk]
+        rows.append({**services.person_data(person), "declared_today": declared,
+                     "has_symptoms": sick})
+    return rows
+
+
+@router.get("/people", response=list[PersonOut], auth=PEOPLE_AUTH)
+def list_people(request: HttpRequest):
+    """The people this account manages: itself first, then dependants."""
+    return _out(services.people_of(request.auth))
+
+
+@router.post("/people", response={201: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
+def add_person(request: HttpRequest, payload: PersonIn):
+    """Add a dependant (a child, an elderly relative without a phone)."""
+    person = services.add_dependant(request.auth, payload.dict())
+    return Status(201, _out([person])[0])
+
+
+@router.get("/people/search", response={200: list[FoundPersonOut], **ERRORS},
+            auth=PEOPLE_AUTH)
+def search_people(request: HttpRequest, id_number: str = "", phone: str = ""):
+    """Health officers find a person of their area by ID number or phone (audited)."""
+    scope = scope_of(request)
+    found = services.search_people(scope, id_number=id_number, phone=phone)[:20]
+    return [shape_for_officer(p, request.auth, scope, reason="person_search") for p in found]
+
+
+@router.get("/people/{person_id}", response={200: PersonOut, 404: ErrorOut}, auth=PEOPLE_AUTH)
+def get_person(request: HttpRequest, person_id: int):
+    return _out([services.managed_person(request.auth, person_id)])[0]
+
+
+@router.patch("/people/{person_id}", response={200: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
+def patch_person(request: HttpRequest, person_id: int, payload: PersonPatch):
+    """Change some fields of a person this account manages."""
+    person = services.managed_person(request.auth, person_id)
+    data = payload.dict(exclude_unset=True)
+    return _out([services.update_person(request.auth, person, data)])[0]
+
+
+@router.get("/people/{person_id}/qr", response={200: QrOut, 404: ErrorOut}, auth=PEOPLE_AUTH)
+def person_qr(request: HttpRequest, person_id: int):
+    """The in-app code (signed, opaque, valid until 04:00 after at least 12 hours)."""
+    payload, expires_at = services.app_code(services.managed_person(request.auth, person_id))
+    return {"payload": payload, "expires_at": expires_at}
+
+
+@router.get("/people/{person_id}/qr.png", response={200: bytes, 404: ErrorOut},
+            auth=PEOPLE_AUTH, openapi_extra={"responses": {200: {"content": {"image/png": {}}}}})
+def person_qr_png(request: HttpRequest, person_id: int):
+    payload, expires_at = services.app_code(services.managed_person(request.auth, person_id))
+    response = HttpResponse(qr_png(payload), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Expires-At"] = expires_at.isoformat()
+    return response
+
+
+@router.get("/people/{person_id}/card.pdf", response={200: bytes, 404: ErrorOut},
+            auth=PEOPLE_AUTH,
+            openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
+def person_card_pdf(request: HttpRequest, person_id: int):
+    """A printable card: each call issues a new card with its own serial (revocable)."""
+    person = services.managed_person(request.auth, person_id)
+    return pdf_response(card_pdf_for(request.auth, person), f"the-qr-ca-nhan-{person.pk}.pdf")
+
+
+@router.get("/people/{person_id}/cards", response={200: list[CardOut], 404: ErrorOut},
+            auth=PEOPLE_AUTH)
+def person_cards(request: HttpRequest, person_id: int):
+    return services.cards_of(services.managed_person(request.auth, person_id))
+
+
+@router.post("/people/{person_id}/cards/{serial}/revoke",
+             response={200: CardOut, **ERRORS}, auth=PEOPLE_AUTH)
+def revoke_card(request: HttpRequest, person_id: int, serial: int,
+                payload: RevokeIn | None = None):
+    """Revoke a printed card (lost, stolen): it joins the revocation list at once."""
+    person = services.managed_person(request.auth, person_id)
+    return services.revoke_card(request.auth, person, serial,
+                                payload.reason if payload else "lost")
+
+
+@router.get("/qr/revocations", response=RevocationsOut, auth=SCANNER_AUTH)
+def revocations(request: HttpRequest):
+    """For dedicated readers verifying offline: revoked card serials (until their cards
+    expire) and the Ed25519 public keys by key id."""
+    return services.revocation_list()
+
+
+@router.get("/consent", response=ConsentOut, auth=PEOPLE_AUTH)
+def consent_status(request: HttpRequest):
+    consent = services.current_consent(request.auth)
+    return {"required_version": services.CONSENT_VERSION, "given": consent is not None,
+            "version": consent.version if consent else None,
+            "given_at": consent.given_at if consent else None}
+
+
+@router.post("/consent", response={201: ConsentOut, 422: ErrorOut}, auth=PEOPLE_AUTH)
+def give_consent(request: HttpRequest, payload: ConsentIn):
+    """Consent to the processing described by the text of `version` (needed to declare)."""
+    consent = services.give_consent(request.auth, payload.version)
+    return Status(201, {"required_version": services.CONSENT_VERSION, "given": True,
+                        "version": consent.version, "given_at": consent.given_at})
+
+
+@router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
+def my_data(request: HttpRequest):
+    """Everything held about this account's people (audited)."""
+    response = HttpResponse(export.export_json(request.auth),
+                            content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
+            openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
+def my_data_pdf(request: HttpRequest):
+    return pdf_response(export.export_pdf(request.auth), "du-lieu-cua-toi.pdf")
+

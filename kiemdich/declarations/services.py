@@ -1,0 +1,192 @@
+"""Health declarations, "declared today", and the symptom alerts routed to health officers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import Role, User
+from kiemdich.accounts.scopes import Scope
+from kiemdich.declarations.models import (
+    EXPOSURES,
+    SYMPTOMS,
+    AlertAction,
+    Declaration,
+    SymptomAlert,
+)
+from kiemdich.errors import Conflict, Invalid, NotFound
+from kiemdich.people.models import Person
+from kiemdich.people.services import is_complete, require_consent
+from kiemdich.privacy.audit import record
+
+ANSWERS = (*SYMPTOMS, *EXPOSURES, "visited_places")
+TEXTS = {"visited_places_text": 500, "other_symptoms": 500}
+LANGUAGES = ("vi", "en")
+
+
+def local_day(moment: datetime | None = None) -> date:
+    """The calendar day in settings.TIME_ZONE (Asia/Ho_Chi_Minh): what "today" means."""
+    return timezone.localdate(moment or timezone.now())
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Every yes/no answered, texts bounded, and no answer contradicting another."""
+    clean: dict[str, Any] = {}
+    for name in ANSWERS:
+        value = data.get(name)
+        if not isinstance(value, bool):
+            raise Invalid(_("Cần trả lời câu hỏi này (có/không)."), code="required", field=name)
+        clean[name] = value
+    for name, limit in TEXTS.items():
+        text = " ".join(str(data.get(name) or "").split())
+        if len(text) > limit:
+            raise Invalid(_("Nội dung quá dài."), field=name)
+        clean[name] = text
+    if clean["visited_places"] and not clean["visited_places_text"]:
+        raise Invalid(_("Hãy ghi những nơi đã đến."), code="required",
+                      field="visited_places_text")
+    if not clean["visited_places"] and clean["visited_places_text"]:
+        raise Invalid(_("Đã trả lời không đi đâu nhưng lại ghi nơi đã đến."),
+                      code="contradictory", field="visited_places_text")
+    language = data.get("language") or "vi"
+    if language not in LANGUAGES:
+        raise Invalid(_("Ngôn ngữ không được hỗ trợ."), field="language")
+    clean["language"] = language
+    return clean
+
+
+@transaction.atomic
+def declare(person: Person, submitted_by: User | None, data: dict[str, Any]) -> Declaration:
+    """Record a declaration; any symptom or exposure raises an alert in the same transaction.
+
+    The caller has already checked that `submitted_by` manages `person` (managed_person).
+    """
+    require_consent(submitted_by)
+    if not is_complete(person):
+        field = "full_name" if not person.full_name.strip() else "area_code"
+        raise Invalid(_("Hãy hoàn tất hồ sơ (họ tên, xã/phường) trước khi khai báo."),
+                      code="profile_incomplete", field=field, extra={"person_id": person.pk})
+    answers = _clean(data)
+    now = timezone.now()
+    declaration = Declaration(
+        person=person, submitted_by=submitted_by, created_at=now, local_date=local_day(now),
+        area_id=person.area_id, **answers,
+    )
+    declaration.has_symptoms = (any(answers[s] for s in SYMPTOMS)
+                                or bool(answers["other_symptoms"]))
+    declaration.has_exposure = any(answers[e] for e in EXPOSURES)
+    declaration.save()
+    if declaration.has_symptoms or declaration.has_exposure:
+        SymptomAlert.objects.create(declaration=declaration, person=person,
+                                    area_id=declaration.area_id)
+    return declaration
+
+
+def last_declaration(person: Person) -> Declaration | None:
+    return person.declarations.order_by("-created_at", "-pk").first()
+
+
+def renew_unchanged(person: Person, user: User | None) -> Declaration:
+    """One tap: "nothing has changed, no symptoms" — the last answers again, all no.
+
+    Only after a declaration without symptoms or exposure: someone who was unwell answers the
+    full form, so that an officer sees what changed.
+    """
+    last = last_declaration(person)
+    if last is None:
+        raise Conflict(_("Chưa có tờ khai trước đó; hãy khai đầy đủ."),
+                       code="no_previous_declaration")
+    if last.has_symptoms or last.has_exposure:
+        raise Conflict(_("Tờ khai trước có triệu chứng hoặc tiếp xúc; hãy khai đầy đủ."),
+                       code="renewal_not_allowed")
+    data = {name: False for name in ANSWERS}
+    data.update(visited_places=last.visited_places,
+                visited_places_text=last.visited_places_text, language=last.language)
+    return declare(person, user, data)
+
+
+def prefill(person: Person) -> dict[str, Any]:
+    """Initial answers for the form: the last declaration's, or all "no"."""
+    last = last_declaration(person)
+    initial: dict[str, Any] = {name: False for name in ANSWERS}
+    if last is not None:
+        initial.update({name: getattr(last, name) for name in (*ANSWERS, *TEXTS)})
+    return initial
+
+
+def declared_today(person_ids: list[int] | set[int],
+                   today: date | None = None) -> dict[int, tuple[bool, bool]]:
+    """{person id: (declared today, the latest of today's declarations has symptoms)}.
+
+    One query, whatever the number of people: the latest id of the day is compared with the
+    latest symptomatic id, so a later "all well" declaration clears the flag.
+    """
+    ids = list(person_ids)
+    result = {pk: (False, False) for pk in ids}
+    if not ids:
+        return result
+    rows = (Declaration.objects.filter(person_id__in=ids, local_date=today or local_day())
+            .values("person_id")
+            .annotate(n=Count("id"), last=Max("id"),
+                      last_sick=Max("id", filter=Q(has_symptoms=True))))
+    for row in rows:
+        result[row["person_id"]] = (row["n"] > 0, row["last"] == row["last_sick"])
+    return result
+
+
+# Alerts --------------------------------------------------------------------------------
+
+def alert_recipients(alert: SymptomAlert) -> QuerySet[User]:
+    """Health officers whose grant covers the alert's commune (or the whole country)."""
+    ancestors = [int(p) for p in alert.area.path.strip("/").split("/") if p] \
+        if alert.area_id else []
+    return User.objects.filter(
+        Q(grants__area__isnull=True) | Q(grants__area_id__in=ancestors),
+        grants__role=Role.HEALTH_OFFICER, is_active=True,
+    ).distinct()
+
+
+def alerts_for(scope: Scope) -> QuerySet[SymptomAlert]:
+    """The queue of a health officer: alerts in the areas of their grants."""
+    if not scope.has(Role.HEALTH_OFFICER):
+        return SymptomAlert.objects.none()
+    return (SymptomAlert.objects.filter(scope.area_filter("area", Role.HEALTH_OFFICER))
+            .select_related("person", "area", "declaration")
+            .order_by("-created_at", "-pk"))
+
+
+def visible_alert(scope: Scope, alert_id: int) -> SymptomAlert:
+    alert = alerts_for(scope).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound(_("Không tìm thấy cảnh báo."), code="alert_not_found")
+    return alert
+
+
+ACTION_STATUSES = tuple(s for s in SymptomAlert.Status.values if s != SymptomAlert.Status.OPEN)
+
+
+@transaction.atomic
+def record_action(scope: Scope, alert_id: int, status: str, note: str = "") -> AlertAction:
+    """What the officer did: called, tested, referred or closed (the alert takes that status)."""
+    alert = visible_alert(scope, alert_id)
+    if status not in ACTION_STATUSES:
+        raise Invalid(_("Việc đã làm không hợp lệ."), field="status")
+    note = " ".join((note or "").split())
+    if len(note) > 1000:
+        raise Invalid(_("Ghi chú quá dài."), field="note")
+    action = AlertAction.objects.create(alert=alert, officer=scope.user, status=status,
+                                        note=note)
+    alert.status = status
+    alert.save(update_fields=["status", "updated_at"])
+    record(scope.user, "alert_action", target=alert, reason=status)
+    return action
+
+
+def open_alert_count(scope: Scope) -> int:
+    return alerts_for(scope).exclude(status=SymptomAlert.Status.CLOSED).count()
+

@@ -1,0 +1,187 @@
+"""Everything held about an account's people, for the data subject (JSON and PDF).
+
+The data subject's right of access (Decree 13/2023, Law 91/2025): the account sees what the
+platform keeps about itself and each person it manages — profile, consents, declarations,
+alerts and what officers did about them, printed cards, check-ins, and who opened a full view.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from kiemdich.accounts.models import User
+from kiemdich.people.models import Credential
+from kiemdich.people.services import people_of, person_data
+from kiemdich.privacy.audit import record, reference
+
+FORMAT_VERSION = 1
+
+
+def export_data(user: User) -> dict[str, Any]:
+    """The account and its people, with everything attached to them. Audited."""
+    from kiemdich.declarations.models import AlertAction, Declaration, SymptomAlert
+    from kiemdich.privacy.models import AuditEntry
+
+    people = list(people_of(user))
+    ids = [p.pk for p in people]
+    declarations = _grouped(Declaration.objects.filter(person_id__in=ids).order_by("created_at")
+                            .values("id", "person_id", "created_at", "local_date", "language",
+                                    "visited_places", "visited_places_text", "fever", "cough",
+                                    "shortness_of_breath", "pneumonia", "sore_throat",
+                                    "fatigue", "other_symptoms", "contact_case",
+                                    "contact_from_outbreak", "contact_symptomatic",
+                                    "has_symptoms", "has_exposure"))
+    actions = _grouped(AlertAction.objects.filter(alert__person_id__in=ids).order_by("at")
+                       .values("alert_id", "status", "note", "at"), key="alert_id")
+    alerts = _grouped(SymptomAlert.objects.filter(person_id__in=ids).order_by("created_at")
+                      .values("id", "person_id", "declaration_id", "status", "created_at"))
+    for items in alerts.values():
+        for alert in items:
+            alert["actions"] = actions.get(alert["id"], [])
+    credentials = _grouped(
+        Credential.objects.filter(person_id__in=ids).order_by("issued_at")
+        .values("person_id", "serial", "issued_at", "expires_at", "revoked_at",
+                "revoked_reason"))
+    visits, scans = _movements(ids)
+    views = _grouped(AuditEntry.objects.filter(target__in=[reference(p) for p in people])
+                     .order_by("at").values("target", "at", "action", "reason"), key="target")
+    result = {
+        "format": FORMAT_VERSION,
+        "generated_at": timezone.now(),
+        "account": {"phone": user.phone, "date_joined": user.date_joined,
+                    "preferred_language": user.preferred_language},
+        "consents": list(user.consents.order_by("given_at")
+                         .values("version", "given_at", "withdrawn_at")),
+        "people": [],
+    }
+    for person in people:
+        entry = person_data(person)
+        entry.update(
+            created_at=person.created_at,
+            declarations=_without(declarations.get(person.pk, []), "person_id"),
+            alerts=_without(alerts.get(person.pk, []), "person_id"),
+            credentials=_without(credentials.get(person.pk, []), "person_id"),
+            visits=_without(visits.get(person.pk, []), "person_id"),
+            scans=_without(scans.get(person.pk, []), "person_id"),
+            access_log=_without(views.get(reference(person), []), "target"),
+        )
+        result["people"].append(entry)
+    record(user, "export_own_data", target=user, reason=f"people={len(people)}")
+    return result
+
+
+def _movements(ids: list[int]) -> tuple[dict, dict]:
+    """Check-ins and scans, read from the scans app (empty until it records any)."""
+    from kiemdich.scans.models import Scan, Visit
+
+    visits = _grouped(Visit.objects.filter(person_id__in=ids).order_by("entered_at")
+                      .values("person_id", "venue_id", "entered_at", "left_at"))
+    scans = _grouped(Scan.objects.filter(person_id__in=ids).order_by("scanned_at")
+                     .values("person_id", "venue_id", "direction", "method", "accepted",
+                             "reason", "scanned_at"))
+    return visits, scans
+
+
+def _grouped(rows, key: str = "person_id") -> dict[Any, list[dict]]:
+    grouped: dict[Any, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(dict(row))
+    return grouped
+
+
+def _without(rows: list[dict], key: str) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != key} for row in rows]
+
+
+def export_json(user: User) -> bytes:
+    return json.dumps(export_data(user), cls=DjangoJSONEncoder, ensure_ascii=False,
+                      indent=2).encode("utf-8")
+
+
+def export_pdf(user: User) -> bytes:
+    """The same content as the JSON, as a readable A4 document in Vietnamese and English."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from kiemdich.documents import fonts
+
+    fonts.register_fonts()
+    data = export_data(user)
+    styles = getSampleStyleSheet()
+    for style in styles.byName.values():
+        style.fontName = fonts.BOLD if style.name.startswith("Heading") else fonts.REGULAR
+    body, h1, h2 = styles["BodyText"], styles["Heading1"], styles["Heading2"]
+
+    def table(header: list[str], rows: list[list[Any]]) -> Table:
+        cells = [[Paragraph(_text(c), body) for c in header]]
+        cells += [[Paragraph(_text(c), body) for c in row] for row in rows] or [["—"]]
+        grid = Table(cells, repeatRows=1)
+        grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, "#999999"),
+                                  ("BACKGROUND", (0, 0), (-1, 0), "#e4f0fb"),
+                                  ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return grid
+
+    story: list[Any] = [
+        Paragraph("Dữ liệu của bạn / Your data", h1),
+        Paragraph(f"Tài khoản / Account: {data['account']['phone']} · "
+                  f"{_text(data['generated_at'])}", body),
+        Spacer(1, 4 * mm),
+        Paragraph("Đồng ý / Consents", h2),
+        table(["Phiên bản / Version", "Lúc / Given", "Rút lại / Withdrawn"],
+              [[c["version"], c["given_at"], c["withdrawn_at"]] for c in data["consents"]]),
+    ]
+    labels = [("full_name", "Họ và tên / Name"), ("birth_date", "Ngày sinh / Birth date"),
+              ("gender", "Giới tính / Sex"), ("id_number", "Số giấy tờ / ID number"),
+              ("phone", "Điện thoại / Phone"), ("area_name", "Xã/phường / Commune"),
+              ("street", "Địa chỉ / Address"), ("nationality", "Quốc tịch / Nationality")]
+    for person in data["people"]:
+        story += [Spacer(1, 6 * mm), Paragraph(_text(person["full_name"]) or "—", h2),
+                  table(["", ""], [[label, person[key]] for key, label in labels]),
+                  Paragraph("Tờ khai / Declarations", styles["Heading3"]),
+                  table(["Ngày / Date", "Triệu chứng / Symptoms", "Tiếp xúc / Exposure",
+                         "Nơi đã đến / Places"],
+                        [[d["created_at"], _yes(d["has_symptoms"]), _yes(d["has_exposure"]),
+                          d["visited_places_text"]] for d in person["declarations"]]),
+                  Paragraph("Cảnh báo / Alerts", styles["Heading3"]),
+                  table(["Lúc / At", "Trạng thái / Status"],
+                        [[a["created_at"], a["status"]] for a in person["alerts"]]),
+                  Paragraph("Thẻ QR / Cards", styles["Heading3"]),
+                  table(["Sê-ri / Serial", "Hết hạn / Expires", "Thu hồi / Revoked"],
+                        [[c["serial"], c["expires_at"], c["revoked_at"]]
+                         for c in person["credentials"]]),
+                  Paragraph("Ra vào / Visits", styles["Heading3"]),
+                  table(["Địa điểm / Venue", "Vào / In", "Ra / Out"],
+                        [[v["venue_id"], v["entered_at"], v["left_at"]]
+                         for v in person["visits"]]),
+                  Paragraph("Truy cập đầy đủ / Full views", styles["Heading3"]),
+                  table(["Lúc / At", "Việc / Action"],
+                        [[v["at"], v["action"]] for v in person["access_log"]])]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, title="Dữ liệu cá nhân / Personal data",
+                      leftMargin=15 * mm, rightMargin=15 * mm).build(story)
+    return buffer.getvalue()
+
+
+def _yes(value: bool) -> str:
+    return "Có / Yes" if value else "Không / No"
+
+
+def _text(value: Any) -> str:
+    from xml.sax.saxutils import escape
+
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+    elif isinstance(value, date):
+        value = value.strftime("%d/%m/%Y")
+    return escape(str(value))
+

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from kiemdich.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("add/", views.add_person, name="add"),
+    path("communes/", views.communes, name="communes"),
+    path("consent/", views.consent, name="consent"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data.json", views.my_data_json, name="my_data_json"),
+    path("my-data.pdf", views.my_data_pdf, name="my_data_pdf"),
+    path("<int:person_id>/edit/", views.edit_person, name="edit"),
+    path("<int:person_id>/qr/", views.qr_page, name="qr"),
+    path("<int:person_id>/card/", views.card_page, name="card"),
+    path("<int:person_id>/cards/<int:serial>/revoke/", views.revoke_card, name="revoke_card"),
+]
