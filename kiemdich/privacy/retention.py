@@ -30,72 +30,82 @@ Progress = Callable[[str, int], None]
 
 @dataclass
 class Held:
-    """What open cases hold: per person a window, and per venue an exposure interval."""
+    """The records open cases hold, by id: few enough to keep in memory (a case has tens of
+    visits and at most thousands of contacts), and exact, unlike a time filter."""
 
-    people: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
-    venues: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
-
-    def q(self, person_field: str, venue_field: str, time_field: str) -> Q:
-        """Rows of these tables that a case holds."""
-        held = Q(pk__in=[])
-        for key, windows in ((person_field, self.people), (venue_field, self.venues)):
-            for obj_id, spans in windows.items():
-                for start, end in spans:
-                    held |= Q(**{key: obj_id, f"{time_field}__gte": start,
-                                 f"{time_field}__lte": end})
-        return held
-
-    def person_ids(self) -> set[int]:
-        return set(self.people)
+    f0_ids: set[int] = field(default_factory=set)
+    person_ids: set[int] = field(default_factory=set)  # F0s and their contacts
+    visit_ids: set[int] = field(default_factory=set)
+    scan_ids: set[int] = field(default_factory=set)
 
 
 def held_by_open_cases() -> Held:
-    """Ask tracing which people and venue intervals its open cases still need."""
-    from kiemdich.scans.models import Visit
+    """Ask tracing's open cases which people, visits and scans they still need: the F0's
+    visits in the look-back window, and every visit at those venues overlapping the F0's
+    stay widened by the case's margin, with the scans that made them."""
+    from kiemdich.scans.models import Scan, Visit
     from kiemdich.tracing.models import Case
 
     held = Held()
     for case in Case.objects.filter(status=Case.Status.OPEN).only(
             "person_id", "window_start", "window_end", "margin_minutes"):
-        held.people.setdefault(case.person_id, []).append((case.window_start, case.window_end))
+        held.f0_ids.add(case.person_id)
+        held.person_ids.add(case.person_id)
         margin = timedelta(minutes=case.margin_minutes)
-        visits = Visit.objects.filter(person_id=case.person_id).filter(
-            Q(entered_at__lte=case.window_end) & (
-                Q(left_at__gte=case.window_start)
-                | Q(left_at__isnull=True, closes_at__gte=case.window_start))
-        ).values_list("venue_id", "entered_at", "left_at", "closes_at")
-        for venue_id, entered, left, closes in visits:
-            end = left or closes
-            held.venues.setdefault(venue_id, []).append(
-                ((entered or end) - margin, end + margin))
+        for stay in _overlapping(Visit.objects.filter(person_id=case.person_id),
+                                 case.window_start, case.window_end):
+            start = (stay.entered_at or stay.end) - margin
+            end = stay.end + margin
+            contacts = _overlapping(Visit.objects.filter(venue_id=stay.venue_id), start, end)
+            for contact in contacts:
+                held.visit_ids.add(contact.pk)
+                held.person_ids.add(contact.person_id)
+                held.scan_ids.update(Scan.objects.filter(
+                    venue_id=contact.venue_id, person_id=contact.person_id,
+                    scanned_at__gte=contact.entered_at or contact.end,
+                    scanned_at__lte=contact.end).values_list("pk", flat=True))
     return held
+
+
+def _overlapping(visits: QuerySet, start: datetime, end: datetime) -> list:
+    """Visits whose interval (entry to exit, or to the default close) meets [start, end]."""
+    found = visits.filter(
+        Q(entered_at__lte=end) | Q(entered_at__isnull=True, closes_at__lte=end)
+    ).filter(Q(left_at__gte=start) | Q(left_at__isnull=True, closes_at__gte=start)).only(
+        "pk", "venue_id", "person_id", "entered_at", "left_at", "closes_at")
+    found = list(found)
+    for visit in found:
+        visit.end = visit.left_at or visit.closes_at
+    return found
 
 
 def held_people_of(person_ids: list[int], held: Held | None = None) -> set[int]:
     """Those of `person_ids` whose records an open case holds (F0 or contact)."""
-    from kiemdich.scans.models import Visit
-
     held = held or held_by_open_cases()
-    ids = set(person_ids) & held.person_ids()
-    if held.venues:
-        ids |= set(Visit.objects.filter(person_id__in=person_ids)
-                   .filter(held.q("person_id", "venue_id", "entered_at"))
-                   .values_list("person_id", flat=True))
-    return ids
+    return set(person_ids) & held.person_ids
 
 
-def delete_in_batches(rows: QuerySet, kind: str, progress: Progress | None = None) -> int:
-    """Delete `rows` a batch of ids at a time; returns how many went."""
+def delete_in_batches(rows: QuerySet, kind: str, progress: Progress | None = None,
+                      keep: set[int] | frozenset[int] = frozenset()) -> int:
+    """Delete `rows` except the ids in `keep`, a batch of ids at a time (walking the primary
+    key, so a batch never re-reads kept rows); returns how many went."""
     model: type[Model] = rows.model
     total = 0
+    last = None
     while True:
-        ids = list(rows.values_list("pk", flat=True)[:BATCH_SIZE])
+        batch = rows.order_by("pk")
+        if last is not None:
+            batch = batch.filter(pk__gt=last)
+        ids = list(batch.values_list("pk", flat=True)[:BATCH_SIZE])
         if not ids:
             return total
-        model.objects.filter(pk__in=ids).delete()
-        total += len(ids)
-        if progress:
-            progress(kind, total)
+        last = ids[-1]
+        doomed = [pk for pk in ids if pk not in keep]
+        if doomed:
+            model.objects.filter(pk__in=doomed).delete()
+            total += len(doomed)
+            if progress:
+                progress(kind, total)
 
 
 def _cutoff(days: int, now: datetime) -> datetime:
@@ -112,31 +122,31 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
 
     now = now or timezone.now()
     held = held if held is not None else held_by_open_cases()
-    keep_scans = held.q("person_id", "venue_id", "scanned_at")
-    keep_visits = held.q("person_id", "venue_id", "entered_at")
     scans_cut = _cutoff(settings.RETENTION_SCANS_DAYS, now)
     rejected_cut = _cutoff(settings.RETENTION_REJECTED_SCANS_DAYS, now)
-    plan: list[tuple[str, QuerySet]] = [
-        ("scans", Scan.objects.filter(accepted=True, scanned_at__lt=scans_cut)
-         .exclude(keep_scans)),
-        ("rejected_scans", Scan.objects.filter(accepted=False, scanned_at__lt=rejected_cut)
-         .exclude(keep_scans)),
+    plan: list[tuple[str, QuerySet, set[int]]] = [
+        ("scans", Scan.objects.filter(accepted=True, scanned_at__lt=scans_cut), held.scan_ids),
+        ("rejected_scans", Scan.objects.filter(accepted=False, scanned_at__lt=rejected_cut),
+         held.scan_ids),
         ("visits", Visit.objects.filter(
-            Q(entered_at__lt=scans_cut) | Q(entered_at__isnull=True, closes_at__lt=scans_cut))
-         .exclude(keep_visits)),
+            Q(entered_at__lt=scans_cut) | Q(entered_at__isnull=True, closes_at__lt=scans_cut)),
+         held.visit_ids),
+        # An F0's declarations (symptoms, onset) stay with the open case.
         ("declarations", Declaration.objects.filter(
             created_at__lt=_cutoff(settings.RETENTION_DECLARATIONS_DAYS, now))
-         .exclude(person_id__in=held.person_ids())),
+         .exclude(person_id__in=held.f0_ids), set()),
         # Notices of open cases stay: the contact may still need them.
         ("notices", Notice.objects.filter(
             sent_at__lt=_cutoff(settings.RETENTION_NOTICES_DAYS, now))
-         .exclude(case__status="open")),
+         .exclude(case__status="open"), set()),
         ("otp_codes", OneTimeCode.objects.filter(
-            created_at__lt=_cutoff(settings.RETENTION_OTP_DAYS, now))),
+            created_at__lt=_cutoff(settings.RETENTION_OTP_DAYS, now)), set()),
         ("api_tokens", ApiToken.objects.filter(Q(expires_at__lt=now)
-                                               | Q(revoked_at__lt=now - timedelta(days=1)))),
+                                               | Q(revoked_at__lt=now - timedelta(days=1))),
+         set()),
     ]
-    counts = {kind: delete_in_batches(rows, kind, progress) for kind, rows in plan}
+    counts = {kind: delete_in_batches(rows, kind, progress, keep)
+              for kind, rows, keep in plan}
     counts["sms_outbox_lines"] = purge_sms_outbox(now)
     counts["export_files"] = purge_export_files(now)
     from django.contrib.sessions.models import Session

@@ -120,10 +120,8 @@ def _strip_held_people(person_ids: list[int], held: Held) -> None:
         return
     Declaration.objects.filter(person_id__in=person_ids).delete()
     Credential.objects.filter(person_id__in=person_ids).delete()
-    Scan.objects.filter(person_id__in=person_ids).exclude(
-        held.q("person_id", "venue_id", "scanned_at")).delete()
-    Visit.objects.filter(person_id__in=person_ids).exclude(
-        held.q("person_id", "venue_id", "entered_at")).delete()
+    Scan.objects.filter(person_id__in=person_ids).exclude(pk__in=held.scan_ids).delete()
+    Visit.objects.filter(person_id__in=person_ids).exclude(pk__in=held.visit_ids).delete()
     # Detached from the account so that deleting the account does not cascade to them.
     Person.objects.filter(pk__in=person_ids).update(account=None, is_self=False)
 

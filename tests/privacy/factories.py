@@ -35,8 +35,13 @@ def visit(place: Venue, who: Person, entered: datetime, minutes: int = 60) -> Vi
                         scanned_at=entered, received_at=entered)
     Scan.objects.create(venue=place, person=who, direction="out", method="staff",
                         scanned_at=left, received_at=left)
+    extra = {"day": timezone.localdate(entered)} if _has_field(Visit, "day") else {}
     return Visit.objects.create(venue=place, person=who, entered_at=entered, left_at=left,
-                                closes_at=left)
+                                closes_at=left, **extra)
+
+
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.fields)
 
 
 def days_ago(days: float) -> datetime:
