@@ -1,3 +1,243 @@
-from ninja import Router
+"""Scans by staff and readers (one, or an offline batch), the live feed, self check-in from
+the poster, and the histories. Thin: parse, call one service, answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import ValidationError as PydanticError
+from pydantic import field_validator, model_validator
+
+from kiemdich.accounts.api import ErrorOut
+from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.privacy.audit import record
+from kiemdich.scans import services
+from kiemdich.scans.access import scanning_venue
+from kiemdich.scans.live import event_stream
 
 router = Router(tags=["scans"])
+
+ERRORS = {404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ScanIn(Schema):
+    """A code read from a QR, or — for people without one — a phone or ID number typed."""
+
+    code: str | None = Field(None, description="The raw text read from the QR code.")
+    phone: str | None = Field(None, max_length=32)
+    id_number: str | None = Field(None, max_length=32)
+    full_name: str | None = Field(None, max_length=services.MAX_NAME_CHARS,
+                                  description="For a person entered by hand the first time.")
+    direction: Literal["in", "out"]
+    scanned_at: datetime | None = Field(None, description="When it was scanned (offline "
+                                        "queues); default: when received.")
+    nonce: str | None = Field(None, min_length=1, max_length=64,
+                              pattern=r"^[A-Za-z0-9._:\-]+$",
+                              description="The client's id for this scan: retries are safe.")
+
+    @field_validator("full_name", "phone", "id_number")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and _CONTROL.search(value):
+            raise ValueError("control characters are not allowed")
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> ScanIn:
+        given = [name for name in ("code", "phone", "id_number") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("send exactly one of code, phone, id_number")
+        return self
+
+    def as_input(self) -> services.ScanInput:
+        return services.ScanInput(direction=self.direction, code=self.code, phone=self.phone,
+                                  id_number=self.id_number, full_name=self.full_name or None,
+                                  scanned_at=self.scanned_at, nonce=self.nonce)
+
+
+class PersonShape(Schema):
+    id: int | None
+    display_name: str
+    phone: str
+    id_number: str
+    birth: str
+    masked: bool
+
+
+class ScanOut(Schema):
+    result: Literal["ok"]
+    scan_id: int
+    person: PersonShape
+    declared_today: bool
+    has_symptoms: bool
+    direction: str
+    scanned_at: datetime
+    code_format: str
+    visit: str = Field(description="opened, closed, exit_only, repeat or rederived")
+
+
+class BatchIn(Schema):
+    scans: list[dict[str, Any]] = Field(
+        max_length=services.MAX_BATCH,
+        description="Items shaped like the body of POST /venues/{id}/scans; each is checked "
+                    "on its own, so one bad item does not refuse the others.")
+
+
+class BatchItemOut(Schema):
+    index: int
+    nonce: str | None
+    status: int
+    body: dict[str, Any]
+
+
+class BatchOut(Schema):
+    results: list[BatchItemOut]
+
+
+class DecodedOut(Schema):
+    text: str
+
+
+class CheckinIn(Schema):
+    venue_code: str = Field(max_length=64)
+    person_ids: list[int] = Field(max_length=20)
+    direction: Literal["in", "out"]
+
+
+class CheckinScanOut(Schema):
+    scan_id: int
+    person_id: int
+    display_name: str
+    visit: str
+
+
+class VenueRef(Schema):
+    id: int
+    name: str
+
+
+class CheckinOut(Schema):
+    venue: VenueRef
+    direction: str
+    at: datetime
+    colour: int = Field(description="Today's colour (0–11) shown on the confirmation.")
+    scans: list[CheckinScanOut]
+
+
+class MyCheckinOut(Schema):
+    scan_id: int
+    venue_id: int
+    venue_name: str
+    person_id: int
+    person_name: str
+    direction: str
+    method: str
+    at: datetime
+
+
+class VisitOut(Schema):
+    visit_id: int
+    person: PersonShape
+    entered_at: datetime | None
+    left_at: datetime | None
+    closes_at: datetime
+    entry_method: str
+    exit_method: str
+
+
+@router.post("/venues/{venue_id}/scans", auth=SCANNER_AUTH,
+             response={200: ScanOut, 201: ScanOut, **ERRORS})
+def scan(request: HttpRequest, venue_id: int, payload: ScanIn):
+    """A staff phone or a dedicated reader scanned a person. 201 when stored; 200 with the
+    first answer for a repeated nonce; 422 (still recorded) for a refused code."""
+    venue, scanner = scanning_venue(request, venue_id)
+    outcome = services.ingest(venue, scanner, payload.as_input())
+    return Status(outcome.status, outcome.body)
+
+
+def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
+    try:
+        return ScanIn.model_validate(raw).as_input()
+    except PydanticError as exc:
+        first = exc.errors()[0] if exc.errors() else {}
+        return {"error": {"code": "invalid", "message": str(first.get("msg", "invalid"))}}
+
+
+@router.post("/venues/{venue_id}/scans/batch", auth=SCANNER_AUTH,
+             response={200: BatchOut, **ERRORS})
+def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
+    """An offline queue uploaded at once: one result per item, in order."""
+    venue, scanner = scanning_venue(request, venue_id)
+    items = [_item(raw) for raw in payload.scans]
+    valid = [item for item in items if isinstance(item, services.ScanInput)]
+    stored = iter(services.ingest_batch(venue, scanner, valid))
+    results = []
+    for index, item in enumerate(items):
+        if isinstance(item, services.ScanInput):
+            results.append({**next(stored), "index": index})
+        else:
+            results.append({"index": index, "nonce": payload.scans[index].get("nonce")
+                            if isinstance(payload.scans[index].get("nonce"), str) else None,
+                            "status": 422, "body": item})
+    return {"results": results}
+
+
+@router.post("/venues/{venue_id}/scans/decode-photo", auth=SCANNER_AUTH,
+             response={200: DecodedOut, **ERRORS})
+def decode_photo(request: HttpRequest, venue_id: int, photo: File[UploadedFile]):
+    """For cameras without a barcode reader in the browser: the text of the QR in a photo."""
+    scanning_venue(request, venue_id)
+    return {"text": services.decode_photo(photo.read())}
+
+
+def _watch(request: HttpRequest, venue_id: int):
+    venue, scanner = scanning_venue(request, venue_id)
+    if venue.is_special:
+        record(scanner.actor, "view_live_full", target=venue, reason="live feed")
+    return venue
+
+
+@router.get("/venues/{venue_id}/live", auth=SCANNER_AUTH, response={200: None, **ERRORS},
+            openapi_extra={"responses": {"200": {
+                "description": "text/event-stream: `event: scan`, `data:` {person, direction, "
+                               "at, visit, …}; a comment every 15 s.",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}}}}})
+async def live(request: HttpRequest, venue_id: int):
+    """Entries and exits at the venue as Server-Sent Events, people masked for the venue."""
+    venue = await sync_to_async(_watch)(request, venue_id)
+    response = StreamingHttpResponse(event_stream(venue.pk), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+@router.post("/checkins", auth=PEOPLE_AUTH, response={201: CheckinOut, **ERRORS})
+def checkin(request: HttpRequest, payload: CheckinIn):
+    """The visitor scanned the poster: check in or out oneself and family members."""
+    result = services.self_checkin(request.user, payload.venue_code, payload.person_ids,
+                                   payload.direction)
+    return Status(201, result)
+
+
+@router.get("/me/checkins", auth=PEOPLE_AUTH, response=list[MyCheckinOut])
+def my_checkins(request: HttpRequest):
+    """The account's own check-ins (itself and the people it manages), newest first."""
+    return services.checkins_of(request.user)
+
+
+@router.get("/venues/{venue_id}/visits", auth=PEOPLE_AUTH,
+            response={200: list[VisitOut], **ERRORS})
+def venue_visits(request: HttpRequest, venue_id: int, day: date | None = None):
+    """The owner's view of a day's visits, people masked as the venue may see them."""
+    from kiemdich.venues.services import owner_venue
+
+    venue = owner_venue(request.user, venue_id)
+    return services.venue_visits(venue, request.user, day or timezone.localdate())

@@ -46,7 +46,11 @@ class Scan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["venue", "nonce"], name="scan_nonce_per_venue")
         ]
-        indexes = [models.Index(fields=["venue", "scanned_at"], name="scan_venue_time")]
+        indexes = [
+            models.Index(fields=["venue", "scanned_at"], name="scan_venue_time"),
+            # The hot path reads a person's last scan at the venue on the same day.
+            models.Index(fields=["venue", "person", "scanned_at"], name="scan_venue_person_time"),
+        ]
 
 
 class Visit(models.Model):
@@ -60,9 +64,14 @@ class Visit(models.Model):
     closes_at = models.DateTimeField()
     entry_method = models.CharField(max_length=8, blank=True)
     exit_method = models.CharField(max_length=8, blank=True)
+    # The local calendar day of the visit's first scan: visits never cross midnight, so a day
+    # is the unit that is re-derived when late scans arrive out of order.
+    day = models.DateField()
 
     class Meta:
         indexes = [
             models.Index(fields=["person", "entered_at"], name="visit_person_time"),
             models.Index(fields=["venue", "entered_at"], name="visit_venue_time"),
+            models.Index(fields=["venue", "person", "day"], name="visit_venue_person_day"),
+            models.Index(fields=["venue", "day"], name="visit_venue_day"),
         ]

@@ -1,0 +1,107 @@
+"""Who is scanning, and at which venue: the venue lookup of the hot path, cached in-process.
+
+A reader or a staff phone sends scan after scan to the same venue, so the venue and its staff
+phones are kept for VENUE_CACHE_SECONDS. Saving a venue or its staff clears the entry in this
+process at once (signals in apps.py); other processes see the change within the TTL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import User
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.errors import NotFound
+from kiemdich.venues.models import Device, Venue, VenueStaff
+
+VENUE_CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    venue: Venue
+    staff_phones: frozenset[str]
+    expires: float
+
+
+_cache: dict[int, _Entry] = {}
+_lock = threading.Lock()
+
+
+def _load(venue_id: int) -> _Entry | None:
+    venue = Venue.objects.filter(pk=venue_id, status=Venue.Status.ACTIVE).first()
+    if venue is None:
+        return None
+    phones = frozenset(VenueStaff.objects.filter(venue_id=venue_id)
+                       .values_list("phone", flat=True))
+    return _Entry(venue, phones, time.monotonic() + VENUE_CACHE_SECONDS)
+
+
+def _entry(venue_id: int) -> _Entry | None:
+    entry = _cache.get(venue_id)
+    if entry is None or entry.expires < time.monotonic():
+        entry = _load(venue_id)
+        with _lock:
+            if entry is None:
+                _cache.pop(venue_id, None)
+            else:
+                _cache[venue_id] = entry
+    return entry
+
+
+def forget(venue_id: int | None = None) -> None:
+    """Drop one venue (or all) from this process's cache."""
+    with _lock:
+        if venue_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(venue_id, None)
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """The staff member or dedicated reader sending scans."""
+
+    user: User | None
+    device: Device | None
+
+    @property
+    def actor(self) -> User | str:
+        """What the audit trail records as the actor."""
+        return self.user if self.user is not None else f"device:{self.device.pk}"
+
+
+def _not_found() -> NotFound:
+    return NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
+
+
+def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]:
+    """The venue if the caller may scan there — a reader only at its own venue, a person if
+    they own or staff it — else 404 (an unknown id and a foreign venue look the same)."""
+    entry = _entry(venue_id)
+    if entry is None:
+        raise _not_found()
+    device = getattr(request, "device", None)
+    if device is not None:
+        if device.venue_id != venue_id:
+            raise _not_found()
+        return entry.venue, Scanner(None, device)
+    scope = scope_of(request)
+    if not scope.may_scan_at_staffed(entry.venue, entry.staff_phones):
+        raise _not_found()
+    return entry.venue, Scanner(scope.user, None)
+
+
+def watched_venue(user: User | None, venue_id: int) -> Venue:
+    """A venue whose live page and visits this user may see: its owner and its staff."""
+    from kiemdich.accounts.scopes import Scope
+
+    entry = _entry(venue_id)
+    if entry is None or not Scope(user).may_scan_at_staffed(entry.venue, entry.staff_phones):
+        raise _not_found()
+    return entry.venue

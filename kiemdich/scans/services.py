@@ -1,0 +1,463 @@
+"""The scan ingest: every scan stored (refused ones too, with their reason), idempotent by the
+client's nonce, visits derived, the live feed told after the commit.
+
+Steady state of an accepted scan (venue cached, person known): three statements — the person
+with today's declaration status and their last scan and visit at the venue (one query, all
+subqueries), the insert of the scan, and one write to the visits. Statistics are not touched
+here: the reports app rolls them up from the scans table on a schedule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import User
+from kiemdich.accounts.phones import normalize_phone
+from kiemdich.declarations.models import Declaration
+from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.people.codes import KIND_CARD, CodeRevoked
+from kiemdich.people.identity import validate_id_number
+from kiemdich.people.models import Credential, Person
+from kiemdich.people.protect import encrypt_id, id_digest
+from kiemdich.privacy.masking import person_shape, shape_for_venue
+from kiemdich.scans.access import Scanner
+from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
+from kiemdich.scans.models import Method, Scan, Visit
+from kiemdich.scans.pubsub import publish, venue_channel
+from kiemdich.scans.visits import (
+    Action,
+    ScanPoint,
+    day_bounds,
+    fold,
+    local_day,
+    new_visit,
+    step,
+)
+from kiemdich.venues.models import Venue
+
+MAX_BATCH = 500
+MAX_NAME_CHARS = 120
+# How the visit changed when a late scan re-derived its day.
+REDERIVED = "rederived"
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    """One scan as a reader or the kiosk sends it: a code, or a phone / ID number typed."""
+
+    direction: str
+    code: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    full_name: str | None = None
+    scanned_at: datetime | None = None
+    nonce: str | None = None
+
+    def digest(self) -> str:
+        """What makes two uploads with one nonce the same scan."""
+        scanned = self.scanned_at.astimezone(UTC).isoformat() \
+            if self.scanned_at else None
+        body = {"direction": self.direction, "code": self.code, "phone": self.phone,
+                "id_number": self.id_number, "full_name": self.full_name, "at": scanned}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _refusal(code: str, message) -> dict[str, Any]:
+    return DomainError(message, code=code).as_dict()
+
+
+# Reading the person -----------------------------------------------------------------------
+
+def _with_state(people: QuerySet[Person], venue_id: int, day: date) -> QuerySet[Person]:
+    """People annotated with what the ingest needs, in the same query: the day's declaration
+    (latest: symptoms or not) and their last scan and latest visit at this venue that day."""
+    start, end = day_bounds(day)
+    declarations = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day) \
+        .order_by("-id")
+    last_scan = Scan.objects.filter(venue_id=venue_id, person_id=OuterRef("pk"), accepted=True,
+                                    scanned_at__gte=start, scanned_at__lt=end) \
+        .order_by("-scanned_at", "-id")
+    latest_visit = Visit.objects.filter(venue_id=venue_id, person_id=OuterRef("pk"), day=day) \
+        .order_by("-id")
+    is_open = ExpressionWrapper(Q(entered_at__isnull=False, left_at__isnull=True),
+                                output_field=BooleanField())
+    return people.annotate(
+        kd_sick=Subquery(declarations.values("has_symptoms")[:1]),
+        kd_last_at=Subquery(last_scan.values("scanned_at")[:1]),
+        kd_last_direction=Subquery(last_scan.values("direction")[:1]),
+        kd_visit_id=Subquery(latest_visit.values("id")[:1]),
+        kd_visit_open=Subquery(latest_visit.annotate(open=is_open).values("open")[:1]),
+    )
+
+
+def _fresh_state(person: Person) -> Person:
+    """A person just made has no declaration, scan or visit: no need to ask the database."""
+    person.kd_sick = person.kd_last_at = person.kd_last_direction = None
+    person.kd_visit_id = person.kd_visit_open = None
+    return person
+
+
+def _first(people: QuerySet[Person]) -> Person | None:
+    # People with an account first: a scanned card of someone who also has the app is them.
+    return people.order_by(F("account_id").desc(nulls_last=True), "pk").first()
+
+
+def _by_id_number(number: str, also: str | None, venue_id: int, day: date,
+                  defaults: dict[str, Any]) -> Person:
+    digests = [id_digest(number)] + ([id_digest(also)] if also else [])
+    person = _first(_with_state(Person.objects.filter(id_number_digest__in=digests),
+                                venue_id, day))
+    if person is None:
+        person = _fresh_state(Person.objects.create(
+            id_number_cipher=encrypt_id(number), id_number_digest=digests[0], **defaults))
+    return person
+
+
+def _identify(item: ScanInput, venue: Venue, day: date, at: datetime) -> tuple[Person, str]:
+    """The person a scan names, with their state; the format read. Raises DomainError."""
+    if item.code is not None:
+        parsed = parse_scanned(item.code, now=at)
+        if isinstance(parsed, PlatformCode):
+            return _platform_person(parsed, venue, day)
+        return _national_person(parsed, venue, day), parsed.source
+    if item.phone is not None:
+        phone = normalize_phone(item.phone)
+        person = _first(_with_state(Person.objects.filter(phone=phone), venue.pk, day))
+        if person is None:
+            person = _fresh_state(Person.objects.create(
+                source=Person.Source.MANUAL, phone=phone, full_name=item.full_name or ""))
+        return person, "manual_phone"
+    kind, number = validate_id_number(item.id_number)
+    return _by_id_number(number, None, venue.pk, day, {
+        "source": Person.Source.MANUAL, "id_kind": kind, "full_name": item.full_name or ""}), \
+        "manual_id"
+
+
+def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Person, str]:
+    claims = parsed.claims
+    people = _with_state(Person.objects.filter(pk=claims.subject), venue.pk, day)
+    if claims.kind == KIND_CARD:
+        # The revocation check of people.services.check_card_serial, folded into this query.
+        people = people.annotate(kd_card_valid=Exists(Credential.objects.filter(
+            serial=claims.serial, person_id=OuterRef("pk"), revoked_at__isnull=True)))
+    person = people.first()
+    if person is None:
+        raise Invalid(_("Mã QR của một người không còn trong hệ thống."), code="person_unknown")
+    if claims.kind == KIND_CARD and not person.kd_card_valid:
+        error = CodeRevoked()
+        error.person = person
+        raise error
+    return person, f"kd_{claims.kind}"
+
+
+def _national_person(identity: NationalIdentity, venue: Venue, day: date) -> Person:
+    """Find-or-create by the ID number's digest, so tracing finds people without the app."""
+    return _by_id_number(identity.id_number, identity.old_id_number, venue.pk, day, {
+        "source": Person.Source.SCANNED, "id_kind": identity.id_kind,
+        "full_name": identity.full_name[:MAX_NAME_CHARS], "birth_date": identity.birth_date,
+        "gender": identity.gender or "", "phone": identity.phone or "",
+    })
+
+
+# Ingest -----------------------------------------------------------------------------------
+
+def _check_time(scanned_at: datetime, received_at: datetime) -> None:
+    skew = timedelta(seconds=settings.SCAN_CLOCK_SKEW_SECONDS)
+    oldest = received_at - timedelta(hours=settings.SCAN_MAX_AGE_HOURS)
+    if scanned_at > received_at + skew or scanned_at < oldest:
+        raise Invalid(_("Thời điểm quét không hợp lệ: ở tương lai hoặc quá cũ "
+                        "(tối đa %(hours)s giờ).") % {"hours": settings.SCAN_MAX_AGE_HOURS},
+                      code="scan_time_invalid", field="scanned_at")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and timezone.is_naive(moment):
+        return timezone.make_aware(moment)
+    return moment
+
+
+def ingest(venue: Venue, scanner: Scanner, item: ScanInput,
+           now: datetime | None = None) -> Outcome:
+    """Store one scan and answer it; a repeated nonce answers the first answer again."""
+    received_at = now or timezone.now()
+    digest = item.digest()
+    try:
+        with transaction.atomic():
+            return _ingest(venue, scanner, item, digest, received_at)
+    except IntegrityError:
+        if not item.nonce:
+            raise
+        return _replay(venue, item.nonce, digest)
+
+
+def _replay(venue: Venue, nonce: str, digest: str) -> Outcome:
+    first = Scan.objects.filter(venue_id=venue.pk, nonce=nonce).first()
+    if first is None:  # the conflicting row is not ours to explain
+        raise IntegrityError("scan nonce conflict without a stored scan")
+    if first.body_digest != digest:
+        return Outcome(409, _refusal("nonce_conflict", _(
+            "Mã nonce này đã được dùng cho một lượt quét khác.")))
+    if first.accepted:
+        return Outcome(200, {**first.response, "scan_id": first.pk})
+    return Outcome(422, first.response)
+
+
+def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
+            received_at: datetime) -> Outcome:
+    scanned_at = _aware(item.scanned_at) or received_at
+    if item.code is None:
+        method = Method.MANUAL
+    else:
+        method = Method.DEVICE if scanner.device is not None else Method.STAFF
+    scan = Scan(venue_id=venue.pk, direction=item.direction, method=method,
+                scanned_at=scanned_at, received_at=received_at, nonce=item.nonce,
+                body_digest=digest, device=scanner.device, actor=scanner.user)
+    day = local_day(scanned_at)
+    try:
+        _check_time(scanned_at, received_at)
+        person, scan.code_format = _identify(item, venue, day, scanned_at)
+    except DomainError as refusal:
+        scan.accepted = False
+        scan.reason = refusal.code[:32]
+        scan.person = getattr(refusal, "person", None)
+        scan.response = refusal.as_dict()
+        scan.save()
+        return Outcome(refusal.status, scan.response)
+    shape = shape_for_venue(person, venue, scanner.actor)
+    scan.person = person
+    scan.response = {
+        "result": "ok", "person": shape, "declared_today": person.kd_sick is not None,
+        "has_symptoms": bool(person.kd_sick), "direction": item.direction,
+        "scanned_at": scanned_at.isoformat(), "code_format": scan.code_format,
+    }
+    scan.save()
+    visit = _derive_visit(venue, person, scan)
+    scan.response["visit"] = visit
+    _announce(venue, scan, shape, visit)
+    return Outcome(201, {**scan.response, "scan_id": scan.pk})
+
+
+def _derive_visit(venue: Venue, person: Person, scan: Scan) -> str:
+    """One write in order; a late scan re-derives its day (see visits.py)."""
+    point = ScanPoint(scan.scanned_at, scan.direction, scan.method)
+    if person.kd_last_at is not None and scan.scanned_at < person.kd_last_at:
+        rederive_day(venue, person.pk, local_day(scan.scanned_at))
+        return REDERIVED
+    previous = ScanPoint(person.kd_last_at, person.kd_last_direction, "") \
+        if person.kd_last_at is not None else None
+    action = step(previous, bool(person.kd_visit_open), point)
+    if action is Action.CLOSE:
+        Visit.objects.filter(pk=person.kd_visit_id).update(
+            left_at=scan.scanned_at, closes_at=scan.scanned_at, exit_method=scan.method)
+    elif action is not Action.REPEAT:
+        draft = new_visit(action, point, venue.default_stay_minutes)
+        Visit.objects.create(venue_id=venue.pk, person_id=person.pk, **asdict(draft))
+    return action.value
+
+
+def rederive_day(venue: Venue, person_id: int, day: date) -> None:
+    """Rebuild one person's visits at a venue for a day from the accepted scans."""
+    start, end = day_bounds(day)
+    points = [ScanPoint(*row) for row in
+              Scan.objects.filter(venue_id=venue.pk, person_id=person_id, accepted=True,
+                                  scanned_at__gte=start, scanned_at__lt=end)
+              .order_by("scanned_at", "id").values_list("scanned_at", "direction", "method")]
+    Visit.objects.filter(venue_id=venue.pk, person_id=person_id, day=day).delete()
+    Visit.objects.bulk_create([Visit(venue_id=venue.pk, person_id=person_id, **asdict(draft))
+                               for draft in fold(points, venue.default_stay_minutes)])
+
+
+def _announce(venue: Venue, scan: Scan, shape: dict[str, Any], visit: str) -> None:
+    """Tell the venue's live page, once the scan is committed."""
+    event = {"scan_id": scan.pk, "direction": scan.direction, "at": scan.scanned_at,
+             "person": shape, "visit": visit, "method": scan.method,
+             "declared_today": scan.response.get("declared_today", False),
+             "has_symptoms": scan.response.get("has_symptoms", False)}
+    transaction.on_commit(partial(publish, venue_channel(venue.pk), event))
+
+
+def ingest_batch(venue: Venue, scanner: Scanner, items: list[ScanInput],
+                 now: datetime | None = None) -> list[dict[str, Any]]:
+    """An offline queue: each item on its own, in the order sent; one result per item."""
+    if len(items) > MAX_BATCH:
+        raise Invalid(_("Tối đa %(n)s lượt quét mỗi lần gửi.") % {"n": MAX_BATCH},
+                      code="batch_too_large", field="scans")
+    received_at = now or timezone.now()
+    results = []
+    for index, item in enumerate(items):
+        outcome = ingest(venue, scanner, item, now=received_at)
+        results.append({"index": index, "nonce": item.nonce, "status": outcome.status,
+                        "body": outcome.body})
+    return results
+
+
+# Self check-in from the poster ----------------------------------------------------------
+
+def _venue_for_code(code: str) -> Venue:
+    from kiemdich.venues.services import venue_by_code
+
+    return venue_by_code(code)
+
+
+def self_checkin(user: User, venue_code: str, person_ids: list[int],
+                 direction: str) -> dict[str, Any]:
+    """The visitor scanned the poster for themselves and their family, in or out."""
+    venue = _venue_for_code(venue_code)
+    wanted = set(person_ids)
+    if not wanted:
+        raise Invalid(_("Hãy chọn ít nhất một người."), code="person_required",
+                      field="person_ids")
+    now = timezone.now()
+    day = local_day(now)
+    with transaction.atomic():
+        people = list(_with_state(Person.objects.filter(account=user, pk__in=wanted),
+                                  venue.pk, day).order_by("-is_self", "pk"))
+        if len(people) != len(wanted):
+            raise NotFound(_("Không tìm thấy người này."), code="person_not_found")
+        scans = Scan.objects.bulk_create([
+            Scan(venue_id=venue.pk, person_id=person.pk, direction=direction,
+                 method=Method.SELF, code_format="poster", scanned_at=now, received_at=now,
+                 actor=user, response={"result": "ok"})
+            for person in people])
+        done = []
+        for person, scan in zip(people, scans, strict=True):
+            visit = _derive_visit(venue, person, scan)
+            # The venue's staff see who came in as any scan shows it to them.
+            shape = shape_for_venue(person, venue, f"venue:{venue.pk}", purpose="self_checkin")
+            scan.response = {"declared_today": person.kd_sick is not None,
+                             "has_symptoms": bool(person.kd_sick)}
+            _announce(venue, scan, shape, visit)
+            done.append({"scan_id": scan.pk, "person_id": person.pk,
+                         "display_name": person.full_name, "visit": visit})
+    return {"venue": {"id": venue.pk, "name": venue.name}, "direction": direction, "at": now,
+            "colour": colour_of_day(day), "scans": done}
+
+
+def colour_of_day(day: date) -> int:
+    """One of 12 hues, changing daily and unpredictable without the server's key, so a
+    screenshot from another day shows the wrong colour at the door."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"colour:{day.isoformat()}".encode(),
+                   hashlib.sha256).digest()
+    return mac[0] % 12
+
+
+# Live page, history ----------------------------------------------------------------------
+
+def live_snapshot(venue: Venue, viewer: User | str,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """Who is inside now, today's entries and exits, and the latest accepted scans."""
+    now = now or timezone.now()
+    day = local_day(now)
+    visits = Visit.objects.filter(venue_id=venue.pk, day=day)
+    counts = visits.aggregate(entries=Count("id", filter=Q(entered_at__isnull=False)),
+                              exits=Count("id", filter=Q(left_at__isnull=False)))
+    inside = list(visits.filter(entered_at__isnull=False, left_at__isnull=True,
+                                closes_at__gt=now).order_by("-entered_at")[:200])
+    start, end = day_bounds(day)
+    recent = list(Scan.objects.filter(venue_id=venue.pk, accepted=True, scanned_at__gte=start,
+                                      scanned_at__lt=end, person__isnull=False)
+                  .order_by("-scanned_at", "-id")[:30])
+    people = Person.objects.in_bulk({v.person_id for v in inside} | {s.person_id for s in recent})
+    shapes = {pk: shape_for_venue(p, venue, viewer, purpose="venue_live")
+              for pk, p in people.items()}
+    return {
+        "entries": counts["entries"], "exits": counts["exits"],
+        "inside": [{"person": shapes[v.person_id], "entered_at": v.entered_at}
+                   for v in inside if v.person_id in shapes],
+        "recent": [{"scan_id": s.pk, "direction": s.direction, "at": s.scanned_at,
+                    "person": shapes[s.person_id], "method": s.method}
+                   for s in recent if s.person_id in shapes],
+        "colour": colour_of_day(day),
+    }
+
+
+def checkins_of(user: User, limit: int = 200) -> list[dict[str, Any]]:
+    """A citizen's own check-ins (all the people the account manages), newest first."""
+    people = {p.pk: p for p in Person.objects.filter(account=user)}
+    scans = (Scan.objects.filter(person_id__in=list(people), accepted=True)
+             .select_related("venue").order_by("-scanned_at", "-id")[:limit])
+    return [{"scan_id": s.pk, "venue_id": s.venue_id, "venue_name": s.venue.name,
+             "person_id": s.person_id, "person_name": people[s.person_id].full_name,
+             "direction": s.direction, "method": s.method, "at": s.scanned_at}
+            for s in scans]
+
+
+def venue_visits(venue: Venue, viewer: User, day: date) -> list[dict[str, Any]]:
+    """A venue's visits on a day, people shaped as the venue may see them."""
+    visits = list(Visit.objects.filter(venue_id=venue.pk, day=day)
+                  .order_by(Coalesce("entered_at", "left_at"), "id"))
+    people = Person.objects.in_bulk({v.person_id for v in visits})
+    shapes = {pk: shape_for_venue(p, venue, viewer, purpose="venue_visits")
+              for pk, p in people.items()}
+    empty = person_shape(Person(), full=False)
+    return [{"visit_id": v.pk, "person": shapes.get(v.person_id, empty),
+             "entered_at": v.entered_at, "left_at": v.left_at, "closes_at": v.closes_at,
+             "entry_method": v.entry_method, "exit_method": v.exit_method} for v in visits]
+
+
+VISIT_EXPORT_HEADERS = [_("Họ tên"), _("Điện thoại"), _("Số giấy tờ"), _("Năm sinh"),
+                        _("Giờ vào"), _("Giờ ra"), _("Kết thúc (ước tính)")]
+
+
+def visit_rows(visits: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[v["person"]["display_name"], v["person"]["phone"], v["person"]["id_number"],
+             v["person"]["birth"], v["entered_at"], v["left_at"], v["closes_at"]]
+            for v in visits]
+
+
+# Photos from cameras without BarcodeDetector ---------------------------------------------
+
+MAX_PHOTO_PIXELS = 40_000_000
+
+
+def decode_photo(data: bytes) -> str:
+    """The text of the first QR code in a photo (zxing-cpp), or CodeUnreadable."""
+    import io
+
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    from kiemdich.people.codes import CodeUnreadable
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PHOTO_PIXELS:
+                raise CodeUnreadable(_("Ảnh quá lớn."))
+            image.load()
+            found = zxingcpp.read_barcodes(image.convert("L"),
+                                           formats=zxingcpp.BarcodeFormat.QRCode)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise CodeUnreadable(_("Không đọc được ảnh.")) from None
+    texts = [result.text for result in found if result.valid and result.text]
+    if not texts:
+        raise CodeUnreadable(_("Không tìm thấy mã QR trong ảnh."))
+    return texts[0]
