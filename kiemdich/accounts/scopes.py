@@ -8,7 +8,6 @@ authorised. Every view, endpoint and service asks here instead of re-deriving a 
 from __future__ import annotations
 
 from collections.abc import Collection
-from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -126,13 +125,6 @@ class Scope:
         if self.user is None:
             return False
         return venue.owner_id == self.user.pk or venue.staff.filter(phone=self.user.phone).exists()
-
-    def may_scan_at_staffed(self, venue, staff_phones: Collection[str]) -> bool:
-        """`may_scan_at` with the venue's staff phones already at hand: the scan ingest keeps
-        them in a short-lived cache so that this check costs no query on the hot path."""
-        if self.user is None:
-            return False
-        return venue.owner_id == self.user.pk or self.user.phone in staff_phones
 
     def may_scan_at_staffed(self, venue, staff_phones: Collection[str]) -> bool:
         """`may_scan_at` with the venue's staff phones already at hand: the scan ingest keeps
