@@ -12,6 +12,8 @@ urlpatterns = [
     path("declare/", include("kiemdich.declarations.urls")),
     path("alerts/", include("kiemdich.declarations.alert_urls")),
     path("privacy/", include("kiemdich.privacy.urls")),
+    path("reports/", include("kiemdich.reports.urls")),
+    path("progress/", include("kiemdich.reports.public_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
     path("api/v1/", api.urls),

@@ -1,0 +1,73 @@
+"""Demo data for the authorities' pages: population per commune, an establishments registry,
+one roster, a few inspections; then the rollups. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, demo_communes, demo_province
+from kiemdich.accounts.models import User
+from kiemdich.reports import rollups
+from kiemdich.reports.models import (
+    Establishment,
+    Inspection,
+    Organisation,
+    Population,
+    RosterMember,
+    ViolationCategory,
+)
+
+INSPECTOR_PHONE = "+84900000007"
+SECTORS = ["trade", "labour", "education", "government", "health"]
+
+
+def seed(out) -> None:
+    from kiemdich.venues.models import Venue
+
+    communes = demo_communes()
+    for index, commune in enumerate(communes):
+        Population.objects.update_or_create(area=commune,
+                                            defaults={"residents": 8000 + 37 * (index % 97)})
+    venues = list(Venue.objects.filter(area__in=communes).order_by("pk")[:20])
+    for index, commune in enumerate(communes[:10]):
+        for n in range(3):
+            Establishment.objects.update_or_create(
+                reg_no=f"3600{commune.code}{n}", defaults={
+                    "name": f"Cơ sở {n + 1} — {commune.name}", "area": commune,
+                    "sector": SECTORS[(index + n) % len(SECTORS)]})
+    for venue in venues[:5]:
+        if venue.business_reg_no:
+            Establishment.objects.update_or_create(
+                reg_no=venue.business_reg_no, defaults={"name": venue.name,
+                                                        "area": venue.area,
+                                                        "sector": venue.sector})
+    if communes:
+        organisation, _created = Organisation.objects.get_or_create(
+            name="UBND " + communes[0].name, area=communes[0],
+            defaults={"sector": "government"})
+        for n, (name, phone) in enumerate([("Nguyễn Văn An", DEMO_CITIZEN_PHONE),
+                                           ("Trần Thị Bình", "0900000031"),
+                                           ("Lê Văn Cường", "0900000032")]):
+            RosterMember.objects.update_or_create(
+                organisation=organisation, phone="+84" + phone.lstrip("0"),
+                defaults={"full_name": name, "id_number_digest": ""})
+            out.write(f"  roster member {n + 1}: {name}")
+    inspector = User.objects.filter(phone=INSPECTOR_PHONE).first()
+    violation = ViolationCategory.objects.filter(code="nd117-d12-k2").first()
+    now = timezone.now()
+    for index, venue in enumerate(venues[:3]):
+        if Inspection.objects.filter(venue=venue).exists():
+            continue
+        failed = index == 2
+        Inspection.objects.create(
+            venue=venue, area=venue.area, sector=venue.sector, inspector=inspector,
+            inspected_at=now - timedelta(days=index), poster_displayed=True,
+            scanning_enforced=not failed, staff_declared=True,
+            result=Inspection.Result.VIOLATION if failed else Inspection.Result.COMPLIANT,
+            violation=violation if failed else None, fine=5_000_000 if failed else None,
+            notes="Không kiểm soát quét mã tại cổng." if failed else "")
+    days = rollups.refresh(since=rollups.local_today() - timedelta(days=30))
+    out.write(f"Reports: population of {len(communes)} communes of {demo_province().name}, "
+              f"registry, roster, inspections; rollups for {days} days.")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kiemdich.reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("report.pdf", views.report, {"fmt": "pdf"}, name="report_pdf"),
+    path("report.xlsx", views.report, {"fmt": "xlsx"}, name="report_xlsx"),
+    path("coverage/", views.coverage_page, name="coverage"),
+    path("imports/", views.import_csv, name="import"),
+    path("imports/<int:pk>/", views.import_job, name="import_job"),
+    path("compliance/", views.compliance_page, name="compliance"),
+    path("inspections/", views.inspection_list, name="inspections"),
+    path("inspections/new/", views.inspection_new, name="inspection_new"),
+]

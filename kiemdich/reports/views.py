@@ -1,0 +1,291 @@
+"""The authorities' portal pages (dashboard, coverage, compliance, inspections, daily report)
+and the public progress page. Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kiemdich.accounts.models import Sector
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.areas.models import Area
+from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.privacy.exports import export_response
+from kiemdich.reports import charts, compliance, coverage, daily, inspections, rollups
+from kiemdich.reports import stats as stats_service
+from kiemdich.reports.forms import ImportForm, InspectionForm
+from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
+from kiemdich.venues.types import VENUE_TYPES
+
+SORTABLE = ("name", *stats_service.FIGURES)
+
+
+def _query(request: HttpRequest, roles=stats_service.STATS_ROLES) -> stats_service.StatsQuery:
+    """The filters of the URL checked against the viewer's reach; outside it is a 404."""
+    scope = scope_of(request)
+    if not scope.has(*roles):
+        raise Http404
+    try:
+        return stats_service.build_query(scope, request.GET.get("area"),
+                                         request.GET.get("date_from"),
+                                         request.GET.get("date_to"), request.GET.get("sector"))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
+    scope = scope_of(request)
+    return [a for a in area.ancestors()
+            if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
+
+
+def _sorted_rows(rows: list, sort: str) -> list:
+    key = sort.lstrip("-")
+    if key not in SORTABLE:
+        return rows
+    if key == "name":
+        return sorted(rows, key=lambda r: r.area.name, reverse=sort.startswith("-"))
+    return sorted(rows, key=lambda r: r.figures[key], reverse=sort.startswith("-"))
+
+
+def _invalid_page(request: HttpRequest, exc: Invalid, template: str) -> HttpResponse:
+    return render(request, template, {"error": exc.message}, status=exc.status)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    try:
+        query = _query(request)
+    except Invalid as exc:
+        return _invalid_page(request, exc, "reports/dashboard.html")
+    result = stats_service.compute(query)
+    sort = request.GET.get("sort", "")
+    rows = _sorted_rows(result.rows, sort)
+    params = request.GET.copy()
+    bar_items = []
+    for row in rows:
+        params["area"] = row.area.code
+        bar_items.append((row.area.name, row.figures["scans_in"], f"?{params.urlencode()}"))
+    bars, bars_height = charts.bars(bar_items)
+    trend = charts.trend(result.trend, [("scans_in", _("Lượt vào"), "s-in"),
+                                        ("declarations", _("Tờ khai"), "s-decl"),
+                                        ("venues_active", _("Địa điểm có quét"), "s-active")])
+    labels = daily.figure_labels()
+    return render(request, "reports/dashboard.html", {
+        "stats": result, "query": query, "rows": rows, "sort": sort,
+        "totals": [(labels[k], result.totals[k], k) for k in stats_service.FIGURES],
+        "columns": [(k, labels[k]) for k in stats_service.FIGURES],
+        "breadcrumb": _breadcrumb(request, query.area),
+        "by_type": [{**r, "type_label": VENUE_TYPES[r["venue_type"]].label
+                     if r["venue_type"] in VENUE_TYPES else r["venue_type"],
+                     "sector_label": Sector(r["sector"]).label
+                     if r["sector"] in Sector.values else r["sector"]}
+                    for r in result.by_type],
+        "trend": trend, "bars": bars, "bars_height": bars_height,
+        "sectors": Sector.choices, "today": rollups.local_today(),
+        "week_ago": rollups.local_today() - timedelta(days=6),
+        "month_ago": rollups.local_today() - timedelta(days=29),
+    })
+
+
+@login_required
+def report(request: HttpRequest, fmt: str) -> HttpResponse:
+    try:
+        query = _query(request)
+    except Invalid as exc:
+        return _invalid_page(request, exc, "reports/dashboard.html")
+    result = stats_service.compute(query)
+    if fmt == "pdf":
+        body, content_type = daily.pdf(result), "application/pdf"
+    else:
+        body = daily.xlsx(result)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{daily.filename(result, fmt)}"'
+    return response
+
+
+@login_required
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    try:
+        query = _query(request)
+    except Invalid as exc:
+        return _invalid_page(request, exc, "reports/coverage.html")
+    today = rollups.local_today()
+    return render(request, "reports/coverage.html", {
+        "query": query, "breadcrumb": _breadcrumb(request, query.area),
+        "figures": coverage.coverage(query.area, query.sectors, today),
+        "form": ImportForm(),
+        "may_import": scope_of(request).has(*coverage.IMPORT_ROLES),
+        "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],
+    })
+
+
+@login_required
+@require_POST
+def import_csv(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    if not scope.has(*coverage.IMPORT_ROLES):
+        raise Http404
+    form = ImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            organisation = None
+            if data["kind"] == ImportJob.Kind.ROSTER:
+                organisation = coverage.organisation_for(
+                    scope, request.user, data["organisation"], data["organisation_area"],
+                    data["organisation_sector"])
+            job = coverage.run_import(scope, request.user, data["kind"], data["file"].read(),
+                                      data["file"].name, data["all_or_nothing"], organisation)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("reports:import_job", pk=job.pk)
+    return render(request, "reports/import_form.html", {"form": form}, status=422)
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
+    template = "reports/_import_progress.html" if request.htmx else "reports/import_job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def compliance_page(request: HttpRequest) -> HttpResponse:
+    try:
+        query = _query(request)
+        days = compliance.parse_days(request.GET.get("days"))
+    except Invalid as exc:
+        return _invalid_page(request, exc, "reports/compliance.html")
+    kind = request.GET.get("kind", "establishments")
+    today = rollups.local_today()
+    if kind == "venues":
+        items = compliance.silent_venues(query.area, query.sectors, days, today)
+        headers = [_("Mã QR"), _("Địa điểm"), _("Lĩnh vực"), _("Xã/phường"),
+                   _("Lần quét gần nhất")]
+        rows = [[v.code, v.name, v.get_sector_display(), v.area.name, v.last_active]
+                for v in items]
+    elif kind == "roster":
+        organisation = request.GET.get("organisation")
+        items = compliance.undeclared(query.area, query.sectors, today,
+                                      int(organisation) if str(organisation).isdigit() else None)
+        headers = [_("Đơn vị"), _("Họ và tên"), _("Số điện thoại")]
+        rows = [[m.organisation.name, m.full_name, m.phone] for m in items]
+    else:
+        kind = "establishments"
+        items = compliance.unregistered(query.area, query.sectors)
+        headers = [_("Số đăng ký"), _("Tên cơ sở"), _("Lĩnh vực"), _("Xã/phường")]
+        rows = [[e.reg_no, e.name, e.get_sector_display(), e.area.name] for e in items]
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return export_response(fmt, f"{kind}-{query.area.code}-{today.isoformat()}", headers,
+                               rows, title=kind)
+    return render(request, "reports/compliance.html", {
+        "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
+        "breadcrumb": _breadcrumb(request, query.area),
+        "kinds": [("establishments", _("Cơ sở chưa đăng ký địa điểm")),
+                  ("venues", _("Địa điểm không có lượt quét")),
+                  ("roster", _("Người chưa khai báo hôm nay"))],
+    })
+
+
+def _inspection_filter(request: HttpRequest) -> inspections.InspectionFilter:
+    return inspections.InspectionFilter(
+        date_from=stats_service.parse_date(request.GET.get("date_from"), "date_from", None),
+        date_to=stats_service.parse_date(request.GET.get("date_to"), "date_to", None),
+        result=request.GET.get("result", "") if request.GET.get("result", "")
+        in Inspection.Result.values else "",
+        violation=request.GET.get("violation", ""),
+        area_code=request.GET.get("area", ""),
+    )
+
+
+@login_required
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    if not scope.has(*inspections.READ_ROLES):
+        raise Http404
+    try:
+        filters = _inspection_filter(request)
+        items = list(inspections.visible(scope, filters)[:2000])
+    except Invalid as exc:
+        return _invalid_page(request, exc, "reports/inspections.html")
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        headers = [_("Thời điểm"), _("Mã QR"), _("Địa điểm"), _("Xã/phường"), _("Kết quả"),
+                   _("Niêm yết mã QR"), _("Kiểm soát quét mã"), _("Nhân viên khai báo"),
+                   _("Căn cứ"), _("Hành vi"), _("Tiền phạt"), _("Ghi chú")]
+        rows = [[i.inspected_at, i.venue.code, i.venue.name, i.area.name,
+                 i.get_result_display(), i.poster_displayed, i.scanning_enforced,
+                 i.staff_declared, i.violation.legal_reference if i.violation else "",
+                 i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
+        return export_response(fmt, f"kiem-tra-{rollups.local_today().isoformat()}", headers,
+                               rows, title="inspections")
+    return render(request, "reports/inspections.html", {
+        "items": items, "filters": filters, "results": Inspection.Result.choices,
+        "violations": ViolationCategory.objects.filter(active=True),
+        "may_record": scope.has(*inspections.RECORD_ROLES),
+    })
+
+
+@login_required
+def inspection_new(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    if not scope.has(*inspections.RECORD_ROLES):
+        raise Http404
+    initial = {"venue_code": request.GET.get("venue", ""),
+               "inspected_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = InspectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            inspections.record(scope, request.user, inspections.InspectionInput(
+                venue_code=data["venue_code"], inspected_at=data["inspected_at"],
+                poster_displayed=data["poster_displayed"],
+                scanning_enforced=data["scanning_enforced"],
+                staff_declared=data["staff_declared"], result=data["result"],
+                violation_code=data["violation"].code if data["violation"] else "",
+                fine=data["fine"], notes=data["notes"]))
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("reports:inspections")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "reports/inspection_form.html", {"form": form}, status=status)
+
+
+PUBLIC_CACHE_SECONDS = 60
+
+
+def progress(request: HttpRequest) -> HttpResponse:
+    """Public, no login: each province's registered venues, declarations today, coverage."""
+    provinces = list(Area.objects.filter(parent__isnull=True).order_by("name"))
+    code = request.GET.get("area", "")
+    province = next((p for p in provinces if p.code == code), None) or \
+        (provinces[0] if provinces else None)
+    context: dict = {"provinces": provinces, "province": province}
+    if province is not None:
+        key = f"reports:progress:{province.pk}:{rollups.local_today()}"
+        context.update(cache.get(key) or {})
+        if "totals" not in context:
+            today = rollups.local_today()
+            query = stats_service.StatsQuery(province, today, today, None)
+            result = stats_service.compute(query, with_details=False)
+            computed = {"totals": result.totals, "rows": result.rows,
+                        "figures": coverage.coverage(province, None, today)[:2],
+                        "refreshed_at": result.refreshed_at}
+            cache.set(key, computed, PUBLIC_CACHE_SECONDS)
+            context.update(computed)
+    return render(request, "reports/progress.html", context)
+
