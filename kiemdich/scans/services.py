@@ -254,34 +254,41 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
         return Outcome(refusal.status, scan.response)
     shape = shape_for_venue(person, venue, scanner.actor)
     scan.person = person
+    action = _plan_visit(person, scan)
+    visit = action.value if action is not None else REDERIVED
     scan.response = {
         "result": "ok", "person": shape, "declared_today": person.kd_sick is not None,
         "has_symptoms": bool(person.kd_sick), "direction": item.direction,
         "scanned_at": scanned_at.isoformat(), "code_format": scan.code_format,
+        "visit": visit,
     }
     scan.save()
-    visit = _derive_visit(venue, person, scan)
-    scan.response["visit"] = visit
+    _apply_visit(venue, person, scan, action)
     _announce(venue, scan, shape, visit)
     return Outcome(201, {**scan.response, "scan_id": scan.pk})
 
 
-def _derive_visit(venue: Venue, person: Person, scan: Scan) -> str:
-    """One write in order; a late scan re-derives its day (see visits.py)."""
-    point = ScanPoint(scan.scanned_at, scan.direction, scan.method)
+def _plan_visit(person: Person, scan: Scan) -> Action | None:
+    """What the scan does to the visits; None when it is late and its day is re-derived."""
     if person.kd_last_at is not None and scan.scanned_at < person.kd_last_at:
-        rederive_day(venue, person.pk, local_day(scan.scanned_at))
-        return REDERIVED
+        return None
     previous = ScanPoint(person.kd_last_at, person.kd_last_direction, "") \
         if person.kd_last_at is not None else None
-    action = step(previous, bool(person.kd_visit_open), point)
-    if action is Action.CLOSE:
+    return step(previous, bool(person.kd_visit_open),
+                ScanPoint(scan.scanned_at, scan.direction, scan.method))
+
+
+def _apply_visit(venue: Venue, person: Person, scan: Scan, action: Action | None) -> None:
+    """One write in order; a late scan (stored already) re-derives its day (see visits.py)."""
+    if action is None:
+        rederive_day(venue, person.pk, local_day(scan.scanned_at))
+    elif action is Action.CLOSE:
         Visit.objects.filter(pk=person.kd_visit_id).update(
             left_at=scan.scanned_at, closes_at=scan.scanned_at, exit_method=scan.method)
     elif action is not Action.REPEAT:
+        point = ScanPoint(scan.scanned_at, scan.direction, scan.method)
         draft = new_visit(action, point, venue.default_stay_minutes)
         Visit.objects.create(venue_id=venue.pk, person_id=person.pk, **asdict(draft))
-    return action.value
 
 
 def rederive_day(venue: Venue, person_id: int, day: date) -> None:
@@ -350,7 +357,9 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int],
             for person in people])
         done = []
         for person, scan in zip(people, scans, strict=True):
-            visit = _derive_visit(venue, person, scan)
+            action = _plan_visit(person, scan)
+            _apply_visit(venue, person, scan, action)
+            visit = action.value if action is not None else REDERIVED
             # The venue's staff see who came in as any scan shows it to them.
             shape = shape_for_venue(person, venue, f"venue:{venue.pk}", purpose="self_checkin")
             scan.response = {"declared_today": person.kd_sick is not None,
