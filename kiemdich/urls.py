@@ -12,6 +12,7 @@ urlpatterns = [
     path("declare/", include("kiemdich.declarations.urls")),
     path("alerts/", include("kiemdich.declarations.alert_urls")),
     path("privacy/", include("kiemdich.privacy.urls")),
+    path("venues/", include("kiemdich.venues.urls")),
     path("reports/", include("kiemdich.reports.urls")),
     path("progress/", include("kiemdich.reports.public_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
