@@ -15,6 +15,7 @@ urlpatterns = [
     path("venues/", include("kiemdich.venues.urls")),
     path("reports/", include("kiemdich.reports.urls")),
     path("progress/", include("kiemdich.reports.public_urls")),
+    path("tracing/", include("kiemdich.tracing.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
     path("api/v1/", api.urls),

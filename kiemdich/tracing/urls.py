@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kiemdich.tracing import views
+
+app_name = "tracing"
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("new/", views.register, name="register"),
+    path("switch/", views.switch, name="switch"),
+    path("<int:case_id>/", views.detail, name="detail"),
+    path("<int:case_id>/window/", views.edit_window, name="window"),
+    path("<int:case_id>/notices/", views.notify, name="notify"),
+    path("<int:case_id>/f2/", views.f2, name="f2"),
+    path("<int:case_id>/close/", views.close, name="close"),
+    path("batches/<int:batch_id>/approve/", views.approve, name="approve"),
+]

@@ -1,0 +1,184 @@
+"""Health officers' pages: the case list, registering an F0, and a case's places, contacts,
+zoning, notices and exports. Each view parses input, calls one service, renders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kiemdich.accounts.scopes import scope_of
+from kiemdich.errors import DomainError, Forbidden, NotFound
+from kiemdich.tracing import notices, services, zoning
+from kiemdich.tracing.exports import recorded_by
+from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
+from kiemdich.tracing.models import Case
+
+# The page shows the top of the ranking; the exports and the API carry every contact.
+PAGE_CONTACTS = 200
+
+
+def _case_or_404(request: HttpRequest, case_id: int, *, view: bool = False) -> Case:
+    scope = scope_of(request)
+    try:
+        if view:
+            return services.view_case(request.user, scope, case_id)
+        return services.get_case(scope, case_id)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    try:
+        cases = services.list_cases(request.user, scope_of(request),
+                                    status if status in Case.Status.values else "")
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    return render(request, "tracing/case_list.html", {
+        "cases": cases[:200], "status": status, "notices_enabled": notices.notices_enabled(),
+    })
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    if not scope.has(*services.TRACING_ROLES):
+        raise PermissionDenied
+    form = RegisterCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = services.find_person(**{data["lookup"]: data["value"]})
+            case = services.register_case(
+                request.user, scope, person=person, confirmed_at=data["confirmed_at"],
+                onset_at=data["onset_at"], margin_minutes=data["margin_minutes"])
+        except DomainError as exc:
+            form.add_error("value" if exc.field in ("person", "phone", "id_number", None)
+                           else None, exc.message)
+        else:
+            messages.success(request, _("Đã đăng ký ca bệnh."))
+            return redirect("tracing:detail", case_id=case.pk)
+    return render(request, "tracing/register.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id, view=True)
+    scope = scope_of(request)
+    exp = services.exposures(request.user, case)
+    top = exp.contacts[:PAGE_CONTACTS]
+    people = services.shapes_for(request.user, scope, case, [c.person_id for c in top])
+    communes = zoning.summary(exp)
+    return render(request, "tracing/detail.html", {
+        "case": case,
+        "f0": services.people_by_id([case.person_id]).get(case.person_id),
+        "visits": [{"row": v, "venue": exp.venues[v.venue_id], "recorded_by": recorded_by(v)}
+                   for v in exp.visits],
+        "contacts": [{"rank": i, "c": c, "person": people.get(c.person_id, {}),
+                      "venue": exp.venues[c.main.venue_id]} for i, c in enumerate(top, 1)],
+        "contact_total": len(exp.contacts),
+        "communes": communes,
+        # Built by zoning.map_svg from numbers and escaped names only.
+        "map_svg": mark_safe(zoning.map_svg(communes)),  # noqa: S308
+        "batches": case.batches.select_related("created_by", "approved_by"),
+        "notices_enabled": notices.notices_enabled(),
+        "window_form": WindowForm(initial={
+            "window_start": case.window_start, "window_end": case.window_end,
+            "margin_minutes": case.margin_minutes}),
+        "threshold": settings.TRACING_NOTICE_APPROVAL_THRESHOLD,
+    })
+
+
+def _act(request: HttpRequest, case_id: int, action, success: str) -> HttpResponse:
+    """Run one service on a case, show its refusal or `success`, back to the case."""
+    try:
+        action()
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise Http404(str(exc.message)) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("tracing:detail", case_id=case_id)
+
+
+@login_required
+@require_POST
+def edit_window(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    form = WindowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Thời gian truy vết không hợp lệ."))
+        return redirect("tracing:detail", case_id=case.pk)
+    return _act(request, case.pk, lambda: services.update_case(
+        request.user, scope_of(request), case, **form.cleaned_data), _("Đã cập nhật."))
+
+
+@login_required
+@require_POST
+def notify(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
+    person_ids = chosen if request.POST.get("scope") != "all" else None
+    return _act(request, case.pk, lambda: notices.create_batch(
+        request.user, scope_of(request), case, person_ids), _("Đã tạo đợt thông báo."))
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, batch_id: int) -> HttpResponse:
+    scope = scope_of(request)
+    try:
+        batch = notices.get_batch(scope, batch_id)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    return _act(request, batch.case_id, lambda: notices.approve_batch(request.user, scope, batch),
+                _("Đã phê duyệt và gửi thông báo."))
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    return _act(request, case.pk, lambda: services.close_case(request.user, case),
+                _("Đã đóng ca bệnh."))
+
+
+@login_required
+@require_POST
+def f2(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
+    try:
+        rings = services.expand_f2(request.user, case, chosen)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tracing:detail", case_id=case.pk)
+    ids = {c.person_id for r in rings for c in r.contacts} | {r.via.person_id for r in rings}
+    people = services.shapes_for(request.user, scope_of(request), case, sorted(ids))
+    return render(request, "tracing/f2.html", {"case": case, "rings": [
+        {"via": people.get(r.via.person_id, {}), "contacts": [
+            {"c": c, "person": people.get(c.person_id, {})} for c in r.contacts]}
+        for r in rings]})
+
+
+@login_required
+@require_POST
+def switch(request: HttpRequest) -> HttpResponse:
+    enabled = request.POST.get("enabled") == "1"
+    try:
+        notices.set_notices_enabled(request.user, scope_of(request), enabled)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc.message)) from exc
+    messages.success(request, _("Đã bật gửi thông báo.") if enabled
+                     else _("Đã tạm dừng mọi thông báo."))
+    return redirect("tracing:list")
