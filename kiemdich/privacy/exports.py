@@ -1,21 +1,24 @@
 """CSV and XLSX exports that spreadsheet programs cannot be tricked into executing.
 
 A cell starting with = + - @, a tab or a carriage return is read as a formula by Excel and
-LibreOffice; such cells get a leading apostrophe. Every export of the platform goes through
-here.
+LibreOffice (and the full-width forms of = + - @ by some East Asian input settings); such cells
+get a leading apostrophe. Every export of the platform goes through here.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from django.http import HttpResponse
 from django.utils import timezone
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Control characters XML 1.0 cannot hold: an XLSX cell drops them instead of failing the export.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def safe_cell(value: object) -> object:
@@ -32,9 +35,15 @@ def safe_cell(value: object) -> object:
     if isinstance(value, date):
         return value
     text = str(value)
-    if text.startswith(_FORMULA_START):
+    if text.startswith(FORMULA_START):
         return "'" + text
     return text
+
+
+def storable_text(text: str) -> str:
+    """`text` as an XLSX cell keeps it: without the control characters XML forbids, and with
+    line ends as XML reads them back (a lone CR becomes LF)."""
+    return _NOT_IN_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _text(value: object) -> str:
@@ -68,7 +77,7 @@ def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]],
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([_xlsx_cell(v) for v in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
@@ -80,6 +89,14 @@ def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]],
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(value: object) -> object:
+    cell = safe_cell(value)
+    if isinstance(cell, str):
+        # Neutralise after cleaning, so removing a control character cannot expose a formula.
+        return safe_cell(storable_text(cell))
+    return cell
 
 
 def export_response(fmt: str, filename: str, headers: Sequence[str],

@@ -1,0 +1,99 @@
+"""Rate limits per account and per IP, session idle and absolute timeouts."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from ninja import Router, Schema
+from ninja.testing import TestClient
+
+from kiemdich.accounts.ratelimit import rate_limited
+
+pytestmark = pytest.mark.django_db
+
+
+class EchoIn(Schema):
+    text: str
+
+
+router = Router()
+
+
+@router.post("/echo")
+@rate_limited("test-echo", per_ip=3, window=60)
+def echo(request, payload: EchoIn):
+    return {"text": payload.text}
+
+
+def test_the_decorator_keeps_a_ninja_operations_payload_and_limits_per_ip():
+    client = TestClient(router)
+    for _ in range(3):
+        assert client.post("/echo", json={"text": "xin chào"}).json() == {"text": "xin chào"}
+    refused = client.post("/echo", json={"text": "xin chào"})
+    assert refused.status_code == 429
+
+
+def test_it_limits_per_account_across_ips(lan):
+    for n in range(5):
+        response = lan.post("/api/v1/me/delete", REMOTE_ADDR=f"10.0.0.{n}")
+        assert response.status_code == 202
+    refused = lan.post("/api/v1/me/delete", REMOTE_ADDR="10.0.0.99")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused["Retry-After"]) > 0
+
+
+def test_accounts_do_not_share_a_budget(lan, binh):
+    for _ in range(5):
+        lan.post("/api/v1/me/delete")
+    assert binh.post("/api/v1/me/delete").status_code == 202
+
+
+def test_it_limits_django_views_with_a_page_answer(lan):
+    @rate_limited("test-view", per_ip=2, window=60)
+    def view(request):
+        return HttpResponse("ok")
+
+    factory = RequestFactory()
+    for _ in range(2):
+        assert view(factory.get("/privacy/x")).status_code == 200
+    refused = view(factory.get("/privacy/x"))
+    assert refused.status_code == 429 and refused["Content-Type"].startswith("text/plain")
+
+
+def test_otp_requests_are_limited_per_phone(anon):
+    assert anon.post("/api/v1/auth/otp", {"phone": "0912345678"}).status_code == 202
+    again = anon.post("/api/v1/auth/otp", {"phone": "0912345678"})
+    assert again.status_code == 429
+
+
+# Sessions ---------------------------------------------------------------------------------
+
+def test_an_idle_session_ends(lan, settings):
+    settings.SESSION_IDLE_SECONDS = 30 * 60
+    with time_machine.travel("2026-03-01 08:00 +07:00", tick=False) as clock:
+        client = Client()
+        client.force_login(lan.user)
+        assert client.get("/privacy/").status_code == 200
+        clock.shift(29 * 60)
+        assert client.get("/privacy/").status_code == 200
+        clock.shift(31 * 60)
+        assert client.get("/privacy/").status_code == 302
+
+
+def test_a_busy_session_still_ends_at_its_absolute_limit(lan, settings):
+    settings.SESSION_IDLE_SECONDS = 30 * 60
+    settings.SESSION_COOKIE_AGE = 12 * 3600
+    with time_machine.travel("2026-03-01 08:00 +07:00", tick=False) as clock:
+        client = Client()
+        client.force_login(lan.user)
+        assert client.get("/privacy/").status_code == 200  # the session's first request
+        elapsed = 0
+        while elapsed + 25 * 60 <= 12 * 3600:  # active every 25 minutes for 12 hours
+            clock.shift(25 * 60)
+            elapsed += 25 * 60
+            assert client.get("/privacy/").status_code == 200
+        clock.shift(25 * 60)  # never idle longer than 25 minutes, but past 12 hours
+        assert client.get("/privacy/").status_code == 302
