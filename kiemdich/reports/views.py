@@ -3,6 +3,7 @@ and the public progress page. Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -46,12 +47,18 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
 
 
+def _name_key(name: str) -> str:
+    """Sort Vietnamese names as readers expect: by letters first, diacritics after."""
+    base = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in base if not unicodedata.combining(c)).casefold() + name
+
+
 def _sorted_rows(rows: list, sort: str) -> list:
     key = sort.lstrip("-")
     if key not in SORTABLE:
         return rows
     if key == "name":
-        return sorted(rows, key=lambda r: r.area.name, reverse=sort.startswith("-"))
+        return sorted(rows, key=lambda r: _name_key(r.area.name), reverse=sort.startswith("-"))
     return sorted(rows, key=lambda r: r.figures[key], reverse=sort.startswith("-"))
 
 
