@@ -172,3 +172,26 @@ def test_pages(mai, lan, case_id):
     assert lan.get("/tracing/").status_code == 403
     assert lan.get(f"/tracing/{case_id}/").status_code == 404
     assert lan.get("/tracing/new/").status_code == 403
+
+
+def test_demo_seed_opens_one_case(world, areas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kiemdich.tracing import demo
+    from kiemdich.tracing.models import Case
+
+    out = io.StringIO()
+    demo.seed(out)
+    assert "no demo visits" in out.getvalue() and not Case.objects.exists()
+    cafe = world.venue("Quán demo")
+    f0, other = world.person("Demo F0"), world.person("Demo F1")
+    start = timezone.now() - timedelta(days=1)
+    world.visit(f0, cafe, start, start + timedelta(hours=1))
+    world.visit(f0, cafe, start + timedelta(hours=3), start + timedelta(hours=4))
+    world.visit(other, cafe, start, start + timedelta(hours=1))
+    demo.seed(out)
+    demo.seed(out)  # idempotent
+    case = Case.objects.get()
+    assert case.person == f0 and "2 places and 1 contacts" in out.getvalue()
