@@ -134,6 +134,8 @@ LANGUAGE_COOKIE_NAME = "kiemdich_lang"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project's own static folder (design system, per-app scripts) is not an app's folder.
+STATICFILES_DIRS = [BASE_DIR / "kiemdich" / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

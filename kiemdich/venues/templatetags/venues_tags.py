@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 
+from kiemdich.accounts.phones import national_form
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.venues import services
 
@@ -19,3 +20,9 @@ def venue_home(context) -> dict:
     return {"owned": [(v, figures[v.pk]) for v in owned],
             "staffed": list(services.staffed_venues(user)),
             "directory": scope_of(context["request"]).has(*services.DIRECTORY_ROLES)}
+
+
+@register.filter
+def national(phone: str) -> str:
+    """+84912345678 → 0912345678, as people read it."""
+    return national_form(phone)

@@ -1,0 +1,54 @@
+"""An owner, in a real browser: registers a place, downloads its poster, adds a staff phone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+
+from kiemdich.venues.models import Venue
+
+# Playwright's sync API drives its own event loop in this thread; the ORM calls the test
+# makes around it stay synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_owner_registers_a_place_prints_its_poster_and_adds_staff(
+        page, login, areas, outbox, tmp_path):
+    login(page, "0912 000 002", "/venues/new/")
+    page.fill("input[name=name]", "Quán Phở Hà Nội")
+    page.select_option("select[name=venue_type]", "restaurant")
+    assert page.get_attribute("input[name=default_stay_minutes]", "placeholder") == "90"
+    page.select_option("select[name=province]", "75")
+    # The communes of the chosen province arrive by htmx.
+    page.wait_for_selector("select[name=area_code] option[value='25996']", state="attached")
+    page.select_option("select[name=area_code]", "25996")
+    page.fill("input[name=street]", "123 Đường Bùi Văn Hòa")
+    page.click("#venue-form button[type=submit]")
+    page.wait_for_selector("#venue-code")
+
+    venue = Venue.objects.get()
+    assert venue.name == "Quán Phở Hà Nội" and venue.area.code == "25996"
+    assert page.inner_text("#venue-code") == venue.code
+
+    with page.expect_download() as download:
+        page.click("a[data-poster=A4]")
+    path = Path(tmp_path / "poster.pdf")
+    download.value.save_as(path)
+    pdf = path.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    image = pdfium.PdfDocument(pdf)[0].render(scale=150 / 72).to_pil()
+    decoded = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [b.text for b in decoded] == [venue.checkin_url]
+
+    page.fill("#staff input[name=phone]", "0912 000 004")
+    page.click("#staff button[type=submit]:has-text('Thêm nhân viên')")
+    page.wait_for_selector("#staff [data-staff='+84912000004']")
+    assert "0912000004" in page.inner_text("#staff")
+    assert any(m["phone"] == "+84912000004" and "Quán Phở Hà Nội" in m["text"]
+               for m in outbox.messages())
