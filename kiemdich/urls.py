@@ -16,6 +16,8 @@ urlpatterns = [
     path("reports/", include("kiemdich.reports.urls")),
     path("progress/", include("kiemdich.reports.public_urls")),
     path("tracing/", include("kiemdich.tracing.urls")),
+    path("v/", include("kiemdich.scans.poster_urls")),
+    path("scan/", include("kiemdich.scans.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
     path("api/v1/", api.urls),

@@ -21,6 +21,7 @@ from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.live import event_stream
+from kiemdich.venues.services import owner_venue
 
 router = Router(tags=["scans"])
 
@@ -237,7 +238,5 @@ def my_checkins(request: HttpRequest):
             response={200: list[VisitOut], **ERRORS})
 def venue_visits(request: HttpRequest, venue_id: int, day: date | None = None):
     """The owner's view of a day's visits, people masked as the venue may see them."""
-    from kiemdich.venues.services import owner_venue
-
     venue = owner_venue(request.user, venue_id)
     return services.venue_visits(venue, request.user, day or timezone.localdate())

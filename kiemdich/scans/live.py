@@ -15,10 +15,10 @@ HEARTBEAT_SECONDS = 15.0
 
 async def event_stream(venue_id: int,
                        heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[str]:
-    """SSE text: a `ready` comment once subscribed, `event: scan` per scan, and a comment
+    """SSE text: `event: ready` once subscribed, `event: scan` per scan, and a comment
     every `heartbeat` seconds so proxies keep the connection and clients notice a dead one."""
     async with broker().subscribe(venue_channel(venue_id)) as queue:
-        yield "retry: 3000\n: ready\n\n"
+        yield "retry: 3000\nevent: ready\ndata: {}\n\n"
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), heartbeat)

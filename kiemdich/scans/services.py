@@ -57,6 +57,7 @@ from kiemdich.scans.visits import (
     step,
 )
 from kiemdich.venues.models import Venue
+from kiemdich.venues.services import venue_by_code
 
 MAX_BATCH = 500
 MAX_NAME_CHARS = 120
@@ -329,16 +330,10 @@ def ingest_batch(venue: Venue, scanner: Scanner, items: list[ScanInput],
 
 # Self check-in from the poster ----------------------------------------------------------
 
-def _venue_for_code(code: str) -> Venue:
-    from kiemdich.venues.services import venue_by_code
-
-    return venue_by_code(code)
-
-
 def self_checkin(user: User, venue_code: str, person_ids: list[int],
                  direction: str) -> dict[str, Any]:
     """The visitor scanned the poster for themselves and their family, in or out."""
-    venue = _venue_for_code(venue_code)
+    venue = venue_by_code(venue_code)
     wanted = set(person_ids)
     if not wanted:
         raise Invalid(_("Hãy chọn ít nhất một người."), code="person_required",

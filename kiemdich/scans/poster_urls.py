@@ -1,0 +1,10 @@
+"""/v/<code>: the address a venue poster's QR code encodes."""
+
+from django.urls import path
+
+from kiemdich.scans import views
+
+app_name = "checkin"
+urlpatterns = [
+    path("<str:code>", views.checkin, name="checkin"),
+]

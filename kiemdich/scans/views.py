@@ -1,0 +1,114 @@
+"""Pages: the poster's self check-in (/v/<code>), the staff kiosk, the live page, the owner's
+visits by day and the citizen's history. Thin: each calls one service and renders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kiemdich.errors import DomainError, NotFound
+from kiemdich.people.services import people_of
+from kiemdich.privacy.exports import export_response
+from kiemdich.scans import services
+from kiemdich.scans.access import scanning_venue
+from kiemdich.scans.models import Direction
+from kiemdich.venues.services import owner_venue, venue_by_code
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest, code: str) -> HttpResponse:
+    """What the poster's QR opens: choose who and in or out, one tap."""
+    try:
+        venue = venue_by_code(code)
+    except DomainError as refusal:
+        status = 404 if isinstance(refusal, NotFound) else 410
+        return render(request, "scans/checkin_refused.html",
+                      {"message": refusal.message, "reason": refusal.code}, status=status)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    people = list(people_of(request.user))
+    error = ""
+    if request.method == "POST":
+        direction = request.POST.get("direction")
+        try:
+            ids = [int(pk) for pk in request.POST.getlist("person")]
+        except ValueError:
+            ids = []
+        if direction in Direction.values:
+            try:
+                result = services.self_checkin(request.user, code, ids, direction)
+            except DomainError as refusal:
+                error = refusal.message
+            else:
+                return render(request, "scans/checkin_done.html",
+                              {"venue": venue, "result": result}, status=201)
+        else:
+            error = "?"
+    return render(request, "scans/checkin.html",
+                  {"venue": venue, "people": people, "error": error,
+                   "colour": services.colour_of_day(timezone.localdate())},
+                  status=400 if error else 200)
+
+
+def _staff_venue(request: HttpRequest, venue_id: int):
+    try:
+        return scanning_venue(request, venue_id)[0]
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def kiosk(request: HttpRequest, venue_id: int) -> HttpResponse:
+    """The scanning page for a venue's staff (keyboard-wedge reader, camera, hand entry)."""
+    venue = _staff_venue(request, venue_id)
+    return render(request, "scans/kiosk.html", {
+        "venue": venue, "colour": services.colour_of_day(timezone.localdate()),
+        "scan_url": f"/api/v1/venues/{venue.pk}/scans",
+        "batch_url": f"/api/v1/venues/{venue.pk}/scans/batch",
+        "decode_url": f"/api/v1/venues/{venue.pk}/scans/decode-photo",
+        "live_url": reverse("scans:live", args=[venue.pk]),
+    })
+
+
+@login_required
+def live(request: HttpRequest, venue_id: int) -> HttpResponse:
+    """Who is inside now, today's counts, and entries/exits as they happen (SSE)."""
+    venue = _staff_venue(request, venue_id)
+    return render(request, "scans/live.html", {
+        "venue": venue, "snapshot": services.live_snapshot(venue, request.user),
+        "stream_url": f"/api/v1/venues/{venue.pk}/live",
+    })
+
+
+@login_required
+def visits(request: HttpRequest, venue_id: int) -> HttpResponse:
+    """The owner's visits of one day, masked; exportable as CSV or XLSX."""
+    try:
+        venue = owner_venue(request.user, venue_id)
+    except NotFound:
+        raise Http404 from None
+    try:
+        day = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = timezone.localdate()
+    rows = services.venue_visits(venue, request.user, day)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return export_response(fmt, f"luot-ra-vao-{venue.pk}-{day.isoformat()}",
+                               services.VISIT_EXPORT_HEADERS, services.visit_rows(rows),
+                               title=day.strftime("%d-%m-%Y"))
+    return render(request, "scans/visits.html", {"venue": venue, "day": day, "visits": rows})
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """The citizen's own check-ins and those of the people the account manages."""
+    return render(request, "scans/history.html",
+                  {"checkins": services.checkins_of(request.user)})

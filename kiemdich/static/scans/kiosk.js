@@ -1,0 +1,229 @@
+/* Staff scanning page: keyboard-wedge readers (code + Enter), camera (BarcodeDetector or a
+   photo decoded by the server), manual entry, a full-screen result with a beep, and an
+   offline queue kept in localStorage and uploaded in one batch when the network is back. */
+(function () {
+  "use strict";
+  const root = document.getElementById("kiosk");
+  if (!root) return;
+  const text = document.getElementById("kiosk-text").dataset;
+  const input = document.getElementById("scan-input");
+  const result = document.getElementById("result");
+  const queueBadge = document.getElementById("queue-count");
+  const queueKey = "kd-scan-queue-" + root.dataset.venue;
+  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  let hideTimer = null;
+  let audio = null;
+
+  function direction() {
+    return root.querySelector("input[name=direction]:checked").value;
+  }
+
+  function nonce() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  // Always focused: a reader types into whatever has focus, so keep it on the input unless
+  // staff are typing in the manual form.
+  function refocus() {
+    const active = document.activeElement;
+    if (active && active.closest && active.closest("#manual-form")) return;
+    input.focus();
+  }
+  input.addEventListener("blur", function () { setTimeout(refocus, 50); });
+  document.addEventListener("click", function () { setTimeout(refocus, 50); });
+  refocus();
+
+  function beep(kind) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const tones = kind === "ok" ? [[880, 0.12]] : kind === "warn" ? [[660, 0.12], [660, 0.12]]
+        : [[220, 0.45]];
+      let at = audio.currentTime;
+      tones.forEach(function (tone) {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        osc.frequency.value = tone[0];
+        osc.type = kind === "bad" ? "square" : "sine";
+        gain.gain.setValueAtTime(0.2, at);
+        osc.connect(gain).connect(audio.destination);
+        osc.start(at);
+        osc.stop(at + tone[1]);
+        at += tone[1] + 0.08;
+      });
+    } catch (e) { /* no audio: the colour still tells */ }
+  }
+
+  function show(kind, title, name, detail) {
+    result.className = "kiosk-result result-" + kind;
+    result.dataset.kind = kind;
+    document.getElementById("result-title").textContent = title;
+    document.getElementById("result-name").textContent = name || "";
+    document.getElementById("result-detail").textContent = detail || "";
+    result.hidden = false;
+    beep(kind);
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(function () { result.hidden = true; refocus(); }, 2500);
+  }
+  result.addEventListener("click", function () { result.hidden = true; });
+
+  function showAnswer(status, body) {
+    if (status === 200 || status === 201) {
+      const parts = [body.direction === "in" ? text.in : text.out];
+      parts.push(body.declared_today ? text.declared : text.notDeclared);
+      if (body.has_symptoms) parts.push(text.symptoms);
+      if (body.visit === "repeat") parts.push(text.repeat);
+      const kind = body.has_symptoms ? "bad"
+        : (!body.declared_today || body.visit === "repeat") ? "warn" : "ok";
+      show(kind, text.ok, body.person.display_name + " · " + body.person.phone, parts.join(" · "));
+    } else {
+      const message = body && body.error ? body.error.message : text.error + " " + status;
+      show("bad", text.refused, "", message);
+    }
+  }
+
+  // Offline queue ------------------------------------------------------------------------
+  function loadQueue() {
+    try { return JSON.parse(localStorage.getItem(queueKey) || "[]"); } catch (e) { return []; }
+  }
+  function saveQueue(items) {
+    localStorage.setItem(queueKey, JSON.stringify(items));
+    queueBadge.hidden = items.length === 0;
+    queueBadge.textContent = text.queue + ": " + items.length;
+  }
+  function enqueue(item) {
+    const items = loadQueue();
+    items.push(item);
+    saveQueue(items);
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    });
+  }
+
+  let flushing = false;
+  async function flush() {
+    const items = loadQueue();
+    if (flushing || items.length === 0 || !navigator.onLine) return;
+    flushing = true;
+    try {
+      const batch = items.slice(0, 200);
+      const response = await post(root.dataset.batchUrl, { scans: batch });
+      if (response.ok) {
+        // Every item has an answer (stored, refused or a replay): none is sent again.
+        const sent = new Set(batch.map(function (i) { return i.nonce; }));
+        saveQueue(loadQueue().filter(function (i) { return !sent.has(i.nonce); }));
+      }
+    } catch (e) { /* still offline */ } finally {
+      flushing = false;
+    }
+  }
+  window.addEventListener("online", flush);
+  setInterval(flush, 15000);
+  saveQueue(loadQueue());
+  flush();
+
+  async function submit(fields) {
+    // The nonce and the scan time are fixed here, so a retry or a late upload is the same scan.
+    const item = Object.assign({ direction: direction(), nonce: nonce(),
+                                 scanned_at: new Date().toISOString() }, fields);
+    if (!navigator.onLine) {
+      enqueue(item);
+      show("warn", text.queued, "", "");
+      return;
+    }
+    try {
+      const response = await post(root.dataset.scanUrl, item);
+      let body = {};
+      try { body = await response.json(); } catch (e) { /* not JSON */ }
+      showAnswer(response.status, body);
+    } catch (e) {
+      enqueue(item);
+      show("warn", text.queued, "", "");
+    }
+  }
+
+  document.getElementById("wedge-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    const code = input.value.trim();
+    input.value = "";
+    if (code) submit({ code: code });
+  });
+
+  // Manual entry: a phone number or an ID number.
+  const manualForm = document.getElementById("manual-form");
+  document.getElementById("manual-toggle").addEventListener("click", function () {
+    manualForm.hidden = !manualForm.hidden;
+    if (!manualForm.hidden) document.getElementById("manual-id").focus();
+  });
+  manualForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const value = document.getElementById("manual-id").value.replace(/[\s.\-]/g, "");
+    const name = document.getElementById("manual-name").value.trim();
+    if (!value) return;
+    const isPhone = /^(\+?84|0)[0-9]{9,10}$/.test(value) && !/^[0-9]{12}$/.test(value)
+      && !/^[0-9]{9}$/.test(value);
+    const fields = isPhone ? { phone: value } : { id_number: value };
+    if (name) fields.full_name = name;
+    manualForm.reset();
+    manualForm.hidden = true;
+    submit(fields);
+  });
+
+  // Camera: the browser's BarcodeDetector when it has one, else a photo the server decodes.
+  const cameraButton = document.getElementById("camera-btn");
+  const video = document.getElementById("camera");
+  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+    cameraButton.hidden = false;
+    let stream = null;
+    let last = { code: "", at: 0 };
+    cameraButton.addEventListener("click", async function () {
+      if (stream) {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        stream = null;
+        video.hidden = true;
+        return;
+      }
+      const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      video.srcObject = stream;
+      video.hidden = false;
+      await video.play();
+      const tick = async function () {
+        if (!stream) return;
+        try {
+          const found = await detector.detect(video);
+          const now = Date.now();
+          // The same code in front of the camera is one scan, not one per frame.
+          if (found.length && (found[0].rawValue !== last.code || now - last.at > 4000)) {
+            last = { code: found[0].rawValue, at: now };
+            submit({ code: found[0].rawValue });
+          }
+        } catch (e) { /* a frame that cannot be read */ }
+        setTimeout(tick, 300);
+      };
+      tick();
+    });
+  }
+  document.getElementById("photo-input").addEventListener("change", async function (event) {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) return;
+    const form = new FormData();
+    form.append("photo", file);
+    try {
+      const response = await fetch(root.dataset.decodeUrl, {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form,
+      });
+      const body = await response.json();
+      if (response.ok) submit({ code: body.text });
+      else showAnswer(response.status, body);
+    } catch (e) {
+      show("bad", text.error, "", "");
+    }
+  });
+})();

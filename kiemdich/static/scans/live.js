@@ -1,0 +1,87 @@
+/* Live page: entries and exits arrive through Server-Sent Events; the counts and the list of
+   people inside follow them. Text only (textContent): nothing from an event becomes markup. */
+(function () {
+  "use strict";
+  const root = document.getElementById("live");
+  if (!root) return;
+  const text = document.getElementById("live-text").dataset;
+  const status = document.getElementById("live-status");
+  const events = document.getElementById("events");
+  const inside = document.getElementById("inside");
+  const counts = {
+    inside: document.getElementById("count-inside"),
+    in: document.getElementById("count-in"),
+    out: document.getElementById("count-out"),
+  };
+  const format = new Intl.NumberFormat("vi-VN");
+
+  function bump(el, by) {
+    const value = parseInt(el.textContent.replace(/\D/g, ""), 10) || 0;
+    el.textContent = format.format(Math.max(0, value + by));
+  }
+
+  function time(iso) {
+    const d = new Date(iso);
+    return d.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function item(parts) {
+    const li = document.createElement("li");
+    parts.forEach(function (part) {
+      const span = document.createElement(part.tag || "span");
+      span.textContent = part.text;
+      if (part.className) span.className = part.className;
+      li.appendChild(span);
+      li.appendChild(document.createTextNode(" "));
+    });
+    return li;
+  }
+
+  function onScan(event) {
+    const data = JSON.parse(event.data);
+    const person = data.person || {};
+    const li = item([
+      { text: data.direction === "in" ? text.in : text.out,
+        className: "badge " + (data.direction === "in" ? "badge-ok" : "badge-warn") },
+      { text: person.display_name || "" },
+      { text: person.phone || "", className: "muted" },
+      { text: time(data.at), className: "muted", tag: "time" },
+    ]);
+    li.className = "event event-" + data.direction + " event-new";
+    li.dataset.scan = data.scan_id;
+    events.insertBefore(li, events.firstChild);
+    while (events.children.length > 100) events.removeChild(events.lastChild);
+
+    const existing = inside.querySelector('[data-person="' + String(person.id) + '"]');
+    if (data.visit === "opened") {
+      bump(counts.in, 1);
+      if (!existing) {
+        const row = item([{ text: person.display_name || "" },
+                          { text: person.phone || "", className: "muted" },
+                          { text: time(data.at), className: "muted", tag: "time" }]);
+        row.dataset.person = person.id;
+        inside.insertBefore(row, inside.firstChild);
+        bump(counts.inside, 1);
+      }
+    } else if (data.visit === "closed" || data.visit === "exit_only") {
+      bump(counts.out, 1);
+      if (existing) {
+        existing.remove();
+        bump(counts.inside, -1);
+      }
+    }
+  }
+
+  const source = new EventSource(root.dataset.streamUrl);
+  source.addEventListener("scan", onScan);
+  // "ready" comes once the server listens for this venue: from then on nothing is missed.
+  source.addEventListener("ready", function () {
+    status.textContent = text.connected;
+    status.className = "badge badge-ok";
+    root.dataset.connected = "1";
+  });
+  source.addEventListener("error", function () {
+    status.textContent = text.lost;
+    status.className = "badge badge-bad";
+  });
+})();

@@ -1,0 +1,178 @@
+"""The pages: self check-in from the poster, the kiosk, the live page, visits and history;
+and POST /api/v1/checkins, GET /api/v1/me/checkins."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from kiemdich.people.models import Person
+from kiemdich.scans.models import Method, Scan, Visit
+from kiemdich.venues.services import rotate_code
+from tests.scans.conftest import scans_url
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def child(lan) -> Person:
+    return Person.objects.create(account=lan.user, full_name="Trần Minh Khôi",
+                                 relationship="con")
+
+
+def test_the_poster_page_asks_a_visitor_to_log_in_and_come_back(venue):
+    response = browser().get(f"/v/{venue.code}")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert f"next=/v/{venue.code}" in response["Location"].replace("%2F", "/")
+
+
+def test_a_visitor_checks_in_self_and_child_with_one_tap(venue, lan, lan_person, child):
+    client = browser(lan.user)
+    page = client.get(f"/v/{venue.code}")
+    assert page.status_code == 200
+    assert "Quán Phở Hòa" in page.content.decode() and "Trần Minh Khôi" in page.content.decode()
+    done = client.post(f"/v/{venue.code}", {"person": [lan_person.pk, child.pk],
+                                            "direction": "in"})
+    assert done.status_code == 201
+    html = done.content.decode()
+    assert "Quán Phở Hòa" in html and 'class="tick"' in html and "day-colour-" in html
+    assert timezone.localtime().strftime("%d/%m/%Y") in html
+    scans = Scan.objects.filter(venue=venue)
+    assert {s.person_id for s in scans} == {lan_person.pk, child.pk}
+    assert {s.method for s in scans} == {Method.SELF}
+    assert Visit.objects.filter(venue=venue, left_at__isnull=True).count() == 2
+    out = client.post(f"/v/{venue.code}", {"person": [lan_person.pk], "direction": "out"})
+    assert out.status_code == 201
+    assert Visit.objects.get(person=lan_person).left_at is not None
+
+
+def test_a_visitor_cannot_check_in_someone_else(venue, lan, binh):
+    stranger = Person.objects.get(account=binh.user)
+    response = browser(lan.user).post(f"/v/{venue.code}", {"person": [stranger.pk],
+                                                           "direction": "in"})
+    assert response.status_code == 400
+    assert not Scan.objects.exists()
+
+
+def test_an_unknown_or_rotated_poster_code_says_so(venue, minh, lan):
+    client = browser(lan.user)
+    unknown = client.get("/v/ZZZZZZZZZZZZZ")
+    assert unknown.status_code == 404
+    assert "Không có địa điểm" in unknown.content.decode()
+    old = venue.code
+    rotate_code(venue, minh.user)
+    rotated = client.get(f"/v/{old}")
+    assert rotated.status_code == 410
+    assert "đã được thay" in rotated.content.decode()
+
+
+def test_the_colour_of_the_day_is_the_same_all_day_and_changes_between_days():
+    from datetime import date, timedelta
+
+    from kiemdich.scans.services import colour_of_day
+
+    days = [date(2021, 10, 1) + timedelta(days=n) for n in range(30)]
+    colours = [colour_of_day(d) for d in days]
+    assert colours == [colour_of_day(d) for d in days]
+    assert len(set(colours)) > 5 and all(0 <= c < 12 for c in colours)
+
+
+def test_checkins_api_for_a_family(venue, lan, lan_person, child, anon):
+    response = lan.post("/api/v1/checkins", {"venue_code": venue.code,
+                                             "person_ids": [lan_person.pk, child.pk],
+                                             "direction": "in"})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["venue"] == {"id": venue.pk, "name": "Quán Phở Hòa"}
+    assert {s["person_id"] for s in body["scans"]} == {lan_person.pk, child.pk}
+    assert lan.post("/api/v1/checkins", {"venue_code": "nope", "person_ids": [lan_person.pk],
+                                         "direction": "in"}).status_code == 404
+    assert anon.post("/api/v1/checkins", {"venue_code": venue.code,
+                                          "person_ids": [lan_person.pk],
+                                          "direction": "in"}).status_code == 401
+    mine = lan.get("/api/v1/me/checkins").json()
+    assert len(mine) == 2 and mine[0]["venue_name"] == "Quán Phở Hòa"
+
+
+def test_the_history_page_lists_only_my_checkins(venue, lan, binh, lan_person):
+    lan.post("/api/v1/checkins", {"venue_code": venue.code, "person_ids": [lan_person.pk],
+                                  "direction": "in"})
+    assert "Quán Phở Hòa" in browser(lan.user).get("/scan/history/").content.decode()
+    assert "Quán Phở Hòa" not in browser(binh.user).get("/scan/history/").content.decode()
+
+
+def test_the_kiosk_is_for_the_venues_staff_only(venue, minh, hoa, binh):
+    for user in (minh.user, hoa.user):
+        page = browser(user).get(f"/scan/{venue.pk}/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'id="scan-input"' in html and "scans/kiosk.js" in html and "<script>" not in html
+    assert browser(binh.user).get(f"/scan/{venue.pk}/").status_code == 404
+    assert browser().get(f"/scan/{venue.pk}/").status_code == 302
+
+
+def test_the_kiosk_posts_with_the_session_and_csrf(venue, hoa, lan_code):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(hoa.user)
+    page = client.get(f"/scan/{venue.pk}/")
+    token = page.cookies["csrftoken"].value
+    refused = client.post(scans_url(venue), {"code": lan_code, "direction": "in"},
+                          content_type="application/json")
+    assert refused.status_code in (401, 403)
+    response = client.post(scans_url(venue), {"code": lan_code, "direction": "in"},
+                           content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201, response.content
+
+
+def test_the_live_page_shows_who_is_inside_masked(venue, minh, hoa, lan_person, lan_code):
+    hoa.post(scans_url(venue), {"code": lan_code, "direction": "in"})
+    html = browser(minh.user).get(f"/scan/{venue.pk}/live/").content.decode()
+    assert "Nguyễn T** L**" in html and "Nguyễn Thị Lan" not in html
+    assert 'data-stream-url="/api/v1/venues/%d/live"' % venue.pk in html
+
+
+def test_the_owner_sees_visits_by_day_masked_and_exports_them(venue, minh, hoa, lan_person,
+                                                            lan_code):
+    hoa.post(scans_url(venue), {"code": lan_code, "direction": "in"})
+    client = browser(minh.user)
+    html = client.get(f"/scan/{venue.pk}/visits/").content.decode()
+    assert "Nguyễn T** L**" in html and "091****001" in html
+    export = client.get(f"/scan/{venue.pk}/visits/", {"format": "csv"})
+    assert export["Content-Type"].startswith("text/csv")
+    text = export.content.decode("utf-8-sig")
+    assert "Nguyễn T** L**" in text and "Nguyễn Thị Lan" not in text
+    xlsx = client.get(f"/scan/{venue.pk}/visits/", {"format": "xlsx"})
+    assert xlsx.content[:2] == b"PK"
+    # Staff scan but do not browse the visit history; other owners get 404.
+    assert browser(hoa.user).get(f"/scan/{venue.pk}/visits/").status_code == 404
+    assert minh.get(f"/api/v1/venues/{venue.pk}/visits").json()[0]["person"]["masked"] is True
+
+
+def test_a_photo_of_a_code_is_decoded_on_the_server(venue, hoa, lan_code):
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(lan_code, error="m").save(buffer, kind="png", scale=6, border=4)
+    buffer.name = "code.png"
+    buffer.seek(0)
+    # A multipart upload: the plain test client's post, with the bearer token.
+    response = Client.post(hoa, f"/api/v1/venues/{venue.pk}/scans/decode-photo",
+                           {"photo": buffer}, HTTP_AUTHORIZATION=f"Bearer {hoa.token}")
+    assert response.status_code == 200, response.content
+    assert response.json()["text"] == lan_code
+    blank = io.BytesIO(b"not an image")
+    blank.name = "x.png"
+    refused = Client.post(hoa, f"/api/v1/venues/{venue.pk}/scans/decode-photo",
+                          {"photo": blank}, HTTP_AUTHORIZATION=f"Bearer {hoa.token}")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "code_unreadable")
