@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiemdich.people.codes import issue_app_code
-from kiemdich.people.models import Person
 from kiemdich.scans.models import Scan, Visit
 from tests.conftest import client_for
 from tests.scans.conftest import scans_url

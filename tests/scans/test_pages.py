@@ -137,7 +137,7 @@ def test_the_live_page_shows_who_is_inside_masked(venue, minh, hoa, lan_person, 
     hoa.post(scans_url(venue), {"code": lan_code, "direction": "in"})
     html = browser(minh.user).get(f"/scan/{venue.pk}/live/").content.decode()
     assert "Nguyễn T** L**" in html and "Nguyễn Thị Lan" not in html
-    assert 'data-stream-url="/api/v1/venues/%d/live"' % venue.pk in html
+    assert f'data-stream-url="/api/v1/venues/{venue.pk}/live"' in html
 
 
 def test_the_owner_sees_visits_by_day_masked_and_exports_them(venue, minh, hoa, lan_person,
