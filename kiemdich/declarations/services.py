@@ -111,12 +111,12 @@ def renew_unchanged(person: Person, user: User | None) -> Declaration:
 
 
 def prefill(person: Person) -> dict[str, Any]:
-    """Initial answers for the form: the last declaration's, or all "no"."""
+    """Initial answers for the form: the last declaration's. None before the first one, so
+    that every question is really answered once."""
     last = last_declaration(person)
-    initial: dict[str, Any] = {name: False for name in ANSWERS}
-    if last is not None:
-        initial.update({name: getattr(last, name) for name in (*ANSWERS, *TEXTS)})
-    return initial
+    if last is None:
+        return {}
+    return {name: getattr(last, name) for name in (*ANSWERS, *TEXTS)}
 
 
 def declared_today(person_ids: list[int] | set[int],
