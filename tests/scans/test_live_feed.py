@@ -1,0 +1,71 @@
+"""The live feed through real servers: Server-Sent Events with the person masked as the venue
+may see them, in one process (memory) and across two processes (PostgreSQL, Redis)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.db import connection
+
+from kiemdich.privacy.models import AuditEntry
+from kiemdich.scans.access import forget
+from tests.scans.servers import first_scan_event, process_server, thread_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post_scan(base: str, token: str, venue_id: int, **body) -> None:
+    response = httpx.post(f"{base}/api/v1/venues/{venue_id}/scans",
+                          json={"direction": "in", **body},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=20)
+    assert response.status_code == 201, response.text
+
+
+def test_an_entry_reaches_the_live_stream_masked(venue, minh, hoa, lan_person, settings):
+    settings.PUBSUB_BACKEND = "memory"
+    with thread_server() as base:
+        event = first_scan_event(
+            f"{base}/api/v1/venues/{venue.pk}/live", minh.token,
+            lambda: post_scan(base, hoa.token, venue.pk, phone="0912000001"))
+    assert event["direction"] == "in" and event["visit"] == "opened"
+    assert event["person"]["display_name"] == "Nguyễn T** L**"
+    assert event["person"]["phone"] == "091****001" and event["person"]["masked"] is True
+    assert event["at"]
+
+
+def test_a_special_venue_streams_full_data_and_audits_the_viewer(hospital, minh, lan_person,
+                                                                settings):
+    settings.PUBSUB_BACKEND = "memory"
+    with thread_server() as base:
+        event = first_scan_event(
+            f"{base}/api/v1/venues/{hospital.pk}/live", minh.token,
+            lambda: post_scan(base, minh.token, hospital.pk, phone="0912000001"))
+    assert event["person"]["display_name"] == "Nguyễn Thị Lan"
+    assert event["person"]["masked"] is False
+    assert AuditEntry.objects.filter(action="view_live_full").exists()
+
+
+def test_only_the_venues_people_may_watch(venue, binh, anon):
+    with thread_server() as base:
+        url = f"{base}/api/v1/venues/{venue.pk}/live"
+        assert httpx.get(url, headers={"Authorization": f"Bearer {binh.token}"},
+                         timeout=10).status_code == 404
+        assert httpx.get(url, timeout=10).status_code == 401
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+def test_the_stream_crosses_server_processes(backend, venue, minh, hoa, lan_person):
+    if connection.vendor != "postgresql":
+        pytest.skip("two processes share a PostgreSQL database")
+    db = connection.settings_dict
+    database_url = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
+                    f":{db['PORT'] or 5432}/{db['NAME']}")
+    forget()
+    with process_server(database_url, PUBSUB_BACKEND=backend) as watcher, \
+            process_server(database_url, PUBSUB_BACKEND=backend) as scanner:
+        event = first_scan_event(
+            f"{watcher}/api/v1/venues/{venue.pk}/live", minh.token,
+            lambda: post_scan(scanner, hoa.token, venue.pk, phone="0912000001"))
+    assert event["person"]["display_name"] == "Nguyễn T** L**"
+    assert event["direction"] == "in"
