@@ -37,8 +37,8 @@ def normalize_code(raw: str) -> str | None:
 
 def fold(text: str) -> str:
     """Lower case, no diacritics (đ → d), punctuation as spaces, single spaces."""
-    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D").casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
 
 
