@@ -179,3 +179,15 @@ def test_it_lists_a_persons_declarations_newest_first(lan, areas):
     declare(lan, me, cough=True)
     rows = lan.get(f"/api/v1/people/{me}/declarations").json()
     assert [r["cough"] for r in rows] == [True, False]
+
+
+def test_the_openapi_document_describes_the_citizen_endpoints(anon):
+    paths = anon.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/api/v1/people", "/api/v1/people/{person_id}",
+                 "/api/v1/people/{person_id}/declarations", "/api/v1/people/{person_id}/qr",
+                 "/api/v1/people/{person_id}/qr.png", "/api/v1/people/{person_id}/card.pdf",
+                 "/api/v1/people/{person_id}/cards/{serial}/revoke", "/api/v1/qr/revocations",
+                 "/api/v1/consent", "/api/v1/me/export", "/api/v1/alerts"):
+        assert path in paths, path
+    declare = paths["/api/v1/people/{person_id}/declarations"]["post"]
+    assert "requestBody" in declare and {"201", "404", "409", "422"} <= set(declare["responses"])
