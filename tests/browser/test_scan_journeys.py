@@ -1,0 +1,96 @@
+"""Check-in journeys in a real Chromium: a visitor scans the poster and checks in; staff scan
+a personal code with a keyboard-wedge reader while the owner watches the live page."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from kiemdich.accounts.services import account_for_phone
+from kiemdich.people.codes import issue_app_code
+from kiemdich.people.models import Person
+from kiemdich.scans.access import forget
+from kiemdich.scans.models import Scan, Visit
+from kiemdich.venues.models import VenueStaff
+from tests.scans.conftest import make_venue
+from tests.scans.servers import thread_server
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OWNER, STAFF, VISITOR = "0912000002", "0912000004", "0912000001"
+
+
+@pytest.fixture
+def restaurant(areas):
+    forget()
+    owner = account_for_phone(OWNER)
+    venue = make_venue(owner, "Quán Phở Hòa")
+    VenueStaff.objects.create(venue=venue, phone=account_for_phone(STAFF).phone)
+    yield venue
+    forget()
+
+
+def visitor() -> Person:
+    person = Person.objects.get(account=account_for_phone(VISITOR), is_self=True)
+    person.full_name = "Nguyễn Thị Lan"
+    person.save()
+    return person
+
+
+def test_a_visitor_checks_in_from_the_poster_url(page, login, restaurant):
+    lan = visitor()
+    page.goto(f"/v/{restaurant.code}")
+    # Logged out: the login page, and back to the poster page after the code.
+    assert "/accounts/login/" in page.url
+    login(page, VISITOR, next_path=f"/v/{restaurant.code}")
+    expect(page.locator("#venue-name")).to_have_text("Quán Phở Hòa")
+    page.get_by_role("button", name="Vào").click()
+    confirmation = page.locator("#confirmation")
+    expect(confirmation).to_be_visible()
+    expect(confirmation).to_have_class(re.compile(r"day-colour-\d+"))
+    expect(confirmation.locator("h1")).to_have_text("Đã vào")
+    expect(page.locator(".confirm-venue")).to_have_text("Quán Phở Hòa")
+    assert page.locator("svg.tick").is_visible()
+    assert timezone.localtime().strftime("%d/%m/%Y") in page.locator(".confirm-time").inner_text()
+    assert Visit.objects.get(person=lan, venue=restaurant).left_at is None
+
+
+def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, restaurant):
+    lan = visitor()
+    code, _expires = issue_app_code(lan.pk, timezone.now())
+    with thread_server() as base:
+        contexts = [browser.new_context(base_url=base, locale="vi-VN",
+                                        viewport={"width": 390, "height": 844})
+                    for _ in range(2)]
+        owner, staff = (context.new_page() for context in contexts)
+        for page in (owner, staff):
+            page.set_default_timeout(10_000)
+        login(owner, OWNER, next_path=f"/scan/{restaurant.pk}/live/")
+        expect(owner.locator("#live")).to_have_attribute("data-connected", "1")
+        expect(owner.locator("#count-in")).to_have_text("0")
+
+        login(staff, STAFF, next_path=f"/scan/{restaurant.pk}/")
+        scan_input = staff.locator("#scan-input")
+        expect(scan_input).to_be_focused()
+        # A keyboard-wedge reader types the payload into the focused field, then Enter.
+        staff.keyboard.type(code)
+        staff.keyboard.press("Enter")
+        result = staff.locator("#result")
+        expect(result).to_be_visible()
+        expect(result).to_have_class(re.compile("result-warn"))  # not declared today
+        expect(staff.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+
+        event = owner.locator("#events li").first
+        expect(event).to_contain_text("Nguyễn T** L**")
+        expect(event).to_contain_text("091****001")
+        expect(owner.locator("#count-in")).to_have_text("1")
+        expect(owner.locator("#inside li")).to_have_count(1)
+        assert "Nguyễn Thị Lan" not in owner.content()
+        for context in contexts:
+            context.close()
+    assert Scan.objects.get(venue=restaurant).person_id == lan.pk
