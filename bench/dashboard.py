@@ -129,6 +129,8 @@ def main() -> None:
         rollups.refresh(since=today - timedelta(days=args.days), until=today)
         print(f"refresh_rollups over {args.days + 1} days: {time.perf_counter() - began:.1f} s")
         _time("refresh_rollups, today only", lambda: rollups.refresh(since=today), 1)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics, as autovacuum keeps them live
         province = Area.objects.filter(parent__isnull=True).order_by("code").first()
         grant = grant_role("0900999998", Role.OFFICER, province)
         client = Client()

@@ -31,6 +31,7 @@ class DailyRollup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "area", "sector", "venue_type"],
                                                name="rollup_day_key")]
+        indexes = [models.Index(fields=["area", "day"], name="rollup_area_day")]
 
 
 class VenueDay(models.Model):
@@ -62,6 +63,7 @@ class DeclarationRollup(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "area"], name="declroll_key")]
+        indexes = [models.Index(fields=["area", "day"], name="declroll_area_day")]
 
 
 class DeclarantDay(models.Model):

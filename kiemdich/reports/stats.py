@@ -165,22 +165,35 @@ def _figures(query: StatsQuery, group: dict | None, *, people: bool = True) -> d
     return merged
 
 
-def _child_case(area: Area) -> tuple[list[Area], Case | None]:
-    """Each commune under `area` mapped to the child area it lies in, as one SQL CASE."""
+def _children_of_communes(area: Area) -> tuple[list[Area], dict[int, int]]:
+    """The child areas of `area`, and each commune under it mapped to its child."""
     children = list(area.children.order_by("code"))
-    if not children:
-        return [], None
-    leaves = Area.objects.subtree(area).leaves().values_list("pk", "path")
-    members: dict[int, list[int]] = {c.pk: [] for c in children}
-    for pk, path in leaves:
+    owner: dict[int, int] = {}
+    for pk, path in Area.objects.subtree(area).leaves().values_list("pk", "path"):
         for child in children:
             if path.startswith(child.path):
-                members[child.pk].append(pk)
+                owner[pk] = child.pk
                 break
-    whens = [When(area_id__in=ids, then=Value(child)) for child, ids in members.items() if ids]
-    if not whens:
-        return children, None
-    return children, Case(*whens, default=Value(None), output_field=BigIntegerField())
+    return children, owner
+
+
+def _distinct_by_child(query: StatsQuery, owner: dict[int, int]) -> dict:
+    """Distinct venues and declarants per child area: a person declaring in two communes of
+    one district counts once for it, so these cannot be summed from communes."""
+    members: dict[int, list[int]] = {}
+    for commune, child in owner.items():
+        members.setdefault(child, []).append(commune)
+    case = Case(*[When(area_id__in=ids, then=Value(child)) for child, ids in members.items()],
+                default=Value(None), output_field=BigIntegerField())
+    in_area = Q(area_id__in=list(owner), day__gte=query.date_from, day__lte=query.date_to)
+    in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
+    merged: dict = {}
+    for qs, name, column in (
+            (VenueDay.objects.filter(in_area, in_sector), "venues_active", "venue_id"),
+            (DeclarantDay.objects.filter(in_area), "declarants", "person_id")):
+        for row in qs.values(child=case).annotate(n=Count(column, distinct=True)).order_by():
+            merged.setdefault(row["child"], {})[name] = row["n"]
+    return merged
 
 
 def _trend(query: StatsQuery) -> list[dict]:
@@ -208,8 +221,16 @@ def _trend(query: StatsQuery) -> list[dict]:
 
 def compute(query: StatsQuery, *, with_details: bool = True) -> Stats:
     totals = {**dict.fromkeys(FIGURES, 0), **_figures(query, None).get(None, {})}
-    children, case = _child_case(query.area)
-    by_child = _figures(query, {"child": case}) if case is not None else {}
+    children, owner = _children_of_communes(query.area)
+    by_child: dict[int, dict[str, int]] = {}
+    # Grouping by commune uses the rollups' (area, day) index; the sums then roll up here.
+    for commune, figures in _figures(query, {"area_id": None}).items():
+        target = by_child.setdefault(owner.get(commune), dict.fromkeys(FIGURES, 0))
+        for name, value in figures.items():
+            target[name] += value
+    if owner and any(not child.is_leaf for child in children):
+        for child, figures in _distinct_by_child(query, owner).items():
+            by_child.setdefault(child, dict.fromkeys(FIGURES, 0)).update(figures)
     rows = []
     for child in children:
         row = Row(child)
