@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_scans_are_made_once_and_their_visits_follow_the_rules(areas):
     owner = account_for_phone("0900000010")
     venues = [make_venue(owner, f"Chợ {n}", street=f"{n} Lê Lợi") for n in range(3)]
-    for n in range(30):
+    for n in range(80):
         Person.objects.create(full_name=f"Người {n}", area=areas["25993"])
     demo.seed(io.StringIO())
     scans = Scan.objects.count()
