@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from kiemdich.people.models import Person
 from kiemdich.scans.models import Scan, Visit
+from kiemdich.venues.codes import new_code
 from kiemdich.venues.models import Venue
 
 
 def venue(owner, area, name: str = "Chợ Bến Thành", **extra) -> Venue:
     return Venue.objects.create(
-        code=secrets.token_hex(6).upper(), name=name, venue_type="market", sector="trade",
+        code=new_code(), name=name, venue_type="market", sector="trade",
         area=area, street="1 Lê Lợi", default_stay_minutes=60, owner=owner,
         place_key=f"{name}|{secrets.token_hex(4)}", **extra)
 

@@ -1,0 +1,90 @@
+"""One small world for the security suite: every role, each owning something, and the other
+side of each relation (another citizen, another owner, an officer of another area).
+
+Lan (citizen) manages herself and a child; Nam is another citizen; Minh owns the café in
+district 731 where Hoa is staff and a reader is installed; Bình owns a shop in province 74;
+officers of district 731 (inside) and 740 (outside); a health officer of province 75; an admin.
+Nam tested positive: his case lists Lan's child as a contact at the café.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from kiemdich.accounts.models import Role
+from kiemdich.accounts.services import grant_role
+from kiemdich.declarations.models import Declaration, SymptomAlert
+from kiemdich.people.models import Credential, Person
+from kiemdich.tracing.models import Case, NoticeBatch
+from kiemdich.venues.devices import create_device
+from kiemdich.venues.models import VenueStaff
+from tests.conftest import ApiClient, client_for
+from tests.privacy.factories import venue, visit
+
+PERSONAS = ("anon", "citizen", "other_citizen", "owner", "other_owner", "staff", "officer",
+            "officer_out", "health", "admin", "device")
+
+
+@dataclass
+class World:
+    clients: dict[str, ApiClient] = field(default_factory=dict)
+    ids: dict[str, object] = field(default_factory=dict)
+
+
+def build(areas) -> World:
+    world = World()
+    c = world.clients
+    c["anon"] = ApiClient()
+    c["citizen"] = client_for("0912000001")
+    c["other_citizen"] = client_for("0912000011")
+    c["owner"] = client_for("0912000002")
+    c["other_owner"] = client_for("0912000003")
+    c["staff"] = client_for("0912000004")
+    for name, phone, role, area in (("officer", "0912000020", Role.OFFICER, areas["731"]),
+                                    ("officer_out", "0912000021", Role.OFFICER, areas["740"]),
+                                    ("health", "0912000022", Role.HEALTH_OFFICER, areas["75"]),
+                                    ("admin", "0912000099", Role.ADMIN, None)):
+        grant_role(phone, role, area)
+        c[name] = client_for(phone)
+
+    cafe = venue(c["owner"].user, areas["25993"], "Quán cà phê Hòa Bình",
+                 latitude=10.77, longitude=106.69)
+    shop = venue(c["other_owner"].user, areas["25741"], "Tiệm tạp hóa")
+    VenueStaff.objects.create(venue=cafe, phone=c["staff"].user.phone)
+    device, token = create_device(cafe, "Cổng chính")
+    c["device"] = ApiClient()
+    c["device"].defaults["HTTP_AUTHORIZATION"] = f"Device {token}"
+
+    lan = Person.objects.get_or_create(account=c["citizen"].user, is_self=True)[0]
+    Person.objects.filter(pk=lan.pk).update(full_name="Trần Thị Lan", area=areas["25993"],
+                                            phone=c["citizen"].user.phone)
+    child = Person.objects.create(account=c["citizen"].user, full_name="Trần Bảo An",
+                                  relationship="con", area=areas["25993"])
+    nam = Person.objects.get_or_create(account=c["other_citizen"].user, is_self=True)[0]
+    Person.objects.filter(pk=nam.pk).update(full_name="Lê Văn Nam", area=areas["25993"])
+    card = Credential.objects.create(person=lan, serial=900001,
+                                     expires_at=timezone.now() + timedelta(days=90))
+    now = timezone.now()
+    declaration = Declaration.objects.create(person=lan, created_at=now, fever=True,
+                                             has_symptoms=True, area=areas["25993"],
+                                             local_date=timezone.localdate(now))
+    alert = SymptomAlert.objects.create(declaration=declaration, person=lan,
+                                        area=areas["25993"])
+    stay = now - timedelta(days=2)
+    visit(cafe, nam, stay)
+    visit(cafe, child, stay + timedelta(minutes=20))
+    case = Case.objects.create(person=nam, area=areas["25993"], confirmed_at=now,
+                               window_start=now - timedelta(days=14), window_end=now,
+                               margin_minutes=60, created_by=c["health"].user)
+    batch = NoticeBatch.objects.create(case=case, person_ids=[child.pk], needs_approval=True,
+                                       status=NoticeBatch.Status.PENDING,
+                                       created_by=c["health"].user)
+    world.ids.update(
+        person=lan.pk, child=child.pk, other_person=nam.pk, venue=cafe.pk, venue_code=cafe.code,
+        other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
+        serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,
+    )
+    return world
