@@ -263,7 +263,7 @@ def directory(request: HttpRequest, filters: Query[DirectoryQuery]):
                 "text/csv": {}, "application/vnd.openxmlformats-officedocument"
                                 ".spreadsheetml.sheet": {}}}}})
 def directory_export(request: HttpRequest, filters: Query[DirectoryQuery],
-                     format: Literal["csv", "xlsx"] = "csv"):  # noqa: A002 - the query name
+                     format: Literal["csv", "xlsx"] = "csv"):
     """The filtered directory as a spreadsheet; formula-like cells are neutralised."""
     qs = services.directory(scope_of(request), services.directory_filters(filters.dict()))
     headers, rows = services.directory_rows(qs.iterator(chunk_size=2000))
@@ -280,7 +280,7 @@ def batch_posters(request: HttpRequest, size: str = "A4"):
 
 
 @router.get("/venues/{int:id}", response={200: VenueOut, **ERRORS}, auth=SCANNER_AUTH)
-def venue_detail(request: HttpRequest, id: int):  # noqa: A002 - the contract's name
+def venue_detail(request: HttpRequest, id: int):
     """One of the caller's places (a reader may read its own venue)."""
     if isinstance(request.auth, Device):
         return _one(services.device_venue(request.auth, id))
@@ -288,14 +288,14 @@ def venue_detail(request: HttpRequest, id: int):  # noqa: A002 - the contract's 
 
 
 @router.patch("/venues/{int:id}", response={200: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
-def venue_update(request: HttpRequest, id: int, payload: VenuePatch):  # noqa: A002
+def venue_update(request: HttpRequest, id: int, payload: VenuePatch):
     """Change some fields, or close (`status: closed`) and reopen the place."""
     venue = services.owner_venue(request.auth, id)
     return _one(services.update_venue(venue, request.auth, payload.dict(exclude_unset=True)))
 
 
 @router.post("/venues/{int:id}/rotate", response={200: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
-def rotate(request: HttpRequest, id: int):  # noqa: A002
+def rotate(request: HttpRequest, id: int):
     """A new code for a misused poster; the old code is refused from now on."""
     return _one(services.rotate_code(services.owner_venue(request.auth, id), request.auth))
 
@@ -303,7 +303,7 @@ def rotate(request: HttpRequest, id: int):  # noqa: A002
 @router.get("/venues/{int:id}/poster.pdf", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PDF", "content": {
                 "application/pdf": {}}}}})
-def poster_pdf(request: HttpRequest, id: int, size: str = "A4"):  # noqa: A002
+def poster_pdf(request: HttpRequest, id: int, size: str = "A4"):
     """The printable poster (size A4, A5 or A6)."""
     venue = services.owner_venue(request.auth, id)
     return _file(services.poster_pdf(venue, size), "application/pdf",
@@ -313,7 +313,7 @@ def poster_pdf(request: HttpRequest, id: int, size: str = "A4"):  # noqa: A002
 @router.get("/venues/{int:id}/poster.png", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PNG, A4 at 150 dpi",
                                                "content": {"image/png": {}}}}})
-def poster_png(request: HttpRequest, id: int):  # noqa: A002
+def poster_png(request: HttpRequest, id: int):
     """The A4 poster as an image at 150 dpi."""
     venue = services.owner_venue(request.auth, id)
     return _file(services.poster_png(venue), "image/png", f"poster-{venue.code}.png")
@@ -321,14 +321,14 @@ def poster_png(request: HttpRequest, id: int):  # noqa: A002
 
 @router.get("/venues/{int:id}/staff", response={200: list[StaffOut], **ERRORS},
             auth=PEOPLE_AUTH)
-def staff_list(request: HttpRequest, id: int):  # noqa: A002
+def staff_list(request: HttpRequest, id: int):
     venue = services.owner_venue(request.auth, id)
     return [{"phone": national_form(s.phone), "created_at": s.created_at}
             for s in services.list_staff(venue)]
 
 
 @router.post("/venues/{int:id}/staff", response={201: StaffOut, **ERRORS}, auth=PEOPLE_AUTH)
-def staff_add(request: HttpRequest, id: int, payload: StaffIn):  # noqa: A002
+def staff_add(request: HttpRequest, id: int, payload: StaffIn):
     """Authorise a phone to scan here; it gets an SMS invitation."""
     venue = services.owner_venue(request.auth, id)
     staff: VenueStaff = services.add_staff(venue, request.auth, payload.phone)
@@ -337,14 +337,14 @@ def staff_add(request: HttpRequest, id: int, payload: StaffIn):  # noqa: A002
 
 @router.delete("/venues/{int:id}/staff/{phone}", response={204: None, **ERRORS},
                auth=PEOPLE_AUTH)
-def staff_remove(request: HttpRequest, id: int, phone: str):  # noqa: A002
+def staff_remove(request: HttpRequest, id: int, phone: str):
     services.remove_staff(services.owner_venue(request.auth, id), request.auth, phone)
     return Status(204, None)
 
 
 @router.get("/venues/{int:id}/devices", response={200: list[DeviceOut], **ERRORS},
             auth=PEOPLE_AUTH)
-def device_list(request: HttpRequest, id: int):  # noqa: A002
+def device_list(request: HttpRequest, id: int):
     """The venue's readers with when each was last used."""
     venue = services.owner_venue(request.auth, id)
     return [{"id": d.pk, "name": d.name, "created_at": d.created_at,
@@ -354,7 +354,7 @@ def device_list(request: HttpRequest, id: int):  # noqa: A002
 
 @router.post("/venues/{int:id}/devices", response={201: DeviceCreatedOut, **ERRORS},
              auth=PEOPLE_AUTH)
-def device_add(request: HttpRequest, id: int, payload: DeviceIn):  # noqa: A002
+def device_add(request: HttpRequest, id: int, payload: DeviceIn):
     """A reader token, shown once: configure the reader with `Authorization: Device <token>`."""
     device, token = services.add_device(services.owner_venue(request.auth, id), request.auth,
                                         payload.name)
@@ -363,7 +363,7 @@ def device_add(request: HttpRequest, id: int, payload: DeviceIn):  # noqa: A002
 
 @router.delete("/venues/{int:id}/devices/{int:device_id}", response={204: None, **ERRORS},
                auth=PEOPLE_AUTH)
-def device_revoke(request: HttpRequest, id: int, device_id: int):  # noqa: A002
+def device_revoke(request: HttpRequest, id: int, device_id: int):
     """Revoke a reader: its token answers 401 from now on."""
     services.revoke_device(services.owner_venue(request.auth, id), request.auth, device_id)
     return Status(204, None)
@@ -371,7 +371,7 @@ def device_revoke(request: HttpRequest, id: int, device_id: int):  # noqa: A002
 
 @router.post("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
              auth=PEOPLE_AUTH)
-def special(request: HttpRequest, id: int, payload: SpecialIn):  # noqa: A002
+def special(request: HttpRequest, id: int, payload: SpecialIn):
     """Officers covering the venue grant or revoke full-data visibility, with a reason."""
     venue = services.supervised_venue(request.auth, id)
     venue = services.set_special(venue, request.auth, payload.special, payload.reason)

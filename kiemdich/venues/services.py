@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -361,7 +361,8 @@ def remove_staff(venue: Venue, actor: User, phone: object) -> None:
 
 
 def list_devices(venue: Venue) -> QuerySet[Device]:
-    return venue.devices.order_by("revoked_at", "-created_at")
+    # Active readers first (NULL ordering differs between SQLite and PostgreSQL).
+    return venue.devices.order_by(F("revoked_at").asc(nulls_first=True), "-created_at")
 
 
 def add_device(venue: Venue, actor: User, name: object) -> tuple[Device, str]:

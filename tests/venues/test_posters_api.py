@@ -74,3 +74,17 @@ def test_a_wrong_size_is_refused(minh, register, lan):
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "poster_size_invalid"
     assert lan.get("/api/v1/venues/posters.pdf").status_code == 404
+
+
+def test_the_a4_code_is_at_least_15_cm_wide(minh, register):
+    import math
+
+    venue = register(minh)
+    pdf = minh.get(f"/api/v1/venues/{venue['id']}/poster.pdf").content
+    image = pdfium.PdfDocument(pdf)[0].render(scale=DPI / 72).to_pil()
+    (barcode,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    p = barcode.position
+    side = min(math.dist((a.x, a.y), (b.x, b.y)) for a, b in [
+        (p.top_left, p.top_right), (p.top_right, p.bottom_right),
+        (p.bottom_right, p.bottom_left), (p.bottom_left, p.top_left)])
+    assert side / DPI * 2.54 >= 15.0
