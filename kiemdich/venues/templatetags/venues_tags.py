@@ -7,6 +7,7 @@ from django import template
 
 from kiemdich.accounts.phones import national_form
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.documents.posters import format_short_code
 from kiemdich.venues import services
 
 register = template.Library()
@@ -26,3 +27,9 @@ def venue_home(context) -> dict:
 def national(phone: str) -> str:
     """+84912345678 → 0912345678, as people read it."""
     return national_form(phone)
+
+
+@register.filter
+def short_code(code: str) -> str:
+    """The code in blocks of four, as printed on the poster."""
+    return format_short_code(code)
