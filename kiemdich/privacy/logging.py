@@ -1,4 +1,9 @@
-"""A logging filter that blanks phone and ID numbers before any handler writes them."""
+"""A logging filter that blanks phone and ID numbers before any handler writes them.
+
+It cleans the message, the formatted traceback (exception texts such as a database's
+"Key (phone)=(+84…) already exists") and the stack information, since a handler's formatter
+would otherwise print those unfiltered.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import re
 
 # +84xxxxxxxxx, 0xxxxxxxxx (10–11 digits) and 9/12-digit ID numbers.
 _PERSONAL_NUMBERS = re.compile(r"(?<![\w])(\+?84\d{9,10}|0\d{9,10}|\d{12}|\d{9})(?![\w])")
+_FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
@@ -19,4 +25,10 @@ class RedactPersonalData(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
