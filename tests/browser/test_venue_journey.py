@@ -37,7 +37,7 @@ def test_an_owner_registers_a_place_prints_its_poster_and_adds_staff(
     assert page.get_attribute("#venue-code", "data-code") == venue.code
     assert page.inner_text("#venue-code").replace("-", "") == venue.code
     # The poster preview loads (an image the browser could decode).
-    assert page.eval_on_selector(".poster-preview", "img => img.complete && img.naturalWidth") > 0
+    page.wait_for_function("() => document.querySelector('.poster-preview').naturalWidth > 0")
 
     with page.expect_download() as download:
         page.click("a[data-poster=A4]")
