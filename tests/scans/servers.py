@@ -67,7 +67,10 @@ def thread_server() -> Iterator[str]:
 @contextmanager
 def process_server(database_url: str, **env: str) -> Iterator[str]:
     port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", **env}
+    # DB_CONN_MAX_AGE=0: under ASGI persistent connections are kept per worker thread and
+    # would outlive the test database.
+    environment = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0",
+                   "DB_CONN_MAX_AGE": "0", **env}
     environment.pop("TEST_DATABASE_NAME", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "kiemdich.asgi:application", "--host", "127.0.0.1",
