@@ -64,7 +64,7 @@ class CaseOut(Schema):
     closed_at: datetime | None
 
 
-class VisitOut(Schema):
+class ExposureVisitOut(Schema):
     visit_id: int
     person_id: int
     venue_id: int
@@ -87,7 +87,7 @@ class OverlapOut(Schema):
     overlap_minutes: int
 
 
-class PersonOut(Schema):
+class ContactPersonOut(Schema):
     id: int
     display_name: str
     phone: str
@@ -103,7 +103,7 @@ class ContactOut(Schema):
     overlap_end: datetime
     overlap_minutes: int
     exposures: list[OverlapOut]
-    person: PersonOut | None = None
+    person: ContactPersonOut | None = None
 
 
 class ExposuresOut(Schema):
@@ -111,7 +111,7 @@ class ExposuresOut(Schema):
     window_start: datetime
     window_end: datetime
     margin_minutes: int
-    visits: list[VisitOut]
+    visits: list[ExposureVisitOut]
     contacts: list[ContactOut]
 
 
@@ -149,12 +149,12 @@ class ZonesOut(Schema):
     communes: list[CommuneOut]
 
 
-class BatchIn(Schema):
+class NoticeBatchIn(Schema):
     person_ids: list[int] | None = None
     send: bool = True
 
 
-class BatchOut(Schema):
+class NoticeBatchOut(Schema):
     id: int
     case_id: int
     size: int
@@ -313,13 +313,13 @@ def export_case(request: HttpRequest, case_id: int, fmt: str):
     return exports.export_case(request.user, scope_of(request), _case(request, case_id), fmt)
 
 
-@router.get("/cases/{case_id}/notice-batches", response={200: list[BatchOut], 404: ErrorOut})
+@router.get("/cases/{case_id}/notice-batches", response={200: list[NoticeBatchOut], 404: ErrorOut})
 def list_batches(request: HttpRequest, case_id: int):
     return [_batch_out(b) for b in _case(request, case_id).batches.all()]
 
 
-@router.post("/cases/{case_id}/notice-batches", response={201: BatchOut, **ERRORS})
-def create_batch(request: HttpRequest, case_id: int, payload: BatchIn):
+@router.post("/cases/{case_id}/notice-batches", response={201: NoticeBatchOut, **ERRORS})
+def create_batch(request: HttpRequest, case_id: int, payload: NoticeBatchIn):
     """Warn contacts (all, or `person_ids`) in the app and by SMS. Above the approval
     threshold the batch waits (status `pending`) for a second health officer."""
     batch = notices.create_batch(request.user, scope_of(request), _case(request, case_id),
@@ -327,7 +327,7 @@ def create_batch(request: HttpRequest, case_id: int, payload: BatchIn):
     return Status(201, _batch_out(batch))
 
 
-@router.post("/notice-batches/{batch_id}/approve", response={200: BatchOut, **ERRORS})
+@router.post("/notice-batches/{batch_id}/approve", response={200: NoticeBatchOut, **ERRORS})
 def approve_batch(request: HttpRequest, batch_id: int):
     """A second health officer approves (and thereby sends) a large batch."""
     scope = scope_of(request)
@@ -335,7 +335,7 @@ def approve_batch(request: HttpRequest, batch_id: int):
     return _batch_out(notices.approve_batch(request.user, scope, batch))
 
 
-@router.post("/notice-batches/{batch_id}/send", response={200: BatchOut, **ERRORS})
+@router.post("/notice-batches/{batch_id}/send", response={200: NoticeBatchOut, **ERRORS})
 def send_batch(request: HttpRequest, batch_id: int):
     scope = scope_of(request)
     batch = notices.get_batch(scope, batch_id)
