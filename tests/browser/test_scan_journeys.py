@@ -94,3 +94,24 @@ def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, re
         for context in contexts:
             context.close()
     assert Scan.objects.get(venue=restaurant).person_id == lan.pk
+
+
+def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, login,
+                                                                         restaurant):
+    lan = visitor()
+    code, _expires = issue_app_code(lan.pk, timezone.now())
+    login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.context.set_offline(True)
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result")).to_have_class(re.compile("result-warn"))
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    offline_at = timezone.now()
+    assert not Scan.objects.exists()
+    page.wait_for_timeout(1500)  # the scan keeps the time it was made, not the upload's
+    page.context.set_offline(False)
+    expect(page.locator("#queue-count")).to_be_hidden()
+    scan = Scan.objects.get(venue=restaurant)
+    assert scan.accepted and scan.person_id == lan.pk
+    assert scan.scanned_at <= offline_at < scan.received_at

@@ -69,3 +69,24 @@ def test_the_stream_crosses_server_processes(backend, venue, minh, hoa, lan_pers
             lambda: post_scan(scanner, hoa.token, venue.pk, phone="0912000001"))
     assert event["person"]["display_name"] == "Nguyễn T** L**"
     assert event["direction"] == "in"
+
+
+def test_the_stream_says_ready_then_keeps_the_connection_alive_with_comments(settings):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kiemdich.scans.live import event_stream
+
+    settings.PUBSUB_BACKEND = "memory"
+
+    async def first_chunks() -> list[str]:
+        stream = event_stream(1, heartbeat=0.05)
+        chunks = [await anext(stream) for _ in range(3)]
+        await stream.aclose()
+        return chunks
+
+    # In a thread of its own: a browser test may have left an event loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        ready, *beats = pool.submit(asyncio.run, first_chunks()).result()
+    assert "event: ready" in ready
+    assert beats == [": heartbeat\n\n", ": heartbeat\n\n"]
