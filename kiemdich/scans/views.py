@@ -7,6 +7,7 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -105,6 +106,16 @@ def visits(request: HttpRequest, venue_id: int) -> HttpResponse:
                                services.VISIT_EXPORT_HEADERS, services.visit_rows(rows),
                                title=day.strftime("%d-%m-%Y"))
     return render(request, "scans/visits.html", {"venue": venue, "day": day, "visits": rows})
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The kiosk's service worker, served under /scan/ so that its scope covers the kiosk."""
+    path = finders.find("scans/sw.js")
+    with open(path, encoding="utf-8") as script:
+        response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/scan/"
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_required

@@ -102,7 +102,12 @@ def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, l
     code, _expires = issue_app_code(lan.pk, timezone.now())
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
     expect(page.locator("#scan-input")).to_be_focused()
+    # The service worker keeps a copy of the page, so it opens again without network.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
     page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#scan-input")).to_be_focused()
     page.keyboard.type(code)
     page.keyboard.press("Enter")
     expect(page.locator("#result")).to_have_class(re.compile("result-warn"))

@@ -176,3 +176,10 @@ def test_a_photo_of_a_code_is_decoded_on_the_server(venue, hoa, lan_code):
     refused = Client.post(hoa, f"/api/v1/venues/{venue.pk}/scans/decode-photo",
                           {"photo": blank}, HTTP_AUTHORIZATION=f"Bearer {hoa.token}")
     assert (refused.status_code, refused.json()["error"]["code"]) == (422, "code_unreadable")
+
+
+def test_the_kiosk_service_worker_is_served_for_the_scan_pages(anon):
+    response = anon.get("/scan/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/scan/"

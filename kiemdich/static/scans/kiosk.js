@@ -126,6 +126,9 @@
   setInterval(flush, 15000);
   saveQueue(loadQueue());
   flush();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan/" }).catch(function () {});
+  }
 
   async function submit(fields) {
     // The nonce and the scan time are fixed here, so a retry or a late upload is the same scan.
