@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -67,16 +66,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The welcome page for visitors; for a logged-in account, one section per role it holds
+    (each app renders its own section)."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    return _home_for(request)
-
-
-@login_required
-def _home_for(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request)
-    return render(request, "accounts/home.html", {
-        "scope": scope,
-        "owned_venues": scope.owned_venues().order_by("name")[:50],
-        "staffed_venues": scope.staffed_venues().order_by("name")[:50],
-    })
+    return render(request, "accounts/home.html", {"scope": scope_of(request)})
