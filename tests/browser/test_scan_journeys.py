@@ -120,3 +120,20 @@ def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, l
     scan = Scan.objects.get(venue=restaurant)
     assert scan.accepted and scan.person_id == lan.pk
     assert scan.scanned_at <= offline_at < scan.received_at
+
+
+def test_staff_enter_a_visitor_without_a_code_by_phone_or_id_number(page, login, restaurant):
+    lan = visitor()
+    login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
+    # A phone typed into the reader's field counts as a manual entry.
+    page.keyboard.type("0912 000 001")
+    page.keyboard.press("Enter")
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    page.locator("#result").click()
+    page.get_by_role("button", name="Nhập tay").click()
+    page.fill("#manual-id", "079090000111")
+    page.fill("#manual-name", "Lê Văn Tư")
+    page.get_by_role("button", name="Ghi nhận").click()
+    expect(page.locator("#result-name")).to_contain_text("Lê V** T*")
+    assert Scan.objects.filter(venue=restaurant, method="manual").count() == 2
+    assert Scan.objects.filter(person=lan).exists()

@@ -150,11 +150,21 @@
     }
   }
 
+  // A phone or ID number typed (or read off a card by a barcode reader) is a manual entry.
+  function typedIdentity(value) {
+    const compact = value.replace(/[\s.\-]/g, "");
+    if (/^[0-9]{9}$|^[0-9]{12}$|^[A-Z]{1,2}[0-9]{6,8}$/i.test(compact)) {
+      return { id_number: compact };
+    }
+    if (/^(\+?84|0)[0-9]{9,10}$/.test(compact)) return { phone: compact };
+    return null;
+  }
+
   document.getElementById("wedge-form").addEventListener("submit", function (event) {
     event.preventDefault();
     const code = input.value.trim();
     input.value = "";
-    if (code) submit({ code: code });
+    if (code) submit(typedIdentity(code) || { code: code });
   });
 
   // Manual entry: a phone number or an ID number.
@@ -165,12 +175,11 @@
   });
   manualForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    const value = document.getElementById("manual-id").value.replace(/[\s.\-]/g, "");
+    const value = document.getElementById("manual-id").value.trim();
     const name = document.getElementById("manual-name").value.trim();
     if (!value) return;
-    const isPhone = /^(\+?84|0)[0-9]{9,10}$/.test(value) && !/^[0-9]{12}$/.test(value)
-      && !/^[0-9]{9}$/.test(value);
-    const fields = isPhone ? { phone: value } : { id_number: value };
+    // Whatever is not a phone goes as an ID number: the server says if it is neither.
+    const fields = typedIdentity(value) || { id_number: value };
     if (name) fields.full_name = name;
     manualForm.reset();
     manualForm.hidden = true;

@@ -22,7 +22,9 @@
 
   function time(iso) {
     const d = new Date(iso);
-    return d.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // The venue's zone, not the browser's: the page's other times are in it too.
+    return d.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", second: "2-digit",
+                                           hour12: false, timeZone: root.dataset.tz });
   }
 
   function item(parts) {
