@@ -68,6 +68,7 @@ def rate_limited(bucket: str, *, per_ip: int | None = None, per_user: int | None
                 return too_many(request, exc)
             return view(request, *args, **kwargs)
 
+        wrapper.rate_limit = (bucket, per_ip, per_user, window)  # for audits of the API
         # django-ninja resolves string annotations in the wrapper's module; hand it the
         # view's own, already resolved, signature instead.
         try:

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.declarations import services
 from kiemdich.people.services import managed_person
@@ -100,6 +101,7 @@ def _declaration(d) -> dict:
 
 @router.post("/people/{person_id}/declarations", response={201: DeclarationOut, **ERRORS},
              auth=PEOPLE_AUTH)
+@rate_limited("declare", per_ip=600, per_user=120, window=3600)
 def declare(request: HttpRequest, person_id: int, payload: DeclarationIn):
     """Declare for oneself or a dependant; needs consent first (409 `consent_required`)."""
     person = managed_person(request.auth, person_id)
@@ -108,6 +110,7 @@ def declare(request: HttpRequest, person_id: int, payload: DeclarationIn):
 
 @router.post("/people/{person_id}/declarations/renew",
              response={201: DeclarationOut, **ERRORS}, auth=PEOPLE_AUTH)
+@rate_limited("declare", per_ip=600, per_user=120, window=3600)
 def renew(request: HttpRequest, person_id: int):
     """One tap: "nothing has changed, no symptoms" (after a declaration without any)."""
     person = managed_person(request.auth, person_id)

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.people import export, services
 from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
@@ -137,6 +138,7 @@ def list_people(request: HttpRequest):
 
 
 @router.post("/people", response={201: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
+@rate_limited("people-add", per_ip=300, per_user=60, window=3600)
 def add_person(request: HttpRequest, payload: PersonIn):
     """Add a dependant (a child, an elderly relative without a phone)."""
     person = services.add_dependant(request.auth, payload.dict())
@@ -145,6 +147,7 @@ def add_person(request: HttpRequest, payload: PersonIn):
 
 @router.get("/people/search", response={200: list[FoundPersonOut], **ERRORS},
             auth=PEOPLE_AUTH)
+@rate_limited("people-search", per_user=300, window=3600)
 def search_people(request: HttpRequest, id_number: str = "", phone: str = ""):
     """Health officers find a person of their area by ID number or phone (audited)."""
     scope = scope_of(request)
@@ -231,6 +234,7 @@ def give_consent(request: HttpRequest, payload: ConsentIn):
 
 
 @router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
+@rate_limited("own-data-export", per_user=20, window=3600)
 def my_data(request: HttpRequest):
     """Everything held about this account's people (audited)."""
     response = HttpResponse(export.export_json(request.auth),
@@ -241,6 +245,7 @@ def my_data(request: HttpRequest):
 
 @router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
+@rate_limited("own-data-export", per_user=20, window=3600)
 def my_data_pdf(request: HttpRequest):
     return pdf_response(export.export_pdf(request.auth), "du-lieu-cua-toi.pdf")
 

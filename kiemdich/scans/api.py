@@ -17,6 +17,7 @@ from pydantic import field_validator, model_validator
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
@@ -221,6 +222,7 @@ async def live(request: HttpRequest, venue_id: int):
 
 
 @router.post("/checkins", auth=PEOPLE_AUTH, response={201: CheckinOut, **ERRORS})
+@rate_limited("self-checkin", per_user=60, window=60)
 def checkin(request: HttpRequest, payload: CheckinIn):
     """The visitor scanned the poster: check in or out oneself and family members."""
     result = services.self_checkin(request.user, payload.venue_code, payload.person_ids,

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import NotFound
 from kiemdich.tracing import exports, notices, services, zoning
@@ -226,6 +227,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
 
 
 @router.post("/cases", response={201: CaseOut, **ERRORS})
+@rate_limited("case-register", per_user=60, window=3600)
 def register_case(request: HttpRequest, payload: CaseIn):
     """Register an F0 found by phone, ID number or the text of any QR the scanner reads."""
     scope = scope_of(request)
@@ -306,6 +308,7 @@ def case_map(request: HttpRequest, case_id: int):
 
 
 @router.get("/cases/{case_id}/export.{fmt}", response={200: None, 404: ErrorOut})
+@rate_limited("case-export", per_user=30, window=3600)
 def export_case(request: HttpRequest, case_id: int, fmt: str):
     """The case as PDF or XLSX for the health department (logged)."""
     if fmt not in exports.FORMATS:
@@ -319,6 +322,7 @@ def list_batches(request: HttpRequest, case_id: int):
 
 
 @router.post("/cases/{case_id}/notice-batches", response={201: NoticeBatchOut, **ERRORS})
+@rate_limited("notice-batch", per_user=30, window=3600)
 def create_batch(request: HttpRequest, case_id: int, payload: NoticeBatchIn):
     """Warn contacts (all, or `person_ids`) in the app and by SMS. Above the approval
     threshold the batch waits (status `pending`) for a second health officer."""
@@ -328,6 +332,7 @@ def create_batch(request: HttpRequest, case_id: int, payload: NoticeBatchIn):
 
 
 @router.post("/notice-batches/{batch_id}/approve", response={200: NoticeBatchOut, **ERRORS})
+@rate_limited("notice-approve", per_user=60, window=3600)
 def approve_batch(request: HttpRequest, batch_id: int):
     """A second health officer approves (and thereby sends) a large batch."""
     scope = scope_of(request)
@@ -336,6 +341,7 @@ def approve_batch(request: HttpRequest, batch_id: int):
 
 
 @router.post("/notice-batches/{batch_id}/send", response={200: NoticeBatchOut, **ERRORS})
+@rate_limited("notice-send", per_user=60, window=3600)
 def send_batch(request: HttpRequest, batch_id: int):
     scope = scope_of(request)
     batch = notices.get_batch(scope, batch_id)

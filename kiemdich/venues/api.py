@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH, device_auth
 from kiemdich.accounts.phones import national_form
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.privacy.exports import export_response
 from kiemdich.venues import services
@@ -215,6 +216,7 @@ def venue_types(request: HttpRequest):
 
 
 @router.post("/venues", response={201: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
+@rate_limited("venue-register", per_ip=300, per_user=200, window=3600)
 def register(request: HttpRequest, payload: VenueIn):
     """Register a place; answers its code and where its posters are."""
     return Status(201, _one(services.register_venue(request.auth, payload.dict())))
@@ -262,6 +264,7 @@ def directory(request: HttpRequest, filters: Query[DirectoryQuery]):
             openapi_extra={"responses": {200: {"description": "CSV or XLSX", "content": {
                 "text/csv": {}, "application/vnd.openxmlformats-officedocument"
                                 ".spreadsheetml.sheet": {}}}}})
+@rate_limited("venue-directory-export", per_user=30, window=3600)
 def directory_export(request: HttpRequest, filters: Query[DirectoryQuery],
                      format: Literal["csv", "xlsx"] = "csv"):
     """The filtered directory as a spreadsheet; formula-like cells are neutralised."""
@@ -328,6 +331,7 @@ def staff_list(request: HttpRequest, id: int):
 
 
 @router.post("/venues/{int:id}/staff", response={201: StaffOut, **ERRORS}, auth=PEOPLE_AUTH)
+@rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
 def staff_add(request: HttpRequest, id: int, payload: StaffIn):
     """Authorise a phone to scan here; it gets an SMS invitation."""
     venue = services.owner_venue(request.auth, id)
@@ -354,6 +358,7 @@ def device_list(request: HttpRequest, id: int):
 
 @router.post("/venues/{int:id}/devices", response={201: DeviceCreatedOut, **ERRORS},
              auth=PEOPLE_AUTH)
+@rate_limited("venue-device-add", per_user=60, window=3600)
 def device_add(request: HttpRequest, id: int, payload: DeviceIn):
     """A reader token, shown once: configure the reader with `Authorization: Device <token>`."""
     device, token = services.add_device(services.owner_venue(request.auth, id), request.auth,

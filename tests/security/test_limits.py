@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import time_machine
 from django.http import HttpResponse
@@ -97,3 +99,55 @@ def test_a_busy_session_still_ends_at_its_absolute_limit(lan, settings):
             assert client.get("/privacy/").status_code == 200
         clock.shift(25 * 60)  # never idle longer than 25 minutes, but past 12 hours
         assert client.get("/privacy/").status_code == 302
+
+
+# Sensitive endpoints -----------------------------------------------------------------------
+
+# Operations that send SMS, reveal or export personal data, reach many people, or record a
+# presence: each must carry a per-account (and where useful per-IP) limit. The OTP endpoints
+# count inside kiemdich/accounts/otp.py (per phone and per IP).
+SENSITIVE = {
+    "POST /people", "GET /people/search", "GET /me/export", "GET /me/export.pdf",
+    "POST /people/{person_id}/declarations", "POST /people/{person_id}/declarations/renew",
+    "POST /venues", "POST /venues/{id}/staff", "POST /venues/{id}/devices",
+    "GET /venues/directory/export", "POST /checkins", "POST /cases",
+    "GET /cases/{case_id}/export.{fmt}", "POST /cases/{case_id}/notice-batches",
+    "POST /notice-batches/{batch_id}/approve", "POST /notice-batches/{batch_id}/send",
+    "POST /me/delete", "POST /consent/withdraw",
+}
+
+
+def _views() -> dict[str, object]:
+    from kiemdich.api import api
+
+    views = {}
+    for _prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    # "/venues/{int:id}" in the router is "/venues/{id}" in the document
+                    plain = re.sub(r"\{\w+:(\w+)\}", r"{\1}", path)
+                    views[f"{method} {plain}"] = operation.view_func
+    return views
+
+
+def test_every_sensitive_endpoint_is_rate_limited():
+    views = _views()
+    assert set(views) >= SENSITIVE, SENSITIVE - set(views)
+    unlimited = sorted(op for op in SENSITIVE if not hasattr(views[op], "rate_limit"))
+    assert not unlimited, f"sensitive endpoints without a rate limit: {unlimited}"
+
+
+def test_staff_invitations_cannot_pump_sms(areas, minh, outbox):
+    from tests.privacy.factories import venue
+
+    place = venue(minh.user, areas["25993"])
+    codes = [minh.post(f"/api/v1/venues/{place.pk}/staff",
+                       {"phone": f"09130{n:05d}"}).status_code for n in range(61)]
+    assert codes[:60] == [201] * 60 and codes[60] == 429
+    assert len(outbox.messages()) <= 60
+
+
+def test_own_data_exports_are_limited(lan):
+    codes = [lan.get("/api/v1/me/export").status_code for _ in range(21)]
+    assert codes[:20] == [200] * 20 and codes[20] == 429
