@@ -217,10 +217,10 @@ def ingest(venue: Venue, scanner: Scanner, item: ScanInput,
     except IntegrityError:
         if not item.nonce:
             raise
-        return _replay(venue, item.nonce, digest)
+        return _replay(venue, scanner, item.nonce, digest)
 
 
-def _replay(venue: Venue, nonce: str, digest: str) -> Outcome:
+def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome:
     first = Scan.objects.filter(venue_id=venue.pk, nonce=nonce).first()
     if first is None:  # the conflicting row is not ours to explain
         raise IntegrityError("scan nonce conflict without a stored scan")
@@ -228,7 +228,9 @@ def _replay(venue: Venue, nonce: str, digest: str) -> Outcome:
         return Outcome(409, _refusal("nonce_conflict", _(
             "Mã nonce này đã được dùng cho một lượt quét khác.")))
     if first.accepted:
-        return Outcome(200, {**first.response, "scan_id": first.pk})
+        person = Person.objects.filter(pk=first.person_id).first() or Person()
+        shape = shape_for_venue(person, venue, scanner.actor)
+        return Outcome(200, {**first.response, "person": shape, "scan_id": first.pk})
     return Outcome(422, first.response)
 
 
@@ -257,8 +259,10 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
     scan.person = person
     action = _plan_visit(person, scan)
     visit = action.value if action is not None else REDERIVED
+    # The stored answer leaves the person out (a replay shapes them again): the scans table
+    # keeps no names or phones that an erasure of the person would have to find.
     scan.response = {
-        "result": "ok", "person": shape, "declared_today": person.kd_sick is not None,
+        "result": "ok", "declared_today": person.kd_sick is not None,
         "has_symptoms": bool(person.kd_sick), "direction": item.direction,
         "scanned_at": scanned_at.isoformat(), "code_format": scan.code_format,
         "visit": visit,
@@ -266,7 +270,7 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
     scan.save()
     _apply_visit(venue, person, scan, action)
     _announce(venue, scan, shape, visit)
-    return Outcome(201, {**scan.response, "scan_id": scan.pk})
+    return Outcome(201, {**scan.response, "person": shape, "scan_id": scan.pk})
 
 
 def _plan_visit(person: Person, scan: Scan) -> Action | None:

@@ -253,3 +253,9 @@ def _work(captured: CaptureQueriesContext) -> list[str]:
     """The statements that read or write rows (not BEGIN/COMMIT of the transaction)."""
     control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
     return [q["sql"] for q in captured if not q["sql"].upper().startswith(control)]
+
+
+def test_the_stored_answer_keeps_no_personal_data(venue, hoa, lan_code):
+    hoa.post(scans_url(venue), {"code": lan_code, "direction": "in", "nonce": "n-9"})
+    stored = str(Scan.objects.get().response)
+    assert "Nguy" not in stored and "091" not in stored and "person" not in stored
