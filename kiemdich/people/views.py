@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, NotFound
 from kiemdich.people import export, services
@@ -159,6 +160,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("own-data-export", per_user=20, window=3600)
 def my_data_json(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(export.export_json(request.user),
                             content_type="application/json; charset=utf-8")
@@ -168,5 +170,6 @@ def my_data_json(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("own-data-export", per_user=20, window=3600)
 def my_data_pdf(request: HttpRequest) -> HttpResponse:
     return pdf_response(export.export_pdf(request.user), "du-lieu-cua-toi.pdf")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.errors import DomainError, NotFound
 from kiemdich.people.services import people_of
 from kiemdich.privacy.exports import export_response
@@ -24,6 +25,7 @@ from kiemdich.venues.services import owner_venue, venue_by_code
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("self-checkin", per_user=60, window=60)
 def checkin(request: HttpRequest, code: str) -> HttpResponse:
     """What the poster's QR opens: choose who and in or out, one tap."""
     try:

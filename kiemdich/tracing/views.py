@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import DomainError, Forbidden, NotFound
 from kiemdich.tracing import notices, services, zoning
@@ -125,6 +126,7 @@ def edit_window(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@rate_limited("notice-batch", per_user=30, window=3600)
 def notify(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]

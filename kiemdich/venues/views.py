@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kiemdich.accounts.models import Sector
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, NotFound
@@ -165,6 +166,7 @@ def venue_rotate(request: HttpRequest, venue_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
+@rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
 def staff_add(request: HttpRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     form = StaffForm(request.POST)
