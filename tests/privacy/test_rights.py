@@ -155,3 +155,17 @@ def test_the_pages_need_a_login_and_csrf(lan):
     assert client.post("/privacy/delete/", {"confirm": "on"}).status_code == 403
     assert client.post("/privacy/consent/withdraw/").status_code == 403
     assert not DeletionRequest.objects.exists()
+
+
+def test_the_home_page_links_each_visitor_to_their_privacy_pages(lan, admin_client,
+                                                                 make_officer, areas):
+    client = Client()
+    client.force_login(lan.user)
+    home = client.get("/").content.decode()
+    assert "/privacy/" in home and "/privacy/audit/" not in home and "/privacy/flags/" not in home
+    client.force_login(admin_client.user)
+    home = client.get("/").content.decode()
+    assert "/privacy/audit/" in home and "/privacy/flags/" in home
+    client.force_login(make_officer("0912000020", "officer", areas["731"]).user)
+    home = client.get("/").content.decode()
+    assert "/privacy/flags/" in home and "/privacy/audit/" not in home

@@ -1,0 +1,20 @@
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.scopes import scope_of
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def privacy_links(context) -> list[tuple[str, str]]:
+    """The privacy pages this visitor may open: their own data for everyone, the audit trail
+    for admins and auditors, abuse flags for officers."""
+    scope = scope_of(context["request"])
+    links = [(reverse("privacy:my_data"), _("Dữ liệu của tôi và quyền riêng tư"))]
+    if scope.has("officer", "health_officer", "inspector"):
+        links.append((reverse("privacy:flags"), _("Quét bất thường")))
+    if scope.has("admin", "auditor"):
+        links.append((reverse("privacy:audit"), _("Nhật ký truy cập")))
+    return links
