@@ -42,6 +42,7 @@ from kiemdich.people.codes import KIND_CARD, CodeRevoked
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Credential, Person
 from kiemdich.people.protect import encrypt_id, id_digest
+from kiemdich.privacy.abuse import note_checkin
 from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans.access import Scanner
 from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
@@ -366,6 +367,8 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int],
             _announce(venue, scan, shape, visit)
             done.append({"scan_id": scan.pk, "person_id": person.pk,
                          "display_name": person.full_name, "visit": visit})
+        if direction == "in":
+            note_checkin(venue, user.pk)  # mass check-in flags, counted after the commit
     return {"venue": {"id": venue.pk, "name": venue.name}, "direction": direction, "at": now,
             "colour": colour_of_day(day), "scans": done}
 

@@ -97,3 +97,18 @@ def test_distance_is_symmetric_and_zero_on_itself():
     assert abuse.distance_km(a, a) == 0
     assert abs(abuse.distance_km(a, b) - abuse.distance_km(b, a)) < 1e-9
     assert 1130 < abuse.distance_km(a, b) < 1160  # Hồ Chí Minh City – Hà Nội
+
+
+def test_self_check_ins_from_many_accounts_are_flagged(market, settings, make_client,
+                                                       django_capture_on_commit_callbacks):
+    settings.ABUSE_MASS_ACCOUNTS_PER_MINUTE = 3
+    for n in range(4):
+        client = make_client(f"091200{n:04d}")
+        me = client.get("/api/v1/people").json()[0]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/api/v1/checkins", {"venue_code": market.code,
+                                                        "person_ids": [me["id"]],
+                                                        "direction": "in"})
+        assert response.status_code == 201, response.content
+    flag = Flag.objects.get()
+    assert flag.kind == "mass" and flag.venue_id == market.pk
