@@ -131,6 +131,7 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Ho_Chi_Minh")
 USE_I18N = True
 USE_TZ = True
 LANGUAGE_COOKIE_NAME = "kiemdich_lang"
+FORMAT_MODULE_PATH = "kiemdich.formats"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

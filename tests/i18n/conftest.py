@@ -1,0 +1,1 @@
+from tests.reports.conftest import portal  # noqa: F401  (logged-in officer clients)
