@@ -100,8 +100,15 @@ def _xlsx_cell(value: object) -> object:
 
 
 def export_response(fmt: str, filename: str, headers: Sequence[str],
-                    rows: Iterable[Sequence[object]], title: str = "Data") -> HttpResponse:
-    """An attachment response in `fmt` ("csv" or "xlsx")."""
+                    rows: Iterable[Sequence[object]], title: str = "Data", *,
+                    actor: object = None, reason: str = "") -> HttpResponse:
+    """An attachment response in `fmt` ("csv" or "xlsx"). With an `actor`, the export is
+    written to the audit trail (the file's name, never its content)."""
+    if actor is not None:
+        from kiemdich.privacy.audit import record
+
+        record(actor, "export", target=f"export:{filename}",
+               reason=f"format={'xlsx' if fmt == 'xlsx' else 'csv'} {reason}".strip())
     if fmt == "xlsx":
         body = xlsx_bytes(headers, rows, title)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -195,7 +195,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return export_response(fmt, f"{kind}-{query.area.code}-{today.isoformat()}", headers,
-                               rows, title=kind)
+                               rows, title=kind, actor=request.user)
     return render(request, "reports/compliance.html", {
         "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
         "breadcrumb": _breadcrumb(request, query.area),
@@ -238,7 +238,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
                  i.staff_declared, i.violation.legal_reference if i.violation else "",
                  i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
         return export_response(fmt, f"kiem-tra-{rollups.local_today().isoformat()}", headers,
-                               rows, title="inspections")
+                               rows, title="inspections", actor=request.user)
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),

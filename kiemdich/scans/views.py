@@ -106,7 +106,7 @@ def visits(request: HttpRequest, venue_id: int) -> HttpResponse:
     if fmt in ("csv", "xlsx"):
         return export_response(fmt, f"luot-ra-vao-{venue.pk}-{day.isoformat()}",
                                services.VISIT_EXPORT_HEADERS, services.visit_rows(rows),
-                               title=day.strftime("%d-%m-%Y"))
+                               title=day.strftime("%d-%m-%Y"), actor=request.user)
     return render(request, "scans/visits.html", {"venue": venue, "day": day, "visits": rows})
 
 

@@ -270,7 +270,8 @@ def directory_export(request: HttpRequest, filters: Query[DirectoryQuery],
     """The filtered directory as a spreadsheet; formula-like cells are neutralised."""
     qs = services.directory(scope_of(request), services.directory_filters(filters.dict()))
     headers, rows = services.directory_rows(qs.iterator(chunk_size=2000))
-    return export_response(format, "venues", headers, rows, title="Venues")
+    return export_response(format, "venues", headers, rows, title="Venues",
+                           actor=request.auth)
 
 
 @router.get("/venues/posters.pdf", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,

@@ -149,3 +149,12 @@ def test_the_export_is_safe_and_itself_recorded(auditor):
     xlsx = auditor.get("/privacy/audit/", {"format": "xlsx"})
     assert xlsx.content[:2] == b"PK"
     assert verify_chain()[1] is None
+
+
+def test_exports_are_recorded_by_name_not_content(areas, make_officer):
+    officer = make_officer("0912000020", Role.OFFICER, areas["731"])
+    response = officer.get("/api/v1/venues/directory/export", {"format": "xlsx"})
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.actor_id == officer.user.pk
+    assert entry.target == "export:venues" and entry.reason == "format=xlsx"
