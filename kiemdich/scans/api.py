@@ -8,8 +8,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ValidationError as PydanticError
@@ -18,6 +20,7 @@ from pydantic import field_validator, model_validator
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.errors import DomainError
 from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
@@ -27,6 +30,7 @@ from kiemdich.venues.services import owner_venue
 router = Router(tags=["scans"])
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
+LIVE_ERRORS = {**ERRORS, 503: ErrorOut}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -207,13 +211,17 @@ def _watch(request: HttpRequest, venue_id: int):
     return venue
 
 
-@router.get("/venues/{venue_id}/live", auth=SCANNER_AUTH, response={200: None, **ERRORS},
+@router.get("/venues/{venue_id}/live", auth=SCANNER_AUTH, response={200: None, **LIVE_ERRORS},
             openapi_extra={"responses": {"200": {
                 "description": "text/event-stream: `event: scan`, `data:` {person, direction, "
                                "at, visit, …}; a comment every 15 s.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}}})
 async def live(request: HttpRequest, venue_id: int):
     """Entries and exits at the venue as Server-Sent Events, people masked for the venue."""
+    if not isinstance(request, ASGIRequest):
+        # A WSGI server would buffer the endless stream in memory and never answer.
+        raise DomainError(_("Luồng trực tiếp cần máy chủ ASGI (make serve)."),
+                          code="live_needs_asgi", status=503)
     venue = await sync_to_async(_watch)(request, venue_id)
     response = StreamingHttpResponse(event_stream(venue.pk), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

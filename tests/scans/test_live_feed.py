@@ -90,3 +90,9 @@ def test_the_stream_says_ready_then_keeps_the_connection_alive_with_comments(set
         ready, *beats = pool.submit(asyncio.run, first_chunks()).result()
     assert "event: ready" in ready
     assert beats == [": heartbeat\n\n", ": heartbeat\n\n"]
+
+
+@pytest.mark.django_db
+def test_a_wsgi_server_refuses_the_stream_instead_of_hanging(venue, minh):
+    response = minh.get(f"/api/v1/venues/{venue.pk}/live")
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "live_needs_asgi")
