@@ -3,15 +3,27 @@ may see them, in one process (memory) and across two processes (PostgreSQL, Redi
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from django.db import connection
 
 from kiemdich.privacy.models import AuditEntry
 from kiemdich.scans.access import forget
+from kiemdich.scans.pubsub import broker, venue_channel
 from tests.scans.servers import first_scan_event, process_server, thread_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _eventually(check, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def post_scan(base: str, token: str, venue_id: int, **body) -> None:
@@ -27,6 +39,8 @@ def test_an_entry_reaches_the_live_stream_masked(venue, minh, hoa, lan_person, s
         event = first_scan_event(
             f"{base}/api/v1/venues/{venue.pk}/live", minh.token,
             lambda: post_scan(base, hoa.token, venue.pk, phone="0912000001"))
+        # Closing the stream ends the subscription (the server notices the disconnect).
+        assert _eventually(lambda: not broker()._subscribers.get(venue_channel(venue.pk)))
     assert event["direction"] == "in" and event["visit"] == "opened"
     assert event["person"]["display_name"] == "Nguyễn T** L**"
     assert event["person"]["phone"] == "091****001" and event["person"]["masked"] is True
