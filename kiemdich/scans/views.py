@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kiemdich.accounts.ratelimit import rate_limited
@@ -53,7 +54,7 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
                 return render(request, "scans/checkin_done.html",
                               {"venue": venue, "result": result}, status=201)
         else:
-            error = "?"
+            error = _("Hãy chọn Vào hoặc Ra.")
     return render(request, "scans/checkin.html",
                   {"venue": venue, "people": people, "error": error,
                    "colour": services.colour_of_day(timezone.localdate())},
