@@ -92,7 +92,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kiemdich.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # Under ASGI each request may run in a different thread; persistent connections would
+        # pile up one per thread. Connections are pooled instead (DB_POOL) on PostgreSQL.
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
