@@ -19,6 +19,7 @@ urlpatterns = [
     path("v/", include("kiemdich.scans.poster_urls")),
     path("scan/", include("kiemdich.scans.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("kiemdich.pwa.urls")),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

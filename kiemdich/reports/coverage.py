@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, Sector, User
@@ -129,12 +129,12 @@ def coverage(area: Area, sectors: frozenset[str] | None, today: date) -> list[Co
     registry = establishments(area, sectors)
     roster = roster_members(area, sectors)
     return [
-        Coverage(_g("Người dân dùng ứng dụng"), citizens, population_of(area),
+        Coverage(gettext("Người dân dùng ứng dụng"), citizens, population_of(area),
                  RESIDENTS_TARGET),
-        Coverage(_g("Cơ sở đã đăng ký địa điểm"),
+        Coverage(gettext("Cơ sở đã đăng ký địa điểm"),
                  registry.filter(registered_venue_exists(area)).count(), registry.count(),
                  VENUES_TARGET),
-        Coverage(_g("Người phải khai báo đã khai báo hôm nay"),
+        Coverage(gettext("Người phải khai báo đã khai báo hôm nay"),
                  roster.filter(declared_on(today)).count(), roster.count(), ROSTER_TARGET),
     ]
 
@@ -145,9 +145,9 @@ def coverage(area: Area, sectors: frozenset[str] | None, today: date) -> list[Co
 def _leaf(code: str, scope: Scope, sector: str = "") -> Area:
     area = Area.objects.filter(code=(code or "").strip(), is_leaf=True).first()
     if area is None:
-        raise RowError(_g("mã xã/phường không tồn tại"))
+        raise RowError(gettext("mã xã/phường không tồn tại"))
     if not scope.covers(area, *IMPORT_ROLES, sector=sector):
-        raise RowError(_g("địa bàn ngoài phạm vi của bạn"))
+        raise RowError(gettext("địa bàn ngoài phạm vi của bạn"))
     return area
 
 
@@ -155,7 +155,7 @@ def _population(row: dict, scope: Scope) -> Callable[[], None]:
     area = _leaf(row["area_code"], scope)
     text = (row["population"] or "").strip().replace(".", "").replace(" ", "")
     if not text.isascii() or not text.isdigit() or int(text) > 50_000_000:
-        raise RowError(_g("dân số phải là số nguyên không âm"))
+        raise RowError(gettext("dân số phải là số nguyên không âm"))
     residents = int(text)
     return lambda: Population.objects.update_or_create(area=area,
                                                        defaults={"residents": residents})
@@ -166,11 +166,11 @@ def _establishment(row: dict, scope: Scope) -> Callable[[], None]:
     name = (row["name"] or "").strip()
     sector = (row["sector"] or "").strip()
     if not _REG_NO.fullmatch(reg_no):
-        raise RowError(_g("số đăng ký trống hoặc có ký tự không hợp lệ"))
+        raise RowError(gettext("số đăng ký trống hoặc có ký tự không hợp lệ"))
     if not name or len(name) > 200:
-        raise RowError(_g("tên cơ sở trống hoặc quá dài"))
+        raise RowError(gettext("tên cơ sở trống hoặc quá dài"))
     if sector not in Sector.values:
-        raise RowError(_g("lĩnh vực không hợp lệ"))
+        raise RowError(gettext("lĩnh vực không hợp lệ"))
     area = _leaf(row["area_code"], scope, sector)
     return lambda: Establishment.objects.update_or_create(
         reg_no=reg_no, defaults={"name": name, "area": area, "sector": sector})
@@ -183,10 +183,10 @@ def _roster_row(organisation: Organisation) -> Callable[[dict, Scope], Callable[
     def parse(row: dict, scope: Scope) -> Callable[[], None]:
         name = (row["full_name"] or "").strip()
         if not name or len(name) > 120:
-            raise RowError(_g("họ tên trống hoặc quá dài"))
+            raise RowError(gettext("họ tên trống hoặc quá dài"))
         phone_text, id_text = (row["phone"] or "").strip(), (row["id_number"] or "").strip()
         if not phone_text and not id_text:
-            raise RowError(_g("cần số điện thoại hoặc số giấy tờ"))
+            raise RowError(gettext("cần số điện thoại hoặc số giấy tờ"))
         try:
             phone = normalize_phone(phone_text) if phone_text else ""
             digest = id_digest(validate_id_number(id_text)[1]) if id_text else ""
@@ -267,10 +267,10 @@ def run_import(scope: Scope, user: User, kind: str, data: bytes, filename: str =
     for line, row in rows:
         try:
             if any(v is None for v in row.values()) or None in row:
-                raise RowError(_g("số cột không đúng"))
+                raise RowError(gettext("số cột không đúng"))
             key = (row[key_column] or "").strip() if key_column else None
             if key and key in seen:
-                raise RowError(_g("trùng với một dòng ở trên"))
+                raise RowError(gettext("trùng với một dòng ở trên"))
             saves.append(parse(row, scope))
             if key:
                 seen.add(key)

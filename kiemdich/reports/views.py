@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -283,7 +284,8 @@ def progress(request: HttpRequest) -> HttpResponse:
         (provinces[0] if provinces else None)
     context: dict = {"provinces": provinces, "province": province}
     if province is not None:
-        key = f"reports:progress:{province.pk}:{rollups.local_today()}"
+        # The labels are cached translated: one entry per language.
+        key = f"reports:progress:{province.pk}:{rollups.local_today()}:{get_language()}"
         context.update(cache.get(key) or {})
         if "totals" not in context:
             today = rollups.local_today()

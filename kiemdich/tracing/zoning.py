@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from kiemdich.tracing.services import Exposures
 
@@ -69,13 +70,15 @@ def map_svg(communes: list[CommuneSummary]) -> str:
     which is exact enough at the size of a province."""
     placed = [s for c in communes for s in c.sites
               if s.latitude is not None and s.longitude is not None]
+    label = escape(gettext("Bản đồ điểm phơi nhiễm"))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'role="img" class="tracing-map" aria-label="Bản đồ điểm phơi nhiễm">',
+             f'role="img" class="tracing-map" aria-label="{label}">',
              f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#eef3f1" '
              f'stroke="#cfd6d3"/>']
     if not placed:
+        empty = escape(gettext("Chưa có tọa độ địa điểm"))
         parts.append(f'<text x="{WIDTH // 2}" y="{HEIGHT // 2}" text-anchor="middle" '
-                     f'fill="#4a5560" font-size="16">Chưa có tọa độ địa điểm</text></svg>')
+                     f'fill="#4a5560" font-size="16">{empty}</text></svg>')
         return "".join(parts)
     project = _projection(placed)
     for commune in communes:

@@ -54,3 +54,26 @@ def login(outbox):
         page.wait_for_load_state()
 
     return do_login
+
+
+@pytest.fixture
+def sign_in(live_server):
+    """Put a logged-in session for `user` (and a language) into a browser context, for pages
+    whose journey is not about logging in."""
+
+    def do_sign_in(context, user=None, lang: str | None = None) -> None:
+        from django.conf import settings
+        from django.test import Client
+
+        cookies = []
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookies.append({"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                            "value": client.cookies[settings.SESSION_COOKIE_NAME].value})
+        if lang:
+            cookies.append({"name": settings.LANGUAGE_COOKIE_NAME, "value": lang,
+                            "url": live_server.url})
+        context.add_cookies(cookies)
+
+    return do_sign_in
