@@ -13,8 +13,9 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
@@ -156,20 +157,22 @@ def _send(actor: User, batch: NoticeBatch, exp: services.Exposures) -> None:
 
 def _where_when(notice: Notice) -> dict:
     local = timezone.localtime(notice.exposed_from)
-    return {"venue": notice.venue.name, "date": local.strftime("%d/%m/%Y")}
+    return {"venue": notice.venue.name, "date": date_format(local.date(), "SHORT_DATE_FORMAT")}
 
 
 def message(notice: Notice) -> str:
     """'Bạn đã ở X ngày D khi có ca bệnh ở đó' — or the dependant's name instead of 'Bạn'."""
     values = _where_when(notice)
     if notice.person.is_self or not notice.person.full_name:
-        return _t("Bạn đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % values
-    return _t("%(name)s đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % {
+        return gettext("Bạn đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % values
+    return gettext("%(name)s đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % {
         **values, "name": notice.person.full_name}
 
 
 def sms_text(notice: Notice) -> str:
-    return f"KiemDich: {message(notice)} {ADVICE}"
+    # The text message goes out in the default language, whatever the sending officer reads.
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"KiemDich: {message(notice)} {ADVICE}"
 
 
 def notices_for(user: User) -> QuerySet[Notice]:

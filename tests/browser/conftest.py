@@ -29,9 +29,39 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                  viewport={"width": 390, "height": 844})
+def lang() -> str:
+    """The interface language of `page`; journeys parametrize it over "vi" and "en"."""
+    return "vi"
+
+
+def in_lang(lang: str, text: str) -> str:
+    """What the interface shows for the Vietnamese source `text` in `lang`."""
+    from django.utils import translation
+
+    with translation.override(lang):
+        return translation.gettext(text)
+
+
+@pytest.fixture
+def t(lang):
+    return lambda text: in_lang(lang, text)
+
+
+def new_context(browser, base_url: str, lang: str = "vi", **options):
+    """A phone-sized context speaking `lang` (the language cookie, as the switch sets it)."""
+    from django.conf import settings
+
+    options.setdefault("viewport", {"width": 390, "height": 844})
+    context = browser.new_context(base_url=base_url,
+                                  locale="vi-VN" if lang == "vi" else "en-GB", **options)
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang,
+                          "url": base_url}])
+    return context
+
+
+@pytest.fixture
+def page(browser, live_server, lang):
+    context = new_context(browser, live_server.url, lang)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -33,6 +33,11 @@ def fill_profile(page, name: str) -> None:
     page.fill("input[name=street]", "25 Phạm Văn Thuận")
 
 
+def person_link(page, person: Person, name: str):
+    return page.locator(f"li[data-person='{person.pk}']").get_by_role("link", name=name,
+                                                                        exact=True)
+
+
 def declare(page, person_id: int, **yes: bool) -> None:
     page.goto(f"/declare/{person_id}/")
     for question in NO_QUESTIONS:
@@ -41,22 +46,24 @@ def declare(page, person_id: int, **yes: bool) -> None:
     page.wait_for_url("**/")
 
 
-def test_a_citizen_declares_for_herself_and_her_child_and_shows_the_code(page, login, areas):
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_citizen_declares_for_herself_and_her_child_and_shows_the_code(page, login, areas, t,
+                                                                       lang):
     login(page, "0912 345 678")
     me = Person.objects.get(account__phone="+84912345678", is_self=True)
 
     # First declaration: the consent text comes first, then the missing profile.
-    page.click(f"li[data-person='{me.pk}'] >> text=Hoàn tất hồ sơ")
+    person_link(page, me, t("Hoàn tất hồ sơ")).click()
     fill_profile(page, "Trần Thị Lan")
     page.click("button[type=submit]")
     page.wait_for_url("**/")
-    page.click(f"li[data-person='{me.pk}'] >> text=Khai báo")
+    person_link(page, me, t("Khai báo")).click()
     assert page.locator("#consent-text").is_visible()
     page.click("#consent-accept")
     assert Consent.objects.filter(account=me.account).exists()
     declare(page, me.pk)
 
-    page.click("text=Thêm người thân")
+    page.click(f"text={t('Thêm người thân')}")
     fill_profile(page, "Nguyễn Minh An")
     page.fill("input[name=birth_date]", "2015-03-02")
     page.fill("input[name=relationship]", "con")
@@ -66,14 +73,14 @@ def test_a_citizen_declares_for_herself_and_her_child_and_shows_the_code(page, l
     assert child.area.code == "25993"
     declare(page, child.pk, cough=True)
 
-    assert page.locator(".badge-ok", has_text="Đã khai hôm nay").count() == 1
-    assert page.locator(".badge-warn", has_text="Đã khai hôm nay").count() == 1
+    assert page.locator(".badge-ok", has_text=t("Đã khai hôm nay")).count() == 1
+    assert page.locator(".badge-warn", has_text=t("Đã khai hôm nay")).count() == 1
     assert Declaration.objects.filter(person=child, has_symptoms=True).count() == 1
 
-    page.click(f"li[data-person='{child.pk}'] >> text=Mã QR")
+    person_link(page, child, t("Mã QR")).click()
     page.wait_for_selector(".qr-code svg")
     assert page.locator(".qr-name").inner_text() == "Nguyễn Minh An"
-    assert "Đã khai báo hôm nay" in page.locator(".qr-badge").inner_text()
+    assert t("Đã khai báo hôm nay") in page.locator(".qr-badge").inner_text()
     shot = Image.open(io.BytesIO(page.locator(".qr-code").screenshot()))
     (code,) = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
     assert default_keyring().verify(code.text).subject == child.pk

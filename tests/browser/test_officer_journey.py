@@ -31,7 +31,8 @@ def province(fixtures_dir):
     grant_role("0912000950", Role.OFFICER, Area.objects.get(code="75"))
 
 
-def test_an_officer_drills_down_and_downloads_the_daily_report(page, login, province):
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_an_officer_drills_down_and_downloads_the_daily_report(page, login, province, lang):
     login(page, "0912000950", next_path="/reports/")
     assert "Tỉnh Đồng Nai" in page.locator("h1").inner_text()
     page.locator("#area-rows").get_by_role("link", name="Thành phố Biên Hòa").click()

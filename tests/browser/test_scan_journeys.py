@@ -16,6 +16,7 @@ from kiemdich.people.models import Person
 from kiemdich.scans.access import forget
 from kiemdich.scans.models import Scan, Visit
 from kiemdich.venues.models import VenueStaff
+from tests.browser.conftest import new_context
 from tests.scans.conftest import make_venue
 from tests.scans.servers import thread_server
 
@@ -42,31 +43,32 @@ def visitor() -> Person:
     return person
 
 
-def test_a_visitor_checks_in_from_the_poster_url(page, login, restaurant):
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_visitor_checks_in_from_the_poster_url(page, login, restaurant, t, lang):
     lan = visitor()
     page.goto(f"/v/{restaurant.code}")
     # Logged out: the login page, and back to the poster page after the code.
     assert "/accounts/login/" in page.url
     login(page, VISITOR, next_path=f"/v/{restaurant.code}")
     expect(page.locator("#venue-name")).to_have_text("Quán Phở Hòa")
-    page.get_by_role("button", name="Vào").click()
+    page.get_by_role("button", name=t("Vào"), exact=True).click()
     confirmation = page.locator("#confirmation")
     expect(confirmation).to_be_visible()
     expect(confirmation).to_have_class(re.compile(r"day-colour-\d+"))
-    expect(confirmation.locator("h1")).to_have_text("Đã vào")
+    expect(confirmation.locator("h1")).to_have_text(t("Đã vào"))
     expect(page.locator(".confirm-venue")).to_have_text("Quán Phở Hòa")
     assert page.locator("svg.tick").is_visible()
-    assert timezone.localtime().strftime("%d/%m/%Y") in page.locator(".confirm-time").inner_text()
+    day = timezone.localtime().strftime("%d/%m/%Y" if lang == "vi" else "%d %b %Y")
+    assert day in page.locator(".confirm-time").inner_text()
     assert Visit.objects.get(person=lan, venue=restaurant).left_at is None
 
 
-def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, restaurant):
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, restaurant, lang):
     lan = visitor()
     code, _expires = issue_app_code(lan.pk, timezone.now())
     with thread_server() as base:
-        contexts = [browser.new_context(base_url=base, locale="vi-VN",
-                                        viewport={"width": 390, "height": 844})
-                    for _ in range(2)]
+        contexts = [new_context(browser, base, lang) for _ in range(2)]
         owner, staff = (context.new_page() for context in contexts)
         for page in (owner, staff):
             page.set_default_timeout(10_000)
@@ -96,8 +98,9 @@ def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, re
     assert Scan.objects.get(venue=restaurant).person_id == lan.pk
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
 def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, login,
-                                                                         restaurant):
+                                                                         restaurant, lang):
     lan = visitor()
     code, _expires = issue_app_code(lan.pk, timezone.now())
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
@@ -122,7 +125,9 @@ def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, l
     assert scan.scanned_at <= offline_at < scan.received_at
 
 
-def test_staff_enter_a_visitor_without_a_code_by_phone_or_id_number(page, login, restaurant):
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_staff_enter_a_visitor_without_a_code_by_phone_or_id_number(page, login, restaurant,
+                                                                  t, lang):
     lan = visitor()
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
     # A phone typed into the reader's field counts as a manual entry.
@@ -130,10 +135,10 @@ def test_staff_enter_a_visitor_without_a_code_by_phone_or_id_number(page, login,
     page.keyboard.press("Enter")
     expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
     page.locator("#result").click()
-    page.get_by_role("button", name="Nhập tay").click()
+    page.get_by_role("button", name=t("Nhập tay"), exact=True).click()
     page.fill("#manual-id", "079090000111")
     page.fill("#manual-name", "Lê Văn Tư")
-    page.get_by_role("button", name="Ghi nhận").click()
+    page.get_by_role("button", name=t("Ghi nhận"), exact=True).click()
     expect(page.locator("#result-name")).to_contain_text("Lê V** T*")
     assert Scan.objects.filter(venue=restaurant, method="manual").count() == 2
     assert Scan.objects.filter(person=lan).exists()

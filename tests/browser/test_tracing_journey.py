@@ -10,6 +10,7 @@ import pytest
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import account_for_phone, grant_role
 from kiemdich.people.models import Person
+from tests.browser.conftest import new_context
 from tests.tracing.conftest import World, at
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -17,8 +18,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
 def test_register_trace_notify_and_the_citizen_reads_it(browser, page, live_server, login,
-                                                        areas, outbox):
+                                                        areas, outbox, t, lang):
     grant_role("0912700001", Role.HEALTH_OFFICER, areas["75"])
     world = World(areas, account_for_phone("0912700009"))
     f0 = world.person("Phạm Văn Không", phone="+84912700002")
@@ -43,15 +45,19 @@ def test_register_trace_notify_and_the_citizen_reads_it(browser, page, live_serv
 
     page.click("button[name=scope][value=all]")
     page.wait_for_selector("#notices .badge-ok")
-    assert "Đã gửi" in page.inner_text("#notices")
+    assert t("Đã gửi") in page.inner_text("#notices")
     assert any(m["phone"] == "+84912700003" for m in outbox.messages())
 
-    citizen = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                  viewport={"width": 360, "height": 780})
+    citizen = new_context(browser, live_server.url, lang, viewport={"width": 360, "height": 780})
     try:
         other = citizen.new_page()
         login(other, "0912700003", "/")
         notice = other.inner_text("#exposure-notices")
-        assert "Bạn đã ở Chợ Biên Hòa ngày 10/08/2021 khi có ca bệnh ở đó." in notice
+        day = "10/08/2021" if lang == "vi" else "10 Aug 2021"
+        assert t("Bạn đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % {
+            "venue": "Chợ Biên Hòa", "date": day} in notice
+        # The text message itself goes out in Vietnamese, whoever sent it.
+        assert any("Bạn đã ở Chợ Biên Hòa ngày 10/08/2021" in m["text"]
+                   for m in outbox.messages() if m["phone"] == "+84912700003")
     finally:
         citizen.close()
