@@ -9,7 +9,7 @@ WORKERS ?= 1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/kiemdich_test
 export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run setup serve test test-sqlite test-postgres browsers lint bench demo
+.PHONY: run setup serve test test-sqlite test-postgres browsers lint bench demo screenshots
 
 run: export DEBUG ?= 1
 run: setup demo serve
@@ -55,3 +55,7 @@ browsers:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check kiemdich tests bench
+
+# Every page of the journeys at phone and desktop sizes, from a throwaway demo database.
+screenshots: $(VENV)/.installed browsers
+	$(PY) tools/screenshots.py
