@@ -59,3 +59,10 @@ lint: $(VENV)/.installed
 # Every page of the journeys at phone and desktop sizes, from a throwaway demo database.
 screenshots: $(VENV)/.installed browsers
 	$(PY) tools/screenshots.py
+
+# The benchmark suite (by hand, not in CI): PostgreSQL database kiemdich_bench, generated data
+# (SCALE=1M by default, SCALE=30M for the big run), uvicorn as deployed, the load driver,
+# tracing, the dashboard and the pgbench ceiling; prints a table, writes bench/results/*.json.
+SCALE ?= 1M
+bench: $(VENV)/.installed
+	$(PY) bench/run.py --scale $(SCALE)

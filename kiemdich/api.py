@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kiemdich.errors import DomainError, RateLimited
@@ -60,6 +61,23 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+class HealthOut(Schema):
+    status: str
+    database: bool
+
+
+@api.get("/health", auth=None, tags=["health"], response={200: HealthOut, 503: HealthOut})
+def health(request: HttpRequest):
+    """For load balancers: 200 when this process answers and reaches its database, else 503.
+    The cheapest request of the stack (one `SELECT 1`)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return Status(503, {"status": "unavailable", "database": False})
+    return Status(200, {"status": "ok", "database": True})
 
 
 def _mount() -> None:

@@ -1,0 +1,386 @@
+"""`make bench`: the whole benchmark against the production-style server, in one run.
+
+    make bench                 # 1 M scans
+    make bench SCALE=30M       # 30 M scans (generation takes a long while, once)
+
+1. a PostgreSQL database `kiemdich_bench` (BENCH_DATABASE_URL), migrated, areas loaded, and a
+   generated province (`generate_population`, kept between runs when already big enough);
+2. the documented deployment: uvicorn, BENCH_WORKERS workers (default: one per core), the
+   psycopg pool (DB_POOL=1), DEBUG off, synchronous_commit on;
+3. the no-op ceiling of that stack (`GET /api/v1/health`, a ramp to saturation);
+4. the scan ingest (readers) and the poster check-in at fixed rates and a ramp (bench/load.py);
+5. tracing: cases of generated people with 14 days of visits, every contact, p95;
+6. the province dashboard (`GET /api/v1/stats`) over one day and the whole range, p95;
+7. the bare PostgreSQL ceiling of the same work (pgbench with bench/pgbench_scan.sql);
+
+then prints a table with each target met or MISSED and our figures as shares of both
+ceilings, and writes it all to bench/results/<scale>-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SCALES = {
+    # scans: (people, venues, days, scans per person-day)
+    "tiny": (2_000, 100, 3, 2.0),
+    "1M": (80_000, 4_000, 14, 0.9),
+    "30M": (1_000_000, 30_000, 30, 1.0),
+}
+TARGETS = {"scans_per_second": 2000, "scan_p99_ms": 100, "tracing_p95_ms": 50,
+           "dashboard_p95_ms": 100, "worker_rss_mb": 200}
+PORT = 18900
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0",
+            "SECRET_KEY": os.environ.get("SECRET_KEY",
+                                         "bench-secret-key-not-for-production-0123456789"),
+            "SMS_BACKEND": "console", "DB_POOL": "1",
+            "KIEMDICH_DATA_DIR": str(ROOT / "var" / "bench"), "LOG_LEVEL": "WARNING"}
+
+
+def _setup_django(database_url: str) -> None:
+    os.environ.update(_env(database_url))
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kiemdich.settings"
+    os.environ.pop("DB_POOL")  # this process is the measurer, not the server
+    import django
+
+    django.setup()
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def ensure_data(scale: str) -> dict:
+    from django.core.management import call_command
+
+    from kiemdich.areas.models import Area
+    from kiemdich.scans.models import Scan
+
+    call_command("migrate", verbosity=0)
+    if not Area.objects.exists():
+        call_command("load_areas", verbosity=0)
+    people, venues, days, per_day = SCALES[scale]
+    wanted = int(people * days * per_day * 0.9)
+    have = _estimate(Scan)
+    if have < wanted:
+        print(f"generating {scale}: {people:,} people, {venues:,} venues, {days} days…",
+              flush=True)
+        call_command("generate_population", people=people, venues=venues, days=days,
+                     scans_per_person_day=per_day)
+    from kiemdich.scans.models import Visit
+
+    return {"scans": _estimate(Scan), "visits": _estimate(Visit), "days": days}
+
+
+def _estimate(model) -> int:
+    """Rows in a table: exact when small, the planner's estimate when big (a count of 30 M
+    rows takes seconds)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + connection.ops.quote_name(model._meta.db_table))
+        cursor.execute("SELECT COALESCE(SUM(reltuples), 0)::bigint FROM pg_class WHERE oid = "
+                       "%s::regclass OR oid IN (SELECT inhrelid FROM pg_inherits WHERE "
+                       "inhparent = %s::regclass)", [model._meta.db_table] * 2)
+        estimate = cursor.fetchone()[0]
+    return estimate if estimate > 1_000_000 else model.objects.count()
+
+
+class Server:
+    """uvicorn as `make serve` runs it, with the pool on."""
+
+    def __init__(self, database_url: str, workers: int) -> None:
+        self.database_url, self.workers = database_url, workers
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        env = _env(self.database_url)
+        (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "uvicorn"), "kiemdich.asgi:application", "--host",
+             "127.0.0.1", "--port", str(PORT), "--workers", str(self.workers),
+             "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            cwd=ROOT, env=env, start_new_session=True)
+        import httpx
+
+        for _ in range(150):
+            try:
+                if httpx.get(f"{self.base}/api/v1/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the server did not start")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{PORT}"
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def p95(samples: list[float]) -> float:
+    from bench.load import percentile
+
+    return percentile(samples, 0.95)
+
+
+def bench_tracing(cases: int = 10, runs: int = 3) -> dict:
+    """Cases of the generated people with the most visits in the last 14 days."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from kiemdich.scans.models import Visit
+    from kiemdich.tracing import services
+    from kiemdich.tracing.models import Case
+
+    now = timezone.now()
+    start = now - timedelta(days=14)
+    busiest = list(Visit.objects.filter(entered_at__gte=start, entered_at__lt=now)
+                   .values("person_id").annotate(n=Count("id")).order_by("-n")
+                   .values_list("person_id", flat=True)[:cases])
+    timings, contacts, visits = [], [], []
+    for person_id in busiest:
+        case = Case.objects.create(person_id=person_id, confirmed_at=now, window_start=start,
+                                   window_end=now, margin_minutes=60)
+        for _ in range(runs):
+            began = time.perf_counter()
+            exp = services.exposures(None, case, audit="")
+            timings.append((time.perf_counter() - began) * 1000)
+        contacts.append(len(exp.contacts))
+        visits.append(len(exp.visits))
+        case.delete()
+    return {"cases": len(busiest), "runs": len(timings),
+            "p50_ms": round(statistics.median(timings), 1) if timings else None,
+            "p95_ms": round(p95(timings), 1) if timings else None,
+            "max_ms": round(max(timings), 1) if timings else None,
+            "f0_visits_median": statistics.median(visits) if visits else 0,
+            "contacts_median": statistics.median(contacts) if contacts else 0,
+            "contacts_max": max(contacts, default=0)}
+
+
+def bench_dashboard(base: str, days: int, runs: int = 15) -> dict:
+    """GET /api/v1/stats for the province through the server, one day and the whole range."""
+    import httpx
+
+    from kiemdich.accounts.auth import issue_token
+    from kiemdich.accounts.models import Role
+    from kiemdich.accounts.services import grant_role
+    from kiemdich.areas.models import Area
+    from kiemdich.reports import rollups
+
+    province = Area.objects.filter(depth=0, code="75").first() or \
+        Area.objects.filter(depth=0).order_by("code").first()
+    grant = grant_role("0869999998", Role.OFFICER, province)
+    token, _record = issue_token(grant.user)
+    today = rollups.local_today()
+    results = {}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
+                      timeout=30) as http:
+        for label, params in [
+                ("1 day", {"area": province.code}),
+                (f"{days} days", {"area": province.code,
+                                  "date_from": (today - timedelta(days=days - 1)).isoformat(),
+                                  "date_to": today.isoformat()})]:
+            http.get("/api/v1/stats", params=params).raise_for_status()
+            samples = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                http.get("/api/v1/stats", params=params).raise_for_status()
+                samples.append((time.perf_counter() - began) * 1000)
+            results[label] = {"p50_ms": round(statistics.median(samples), 1),
+                              "p95_ms": round(p95(samples), 1)}
+    return results
+
+
+def pgbench_variables() -> list[str]:
+    from django.db.models import Max, Min
+
+    from kiemdich.people.models import Person
+    from kiemdich.venues.models import Device
+
+    venues = Device.objects.aggregate(low=Min("venue_id"), high=Max("venue_id"))
+    people = Person.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    return ["-D", f"vmin={venues['low'] or 1}", "-D", f"vmax={venues['high'] or 1}",
+            "-D", f"pmin={people['low'] or 1}", "-D", f"pmax={people['high'] or 1}"]
+
+
+def bench_pgbench(seconds: int, clients: int) -> dict:
+    from django.db import connection
+
+    if not shutil.which("pgbench"):
+        return {"skipped": "pgbench not installed"}
+    db = connection.settings_dict
+    command = ["pgbench", "-n", "-T", str(seconds), "-c", str(clients), "-j", "2",
+               "-P", "0", *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),
+               "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432),
+               "-U", db["USER"] or "postgres", db["NAME"]]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120,
+                         check=False)
+    figures = {"clients": clients}
+    for line in out.stdout.splitlines():
+        if line.startswith("tps = "):
+            figures["tps"] = round(float(line.split()[2]), 1)
+        elif line.startswith("latency average"):
+            figures["latency_ms"] = float(line.split()[3])
+    if out.returncode:
+        figures["error"] = out.stderr[-500:]
+    return figures
+
+
+def run_load(base: str, kind: str, rates: list[float], seconds: float, server_pid: int,
+             ramp_start: float, step_seconds: float) -> dict:
+    from bench import load
+
+    fixtures = load.prepare() if kind != "health" else load.Fixtures()
+    traffic = load.Traffic(kind, fixtures, f"bench{int(time.time())}")
+    memory = load.Memory(server_pid)
+    statements = load.statements_per_request(fixtures) if kind != "health" else {}
+    phases = []
+    for rate in rates:
+        phase = load.measured(base, traffic, rate, seconds, 32, memory,
+                              check=kind != "health")
+        print("  " + load.show(phase), flush=True)
+        phases.append(phase)
+    ramp, best = load.ramp(base, traffic, ramp_start, step_seconds, 32, memory,
+                           p99_ms=TARGETS["scan_p99_ms"])
+    for phase in ramp:
+        print("  ramp " + load.show(phase), flush=True)
+    print(f"  {kind}: {best:,.0f}/s sustained (p99 ≤ {TARGETS['scan_p99_ms']} ms)", flush=True)
+    return {"statements_per_request": statements.get(kind),
+            "phases": [asdict(p) for p in phases], "ramp": [asdict(p) for p in ramp],
+            "sustained_per_second": round(best, 1),
+            "peak_worker_rss_mb": max([p.worker_rss_mb or 0 for p in phases + ramp],
+                                      default=0)}
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def table(report: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    noop = report["noop"]["sustained_per_second"] or 1
+    ceiling = report["pgbench"].get("tps") or 0
+    scan = report["scan"]
+    best = scan["sustained_per_second"]
+    share = (f"{best / noop:.0%} of no-op, "
+             f"{best / ceiling:.0%} of pgbench" if ceiling else f"{best / noop:.0%} of no-op")
+    rows.append(("scans/s sustained (p99 ≤ 100 ms)", f"{best:,.0f}",
+                 f"≥ {TARGETS['scans_per_second']:,}",
+                 f"{verdict(best >= TARGETS['scans_per_second'])} ({share})"))
+    rows.append(("check-ins/s sustained", f"{report['checkin']['sustained_per_second']:,.0f}",
+                 "", ""))
+    rows.append(("no-op GET /health/s", f"{noop:,.0f}", "", "ceiling of the stack"))
+    if ceiling:
+        rows.append(("pgbench same work, tps", f"{ceiling:,.0f}", "", "ceiling of PostgreSQL"))
+    fixed = [p for p in scan["phases"] if p["accepted"]]
+    for phase in fixed:
+        committed = phase["committed"]
+        rows.append((f"scan @ {phase['rate']:,.0f}/s offered",
+                     f"{phase['accepted_per_second']:,.0f}/s p99 {phase['p99_ms']:.0f} ms",
+                     "p99 ≤ 100 ms", f"{verdict(phase['p99_ms'] <= TARGETS['scan_p99_ms'])}; "
+                     f"committed {committed}/{phase['accepted']}"))
+    committed_ok = all(p["committed"] is not None and p["committed"] >= p["accepted"]
+                       for p in fixed)
+    rows.append(("every 2xx committed", "yes" if committed_ok else "NO", "yes",
+                 verdict(committed_ok)))
+    if scan.get("statements_per_request") is not None:
+        rows.append(("SQL statements per scan", f"{scan['statements_per_request']:g}",
+                     "", "BEGIN/COMMIT included"))
+    tracing = report["tracing"]
+    rows.append(("tracing p95 (14 days, all contacts)", f"{tracing['p95_ms']} ms",
+                 f"≤ {TARGETS['tracing_p95_ms']} ms",
+                 verdict((tracing["p95_ms"] or 0) <= TARGETS["tracing_p95_ms"])))
+    for label, figures in report["dashboard"].items():
+        rows.append((f"dashboard p95, province, {label}", f"{figures['p95_ms']} ms",
+                     f"≤ {TARGETS['dashboard_p95_ms']} ms",
+                     verdict(figures["p95_ms"] <= TARGETS["dashboard_p95_ms"])))
+    rss = max(scan["peak_worker_rss_mb"], report["checkin"]["peak_worker_rss_mb"])
+    rows.append(("worker memory (max RSS)", f"{rss:.0f} MB", f"≤ {TARGETS['worker_rss_mb']} MB",
+                 verdict(rss <= TARGETS["worker_rss_mb"])))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("SCALE",
+                                                                                  "1M"))
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kiemdich_bench"))
+    parser.add_argument("--workers", type=int,
+                        default=int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2)))
+    parser.add_argument("--rates", default="500,1000,2000,3000")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--step-seconds", type=float, default=6)
+    args = parser.parse_args()
+    ensure_database(args.database_url)
+    _setup_django(args.database_url)
+    began = time.time()
+    report: dict = {"scale": args.scale, "workers": args.workers, "cpus": os.cpu_count(),
+                    "load_average_before": os.getloadavg()}
+    report["data"] = ensure_data(args.scale)
+    print(f"data: {report['data']}", flush=True)
+    rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    with Server(args.database_url, args.workers) as server:
+        pid = server.process.pid
+        print("no-op (GET /api/v1/health):", flush=True)
+        report["noop"] = run_load(server.base, "health", [], args.seconds, pid, 500,
+                                  args.step_seconds)
+        print("scan ingest (readers):", flush=True)
+        report["scan"] = run_load(server.base, "scan", rates, args.seconds, pid, 250,
+                                  args.step_seconds)
+        print("poster check-in:", flush=True)
+        report["checkin"] = run_load(server.base, "checkin", rates[:2], args.seconds, pid, 250,
+                                     args.step_seconds)
+        print("dashboard:", flush=True)
+        report["dashboard"] = bench_dashboard(server.base, report["data"]["days"])
+    print("tracing:", flush=True)
+    report["tracing"] = bench_tracing()
+    print("pgbench:", flush=True)
+    report["pgbench"] = bench_pgbench(int(args.seconds), 8)
+    report["load_average_after"] = os.getloadavg()
+    report["seconds"] = round(time.time() - began)
+    rows = table(report)
+    report["table"] = rows
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    print()
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{args.scale}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
