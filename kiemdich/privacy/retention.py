@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 BATCH_SIZE = 5000
@@ -118,7 +118,7 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
     from kiemdich.accounts.models import ApiToken, OneTimeCode
     from kiemdich.declarations.models import Declaration
     from kiemdich.scans.models import Scan, Visit
-    from kiemdich.tracing.models import Notice
+    from kiemdich.tracing.models import Notice, NoticeBatch
 
     now = now or timezone.now()
     held = held if held is not None else held_by_open_cases()
@@ -139,6 +139,9 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
         ("notices", Notice.objects.filter(
             sent_at__lt=_cutoff(settings.RETENTION_NOTICES_DAYS, now))
          .exclude(case__status="open"), set()),
+        ("notice_batches", NoticeBatch.objects.filter(
+            created_at__lt=_cutoff(settings.RETENTION_NOTICES_DAYS, now))
+         .exclude(case__status="open"), set()),
         ("otp_codes", OneTimeCode.objects.filter(
             created_at__lt=_cutoff(settings.RETENTION_OTP_DAYS, now)), set()),
         ("api_tokens", ApiToken.objects.filter(Q(expires_at__lt=now)
@@ -147,6 +150,10 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
     ]
     counts = {kind: delete_in_batches(rows, kind, progress, keep)
               for kind, rows, keep in plan}
+    # Last, once their records are gone: people known only from a scanned ID card or entered
+    # by hand at a venue (or detached from a deleted account), whom nothing refers to any more.
+    counts["people"] = delete_in_batches(_unreferenced_people(scans_cut), "people", progress,
+                                         held.person_ids)
     counts["sms_outbox_lines"] = purge_sms_outbox(now)
     counts["export_files"] = purge_export_files(now)
     from django.contrib.sessions.models import Session
@@ -154,6 +161,20 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
     counts["sessions"] = delete_in_batches(Session.objects.filter(expire_date__lt=now),
                                            "sessions", progress)
     return counts
+
+
+def _unreferenced_people(before: datetime) -> QuerySet:
+    from kiemdich.declarations.models import Declaration
+    from kiemdich.people.models import Person
+    from kiemdich.scans.models import Scan, Visit
+    from kiemdich.tracing.models import Case, Notice
+
+    referenced = [model.objects.filter(person_id=OuterRef("pk"))
+                  for model in (Scan, Visit, Declaration, Case, Notice)]
+    people = Person.objects.filter(account__isnull=True, created_at__lt=before)
+    for rows in referenced:
+        people = people.exclude(Exists(rows))
+    return people
 
 
 def purge_sms_outbox(now: datetime) -> int:

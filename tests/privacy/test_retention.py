@@ -166,3 +166,25 @@ def test_the_command_prints_progress_and_refuses_to_overlap(areas, owner):
         else:
             with pytest.raises(CommandError, match="in progress"):
                 call_command("purge_expired", stdout=StringIO())
+
+
+def test_people_known_only_from_old_scans_go_with_them(areas, owner):
+    from kiemdich.people.models import Person
+
+    place = venue(owner, areas["25993"])
+    card_only = person(name="Quét CCCD", source="scanned", id_number_digest="d" * 64)
+    recent = person(name="Mới quét", source="scanned")
+    f0 = person(name="F0 nhập tay", source="manual")
+    citizen = account_for_phone("0912000007")
+    own = person(citizen, "Có tài khoản")
+    Person.objects.update(created_at=days_ago(45))
+    visit(place, card_only, days_ago(40))
+    visit(place, recent, days_ago(3))
+    visit(venue(owner, areas["26368"], "Bến xe"), f0, days_ago(40))
+    Case.objects.create(person=f0, confirmed_at=days_ago(35), window_start=days_ago(49),
+                        window_end=days_ago(35), margin_minutes=60)
+
+    counts = retention.purge_expired()
+    left = set(Person.objects.values_list("pk", flat=True))
+    assert card_only.pk not in left and {recent.pk, f0.pk, own.pk} <= left
+    assert counts["people"] == 1
