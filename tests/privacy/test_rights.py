@@ -138,7 +138,7 @@ def test_the_pages_show_the_rights_and_carry_them_out(lan, family):
     client = Client()
     client.force_login(lan.user)
     page = client.get("/privacy/").content.decode()
-    assert "Con của Lan" in page and "2021-10" in page and "/api/v1/me/export" in page
+    assert "Con của Lan" in page and "2021-10" in page and "/people/my-data.json" in page
     assert client.post("/privacy/delete/", {}).status_code == 400  # not confirmed
     response = client.post("/privacy/delete/", {"confirm": "on"}, follow=True)
     assert response.status_code == 200
