@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -19,6 +21,18 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).exc
     path_regex=r"/live$")
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go through the real WSGI handler, whose request signals close database
+    connections that are inside a transaction — the test's own. Django's test client
+    unhooks them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=["admin", "owner"])
@@ -60,3 +74,15 @@ def test_schema_names_are_unique():
         if by_name.setdefault(cls.__name__, shape) != shape:
             clashes.append(f"{cls.__module__}.{cls.__name__}")
     assert not clashes, f"schema names used for different shapes: {clashes}"
+
+
+@pytest.mark.parametrize("query", [{"area": "75\x00"}, {"area": "7" * 40}])
+def test_values_the_database_cannot_hold_are_bad_input(admin_client, areas, query):
+    response = admin_client.get("/api/v1/stats", query)
+    assert response.status_code in (404, 422), response.content
+
+
+def test_a_nul_character_in_a_body_is_never_a_server_error(lan):
+    # PostgreSQL cannot store it (422); SQLite can, so there the person is simply added.
+    response = lan.post("/api/v1/people", {"full_name": "Bé\u0000Na"})
+    assert response.status_code in (201, 422), response.content
