@@ -241,7 +241,7 @@ def bench_pgbench(seconds: int, clients: int) -> dict:
         return {"skipped": "pgbench not installed"}
     db = connection.settings_dict
     command = ["pgbench", "-n", "-T", str(seconds), "-c", str(clients), "-j", "2",
-               "-P", "0", *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),
+               *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),
                "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432),
                "-U", db["USER"] or "postgres", db["NAME"]]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120,

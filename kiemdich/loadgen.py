@@ -393,6 +393,7 @@ class DayRows:
     visits: list[tuple]
     declarations: list[tuple]
     alerts: list[tuple]
+    nonces: list[tuple]
 
 
 def _declarations(pop: Population, day: date, rng: random.Random, ids: Ids,
@@ -421,9 +422,9 @@ def _declarations(pop: Population, day: date, rng: random.Random, ids: Ids,
 def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
          sink: Sink, progress: Callable[[int], None]) -> tuple[int, int, int, int]:
     from kiemdich.declarations.models import Declaration, SymptomAlert
-    from kiemdich.scans.models import Scan, Visit
+    from kiemdich.scans.models import Scan, ScanNonce, Visit
 
-    out = DayRows([], [], [], [])
+    out = DayRows([], [], [], [], [])
     declared = _declarations(pop, day, rng, ids, out)
     midnight = datetime(day.year, day.month, day.day, tzinfo=LOCAL) + timedelta(days=1)
     per_outing = (1 + EXIT_SHARE) * (1 + REPEAT_SHARE) + INVALID_SHARE
@@ -437,6 +438,8 @@ def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
         if final or len(out.scans) >= CHUNK:
             sink.write(Scan, SCAN_COLUMNS, out.scans)
             sink.write(Visit, VISIT_COLUMNS, out.visits)
+            sink.write(ScanNonce, ["venue_id", "nonce", "scan_id", "scanned_at"], out.nonces)
+            out.nonces.clear()
             counts["scans"] += len(out.scans)
             counts["visits"] += len(out.visits)
             progress(len(out.scans))
@@ -500,16 +503,20 @@ def _outing(person: PersonInfo, venue: VenueInfo, at: datetime, midnight: dateti
                     "code_format": code_format, "visit": visit}
         out.scans.append((sid, venue.id, person.id, direction, method, code_format, True, "",
                           moment, received, nonce, _digest(sid), device, actor, response))
+        if nonce:
+            out.nonces.append((venue.id, nonce, sid, moment))
 
     if method != "self" and rng.random() < INVALID_SHARE * 2:
         # A refused code at the door (a retry with a good code usually follows).
         code, _weight = rng.choices(REFUSALS, weights=[w for _, w in REFUSALS])[0]
         sid = next(ids.scan)
         moment = at - timedelta(seconds=rng.randrange(5, 60))
+        nonce = f"g{next(ids.nonce)}" if method == "device" else None
         out.scans.append((sid, venue.id, None, "in", method, "", False, code, moment, moment,
-                          f"g{next(ids.nonce)}" if method == "device" else None, _digest(sid),
-                          device, actor,
+                          nonce, _digest(sid), device, actor,
                           {"error": {"code": code, "message": REFUSAL_MESSAGES[code]}}))
+        if nonce:
+            out.nonces.append((venue.id, nonce, sid, moment))
     if rng.random() < EXIT_ONLY_SHARE:
         # Only seen leaving: an exit-only visit.
         scan(leaves if leaves < midnight else at, "out", "exit_only")
@@ -566,8 +573,11 @@ def generate(plan: Plan, progress: Progress | None = None) -> Result:
             done += n
             progress("scans", min(done, total), total)
 
+        from kiemdich.scans import partitions
         from kiemdich.scans.models import Scan, Visit
 
+        # Every generated day gets its partition (PostgreSQL), none lands in DEFAULT.
+        partitions.ensure(first, last + timedelta(days=partitions.AHEAD_DAYS))
         big = sink.copy and total >= DEFER_INDEXES_FROM
         with deferred_indexes([Scan, Visit]) if big else nullcontext():
             for offset in range(plan.days):

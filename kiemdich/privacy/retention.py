@@ -5,12 +5,15 @@ ids so a purge of millions never holds one huge transaction or lock. What an ope
 kept: the F0's visits and scans within the case's window, and every visit and scan at the
 venues the F0 visited during the F0's stay (± the case's margin) — the contacts' records.
 Audit entries are never purged (see docs/security.md): they are the proof of who saw what.
+On PostgreSQL scans and visits are partitioned by day: expired days are dropped whole
+(scans.partitions.drop_expired), the held rows moved out first.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,13 +120,25 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
     """Delete every expired record; returns counts per kind. Safe to repeat."""
     from kiemdich.accounts.models import ApiToken, OneTimeCode
     from kiemdich.declarations.models import Declaration
-    from kiemdich.scans.models import Scan, Visit
+    from kiemdich.scans import partitions
+    from kiemdich.scans.models import Scan, ScanNonce, Visit
     from kiemdich.tracing.models import Notice, NoticeBatch
 
     now = now or timezone.now()
     held = held if held is not None else held_by_open_cases()
     scans_cut = _cutoff(settings.RETENTION_SCANS_DAYS, now)
     rejected_cut = _cutoff(settings.RETENTION_REJECTED_SCANS_DAYS, now)
+    counts: dict[str, int] = {}
+    if partitions.enabled():
+        # Whole days first (PostgreSQL): what open cases hold is moved aside, the day dropped;
+        # the row deletes below then only meet the few rows outside day partitions.
+        dropped = partitions.drop_expired(scans_cut, held.scan_ids, held.visit_ids)
+        counts["scan_partitions"] = dropped.get("scans_scan", 0)
+        counts["visit_partitions"] = dropped.get("scans_visit", 0)
+        partitions.ensure_ahead(timezone.localdate(now), back_days=math.ceil(
+            settings.SCAN_MAX_AGE_HOURS / 24))
+    # A nonce only guards retries of a scan that still exists.
+    counts["scan_nonces"] = ScanNonce.objects.filter(scanned_at__lt=scans_cut).delete()[0]
     plan: list[tuple[str, QuerySet, set[int]]] = [
         ("scans", Scan.objects.filter(accepted=True, scanned_at__lt=scans_cut), held.scan_ids),
         ("rejected_scans", Scan.objects.filter(accepted=False, scanned_at__lt=rejected_cut),
@@ -148,8 +163,8 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
                                                | Q(revoked_at__lt=now - timedelta(days=1))),
          set()),
     ]
-    counts = {kind: delete_in_batches(rows, kind, progress, keep)
-              for kind, rows, keep in plan}
+    counts.update({kind: delete_in_batches(rows, kind, progress, keep)
+                   for kind, rows, keep in plan})
     # Last, once their records are gone: people known only from a scanned ID card or entered
     # by hand at a venue (or detached from a deleted account), whom nothing refers to any more.
     counts["people"] = delete_in_batches(_unreferenced_people(scans_cut), "people", progress,

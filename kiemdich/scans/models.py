@@ -1,6 +1,9 @@
 """Every scan, accepted or rejected, and the visits (entry–exit intervals) derived from them.
 
-The venue id is part of every unique constraint so the tables can be sharded by venue.
+The venue id is part of every unique constraint so the tables can be sharded by venue. On
+PostgreSQL both tables are partitioned by day (migration 0003, scans.partitions); their primary
+keys there are (venue_id, id, scanned_at) and (venue_id, id, day). Django still addresses rows
+by `id`, which the sequence keeps unique.
 """
 
 from __future__ import annotations
@@ -43,14 +46,31 @@ class Scan(models.Model):
     response = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["venue", "nonce"], name="scan_nonce_per_venue")
-        ]
+        # Idempotency by (venue, nonce) is kept by ScanNonce: on PostgreSQL this table is
+        # partitioned by day (scans.partitions) and a unique constraint here would have to
+        # include scanned_at, which a retry need not repeat.
         indexes = [
             models.Index(fields=["venue", "scanned_at"], name="scan_venue_time"),
             # The hot path reads a person's last scan at the venue on the same day.
             models.Index(fields=["venue", "person", "scanned_at"], name="scan_venue_person_time"),
+            # Refused scans have a shorter retention: found without reading the accepted ones.
+            models.Index(fields=["scanned_at"], condition=models.Q(accepted=False),
+                         name="scan_refused_time"),
         ]
+
+
+class ScanNonce(models.Model):
+    """The client's nonce of a stored scan, unique per venue: retries answer the first scan.
+    Inserted in the same statement as the scan (a CTE on PostgreSQL); purged with the scans."""
+
+    pk = models.CompositePrimaryKey("venue_id", "nonce")
+    venue_id = models.BigIntegerField()
+    nonce = models.CharField(max_length=64)
+    scan_id = models.BigIntegerField()
+    scanned_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scanned_at"], name="scannonce_time")]
 
 
 class Visit(models.Model):

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -46,7 +46,7 @@ from kiemdich.privacy.abuse import note_checkin
 from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans.access import Scanner
 from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
-from kiemdich.scans.models import Method, Scan, Visit
+from kiemdich.scans.models import Method, Scan, ScanNonce, Visit
 from kiemdich.scans.pubsub import publish, venue_channel
 from kiemdich.scans.visits import (
     Action,
@@ -218,13 +218,26 @@ def ingest(venue: Venue, scanner: Scanner, item: ScanInput,
     except IntegrityError:
         if not item.nonce:
             raise
-        return _replay(venue, scanner, item.nonce, digest)
+    outcome = _replay(venue, scanner, item.nonce, digest)
+    if outcome is not None:
+        return outcome
+    # The first scan is gone (purged or erased with its person): its nonce is free again,
+    # as it was when the nonce lived on the scan row itself.
+    ScanNonce.objects.filter(venue_id=venue.pk, nonce=item.nonce).delete()
+    with transaction.atomic():
+        return _ingest(venue, scanner, item, digest, received_at)
 
 
-def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome:
-    first = Scan.objects.filter(venue_id=venue.pk, nonce=nonce).first()
-    if first is None:  # the conflicting row is not ours to explain
-        raise IntegrityError("scan nonce conflict without a stored scan")
+def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome | None:
+    """The first answer to a nonce, or None when its scan no longer exists."""
+    stored = ScanNonce.objects.filter(venue_id=venue.pk, nonce=nonce) \
+        .values_list("scan_id", "scanned_at").first()
+    if stored is None:  # the conflicting row is not ours to explain
+        raise IntegrityError("scan nonce conflict without a stored nonce")
+    # The scan's time names its partition: the lookup reads one day, not all of them.
+    first = Scan.objects.filter(venue_id=venue.pk, pk=stored[0], scanned_at=stored[1]).first()
+    if first is None:
+        return None
     if first.body_digest != digest:
         return Outcome(409, _refusal("nonce_conflict", _(
             "Mã nonce này đã được dùng cho một lượt quét khác.")))
@@ -254,7 +267,7 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
         scan.reason = refusal.code[:32]
         scan.person = getattr(refusal, "person", None)
         scan.response = refusal.as_dict()
-        scan.save()
+        _store(scan)
         return Outcome(refusal.status, scan.response)
     shape = shape_for_venue(person, venue, scanner.actor)
     scan.person = person
@@ -268,10 +281,39 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
         "scanned_at": scanned_at.isoformat(), "code_format": scan.code_format,
         "visit": visit,
     }
-    scan.save()
+    _store(scan)
     _apply_visit(venue, person, scan, action)
     _announce(venue, scan, shape, visit)
     return Outcome(201, {**scan.response, "person": shape, "scan_id": scan.pk})
+
+
+_SCAN_FIELDS = [f for f in Scan._meta.concrete_fields if not f.primary_key]
+
+
+def _store(scan: Scan) -> None:
+    """Insert the scan and, when it has one, its nonce — one statement on PostgreSQL (a CTE),
+    so the idempotency costs no round trip. A repeated nonce raises IntegrityError."""
+    if not scan.nonce:
+        scan.save()
+        return
+    if connection.vendor != "postgresql":
+        scan.save()
+        ScanNonce.objects.create(venue_id=scan.venue_id, nonce=scan.nonce, scan_id=scan.pk,
+                                 scanned_at=scan.scanned_at)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _SCAN_FIELDS)
+    values = [f.get_db_prep_save(getattr(scan, f.attname), connection) for f in _SCAN_FIELDS]
+    with connection.cursor() as cursor:
+        # Only the model's own quoted names are interpolated; every value is a parameter.
+        cursor.execute(
+            f"WITH s AS (INSERT INTO {quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING id, venue_id, nonce, "
+            f"scanned_at), n AS (INSERT INTO {quote(ScanNonce._meta.db_table)} "
+            f"(venue_id, nonce, scan_id, scanned_at) SELECT venue_id, nonce, id, scanned_at "
+            f"FROM s) SELECT id FROM s", values)
+        scan.pk = cursor.fetchone()[0]
+    scan._state.adding = False
 
 
 def _plan_visit(person: Person, scan: Scan) -> Action | None:
@@ -289,7 +331,9 @@ def _apply_visit(venue: Venue, person: Person, scan: Scan, action: Action | None
     if action is None:
         rederive_day(venue, person.pk, local_day(scan.scanned_at))
     elif action is Action.CLOSE:
-        Visit.objects.filter(pk=person.kd_visit_id).update(
+        # The venue and day name the visit's partition (and shard): one index probe.
+        Visit.objects.filter(pk=person.kd_visit_id, venue_id=venue.pk,
+                             day=local_day(scan.scanned_at)).update(
             left_at=scan.scanned_at, closes_at=scan.scanned_at, exit_method=scan.method)
     elif action is not Action.REPEAT:
         point = ScanPoint(scan.scanned_at, scan.direction, scan.method)
