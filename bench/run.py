@@ -335,14 +335,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("SCALE",
                                                                                   "1M"))
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kiemdich_bench"))
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="default: kiemdich_bench (1M), kiemdich_bench_<scale> otherwise")
     parser.add_argument("--workers", type=int,
                         default=int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2)))
     parser.add_argument("--rates", default="500,1000,2000,3000")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--step-seconds", type=float, default=6)
     args = parser.parse_args()
+    if not args.database_url:
+        name = "kiemdich_bench" if args.scale == "1M" else f"kiemdich_bench_{args.scale.lower()}"
+        args.database_url = f"postgres://postgres@127.0.0.1:5432/{name}"
     ensure_database(args.database_url)
     _setup_django(args.database_url)
     began = time.time()

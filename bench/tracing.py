@@ -37,7 +37,8 @@ from django.utils import timezone  # noqa: E402
 DAYS = 30
 VISIT_INDEXES = {
     "visit_person_time": "(person_id, entered_at)",
-    "visit_venue_time": "(venue_id, entered_at)",
+    "visit_venue_time_cover": "(venue_id, entered_at) "
+                              "INCLUDE (id, person_id, left_at, closes_at, day)",
     "visit_venue_person_day": "(venue_id, person_id, day)",
     "visit_venue_day": "(venue_id, day)",
 }
