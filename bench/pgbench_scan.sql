@@ -1,6 +1,6 @@
 -- The bare PostgreSQL ceiling of one accepted scan: the same statements the ingest sends
 -- (the reader and its venue, the person with today's declaration, last scan and visit at the
--- venue, the scan, the visit) in one transaction, without Python. Variables (pgbench -D):
+-- venue, the scan with its nonce, the visit) in one transaction, without Python. Variables (pgbench -D):
 -- vmin/vmax venue ids, pmin/pmax person ids.
 \set venue random(:vmin, :vmax)
 \set person random(:pmin, :pmax)
@@ -20,10 +20,14 @@ SELECT p.id, p.account_id, p.full_name,
       AND day = (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
     ORDER BY id DESC LIMIT 1)
 FROM people_person p WHERE p.id = :person;
-INSERT INTO scans_scan (venue_id, person_id, direction, method, code_format, accepted, reason,
-  scanned_at, received_at, nonce, body_digest, device_id, actor_id, response)
-VALUES (:venue, :person, 'in', 'device', 'kd_app', true, '', now(), now(), NULL,
-  md5(random()::text), NULL, NULL, '{"result": "ok", "visit": "opened"}') RETURNING id;
+WITH s AS (INSERT INTO scans_scan (venue_id, person_id, direction, method, code_format,
+  accepted, reason, scanned_at, received_at, nonce, body_digest, device_id, actor_id, response)
+VALUES (:venue, :person, 'in', 'device', 'kd_app', true, '', now(), now(), md5(random()::text),
+  md5(random()::text), NULL, NULL, '{"result": "ok", "visit": "opened"}')
+RETURNING id, venue_id, nonce, scanned_at),
+n AS (INSERT INTO scans_scannonce (venue_id, nonce, scan_id, scanned_at)
+  SELECT venue_id, nonce, id, scanned_at FROM s)
+SELECT id FROM s;
 INSERT INTO scans_visit (venue_id, person_id, entered_at, left_at, closes_at, entry_method,
   exit_method, day)
 VALUES (:venue, :person, now(), NULL, now() + interval '60 minutes', 'device', '',

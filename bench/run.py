@@ -90,6 +90,12 @@ def ensure_data(scale: str) -> dict:
               flush=True)
         call_command("generate_population", people=people, venues=venues, days=days,
                      scans_per_person_day=per_day)
+    else:
+        from kiemdich.reports import rollups
+        from kiemdich.reports.models import DeclarantSeen
+
+        if not DeclarantSeen.objects.exists():  # data made before that rollup existed
+            rollups.refresh(since=rollups.local_today() - timedelta(days=days - 1))
     from kiemdich.scans.models import Visit
 
     return {"scans": _estimate(Scan), "visits": _estimate(Visit), "days": days}

@@ -10,12 +10,13 @@ land on their own calendar days whatever the database's time zone.
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from kiemdich.reports.models import (
     CitizenRegistration,
     DailyRollup,
     DeclarantDay,
+    DeclarantSeen,
     DeclarationRollup,
     RollupState,
     VenueDay,
@@ -66,7 +68,7 @@ def _refresh_day(cursor, day: date) -> None:
     scans, venues = _scan_tables()
     start, end = (connection.ops.adapt_datetimefield_value(t) for t in day_bounds(day))
     day_value = connection.ops.adapt_datefield_value(day)
-    for model in (DailyRollup, VenueDay, DeclarationRollup, DeclarantDay):
+    for model in (DailyRollup, VenueDay, DeclarationRollup, DeclarantDay, DeclarantSeen):
         model.objects.filter(day=day).delete()
     # Only quoted table names from the models are interpolated; every value is a parameter.
     cursor.execute(
@@ -99,6 +101,45 @@ def _refresh_day(cursor, day: date) -> None:
         f"SELECT DISTINCT %s, d.area_id, d.person_id FROM {declarations} d "
         f"WHERE d.local_date = %s AND d.area_id IS NOT NULL",
         [day_value, day_value])
+    _declarants_seen(day)
+
+
+def _declarants_seen(day: date) -> None:
+    """DeclarantSeen of a day from DeclarantDay: for each declarant and each area above their
+    commune, the last earlier day they declared anywhere in that area (within the longest
+    report range). Days are refreshed in order, so each reads its predecessors' final rows."""
+    from kiemdich.areas.models import Area
+    from kiemdich.reports.stats import max_range_days
+
+    today = DeclarantDay.objects.filter(day=day)
+    earlier: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    for person, area, last in (
+            DeclarantDay.objects.filter(day__lt=day,
+                                        day__gte=day - timedelta(days=max_range_days()),
+                                        person_id__in=today.values("person_id"))
+            .values("person_id", "area_id").annotate(last=Max("day"))
+            .values_list("person_id", "area_id", "last")):
+        earlier[person].append((area, last))
+    declared: dict[int, set[int]] = defaultdict(set)  # person → communes today
+    for person, commune in today.values_list("person_id", "area_id"):
+        declared[person].add(commune)
+    communes = {c for cs in declared.values() for c in cs} | {
+        area for seen in earlier.values() for area, _last in seen}
+    ancestors = {pk: [int(part) for part in path.strip("/").split("/")]
+                 for pk, path in Area.objects.filter(pk__in=communes).values_list("pk", "path")}
+    counts: Counter = Counter()
+    for person, today_in in declared.items():
+        last_in: dict[int, date] = {}
+        for area, last in earlier.get(person, ()):
+            for ancestor in ancestors.get(area, ()):
+                if last_in.get(ancestor) is None or last > last_in[ancestor]:
+                    last_in[ancestor] = last
+        # Once per area even when the person declared in two of its communes today.
+        for ancestor in {a for commune in today_in for a in ancestors.get(commune, ())}:
+            counts[ancestor, last_in.get(ancestor)] += 1
+    DeclarantSeen.objects.bulk_create(
+        [DeclarantSeen(day=day, area_id=area, prev_day=prev, people=people)
+         for (area, prev), people in counts.items()], batch_size=2000)
 
 
 def _rebuild_registrations() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Case, Count, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, Sector
@@ -24,7 +24,7 @@ from kiemdich.reports import rollups
 from kiemdich.reports.models import (
     CitizenRegistration,
     DailyRollup,
-    DeclarantDay,
+    DeclarantSeen,
     DeclarationRollup,
     VenueDay,
     VenueRegistration,
@@ -150,8 +150,7 @@ def _figures(query: StatsQuery, group: dict | None, *, people: bool = True) -> d
         parts += [
             _collect(DeclarationRollup.objects.filter(in_area, in_range), group,
                      {"declarations": Sum("declarations"), "symptomatic": Sum("symptomatic")}),
-            _collect(DeclarantDay.objects.filter(in_area, in_range), group,
-                     {"declarants": Count("person_id", distinct=True)}),
+            _collect(_declarants(query, group), group, {"declarants": Sum("people")}),
             _collect(CitizenRegistration.objects.filter(in_area, day__lte=query.date_to), group,
                      {"citizens_registered": Sum("citizens")}),
         ]
@@ -163,6 +162,23 @@ def _figures(query: StatsQuery, group: dict | None, *, people: bool = True) -> d
                 if name in row:
                     target[name] = int(row[name] or 0)
     return merged
+
+
+def _new_declarants(query: StatsQuery) -> QuerySet[DeclarantSeen]:
+    """DeclarantSeen rows of the range counting people not seen in that area since before
+    the range began: their sum over the range is the number of distinct declarants."""
+    return DeclarantSeen.objects.filter(
+        Q(prev_day__isnull=True) | Q(prev_day__lt=query.date_from),
+        day__gte=query.date_from, day__lte=query.date_to)
+
+
+def _declarants(query: StatsQuery, group: dict | None) -> QuerySet[DeclarantSeen]:
+    if group is None:
+        return _new_declarants(query).filter(area=query.area)
+    # Per commune (the caller rolls them up; areas above communes come from
+    # _distinct_by_child).
+    return _new_declarants(query).filter(area__path__startswith=query.area.path,
+                                         area__is_leaf=True)
 
 
 def _children_of_communes(area: Area) -> tuple[list[Area], dict[int, int]]:
@@ -188,11 +204,12 @@ def _distinct_by_child(query: StatsQuery, owner: dict[int, int]) -> dict:
     in_area = Q(area_id__in=list(owner), day__gte=query.date_from, day__lte=query.date_to)
     in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
     merged: dict = {}
-    for qs, name, column in (
-            (VenueDay.objects.filter(in_area, in_sector), "venues_active", "venue_id"),
-            (DeclarantDay.objects.filter(in_area), "declarants", "person_id")):
-        for row in qs.values(child=case).annotate(n=Count(column, distinct=True)).order_by():
-            merged.setdefault(row["child"], {})[name] = row["n"]
+    for row in VenueDay.objects.filter(in_area, in_sector).values(child=case) \
+            .annotate(n=Count("venue_id", distinct=True)).order_by():
+        merged.setdefault(row["child"], {})["venues_active"] = row["n"]
+    for child, people in _new_declarants(query).filter(area_id__in=list(members)) \
+            .values("area_id").annotate(n=Sum("people")).values_list("area_id", "n"):
+        merged.setdefault(child, {})["declarants"] = people
     return merged
 
 
