@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     name = "kiemdich.accounts"
     label = "accounts"
     verbose_name = _("Tài khoản")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from kiemdich.accounts.middleware import start_session_clock
+
+        user_logged_in.connect(start_session_clock, dispatch_uid="accounts.session_clock")

@@ -31,3 +31,10 @@ class SessionTimeoutMiddleware:
                 if now - seen > 60 or _SEEN not in request.session:
                     request.session[_SEEN] = now
         return self.get_response(request)
+
+
+def start_session_clock(sender, request: HttpRequest, user, **kwargs) -> None:
+    """The absolute timeout counts from the login itself (connected to user_logged_in)."""
+    now = int(time.time())
+    request.session[_STARTED] = now
+    request.session[_SEEN] = now
