@@ -67,25 +67,32 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
 
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]],
                title: str = "Data") -> bytes:
+    return xlsx_workbook([(title, headers, rows)])
+
+
+def xlsx_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) \
+        -> bytes:
+    """A workbook of (title, headers, rows) sheets, every cell neutralised."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append([str(h) for h in headers])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
-            elif isinstance(cell.value, datetime):
-                cell.number_format = "DD/MM/YYYY HH:MM"
-            elif isinstance(cell.value, date):
-                cell.number_format = "DD/MM/YYYY"
-    sheet.freeze_panes = "A2"
+    workbook.remove(workbook.active)
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(storable_text(str(title))[:31])
+        sheet.append([_xlsx_cell(str(h)) for h in headers])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_xlsx_cell(v) for v in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
+                elif isinstance(cell.value, datetime):
+                    cell.number_format = "DD/MM/YYYY HH:MM"
+                elif isinstance(cell.value, date):
+                    cell.number_format = "DD/MM/YYYY"
+        sheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

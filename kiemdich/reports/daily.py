@@ -18,7 +18,7 @@ from reportlab.platypus import Frame, KeepInFrame, Paragraph, Spacer, Table, Tab
 
 from kiemdich.accounts.models import Sector
 from kiemdich.documents import fonts
-from kiemdich.privacy.exports import safe_cell
+from kiemdich.privacy.exports import xlsx_workbook
 from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
 
@@ -129,14 +129,10 @@ def pdf(stats: Stats) -> bytes:
 
 
 def xlsx(stats: Stats) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     labels = figure_labels()
-    book = Workbook()
-    sheets = [
+    return xlsx_workbook([
         (_("Tổng hợp"), [_("Địa bàn"), *(labels[k] for k in FIGURES)],
-         [[stats.query.area.name, *(stats.totals[k] for k in FIGURES)]]),
+         [[stats.query.area.name, *(stats.totals[k] for k in FIGURES)], [], [_title(stats)]]),
         (_("Theo địa bàn"), [_("Mã"), _("Địa bàn"), *(labels[k] for k in FIGURES)],
          [[r.area.code, r.area.name, *(r.figures[k] for k in FIGURES)] for r in stats.rows]),
         (_("Theo lĩnh vực"), [_("Lĩnh vực"), _("Loại hình"), *(labels[k] for k in VENUE_FIGURES)],
@@ -146,21 +142,7 @@ def xlsx(stats: Stats) -> bytes:
                          labels["venues_active"], labels["declarations"], labels["symptomatic"]],
          [[d["day"], d["scans_in"], d["scans_out"], d["venues_active"], d["declarations"],
            d["symptomatic"]] for d in stats.trend]),
-    ]
-    book.remove(book.active)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([safe_cell(v) for v in row])
-    sheet = book[_("Tổng hợp")[:31]]
-    sheet.append([])
-    sheet.append([_title(stats)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    ])
 
 
 def filename(stats: Stats, ext: str) -> str:
