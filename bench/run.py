@@ -103,14 +103,15 @@ def ensure_data(scale: str) -> dict:
 
 def _estimate(model) -> int:
     """Rows in a table: exact when small, the planner's estimate when big (a count of 30 M
-    rows takes seconds)."""
+    rows takes seconds); a partitioned table's estimate is its partitions'."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + connection.ops.quote_name(model._meta.db_table))
-        cursor.execute("SELECT COALESCE(SUM(reltuples), 0)::bigint FROM pg_class WHERE oid = "
-                       "%s::regclass OR oid IN (SELECT inhrelid FROM pg_inherits WHERE "
-                       "inhparent = %s::regclass)", [model._meta.db_table] * 2)
+        cursor.execute("SELECT COALESCE((SELECT SUM(GREATEST(c.reltuples, 0)) FROM pg_class c "
+                       "JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = "
+                       "%s::regclass), (SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = "
+                       "%s::regclass))::bigint", [model._meta.db_table] * 2)
         estimate = cursor.fetchone()[0]
     return estimate if estimate > 1_000_000 else model.objects.count()
 
@@ -285,8 +286,26 @@ def run_load(base: str, kind: str, rates: list[float], seconds: float, server_pi
     return {"statements_per_request": statements.get(kind),
             "phases": [asdict(p) for p in phases], "ramp": [asdict(p) for p in ramp],
             "sustained_per_second": round(best, 1),
+            # The most the server accepted in any phase, whatever its latency.
+            "peak_per_second": round(max([p.accepted_per_second for p in phases + ramp],
+                                         default=0.0), 1),
             "peak_worker_rss_mb": max([p.worker_rss_mb or 0 for p in phases + ramp],
                                       default=0)}
+
+
+def table_sizes() -> dict[str, float]:
+    """On-disk size of the big tables with their indexes (partitions summed)."""
+    from django.db import connection
+
+    sizes = {}
+    with connection.cursor() as cursor:
+        for table in ("scans_scan", "scans_visit", "scans_scannonce", "people_person",
+                      "declarations_declaration"):
+            cursor.execute("SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM "
+                           "pg_class c WHERE c.oid = %s::regclass OR c.oid IN (SELECT inhrelid "
+                           "FROM pg_inherits WHERE inhparent = %s::regclass)", [table, table])
+            sizes[table] = round(cursor.fetchone()[0] / 2**20, 1)
+    return sizes
 
 
 def verdict(ok: bool) -> str:
@@ -295,18 +314,22 @@ def verdict(ok: bool) -> str:
 
 def table(report: dict) -> list[tuple[str, str, str, str]]:
     rows = []
-    noop = report["noop"]["sustained_per_second"] or 1
+    noop = report["noop"]["peak_per_second"] or 1
     ceiling = report["pgbench"].get("tps") or 0
     scan = report["scan"]
-    best = scan["sustained_per_second"]
-    share = (f"{best / noop:.0%} of no-op, "
-             f"{best / ceiling:.0%} of pgbench" if ceiling else f"{best / noop:.0%} of no-op")
+    best, peak = scan["sustained_per_second"], scan["peak_per_second"]
+    share = (f"peak {peak / noop:.0%} of no-op, {peak / ceiling:.0%} of pgbench" if ceiling
+             else f"peak {peak / noop:.0%} of no-op")
     rows.append(("scans/s sustained (p99 ≤ 100 ms)", f"{best:,.0f}",
                  f"≥ {TARGETS['scans_per_second']:,}",
-                 f"{verdict(best >= TARGETS['scans_per_second'])} ({share})"))
-    rows.append(("check-ins/s sustained", f"{report['checkin']['sustained_per_second']:,.0f}",
-                 "", ""))
-    rows.append(("no-op GET /health/s", f"{noop:,.0f}", "", "ceiling of the stack"))
+                 verdict(best >= TARGETS["scans_per_second"])))
+    rows.append(("scans/s peak accepted (any latency)", f"{peak:,.0f}", "", share))
+    rows.append(("check-ins/s sustained / peak",
+                 f"{report['checkin']['sustained_per_second']:,.0f} / "
+                 f"{report['checkin']['peak_per_second']:,.0f}", "", ""))
+    rows.append(("no-op GET /health/s sustained / peak",
+                 f"{report['noop']['sustained_per_second']:,.0f} / {noop:,.0f}", "",
+                 "ceiling of the stack"))
     if ceiling:
         rows.append(("pgbench same work, tps", f"{ceiling:,.0f}", "", "ceiling of PostgreSQL"))
     fixed = [p for p in scan["phases"] if p["accepted"]]
@@ -378,6 +401,7 @@ def main() -> None:
     print("pgbench:", flush=True)
     report["pgbench"] = bench_pgbench(int(args.seconds), 8)
     report["load_average_after"] = os.getloadavg()
+    report["table_sizes_mb"] = table_sizes()
     report["seconds"] = round(time.time() - began)
     rows = table(report)
     report["table"] = rows
