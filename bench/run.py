@@ -162,21 +162,31 @@ def p95(samples: list[float]) -> float:
 
 
 def bench_tracing(cases: int = 10, runs: int = 3) -> dict:
-    """Cases of the generated people with the most visits in the last 14 days."""
+    """Cases of the generated people with the most visits in the last 14 days (the worst),
+    and of people picked at random among those with a visit (typical)."""
     from django.db.models import Count
     from django.utils import timezone
 
     from kiemdich.scans.models import Visit
-    from kiemdich.tracing import services
-    from kiemdich.tracing.models import Case
 
     now = timezone.now()
     start = now - timedelta(days=14)
     busiest = list(Visit.objects.filter(entered_at__gte=start, entered_at__lt=now)
                    .values("person_id").annotate(n=Count("id")).order_by("-n")
                    .values_list("person_id", flat=True)[:cases])
+    last = Visit.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    typical = list(Visit.objects.filter(pk__in=[last - step * 997 for step in range(cases)])
+                   .values_list("person_id", flat=True))
+    return {"busiest": _trace(busiest, start, now, runs),
+            "typical": _trace(typical, start, now, runs)}
+
+
+def _trace(people: list[int], start, now, runs: int) -> dict:
+    from kiemdich.tracing import services
+    from kiemdich.tracing.models import Case
+
     timings, contacts, visits = [], [], []
-    for person_id in busiest:
+    for person_id in people:
         case = Case.objects.create(person_id=person_id, confirmed_at=now, window_start=start,
                                    window_end=now, margin_minutes=60)
         for _ in range(runs):
@@ -186,7 +196,7 @@ def bench_tracing(cases: int = 10, runs: int = 3) -> dict:
         contacts.append(len(exp.contacts))
         visits.append(len(exp.visits))
         case.delete()
-    return {"cases": len(busiest), "runs": len(timings),
+    return {"cases": len(people), "runs": len(timings),
             "p50_ms": round(statistics.median(timings), 1) if timings else None,
             "p95_ms": round(p95(timings), 1) if timings else None,
             "max_ms": round(max(timings), 1) if timings else None,
@@ -346,10 +356,10 @@ def table(report: dict) -> list[tuple[str, str, str, str]]:
     if scan.get("statements_per_request") is not None:
         rows.append(("SQL statements per scan", f"{scan['statements_per_request']:g}",
                      "", "BEGIN/COMMIT included"))
-    tracing = report["tracing"]
-    rows.append(("tracing p95 (14 days, all contacts)", f"{tracing['p95_ms']} ms",
-                 f"≤ {TARGETS['tracing_p95_ms']} ms",
-                 verdict((tracing["p95_ms"] or 0) <= TARGETS["tracing_p95_ms"])))
+    for kind, tracing in report["tracing"].items():
+        rows.append((f"tracing p95, {kind} F0 (median {tracing['contacts_median']:,.0f} "
+                     "contacts)", f"{tracing['p95_ms']} ms", f"≤ {TARGETS['tracing_p95_ms']} ms",
+                     verdict((tracing["p95_ms"] or 0) <= TARGETS["tracing_p95_ms"])))
     for label, figures in report["dashboard"].items():
         rows.append((f"dashboard p95, province, {label}", f"{figures['p95_ms']} ms",
                      f"≤ {TARGETS['dashboard_p95_ms']} ms",

@@ -111,6 +111,9 @@ elif env_bool("DB_POOL", False):
     # A psycopg pool per process: under ASGI every request runs on its own thread, so
     # persistent per-thread connections would pile up; the pool hands each request a warm one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The health check would cost a `SELECT 1` round trip per request; a pooled connection
+    # that broke is discarded by the pool when it is returned.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 8),
         "timeout": env_int("DB_POOL_TIMEOUT", 10)}
