@@ -92,9 +92,10 @@ def ensure_data(scale: str) -> dict:
                      scans_per_person_day=per_day)
     else:
         from kiemdich.reports import rollups
-        from kiemdich.reports.models import DeclarantSeen
+        from kiemdich.reports.models import DeclarantSeen, VenueSeen
 
-        if not DeclarantSeen.objects.exists():  # data made before that rollup existed
+        # Data made before these rollups existed.
+        if not DeclarantSeen.objects.exists() or not VenueSeen.objects.exists():
             rollups.refresh(since=rollups.local_today() - timedelta(days=days - 1))
     from kiemdich.scans.models import Visit
 

@@ -81,6 +81,23 @@ class DeclarantDay(models.Model):
                    models.Index(fields=["person_id", "day"], name="declarantday_person_day")]
 
 
+class VenueSeen(models.Model):
+    """A day's active venues per (commune, sector, type), counted by the day each was last
+    active before (null: not within the longest report range). A venue has one commune, so
+    distinct active venues over [a, b] in any area are the sum, over the range's days and the
+    area's communes, of those not active since before a."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    sector = models.CharField(max_length=20)
+    venue_type = models.CharField(max_length=32)
+    prev_day = models.DateField(null=True)
+    venues = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "day"], name="venueseen_area_day")]
+
+
 class DeclarantSeen(models.Model):
     """A day's declarants per area at every level (commune, district, province), counted by
     the day each had last declared in that area before (null: not within the longest report

@@ -29,6 +29,7 @@ from kiemdich.reports.models import (
     RollupState,
     VenueDay,
     VenueRegistration,
+    VenueSeen,
 )
 
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -68,7 +69,8 @@ def _refresh_day(cursor, day: date) -> None:
     scans, venues = _scan_tables()
     start, end = (connection.ops.adapt_datetimefield_value(t) for t in day_bounds(day))
     day_value = connection.ops.adapt_datefield_value(day)
-    for model in (DailyRollup, VenueDay, DeclarationRollup, DeclarantDay, DeclarantSeen):
+    for model in (DailyRollup, VenueDay, VenueSeen, DeclarationRollup, DeclarantDay,
+                  DeclarantSeen):
         model.objects.filter(day=day).delete()
     # Only quoted table names from the models are interpolated; every value is a parameter.
     cursor.execute(
@@ -88,6 +90,19 @@ def _refresh_day(cursor, day: date) -> None:
         f"WHERE s.accepted = %s AND s.scanned_at >= %s AND s.scanned_at < %s "
         f"GROUP BY v.area_id, v.sector, v.venue_type",
         [day_value, True, start, end])
+    from kiemdich.reports.stats import max_range_days
+
+    cursor.execute(
+        f"INSERT INTO {_table(VenueSeen)} "  # noqa: S608
+        f"(day, area_id, sector, venue_type, prev_day, venues) "
+        f"SELECT %s, area_id, sector, venue_type, prev, COUNT(*) FROM ("
+        f"SELECT t.area_id, t.sector, t.venue_type, (SELECT MAX(p.day) FROM {_table(VenueDay)} p "
+        f"WHERE p.venue_id = t.venue_id AND p.day < %s AND p.day >= %s) AS prev "
+        f"FROM {_table(VenueDay)} t WHERE t.day = %s) seen "
+        f"GROUP BY area_id, sector, venue_type, prev",
+        [day_value, day_value,
+         connection.ops.adapt_datefield_value(day - timedelta(days=max_range_days())),
+         day_value])
     declarations = _table(Declaration)
     cursor.execute(
         f"INSERT INTO {_table(DeclarationRollup)} "  # noqa: S608

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, Sector
@@ -26,8 +26,8 @@ from kiemdich.reports.models import (
     DailyRollup,
     DeclarantSeen,
     DeclarationRollup,
-    VenueDay,
     VenueRegistration,
+    VenueSeen,
 )
 
 STATS_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR, Role.ADMIN)
@@ -141,8 +141,8 @@ def _figures(query: StatsQuery, group: dict | None, *, people: bool = True) -> d
     parts = [
         _collect(DailyRollup.objects.filter(in_area, in_range, in_sector), group,
                  {"scans_in": Sum("scans_in"), "scans_out": Sum("scans_out")}),
-        _collect(VenueDay.objects.filter(in_area, in_range, in_sector), group,
-                 {"venues_active": Count("venue_id", distinct=True)}),
+        _collect(VenueSeen.objects.filter(in_area, in_range, in_sector, _unseen_since(query)),
+                 group, {"venues_active": Sum("venues")}),
         _collect(VenueRegistration.objects.filter(in_area, in_sector, day__lte=query.date_to),
                  group, {"venues_registered": Sum("venues")}),
     ]
@@ -164,12 +164,15 @@ def _figures(query: StatsQuery, group: dict | None, *, people: bool = True) -> d
     return merged
 
 
+def _unseen_since(query: StatsQuery) -> Q:
+    """Rows of VenueSeen/DeclarantSeen counting those not seen since before the range began:
+    summed over the range, they count each venue or person once."""
+    return Q(prev_day__isnull=True) | Q(prev_day__lt=query.date_from)
+
+
 def _new_declarants(query: StatsQuery) -> QuerySet[DeclarantSeen]:
-    """DeclarantSeen rows of the range counting people not seen in that area since before
-    the range began: their sum over the range is the number of distinct declarants."""
-    return DeclarantSeen.objects.filter(
-        Q(prev_day__isnull=True) | Q(prev_day__lt=query.date_from),
-        day__gte=query.date_from, day__lte=query.date_to)
+    return DeclarantSeen.objects.filter(_unseen_since(query), day__gte=query.date_from,
+                                        day__lte=query.date_to)
 
 
 def _declarants(query: StatsQuery, group: dict | None) -> QuerySet[DeclarantSeen]:
@@ -204,8 +207,8 @@ def _distinct_by_child(query: StatsQuery, owner: dict[int, int]) -> dict:
     in_area = Q(area_id__in=list(owner), day__gte=query.date_from, day__lte=query.date_to)
     in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
     merged: dict = {}
-    for row in VenueDay.objects.filter(in_area, in_sector).values(child=case) \
-            .annotate(n=Count("venue_id", distinct=True)).order_by():
+    for row in VenueSeen.objects.filter(in_area, in_sector, _unseen_since(query)) \
+            .values(child=case).annotate(n=Sum("venues")).order_by():
         merged.setdefault(row["child"], {})["venues_active"] = row["n"]
     for child, people in _new_declarants(query).filter(area_id__in=list(members)) \
             .values("area_id").annotate(n=Sum("people")).values_list("area_id", "n"):
