@@ -184,6 +184,7 @@ class NoticeOut(Schema):
     exposed_from: datetime
     exposed_until: datetime
     sent_at: datetime
+    read_at: datetime | None
 
 
 def _case_out(case: Case) -> dict:
@@ -368,8 +369,14 @@ def my_notices(request: HttpRequest):
     return [_notice_out(n) for n in notices.notices_for(request.user)[:100]]
 
 
+@router.post("/me/notices/{notice_id}/read", response=NoticeOut)
+def read_notice(request: HttpRequest, notice_id: int):
+    """Acknowledge an exposure notice: the health station sees who has read theirs."""
+    return _notice_out(notices.mark_read(request.user, notice_id))
+
+
 def _notice_out(notice: Notice) -> dict:
     return {"id": notice.pk, "person_id": notice.person_id, "message": notices.message(notice),
             "advice": notices.advice(), "venue_name": notice.venue.name,
             "exposed_from": notice.exposed_from, "exposed_until": notice.exposed_until,
-            "sent_at": notice.sent_at}
+            "sent_at": notice.sent_at, "read_at": notice.read_at}

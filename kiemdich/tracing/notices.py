@@ -180,5 +180,16 @@ def notices_for(user: User) -> QuerySet[Notice]:
     return Notice.objects.filter(account=user).select_related("venue", "person", "venue__area")
 
 
+def mark_read(user: User, notice_id: int) -> Notice:
+    """The citizen acknowledges a notice; another account's notice is unknown (404)."""
+    notice = notices_for(user).filter(pk=notice_id).first()
+    if notice is None:
+        raise NotFound(_("Không tìm thấy thông báo."), code="notice_unknown")
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        notice.save(update_fields=["read_at"])
+    return notice
+
+
 def advice() -> str:
     return str(ADVICE)

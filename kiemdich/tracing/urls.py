@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:case_id>/f2/", views.f2, name="f2"),
     path("<int:case_id>/close/", views.close, name="close"),
     path("batches/<int:batch_id>/approve/", views.approve, name="approve"),
+    path("notices/<int:notice_id>/read/", views.read_notice, name="read_notice"),
 ]

@@ -184,3 +184,13 @@ def switch(request: HttpRequest) -> HttpResponse:
     messages.success(request, _("Đã bật gửi thông báo.") if enabled
                      else _("Đã tạm dừng mọi thông báo."))
     return redirect("tracing:list")
+
+
+@login_required
+@require_POST
+def read_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+    try:
+        notices.mark_read(request.user, notice_id)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    return redirect("/#exposure-notices")

@@ -140,6 +140,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /tracing/settings": TRACER,
     "PUT /tracing/settings": TRACER,
     "GET /me/notices": ANY_PERSON,
+    "POST /me/notices/{notice_id}/read": OWN_CITIZEN,
     "GET /health": PUBLIC,
     # privacy
     "POST /me/delete": rule(PEOPLE, owner=409, other_owner=409),  # owners hand venues over
@@ -191,7 +192,7 @@ def _params(ids: dict) -> dict[str, object]:
     return {"person_id": ids["person"], "serial": ids["serial"], "alert_id": ids["alert"],
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
-            "fmt": "xlsx"}
+            "notice_id": ids["notice"], "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654

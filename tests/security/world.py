@@ -18,7 +18,7 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
 from kiemdich.declarations.models import Declaration, SymptomAlert
 from kiemdich.people.models import Credential, Person
-from kiemdich.tracing.models import Case, NoticeBatch
+from kiemdich.tracing.models import Case, Notice, NoticeBatch
 from kiemdich.venues.devices import create_device
 from kiemdich.venues.models import VenueStaff
 from tests.conftest import ApiClient, client_for
@@ -82,8 +82,14 @@ def build(areas) -> World:
     batch = NoticeBatch.objects.create(case=case, person_ids=[child.pk], needs_approval=True,
                                        status=NoticeBatch.Status.PENDING,
                                        created_by=c["health"].user)
+    sent = NoticeBatch.objects.create(case=case, person_ids=[lan.pk], needs_approval=False,
+                                      status=NoticeBatch.Status.SENT,
+                                      created_by=c["health"].user)
+    notice = Notice.objects.create(case=case, batch=sent, person=lan, account=c["citizen"].user,
+                                   venue=cafe, exposed_from=stay, exposed_until=stay, sent_at=now)
     world.ids.update(
-        person=lan.pk, child=child.pk, other_person=nam.pk, venue=cafe.pk, venue_code=cafe.code,
+        notice=notice.pk, person=lan.pk, child=child.pk, other_person=nam.pk, venue=cafe.pk,
+        venue_code=cafe.code,
         other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
         serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,
     )

@@ -59,6 +59,26 @@ def test_it_notifies_contacts_in_the_app_and_by_sms(mai, case, outbox):
     assert AuditEntry.objects.filter(action="notices_sent").count() == 1
 
 
+def test_a_citizen_acknowledges_a_notice_and_only_their_own(mai, case):
+    mai.post(f"/api/v1/cases/{case['id']}/notice-batches", {})
+    notice = case["lan"].get("/api/v1/me/notices").json()[0]
+    assert notice["read_at"] is None
+
+    foreign = case["parent"].post(f"/api/v1/me/notices/{notice['id']}/read", {})
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "notice_unknown"
+
+    read = case["lan"].post(f"/api/v1/me/notices/{notice['id']}/read", {})
+    assert read.status_code == 200 and read.json()["read_at"]
+
+    case["parent"].force_login(case["parent"].user)
+    family = case["parent"].get("/api/v1/me/notices").json()[0]
+    page = case["parent"].post(f"/tracing/notices/{family['id']}/read/")
+    assert page.status_code == 302
+    home = case["parent"].get("/").content.decode()
+    assert "Đã đọc" in home
+
+
 def test_large_batches_need_a_second_health_officer(mai, thu, case, outbox, settings):
     settings.TRACING_NOTICE_APPROVAL_THRESHOLD = 2
     response = mai.post(f"/api/v1/cases/{case['id']}/notice-batches", {})

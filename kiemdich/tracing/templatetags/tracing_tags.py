@@ -10,5 +10,6 @@ def my_notices(user) -> list[dict]:
     """The latest exposure notices of the people this account manages, ready to show."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return [{"message": notices.message(n), "advice": notices.advice(), "sent_at": n.sent_at}
+    return [{"id": n.pk, "message": notices.message(n), "advice": notices.advice(),
+             "sent_at": n.sent_at, "read_at": n.read_at}
             for n in notices.notices_for(user)[:10]]
