@@ -23,6 +23,11 @@ from kiemdich.areas.services import file_tree, load_tree
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def pytest_runtest_setup(item) -> None:
+    if item.get_closest_marker("postgres_only") and not settings.IS_POSTGRES:
+        pytest.skip("needs PostgreSQL (run by the PostgreSQL pass of make test)")
+
+
 @pytest.fixture(autouse=True)
 def _isolation(tmp_path, settings):
     """Each test gets its own SMS outbox, signing keys and an empty rate-limit cache."""

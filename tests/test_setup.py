@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.skipif(settings.IS_POSTGRES, reason="make run uses SQLite: the SQLite pass runs it")
 def test_make_run_steps_work_on_a_fresh_sqlite_database_and_serve(tmp_path):
     env = _env(tmp_path)
     _manage(env, "migrate", "--noinput")

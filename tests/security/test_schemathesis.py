@@ -41,8 +41,11 @@ def token(request, areas):
     return build(areas).clients[request.param].token
 
 
+# Once per `make test`, on PostgreSQL: the database that refuses what SQLite silently stores
+# (NUL characters, out-of-range integers) is where generated input finds real faults.
+@pytest.mark.postgres_only
 @schema.parametrize()
-@settings(max_examples=50, deadline=None, derandomize=True,
+@settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_the_api_answers_every_generated_request(case, token):
     cache.clear()  # rate limits would otherwise answer most of the examples
