@@ -116,6 +116,10 @@ class CheckinIn(Schema):
     venue_code: str = Field(max_length=64)
     person_ids: list[int] = Field(max_length=20)
     direction: Literal["in", "out"]
+    # Where the phone was, when the app may tell: a check-in far from the venue is flagged
+    # (a photographed poster used remotely). Never stored with the scan.
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
 
 
 class CheckinScanOut(Schema):
@@ -233,8 +237,11 @@ async def live(request: HttpRequest, venue_id: int):
 @rate_limited("self-checkin", per_user=60, window=60)
 def checkin(request: HttpRequest, payload: CheckinIn):
     """The visitor scanned the poster: check in or out oneself and family members."""
+    located = payload.latitude is not None and payload.longitude is not None
     result = services.self_checkin(request.user, payload.venue_code, payload.person_ids,
-                                   payload.direction)
+                                   payload.direction,
+                                   location=(payload.latitude, payload.longitude) if located
+                                   else None)
     return Status(201, result)
 
 

@@ -414,8 +414,8 @@ def ingest_batch(venue: Venue, scanner: Scanner, items: list[ScanInput],
 
 # Self check-in from the poster ----------------------------------------------------------
 
-def self_checkin(user: User, venue_code: str, person_ids: list[int],
-                 direction: str) -> dict[str, Any]:
+def self_checkin(user: User, venue_code: str, person_ids: list[int], direction: str,
+                 location: tuple[float, float] | None = None) -> dict[str, Any]:
     """The visitor scanned the poster for themselves and their family, in or out."""
     venue = venue_by_code(venue_code)
     wanted = set(person_ids)
@@ -447,7 +447,8 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int],
             done.append({"scan_id": scan.pk, "person_id": person.pk,
                          "display_name": person.full_name, "visit": visit})
         if direction == "in":
-            note_checkin(venue, user.pk)  # mass check-in flags, counted after the commit
+            # mass and remote check-in flags, checked after the commit
+            note_checkin(venue, user.pk, location)
     return {"venue": {"id": venue.pk, "name": venue.name}, "direction": direction, "at": now,
             "colour": colour_of_day(day), "scans": done}
 

@@ -112,3 +112,28 @@ def test_self_check_ins_from_many_accounts_are_flagged(market, settings, make_cl
         assert response.status_code == 201, response.content
     flag = Flag.objects.get()
     assert flag.kind == "mass" and flag.venue_id == market.pk
+
+
+def test_a_self_check_in_sent_from_far_away_is_flagged(market, settings, make_client,
+                                                       django_capture_on_commit_callbacks):
+    settings.ABUSE_REMOTE_KM = 2
+    client = make_client("0912000100")
+    me = client.get("/api/v1/people").json()[0]
+    for where in ((10.7760, 106.7009), (10.8231, 106.6297)):  # at the market, then ~9 km off
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/api/v1/checkins", {
+                "venue_code": market.code, "person_ids": [me["id"]], "direction": "in",
+                "latitude": where[0], "longitude": where[1]})
+        assert response.status_code == 201, response.content
+    flag = Flag.objects.get()
+    assert flag.kind == "remote" and flag.account_id == client.user.pk
+
+
+def test_a_location_off_the_globe_is_bad_input(market, make_client):
+    client = make_client("0912000101")
+    me = client.get("/api/v1/people").json()[0]
+    response = client.post("/api/v1/checkins", {"venue_code": market.code,
+                                                "person_ids": [me["id"]], "direction": "in",
+                                                "latitude": 123.0, "longitude": 106.0})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "latitude"
