@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from functools import lru_cache
 from typing import Any
 
@@ -103,15 +103,22 @@ class PostgresBroker(Broker):
                 async for note in conn.notifies():
                     queue.put_nowait(json.loads(note.payload))
 
-            task = asyncio.create_task(pump())
-            try:
+            async with _pumping(pump()):
                 yield queue
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
         finally:
             await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _pumping(pump: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run a subscription's pump while the subscriber listens; stop it when they leave."""
+    task = asyncio.create_task(pump)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 class RedisBroker(Broker):
@@ -144,13 +151,8 @@ class RedisBroker(Broker):
                     if item.get("type") == "message":
                         queue.put_nowait(json.loads(item["data"]))
 
-            task = asyncio.create_task(pump())
-            try:
+            async with _pumping(pump()):
                 yield queue
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
         finally:
             await pubsub.aclose()
             await client.aclose()
