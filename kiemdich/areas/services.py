@@ -106,6 +106,9 @@ def resolve_area(code: str, *, leaf: bool = False) -> Area:
     shallowest level wins (a province before a ward with the same number).
     """
     code = str(code or "").strip()
+    if not (code.isascii() and code.isalnum() and len(code) <= 16):
+        # Not a code at all (a NUL byte, say): unknown, without troubling the database.
+        raise NotFound(_("Không có địa bàn mã này."), code="area_unknown", field="area_code")
     qs = Area.objects.filter(code=code)
     if leaf:
         qs = qs.filter(is_leaf=True)

@@ -58,3 +58,16 @@ def test_codes_repeat_across_levels_and_resolve_by_level(db):
     with pytest.raises(NotFound) as exc:
         resolve_area("99999")
     assert exc.value.code == "area_unknown"
+
+
+@pytest.mark.parametrize("code", ["", "75\x00", "75; DROP", "x" * 17, "７５"])
+def test_text_that_is_not_a_code_is_an_unknown_area(areas, code):
+    with pytest.raises(NotFound) as exc:
+        resolve_area(code)
+    assert exc.value.code == "area_unknown"
+
+
+def test_the_stats_api_answers_404_for_a_garbled_area(areas, admin_client):
+    response = admin_client.get("/api/v1/stats", {"area": "75\x00"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "area_unknown"
