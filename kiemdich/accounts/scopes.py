@@ -120,15 +120,10 @@ class Scope:
             return Venue.objects.none()
         return Venue.objects.filter(staff__phone=self.user.phone, status=Venue.Status.ACTIVE)
 
-    def may_scan_at(self, venue) -> bool:
-        """Owners and their authorised staff phones scan at a venue."""
-        if self.user is None:
-            return False
-        return venue.owner_id == self.user.pk or venue.staff.filter(phone=self.user.phone).exists()
-
-    def may_scan_at_staffed(self, venue, staff_phones: Collection[str]) -> bool:
-        """`may_scan_at` with the venue's staff phones already at hand: the scan ingest keeps
-        them in a short-lived cache so that this check costs no query on the hot path."""
+    def may_scan_at(self, venue, staff_phones: Collection[str]) -> bool:
+        """Owners and their authorised staff phones scan at a venue. The caller passes the
+        venue's staff phones: the scan ingest keeps them in a short-lived cache so that this
+        check costs no query on the hot path."""
         if self.user is None:
             return False
         return venue.owner_id == self.user.pk or self.user.phone in staff_phones

@@ -92,7 +92,7 @@ def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]
             raise _not_found()
         return entry.venue, Scanner(None, device)
     scope = scope_of(request)
-    if not scope.may_scan_at_staffed(entry.venue, entry.staff_phones):
+    if not scope.may_scan_at(entry.venue, entry.staff_phones):
         raise _not_found()
     return entry.venue, Scanner(scope.user, None)
 
@@ -102,6 +102,6 @@ def watched_venue(user: User | None, venue_id: int) -> Venue:
     from kiemdich.accounts.scopes import Scope
 
     entry = _entry(venue_id)
-    if entry is None or not Scope(user).may_scan_at_staffed(entry.venue, entry.staff_phones):
+    if entry is None or not Scope(user).may_scan_at(entry.venue, entry.staff_phones):
         raise _not_found()
     return entry.venue
