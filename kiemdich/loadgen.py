@@ -10,7 +10,9 @@ traffic. It is realistic where the benchmarks care:
 - people live in households per commune of the province (communes of unequal size); the first
   member holds the account, the others are its dependants; a fifth of the people have no
   account and are only ever scanned by their ID card at the door;
-- venue popularity follows a Zipf law (a few markets and hospitals take a large share);
+- venue popularity follows a Zipf law (a few markets and hospitals take a large share), and
+  most outings stay in the person's own district (Zipf again among its venues): contacts of a
+  case then come from its neighbourhood and the province's few big venues, not from everyone;
 - each person goes out a few times a day, one outing after the other; about 40 % of visits have
   no exit scan, a few are exits only; about 5 % of scans are repeats within the repeat window
   and about 1 % are refused codes;
@@ -50,6 +52,7 @@ DECLARE_SHARE = 0.33
 SYMPTOM_SHARE = 0.02
 NO_ACCOUNT_SHARE = 0.20
 DEVICE_VENUE_SHARE = 0.05
+LOCAL_OUTING_SHARE = 0.80  # outings to a venue of the person's own district
 # The refusals a door sees, by how often (scans.services / people.codes codes).
 REFUSALS = [("code_expired", 40), ("code_unreadable", 30), ("code_forged", 15),
             ("person_unknown", 10), ("scan_time_invalid", 5)]
@@ -133,14 +136,18 @@ class Sink:
                 copy.write_row(row)
 
     def finish(self) -> None:
-        """Move the id sequences past the explicit ids (PostgreSQL)."""
+        """Move the id sequences past the explicit ids, and leave the tables as autovacuum
+        would (PostgreSQL): planner statistics, and visibility maps that let the indexes
+        answer the tracing queries without visiting the table."""
         if not self.copy or not self.touched:
             return
+        # VACUUM cannot run in a transaction (a test's, say); ANALYZE can.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), list(self.touched)):
                 cursor.execute(statement)
             for model in self.touched:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
             cursor.execute("RESET synchronous_commit")
 
 
@@ -198,6 +205,7 @@ class VenueInfo:
     owner_id: int
     stay: int  # minutes
     device_id: int | None
+    district_id: int | None = None
 
 
 @dataclass
@@ -213,12 +221,18 @@ class Population:
     def __init__(self) -> None:
         self.venues: list[VenueInfo] = []
         self.cumulative: list[float] = []  # Zipf weights, cumulative, over self.venues
+        # Per district: its venues and their own Zipf weights, cumulative.
+        self.local: dict[int, tuple[list[VenueInfo], list[float]]] = {}
+        self.district_of: dict[int, int] = {}  # commune id -> district id
         self.people: list[PersonInfo] = []
         self.households: list[list[int]] = []  # indexes into self.people
         self.household_of: list[int] = []
 
-    def pick_venue(self, rng: random.Random) -> VenueInfo:
-        return self.venues[bisect.bisect(self.cumulative, rng.random() * self.cumulative[-1])]
+    def pick_venue(self, rng: random.Random, person: PersonInfo) -> VenueInfo:
+        local = self.local.get(self.district_of.get(person.area_id, 0))
+        venues, cumulative = local if local and rng.random() < LOCAL_OUTING_SHARE \
+            else (self.venues, self.cumulative)
+        return venues[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
 
 
 def _communes(province_code: str):
@@ -249,6 +263,7 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
 
     now = timezone.now()
     pop = Population()
+    pop.district_of = {c.pk: c.parent_id or c.pk for c in communes}
     user_id = _next_id(User)
     person_id = _next_id(Person)
     users: list[tuple] = []
@@ -327,14 +342,22 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                        f"generated-{vid}", "", 10.9 + rng.random() / 5, 106.8 + rng.random() / 5,
                        "", kind.default_stay_minutes, "", "", "", owner, Venue.Status.ACTIVE,
                        False, "", None, now - timedelta(days=rng.randrange(plan.days, 400))))
-        pop.venues.append(VenueInfo(vid, owner, kind.default_stay_minutes, None))
-    # Popularity: Zipf over a random ranking of the venues.
+        pop.venues.append(VenueInfo(vid, owner, kind.default_stay_minutes, None,
+                                    pop.district_of[area_id]))
+    # Popularity: Zipf over a random ranking of the venues, province-wide and, in the same
+    # order, among the venues of each district.
     ranking = list(range(len(pop.venues)))
     rng.shuffle(ranking)
     weights = [0.0] * len(ranking)
+    by_district: dict[int, list[VenueInfo]] = {}
     for rank, index in enumerate(ranking):
         weights[index] = 1 / (rank + 1) ** plan.zipf_s
+        venue = pop.venues[index]
+        by_district.setdefault(venue.district_id, []).append(venue)
     pop.cumulative = list(itertools.accumulate(weights))
+    pop.local = {district: (ranked, list(itertools.accumulate(
+        1 / (rank + 1) ** plan.zipf_s for rank in range(len(ranked)))))
+        for district, ranked in by_district.items()}
     # The busiest venues have dedicated readers.
     for index in ranking[:max(1, int(len(ranking) * DEVICE_VENUE_SHARE))]:
         did, device_id = device_id, device_id + 1
@@ -451,7 +474,7 @@ def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
         at = datetime(day.year, day.month, day.day, 6, tzinfo=LOCAL) \
             + timedelta(seconds=rng.randrange(6 * 3600))
         for _ in group:
-            venue = pop.pick_venue(rng)
+            venue = pop.pick_venue(rng, person)
             at += timedelta(seconds=rng.randrange(60, 3 * 3600))
             if at >= midnight - timedelta(minutes=5):
                 break

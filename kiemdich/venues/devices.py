@@ -1,8 +1,16 @@
-"""Dedicated readers: tokens shown once, kept hashed, revocable, bound to one venue."""
+"""Dedicated readers: tokens shown once, kept hashed, revocable, bound to one venue.
+
+A reader authenticates every scan, so the token lookup is on the hot path: devices are kept
+in-process for DEVICE_CACHE_SECONDS by the token's digest. Revoking a device or changing its
+venue drops the entries of this process at once (signals in apps.py); other server processes
+stop accepting a revoked reader within the TTL.
+"""
 
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,6 +19,13 @@ from kiemdich.accounts.auth import digest
 from kiemdich.venues.models import Device, Venue
 
 DEVICE_TOKEN_PREFIX = "kdd_"
+DEVICE_CACHE_SECONDS = 10.0
+# How stale a reader's "last used" may be: one write a minute, not one a scan.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MAX_CACHED_DEVICES = 20_000
+
+_cache: dict[str, tuple[Device, float]] = {}
+_lock = threading.Lock()
 
 
 def create_device(venue: Venue, name: str) -> tuple[Device, str]:
@@ -20,12 +35,28 @@ def create_device(venue: Venue, name: str) -> tuple[Device, str]:
 
 
 def device_for_token(token: str) -> Device | None:
-    device = (Device.objects.select_related("venue")
-              .filter(token_hash=digest(token), revoked_at__isnull=True).first())
-    if device is None or device.venue.status != Venue.Status.ACTIVE:
-        return None
+    """The active reader holding this token at an active venue, or None."""
+    token_hash = digest(token)
+    cached = _cache.get(token_hash)
+    if cached is not None and cached[1] >= time.monotonic():
+        device = cached[0]
+    else:
+        device = (Device.objects.select_related("venue")
+                  .filter(token_hash=token_hash, revoked_at__isnull=True).first())
+        if device is None or device.venue.status != Venue.Status.ACTIVE:
+            return None
+        with _lock:
+            if len(_cache) >= MAX_CACHED_DEVICES:  # expired entries of readers gone quiet
+                _cache.clear()
+            _cache[token_hash] = (device, time.monotonic() + DEVICE_CACHE_SECONDS)
     now = timezone.now()
-    if device.last_used_at is None or now - device.last_used_at > timedelta(minutes=1):
+    if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
         Device.objects.filter(pk=device.pk).update(last_used_at=now)
         device.last_used_at = now
     return device
+
+
+def forget_devices() -> None:
+    """Drop this process's cached readers (a device or venue changed)."""
+    with _lock:
+        _cache.clear()

@@ -69,6 +69,16 @@ def test_a_tiny_province_has_every_kind_of_row(areas):
     assert DailyRollup.objects.exists() and VenueDay.objects.exists()
 
 
+def test_most_outings_stay_in_the_persons_district(areas):
+    generate(people=400, venues=40)
+    district = {a.pk: a.parent_id for a in areas.values() if a.is_leaf}
+    pairs = Visit.objects.values_list("person__area_id", "venue__area_id")
+    local = sum(district[home] == district[place] for home, place in pairs)
+    # Four outings in five are planned local; the province-wide rest land in the home
+    # district by chance about half the time (two districts of unequal size).
+    assert local / len(pairs) > 0.8
+
+
 def _row_shape(model, columns, obj) -> dict:
     values = {name: getattr(obj, name) for name in columns if name != "id"}
     return {name: (type(value).__name__, bool(value) if isinstance(value, str) else None)
