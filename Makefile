@@ -6,10 +6,12 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+THREADS ?= 4
+LIVE_PORT ?= 8001
 PG_URL ?= postgres://postgres@127.0.0.1:5432/kiemdich_test
 export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run setup serve test test-sqlite test-postgres browsers lint bench demo screenshots
+.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots
 
 run: export DEBUG ?= 1
 run: setup demo serve
@@ -33,6 +35,18 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput >/dev/null
 	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
+
+# Production, two servers behind the proxy (docs/operations.md): every request but the live
+# feed on granian's WSGI workers (threads, keep-alive, no per-request thread hop), and the
+# live feed's endless streams on uvicorn (ASGI).
+serve-api: $(VENV)/.installed
+	$(PY) manage.py collectstatic --noinput >/dev/null
+	$(VENV)/bin/granian --interface wsgi kiemdich.wsgi:application --host $(HOST) \
+		--port $(PORT) --workers $(WORKERS) --blocking-threads $(THREADS)
+
+serve-live: $(VENV)/.installed
+	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(LIVE_PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 
 # The whole suite, on SQLite and then on a throwaway PostgreSQL database.
@@ -61,7 +75,7 @@ screenshots: $(VENV)/.installed browsers
 	$(PY) tools/screenshots.py
 
 # The benchmark suite (by hand, not in CI): PostgreSQL database kiemdich_bench, generated data
-# (SCALE=1M by default, SCALE=30M for the big run), uvicorn as deployed, the load driver,
+# (SCALE=1M by default, SCALE=30M for the big run), serve-api as deployed, the load driver,
 # tracing, the dashboard and the pgbench ceiling; prints a table, writes bench/results/*.json.
 SCALE ?= 1M
 bench: $(VENV)/.installed

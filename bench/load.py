@@ -429,6 +429,14 @@ def measured(base: str, traffic: Traffic, rate: float, seconds: float, connectio
     return phase
 
 
+def warm_up(base: str, traffic: Traffic, connections: int, rate: float = 100,
+            seconds: float = 3) -> None:
+    """A few seconds of light traffic, not measured: every worker thread opens its database
+    connection and fills its caches before the first phase counts."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(run_phase(base, traffic, rate, seconds, connections))
+
+
 def ramp(base: str, traffic: Traffic, start: float, step_seconds: float, connections: int,
          memory: Memory, limit: float = 20000, growth: float = 1.3,
          p99_ms: float = 100.0) -> tuple[list[Phase], float]:
@@ -484,6 +492,7 @@ def main() -> None:
     memory = Memory(args.server_pid)
     run = f"load{secrets.token_hex(3)}"
     traffic = Traffic(args.kind, fixtures, run)
+    warm_up(args.base, traffic, args.connections)
     phases = []
     for rate in [float(r) for r in args.rates.split(",") if r.strip()]:
         phase = measured(args.base, traffic, rate, args.seconds, args.connections, memory)

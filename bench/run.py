@@ -5,8 +5,9 @@
 
 1. a PostgreSQL database `kiemdich_bench` (BENCH_DATABASE_URL), migrated, areas loaded, and a
    generated province (`generate_population`, kept between runs when already big enough);
-2. the documented deployment: uvicorn, BENCH_WORKERS workers (default: one per core), the
-   psycopg pool (DB_POOL=1), DEBUG off, synchronous_commit on;
+2. the documented deployment (`make serve-api`): granian's WSGI workers, BENCH_WORKERS of
+   them (default: one per core) with BENCH_THREADS threads each, the psycopg pool
+   (DB_POOL=1), the live feed published to Redis, DEBUG off, synchronous_commit on;
 3. the no-op ceiling of that stack (`GET /api/v1/health`, a ramp to saturation);
 4. the scan ingest (readers) and the poster check-in at fixed rates and a ramp (bench/load.py);
 5. tracing: cases of generated people with 14 days of visits, every contact, p95;
@@ -50,6 +51,9 @@ def _env(database_url: str) -> dict[str, str]:
             "SECRET_KEY": os.environ.get("SECRET_KEY",
                                          "bench-secret-key-not-for-production-0123456789"),
             "SMS_BACKEND": "console", "DB_POOL": "1",
+            # As deployed: the live feed leaves each scan on Redis for the live server.
+            "PUBSUB_BACKEND": "redis",
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
             "KIEMDICH_DATA_DIR": str(ROOT / "var" / "bench"), "LOG_LEVEL": "WARNING"}
 
 
@@ -118,19 +122,25 @@ def _estimate(model) -> int:
 
 
 class Server:
-    """uvicorn as `make serve` runs it, with the pool on."""
+    """The API server as `make serve-api` runs it, with the pool on."""
 
-    def __init__(self, database_url: str, workers: int) -> None:
-        self.database_url, self.workers = database_url, workers
+    def __init__(self, database_url: str, workers: int, threads: int,
+                 key_dir: Path | None = None) -> None:
+        self.database_url, self.workers, self.threads = database_url, workers, threads
+        # The measurer's signing keys (when not the data dir's), so the codes it issues verify.
+        self.key_dir = key_dir
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
         env = _env(self.database_url)
+        if self.key_dir is not None:
+            env["SIGNING_KEY_DIR"] = str(self.key_dir)
         (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "uvicorn"), "kiemdich.asgi:application", "--host",
-             "127.0.0.1", "--port", str(PORT), "--workers", str(self.workers),
-             "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi",
+             "kiemdich.wsgi:application", "--host", "127.0.0.1", "--port", str(PORT),
+             "--workers", str(self.workers), "--blocking-threads", str(self.threads),
+             "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True)
         import httpx
 
@@ -283,6 +293,7 @@ def run_load(base: str, kind: str, rates: list[float], seconds: float, server_pi
     traffic = load.Traffic(kind, fixtures, f"bench{int(time.time())}")
     memory = load.Memory(server_pid)
     statements = load.statements_per_request(fixtures) if kind != "health" else {}
+    load.warm_up(base, traffic, 32)
     phases = []
     for rate in rates:
         phase = load.measured(base, traffic, rate, seconds, 32, memory,
@@ -379,6 +390,8 @@ def main() -> None:
                         help="default: kiemdich_bench (1M), kiemdich_bench_<scale> otherwise")
     parser.add_argument("--workers", type=int,
                         default=int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2)))
+    parser.add_argument("--threads", type=int,
+                        default=int(os.environ.get("BENCH_THREADS", 4)))
     parser.add_argument("--rates", default="500,1000,2000,3000")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--step-seconds", type=float, default=6)
@@ -389,12 +402,13 @@ def main() -> None:
     ensure_database(args.database_url)
     _setup_django(args.database_url)
     began = time.time()
-    report: dict = {"scale": args.scale, "workers": args.workers, "cpus": os.cpu_count(),
+    report: dict = {"scale": args.scale, "server": "granian wsgi (make serve-api)",
+                    "workers": args.workers, "threads": args.threads, "cpus": os.cpu_count(),
                     "load_average_before": os.getloadavg()}
     report["data"] = ensure_data(args.scale)
     print(f"data: {report['data']}", flush=True)
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    with Server(args.database_url, args.workers) as server:
+    with Server(args.database_url, args.workers, args.threads) as server:
         pid = server.process.pid
         print("no-op (GET /api/v1/health):", flush=True)
         report["noop"] = run_load(server.base, "health", [], args.seconds, pid, 500,

@@ -224,8 +224,9 @@ async def live(request: HttpRequest, venue_id: int):
     """Entries and exits at the venue as Server-Sent Events, people masked for the venue."""
     if not isinstance(request, ASGIRequest):
         # A WSGI server would buffer the endless stream in memory and never answer.
-        raise DomainError(_("Luồng trực tiếp cần máy chủ ASGI (make serve)."),
-                          code="live_needs_asgi", status=503)
+        raise DomainError(
+            _("Luồng trực tiếp do máy chủ ASGI phục vụ (make serve-live hoặc make serve)."),
+            code="live_needs_asgi", status=503)
     venue = await sync_to_async(_watch)(request, venue_id)
     response = StreamingHttpResponse(event_stream(venue.pk), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
