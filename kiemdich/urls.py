@@ -6,6 +6,8 @@ from kiemdich.accounts.views import home
 from kiemdich.api import api
 
 urlpatterns = [
+    # First: the API carries the traffic (scans every second), the pages are tried after it.
+    path("api/v1/", api.urls),
     path("", home, name="home"),
     path("accounts/", include("kiemdich.accounts.urls")),
     path("people/", include("kiemdich.people.urls")),
@@ -21,6 +23,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("kiemdich.pwa.urls")),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
