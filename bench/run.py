@@ -6,7 +6,7 @@
 1. a PostgreSQL database `kiemdich_bench` (BENCH_DATABASE_URL), migrated, areas loaded, and a
    generated province (`generate_population`, kept between runs when already big enough);
 2. the documented deployment (`make serve-api`): granian's WSGI workers, BENCH_WORKERS of
-   them (default: one per core) with BENCH_THREADS threads each, the psycopg pool
+   them (default: one per core and one more) with BENCH_THREADS threads each, the psycopg pool
    (DB_POOL=1), the live feed published to Redis, DEBUG off, synchronous_commit on;
 3. the no-op ceiling of that stack (`GET /api/v1/health`, a ramp to saturation);
 4. the scan ingest (readers) and the poster check-in at fixed rates and a ramp (bench/load.py);
@@ -389,7 +389,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="default: kiemdich_bench (1M), kiemdich_bench_<scale> otherwise")
     parser.add_argument("--workers", type=int,
-                        default=int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2)))
+                        default=int(os.environ.get("BENCH_WORKERS", (os.cpu_count() or 2) + 1)))
     parser.add_argument("--threads", type=int,
                         default=int(os.environ.get("BENCH_THREADS", 4)))
     parser.add_argument("--rates", default="500,1000,2000,3000")

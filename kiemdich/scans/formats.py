@@ -131,7 +131,9 @@ def _clean(text: object) -> str:
     clean = _AIM_QR_PREFIX.sub("", clean)
     # Phones hand over Vietnamese text in decomposed (NFD) form as often as composed.
     clean = unicodedata.normalize("NFC", clean.strip())
-    if not clean or any(_is_control(char) for char in clean):
+    # isprintable() (C speed) clears almost every payload; only text it refuses (which includes
+    # harmless non-ASCII spaces) is checked character by character.
+    if not clean or (not clean.isprintable() and any(_is_control(char) for char in clean)):
         raise CodeUnreadable()
     return clean
 
