@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -67,8 +68,10 @@ class VisitRow:
         return self.left_at if self.left_at is not None else self.closes_at
 
 
-@dataclass(frozen=True)
-class Overlap:
+class Overlap(NamedTuple):
+    """One stretch of a contact's visit inside the F0's widened interval (a tuple: a busy
+    case makes tens of thousands of them)."""
+
     person_id: int
     venue_id: int
     visit_id: int
@@ -232,14 +235,17 @@ def _raws(queryset) -> list[Raw]:
             for pk, person, venue, entered, left, closes in queryset.values_list(*_FIELDS)]
 
 
+# A Raw row in SQL; times as integer microseconds parse many times faster than as text.
+_MICROSECOND_COLUMNS = ", ".join(["id", "person_id", "venue_id"] + [
+    f"(EXTRACT(EPOCH FROM {name}) * 1000000)::int8"
+    for name in ("entered_at", "left_at", "closes_at")])
+
+
 def _candidates_sql(specs: list[tuple]) -> list[Raw]:
     """The same as one UNION ALL of simple range queries (PostgreSQL): each part is planned
     on its own index range, and building it costs nothing next to the ORM's Q tree."""
     table = connection.ops.quote_name(Visit._meta.db_table)
-    # Times as integer microseconds: thousands of rows parse many times faster than as text.
-    columns = ", ".join(["id", "person_id", "venue_id"] + [
-        f"(EXTRACT(EPOCH FROM {name}) * 1000000)::int8"
-        for name in ("entered_at", "left_at", "closes_at")])
+    columns = _MICROSECOND_COLUMNS
     parts, params = [], []
     for venue_id, start, end, look_back in specs:
         parts.append(f"SELECT {columns} FROM {table} WHERE venue_id = %s "  # noqa: S608
@@ -262,23 +268,42 @@ def _stitch_partners(rows: list[Raw]) -> list[Raw]:
     """For each exit-only visit found, every visit of that person at that venue on its day and
     the day before: `stitch` joins an exit-only visit to the visit right before it, and that
     one may be an open visit that ended (by its default close) before the zone, or a visit in
-    between that the zone did not reach and that keeps the two apart. One query over the
-    venues, people and days involved; the exact triples are kept here."""
-    days_of: dict[tuple[int, int], set] = {}
+    between that the zone did not reach and that keeps the two apart. One query for all the
+    (venue, person, day) triples."""
+    triples = set()
     for _pk, person, venue, entered, left, _closes in rows:
         if entered is None and left is not None:
             day = local_date(_moment(left))
-            days_of.setdefault((person, venue), set()).update({day, day - timedelta(days=1)})
-    if not days_of:
+            triples.update({(venue, person, day), (venue, person, day - timedelta(days=1))})
+    if not triples:
         return []
     have = {row[0] for row in rows}
-    people, venues = ({pair[i] for pair in days_of} for i in range(2))
-    days = set().union(*days_of.values())
-    found = Visit.objects.filter(venue_id__in=sorted(venues), person_id__in=sorted(people),
-                                 day__in=sorted(days)).values_list(*_FIELDS, "day")
-    return [(pk, person, venue, _us(entered), _us(left), _us(closes))
-            for pk, person, venue, entered, left, closes, day in found
-            if pk not in have and day in days_of.get((person, venue), ())]
+    return [row for row in _visits_on(sorted(triples)) if row[0] not in have]
+
+
+def _visits_on(triples: list[tuple]) -> list[Raw]:
+    """The visits of each (venue, person, day)."""
+    if connection.vendor != "postgresql":
+        wanted = set(triples)
+        venues, people, days = (sorted({t[i] for t in triples}) for i in range(3))
+        found = Visit.objects.filter(venue_id__in=venues, person_id__in=people, day__in=days)
+        return [(pk, person, venue, _us(entered), _us(left), _us(closes))
+                for pk, person, venue, entered, left, closes, day
+                in found.values_list(*_FIELDS, "day") if (venue, person, day) in wanted]
+    table = connection.ops.quote_name(Visit._meta.db_table)
+    by_day: dict = defaultdict(list)
+    for venue, person, day in triples:
+        by_day[day].append((venue, person))
+    parts, params = [], []
+    for day, pairs in sorted(by_day.items()):
+        # A constant day names one partition; the pairs probe its (venue, person, day) index.
+        parts.append(f"SELECT {_MICROSECOND_COLUMNS} FROM {table} "  # noqa: S608
+                     f"WHERE day = %s AND (venue_id, person_id) IN "
+                     f"({', '.join(['(%s, %s)'] * len(pairs))})")
+        params += [day, *[value for pair in pairs for value in pair]]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
 
 
 def _stitched(rows: list[Raw], stays: dict[int, int]) -> list[Raw]:
