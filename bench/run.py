@@ -424,7 +424,7 @@ def main() -> None:
         report["scan"] = run_load(server.base, "scan", rates, args.seconds, pid, 250,
                                   args.step_seconds)
         print("poster check-in:", flush=True)
-        report["checkin"] = run_load(server.base, "checkin", rates[:2], args.seconds, pid, 250,
+        report["checkin"] = run_load(server.base, "checkin", rates[:2], args.seconds, pid, 100,
                                      args.step_seconds)
         print("dashboard:", flush=True)
         report["dashboard"] = bench_dashboard(server.base, report["data"]["days"])
