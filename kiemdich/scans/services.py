@@ -167,7 +167,8 @@ def _identify(item: ScanInput, venue: Venue, day: date, at: datetime) -> tuple[P
 def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Person, str]:
     claims = parsed.claims
     if connection.vendor == "postgresql":
-        person = _platform_state_sql(claims.subject, claims.serial, venue.pk, day)
+        person = next(iter(_people_with_state_sql(True, venue.pk, day, person=claims.subject,
+                                                  serial=claims.serial)), None)
     else:
         people = _with_state(Person.objects.filter(pk=claims.subject), venue.pk, day)
         # The revocation check of people.services.check_card_serial, folded into this query.
@@ -184,10 +185,11 @@ def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Per
 
 
 @cache
-def _platform_state_query() -> str:
-    """`_with_state` of one person plus the card check, as SQL written once: the steady-state
-    scan (a personal QR code) spent most of its CPU building and compiling that ORM query.
-    PostgreSQL only (the scale deployments); elsewhere the ORM query runs."""
+def _state_query(card: bool) -> str:
+    """`_with_state` as SQL written once (PostgreSQL, the scale deployments; elsewhere the ORM
+    query runs): building and compiling that ORM query was most of a scan's CPU. With `card`,
+    one person by id and whether the card serial they showed is valid (the revocation check
+    of people.services.check_card_serial, folded in); without, an account's chosen people."""
     quote = connection.ops.quote_name
     columns = ", ".join(f"p.{quote(f.column)}" for f in Person._meta.concrete_fields)
     scans, visits = quote(Scan._meta.db_table), quote(Visit._meta.db_table)
@@ -196,6 +198,12 @@ def _platform_state_query() -> str:
                  "ORDER BY s.scanned_at DESC, s.id DESC LIMIT 1")
     latest_visit = (f"FROM {visits} v WHERE v.venue_id = %(venue)s AND v.person_id = p.id "
                     "AND v.day = %(day)s ORDER BY v.id DESC LIMIT 1")
+    card_valid = (f"EXISTS (SELECT 1 FROM {quote(Credential._meta.db_table)} c "  # noqa: S608
+                  "WHERE c.serial = %(serial)s AND c.person_id = p.id AND c.revoked_at IS NULL)"
+                  if card else "NULL")
+    where = ("p.id = %(person)s" if card else
+             "p.account_id = %(account)s AND p.id = ANY(%(people)s) "
+             "ORDER BY p.is_self DESC, p.id")
     return (
         f"SELECT {columns}, "  # noqa: S608 (model names only; values are parameters)
         f"(SELECT d.has_symptoms FROM {quote(Declaration._meta.db_table)} d "
@@ -204,29 +212,28 @@ def _platform_state_query() -> str:
         f"(SELECT s.direction {last_scan}) AS kd_last_direction, "
         f"(SELECT v.id {latest_visit}) AS kd_visit_id, "
         f"(SELECT v.entered_at IS NOT NULL AND v.left_at IS NULL {latest_visit}) "
-        f"AS kd_visit_open, EXISTS (SELECT 1 FROM {quote(Credential._meta.db_table)} c "
-        "WHERE c.serial = %(serial)s AND c.person_id = p.id AND c.revoked_at IS NULL) "
-        f"AS kd_card_valid FROM {quote(Person._meta.db_table)} p WHERE p.id = %(person)s")
+        f"AS kd_visit_open, {card_valid} AS kd_card_valid "
+        f"FROM {quote(Person._meta.db_table)} p WHERE {where}")
 
 
 _STATE_COLUMNS = ("kd_sick", "kd_last_at", "kd_last_direction", "kd_visit_id", "kd_visit_open",
                   "kd_card_valid")
 
 
-def _platform_state_sql(person_id: int, serial: int, venue_id: int, day: date) -> Person | None:
+def _people_with_state_sql(card: bool, venue_id: int, day: date, **match: Any) -> list[Person]:
     start, end = day_bounds(day)
     with _prepared_cursor() as cursor:
-        cursor.execute(_platform_state_query(), {
-            "person": person_id, "serial": serial, "venue": venue_id, "day": day,
-            "start": start, "end": end})
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        _execute(cursor, _state_query(card), {"venue": venue_id, "day": day, "start": start,
+                                              "end": end, **match})
+        rows = cursor.fetchall()
     names = [f.attname for f in Person._meta.concrete_fields]
-    person = Person.from_db(connection.alias, names, row[:len(names)])
-    for name, value in zip(_STATE_COLUMNS, row[len(names):], strict=True):
-        setattr(person, name, value)
-    return person
+    people = []
+    for row in rows:
+        person = Person.from_db(connection.alias, names, row[:len(names)])
+        for name, value in zip(_STATE_COLUMNS, row[len(names):], strict=True):
+            setattr(person, name, value)
+        people.append(person)
+    return people
 
 
 def _prepared_cursor():
@@ -238,6 +245,14 @@ def _prepared_cursor():
 
     connection.ensure_connection()
     return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
+def _execute(cursor, sql: str, params) -> None:
+    cursor.execute(sql, params)
+    log = connection.queries_log
+    if connection.queries_logged and log and log[-1]["sql"] is None:
+        # psycopg keeps no text of a prepared statement's run for Django's query log.
+        log[-1]["sql"] = sql
 
 
 def _national_person(identity: NationalIdentity, venue: Venue, day: date) -> Person:
@@ -365,7 +380,7 @@ def _store(scan: Scan) -> None:
     values = _db_values(scan, _SCAN_FIELDS)
     with _prepared_cursor() as cursor:
         # Only the model's own quoted names are interpolated; every value is a parameter.
-        cursor.execute(
+        _execute(cursor,
             f"WITH s AS (INSERT INTO {quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING id, venue_id, nonce, "
             f"scanned_at), n AS (INSERT INTO {quote(ScanNonce._meta.db_table)} "
@@ -432,7 +447,7 @@ def _visit_close_sql() -> str:
 def _write(sql: str, params: list) -> None:
     with _prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() \
             as cursor:
-        cursor.execute(sql, params)
+        _execute(cursor, sql, params)
 
 
 def rederive_day(venue: Venue, person_id: int, day: date) -> None:
@@ -484,8 +499,12 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int], direction: 
     now = timezone.now()
     day = local_day(now)
     with transaction.atomic():
-        people = list(_with_state(Person.objects.filter(account=user, pk__in=wanted),
-                                  venue.pk, day).order_by("-is_self", "pk"))
+        if connection.vendor == "postgresql":
+            people = _people_with_state_sql(False, venue.pk, day, account=user.pk,
+                                            people=sorted(wanted))
+        else:
+            people = list(_with_state(Person.objects.filter(account=user, pk__in=wanted),
+                                      venue.pk, day).order_by("-is_self", "pk"))
         if len(people) != len(wanted):
             raise NotFound(_("Không tìm thấy người này."), code="person_not_found")
         scans = Scan.objects.bulk_create([

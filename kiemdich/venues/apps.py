@@ -10,16 +10,19 @@ class VenuesConfig(AppConfig):
 
         from kiemdich.venues.models import Device, Venue
 
-        # Readers are cached by token on the scan hot path: a revoked device or a closed
-        # venue is refused at once in this process (others wait out the short TTL).
+        # Readers (by token) and venues (by poster code) are cached on the scan hot paths: a
+        # revoked device, a rotated code or a closed venue is refused at once in this process
+        # (others wait out the short TTL).
         for model in (Device, Venue):
-            post_save.connect(_forget_devices, sender=model,
-                              dispatch_uid=f"venues_forget_devices_{model.__name__}")
-            post_delete.connect(_forget_devices, sender=model,
-                                dispatch_uid=f"venues_forget_devices_{model.__name__}_d")
+            post_save.connect(_forget_cached, sender=model,
+                              dispatch_uid=f"venues_forget_cached_{model.__name__}")
+            post_delete.connect(_forget_cached, sender=model,
+                                dispatch_uid=f"venues_forget_cached_{model.__name__}_d")
 
 
-def _forget_devices(sender, instance, **kwargs) -> None:
+def _forget_cached(sender, instance, **kwargs) -> None:
     from kiemdich.venues.devices import forget_devices
+    from kiemdich.venues.services import forget_venue_codes
 
     forget_devices()
+    forget_venue_codes()
