@@ -6,13 +6,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from kiemdich.accounts.models import ApiToken, User
+from kiemdich.db import execute, prepared_cursor
 
 TOKEN_PREFIX = "kd_"
 
@@ -32,15 +35,41 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 def user_for_token(token: str) -> User | None:
     now = timezone.now()
-    record = (ApiToken.objects.select_related("user")
-              .filter(key_hash=digest(token), revoked_at__isnull=True, expires_at__gt=now)
-              .first())
-    if record is None or not record.user.is_active:
+    if connection.vendor == "postgresql":
+        found = _token_user_sql(digest(token), now)
+    else:
+        record = (ApiToken.objects.select_related("user")
+                  .filter(key_hash=digest(token), revoked_at__isnull=True, expires_at__gt=now)
+                  .first())
+        found = (record.pk, record.last_used_at, record.user) if record else None
+    if found is None or not found[2].is_active:
         return None
+    token_id, last_used_at, user = found
     # Touch at most once a minute: the hot path should not write on every request.
-    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-    return record.user
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
+
+
+@cache
+def _token_query() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"u.{quote(f.column)}" for f in User._meta.concrete_fields)
+    return (f"SELECT t.id, t.last_used_at, {columns} "  # noqa: S608 (model names only)
+            f"FROM {quote(ApiToken._meta.db_table)} t JOIN {quote(User._meta.db_table)} u "
+            "ON u.id = t.user_id WHERE t.key_hash = %s AND t.revoked_at IS NULL "
+            "AND t.expires_at > %s")
+
+
+def _token_user_sql(key_hash: str, now) -> tuple[int, object, User] | None:
+    """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.db)."""
+    with prepared_cursor() as cursor:
+        execute(cursor, _token_query(), [key_hash, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [f.attname for f in User._meta.concrete_fields]
+    return row[0], row[1], User.from_db(connection.alias, names, row[2:])
 
 
 def revoke_token(token: str) -> None:

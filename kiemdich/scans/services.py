@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
+from kiemdich.db import execute, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.people.codes import KIND_CARD, CodeRevoked
@@ -222,8 +223,8 @@ _STATE_COLUMNS = ("kd_sick", "kd_last_at", "kd_last_direction", "kd_visit_id", "
 
 def _people_with_state_sql(card: bool, venue_id: int, day: date, **match: Any) -> list[Person]:
     start, end = day_bounds(day)
-    with _prepared_cursor() as cursor:
-        _execute(cursor, _state_query(card), {"venue": venue_id, "day": day, "start": start,
+    with prepared_cursor() as cursor:
+        execute(cursor, _state_query(card), {"venue": venue_id, "day": day, "start": start,
                                               "end": end, **match})
         rows = cursor.fetchall()
     names = [f.attname for f in Person._meta.concrete_fields]
@@ -234,25 +235,6 @@ def _people_with_state_sql(card: bool, venue_id: int, day: date, **match: Any) -
             setattr(person, name, value)
         people.append(person)
     return people
-
-
-def _prepared_cursor():
-    """A cursor binding its parameters on the server (PostgreSQL), so psycopg prepares each
-    statement after a few runs and PostgreSQL plans it once per connection: the hot path's
-    statements otherwise spend several times longer being planned than being executed.
-    Django's own cursors bind on the client and are never prepared. Queries stay logged."""
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
-
-
-def _execute(cursor, sql: str, params) -> None:
-    cursor.execute(sql, params)
-    log = connection.queries_log
-    if connection.queries_logged and log and log[-1]["sql"] is None:
-        # psycopg keeps no text of a prepared statement's run for Django's query log.
-        log[-1]["sql"] = sql
 
 
 def _national_person(identity: NationalIdentity, venue: Venue, day: date) -> Person:
@@ -378,9 +360,9 @@ def _store(scan: Scan) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in _SCAN_FIELDS)
     values = _db_values(scan, _SCAN_FIELDS)
-    with _prepared_cursor() as cursor:
+    with prepared_cursor() as cursor:
         # Only the model's own quoted names are interpolated; every value is a parameter.
-        _execute(cursor,
+        execute(cursor,
             f"WITH s AS (INSERT INTO {quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING id, venue_id, nonce, "
             f"scanned_at), n AS (INSERT INTO {quote(ScanNonce._meta.db_table)} "
@@ -445,9 +427,9 @@ def _visit_close_sql() -> str:
 
 
 def _write(sql: str, params: list) -> None:
-    with _prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() \
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() \
             as cursor:
-        _execute(cursor, sql, params)
+        execute(cursor, sql, params)
 
 
 def rederive_day(venue: Venue, person_id: int, day: date) -> None:

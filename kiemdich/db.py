@@ -1,0 +1,30 @@
+"""Prepared statements for the hot paths (PostgreSQL).
+
+Django's cursors bind parameters on the client, so PostgreSQL parses and plans every
+statement anew; on the scan and check-in paths that planning took several times longer than
+running the statements. A cursor from `prepared_cursor` binds on the server: psycopg prepares
+a statement after `prepare_threshold` runs on a connection (settings.py) and PostgreSQL keeps
+one generic plan for it. Such statements are SQL written once, with parameters only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+
+def prepared_cursor():
+    """A Django cursor (queries logged, errors wrapped) that binds on the server."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
+def execute(cursor, sql: str, params: Any) -> None:
+    cursor.execute(sql, params)
+    log = connection.queries_log
+    if connection.queries_logged and log and log[-1]["sql"] is None:
+        # psycopg keeps no text of a prepared statement's run for Django's query log.
+        log[-1]["sql"] = sql
