@@ -438,7 +438,7 @@ def warm_up(base: str, traffic: Traffic, connections: int, rate: float = 100,
 
 
 def ramp(base: str, traffic: Traffic, start: float, step_seconds: float, connections: int,
-         memory: Memory, limit: float = 20000, growth: float = 1.3,
+         memory: Memory, limit: float = 20000, growth: float = 1.15,
          p99_ms: float = 100.0) -> tuple[list[Phase], float]:
     """Raise the rate until the server stops keeping up (accepted < 95 % of offered, errors,
     or p99 over `p99_ms`); returns the phases and the highest rate it sustained."""

@@ -275,12 +275,15 @@ def bench_pgbench(seconds: int, clients: int) -> dict:
     if not shutil.which("pgbench"):
         return {"skipped": "pgbench not installed"}
     db = connection.settings_dict
-    command = ["pgbench", "-n", "-T", str(seconds), "-c", str(clients), "-j", "2",
+    # Prepared, with generic plans: as the app's hot path sends them (kiemdich.db).
+    command = ["pgbench", "-n", "-M", "prepared", "-T", str(seconds), "-c", str(clients),
+               "-j", "2",
                *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),
                "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432),
                "-U", db["USER"] or "postgres", db["NAME"]]
+    env = {**os.environ, "PGOPTIONS": "-c plan_cache_mode=force_generic_plan"}
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120,
-                         check=False)
+                         check=False, env=env)
     figures = {"clients": clients}
     for line in out.stdout.splitlines():
         if line.startswith("tps = "):
