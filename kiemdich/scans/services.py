@@ -346,6 +346,19 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
 _SCAN_FIELDS = [f for f in Scan._meta.concrete_fields if not f.primary_key]
 
 
+@cache
+def _scan_insert_sql() -> str:
+    """The scan and its nonce in one statement, written once (model names only; every value
+    is a parameter)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _SCAN_FIELDS)
+    return (f"WITH s AS (INSERT INTO {quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(_SCAN_FIELDS))}) RETURNING id, venue_id, nonce, "
+            f"scanned_at), n AS (INSERT INTO {quote(ScanNonce._meta.db_table)} "
+            "(venue_id, nonce, scan_id, scanned_at) SELECT venue_id, nonce, id, scanned_at "
+            "FROM s) SELECT id FROM s")
+
+
 def _store(scan: Scan) -> None:
     """Insert the scan and, when it has one, its nonce — one statement on PostgreSQL (a CTE),
     so the idempotency costs no round trip. A repeated nonce raises IntegrityError."""
@@ -357,17 +370,8 @@ def _store(scan: Scan) -> None:
         ScanNonce.objects.create(venue_id=scan.venue_id, nonce=scan.nonce, scan_id=scan.pk,
                                  scanned_at=scan.scanned_at)
         return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _SCAN_FIELDS)
-    values = _db_values(scan, _SCAN_FIELDS)
     with prepared_cursor() as cursor:
-        # Only the model's own quoted names are interpolated; every value is a parameter.
-        execute(cursor,
-            f"WITH s AS (INSERT INTO {quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING id, venue_id, nonce, "
-            f"scanned_at), n AS (INSERT INTO {quote(ScanNonce._meta.db_table)} "
-            f"(venue_id, nonce, scan_id, scanned_at) SELECT venue_id, nonce, id, scanned_at "
-            f"FROM s) SELECT id FROM s", values)
+        execute(cursor, _scan_insert_sql(), _db_values(scan, _SCAN_FIELDS))
         scan.pk = cursor.fetchone()[0]
     scan._state.adding = False
 
