@@ -18,10 +18,11 @@ Rules (DOMAIN.md and the health officers' practice):
 The contacts of a case come from ONE query on Visit: for each venue the F0 visited, a range on
 the (venue_id, entered_at) index (covering: the filter on the visit's end and the columns read
 come from the index), plus the rare exit-only visits (entered_at IS NULL) of that venue, and a
-second small query only when exit-only visits were found (their open halves of the day before,
-for stitching). Entries earlier than the F0's widened start minus the longest plausible stay
-(TRACING_MAX_VISIT_HOURS, or the venue's default stay if longer) are not looked at: that bound
-is what keeps the query on an index range instead of the venue's whole history.
+second small query only when exit-only visits were found (every visit of that person at that
+venue on the exit's day and the day before, so that an exit is joined to the visit right
+before it and to no other). Entries earlier than the F0's widened start minus the longest
+plausible stay (TRACING_MAX_VISIT_HOURS, or the venue's default stay if longer) are not looked
+at: that bound is what keeps the query on an index range instead of the venue's whole history.
 """
 
 from __future__ import annotations
