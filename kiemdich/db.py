@@ -9,9 +9,11 @@ one generic plan for it. Such statements are SQL written once, with parameters o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import Model
 
 
 def prepared_cursor():
@@ -28,3 +30,10 @@ def execute(cursor, sql: str, params: Any) -> None:
     if connection.queries_logged and log and log[-1]["sql"] is None:
         # psycopg keeps no text of a prepared statement's run for Django's query log.
         log[-1]["sql"] = sql
+
+
+def instance_from_row(model: type[Model], row: Sequence[Any]) -> tuple[Model, Sequence[Any]]:
+    """A model instance from a row that starts with its concrete fields (SQL written once
+    selects them in `_meta.concrete_fields` order), and the rest of the row."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    return model.from_db(connection.alias, names, row[:len(names)]), row[len(names):]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from kiemdich.accounts.models import ApiToken, User
-from kiemdich.db import execute, prepared_cursor
+from kiemdich.db import execute, instance_from_row, prepared_cursor
 
 TOKEN_PREFIX = "kd_"
 
@@ -68,8 +68,8 @@ def _token_user_sql(key_hash: str, now) -> tuple[int, object, User] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    names = [f.attname for f in User._meta.concrete_fields]
-    return row[0], row[1], User.from_db(connection.alias, names, row[2:])
+    user, _rest = instance_from_row(User, row[2:])
+    return row[0], row[1], user
 
 
 def revoke_token(token: str) -> None:

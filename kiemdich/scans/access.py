@@ -7,8 +7,6 @@ process at once (signals in apps.py); other processes see the change within the 
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -16,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.caching import ProcessCache
 from kiemdich.errors import NotFound
 from kiemdich.venues.models import Device, Venue, VenueStaff
 
@@ -26,11 +25,9 @@ VENUE_CACHE_SECONDS = 30.0
 class _Entry:
     venue: Venue
     staff_phones: frozenset[str]
-    expires: float
 
 
-_cache: dict[int, _Entry] = {}
-_lock = threading.Lock()
+_venues: ProcessCache[_Entry] = ProcessCache(VENUE_CACHE_SECONDS)
 
 
 def _load(venue_id: int) -> _Entry | None:
@@ -39,28 +36,21 @@ def _load(venue_id: int) -> _Entry | None:
         return None
     phones = frozenset(VenueStaff.objects.filter(venue_id=venue_id)
                        .values_list("phone", flat=True))
-    return _Entry(venue, phones, time.monotonic() + VENUE_CACHE_SECONDS)
+    return _Entry(venue, phones)
 
 
 def _entry(venue_id: int) -> _Entry | None:
-    entry = _cache.get(venue_id)
-    if entry is None or entry.expires < time.monotonic():
+    entry = _venues.get(venue_id)
+    if entry is None:
         entry = _load(venue_id)
-        with _lock:
-            if entry is None:
-                _cache.pop(venue_id, None)
-            else:
-                _cache[venue_id] = entry
+        if entry is not None:
+            _venues.put(venue_id, entry)
     return entry
 
 
 def forget(venue_id: int | None = None) -> None:
     """Drop one venue (or all) from this process's cache."""
-    with _lock:
-        if venue_id is None:
-            _cache.clear()
-        else:
-            _cache.pop(venue_id, None)
+    _venues.forget(venue_id)
 
 
 @dataclass(frozen=True)

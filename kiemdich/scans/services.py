@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
-from kiemdich.db import execute, prepared_cursor
+from kiemdich.db import execute, instance_from_row, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.people.codes import KIND_CARD, CodeRevoked
@@ -227,11 +227,10 @@ def _people_with_state_sql(card: bool, venue_id: int, day: date, **match: Any) -
         execute(cursor, _state_query(card), {"venue": venue_id, "day": day, "start": start,
                                               "end": end, **match})
         rows = cursor.fetchall()
-    names = [f.attname for f in Person._meta.concrete_fields]
     people = []
     for row in rows:
-        person = Person.from_db(connection.alias, names, row[:len(names)])
-        for name, value in zip(_STATE_COLUMNS, row[len(names):], strict=True):
+        person, state = instance_from_row(Person, row)
+        for name, value in zip(_STATE_COLUMNS, state, strict=True):
             setattr(person, name, value)
         people.append(person)
     return people

@@ -9,23 +9,20 @@ stop accepting a revoked reader within the TTL.
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from datetime import timedelta
 
 from django.utils import timezone
 
 from kiemdich.accounts.auth import digest
+from kiemdich.caching import ProcessCache
 from kiemdich.venues.models import Device, Venue
 
 DEVICE_TOKEN_PREFIX = "kdd_"
 DEVICE_CACHE_SECONDS = 10.0
 # How stale a reader's "last used" may be: one write a minute, not one a scan.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-MAX_CACHED_DEVICES = 20_000
 
-_cache: dict[str, tuple[Device, float]] = {}
-_lock = threading.Lock()
+_readers: ProcessCache[Device] = ProcessCache(DEVICE_CACHE_SECONDS)
 
 
 def create_device(venue: Venue, name: str) -> tuple[Device, str]:
@@ -37,18 +34,13 @@ def create_device(venue: Venue, name: str) -> tuple[Device, str]:
 def device_for_token(token: str) -> Device | None:
     """The active reader holding this token at an active venue, or None."""
     token_hash = digest(token)
-    cached = _cache.get(token_hash)
-    if cached is not None and cached[1] >= time.monotonic():
-        device = cached[0]
-    else:
+    device = _readers.get(token_hash)
+    if device is None:
         device = (Device.objects.select_related("venue")
                   .filter(token_hash=token_hash, revoked_at__isnull=True).first())
         if device is None or device.venue.status != Venue.Status.ACTIVE:
             return None
-        with _lock:
-            if len(_cache) >= MAX_CACHED_DEVICES:  # expired entries of readers gone quiet
-                _cache.clear()
-            _cache[token_hash] = (device, time.monotonic() + DEVICE_CACHE_SECONDS)
+        _readers.put(token_hash, device)
     now = timezone.now()
     if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
         Device.objects.filter(pk=device.pk).update(last_used_at=now)
@@ -58,5 +50,4 @@ def device_for_token(token: str) -> Device | None:
 
 def forget_devices() -> None:
     """Drop this process's cached readers (a device or venue changed)."""
-    with _lock:
-        _cache.clear()
+    _readers.forget()

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from time import monotonic
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,6 +24,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import send_sms
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.caching import ProcessCache
 from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.privacy.audit import pseudonym, record
 from kiemdich.venues import codes, devices
@@ -301,25 +300,20 @@ def staffed_venues(user: User) -> QuerySet[Venue]:
 # VENUE_CODE_CACHE_SECONDS. Saving a venue (a rotated code, a closure) clears this process's
 # entries at once (signals in apps.py); other processes see it within the TTL.
 VENUE_CODE_CACHE_SECONDS = 30.0
-MAX_CACHED_CODES = 50_000
-_by_code: dict[str, tuple[Venue, float]] = {}
-_by_code_lock = threading.Lock()
+_by_code: ProcessCache[Venue] = ProcessCache(VENUE_CODE_CACHE_SECONDS, max_entries=50_000)
 
 
 def venue_by_code(raw: str) -> Venue:
     """The active venue a poster's code names; refusals say why (unknown, rotated, closed)."""
     code = codes.normalize_code(raw)
     cached = _by_code.get(code) if code else None
-    if cached is not None and cached[1] >= monotonic():
-        return cached[0]
+    if cached is not None:
+        return cached
     venue = Venue.objects.select_related("area").filter(code=code).first() if code else None
     if venue is not None:
         if venue.status != Venue.Status.ACTIVE:
             raise Invalid(_("Địa điểm này đã ngừng hoạt động."), code="venue_closed")
-        with _by_code_lock:
-            if len(_by_code) >= MAX_CACHED_CODES:
-                _by_code.clear()
-            _by_code[code] = (venue, monotonic() + VENUE_CODE_CACHE_SECONDS)
+        _by_code.put(code, venue)
         return venue
     if code and RetiredCode.objects.filter(code=code).exists():
         raise Invalid(_("Mã QR này không còn hiệu lực: địa điểm đã đổi mã. "
@@ -329,8 +323,7 @@ def venue_by_code(raw: str) -> Venue:
 
 def forget_venue_codes() -> None:
     """Drop this process's cached poster codes (a venue changed)."""
-    with _by_code_lock:
-        _by_code.clear()
+    _by_code.forget()
 
 
 # Staff phones ----------------------------------------------------------------------------
