@@ -131,6 +131,11 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
 DATABASES["default"].setdefault("TEST", {})
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME")
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # On a file, not in memory: Django hands an in-memory test database's one connection to
+    # every thread of the live test server, so a page's background request (the service
+    # worker fetching the offline page) and a scan could run on it at the same time.
+    DATABASES["default"]["TEST"]["NAME"] = str(DATA_DIR / "test.sqlite3")
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
