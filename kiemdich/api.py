@@ -97,7 +97,8 @@ def _mount() -> None:
     from kiemdich.tracing.api import router as tracing
     from kiemdich.venues.api import router as venues
 
-    for router in (accounts, people, declarations, venues, scans, reports, tracing, privacy):
+    # The scans first: Django tries the patterns in order, and a scan is most of the traffic.
+    for router in (scans, accounts, people, declarations, venues, reports, tracing, privacy):
         api.add_router("", router)
 
 
