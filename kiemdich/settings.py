@@ -215,6 +215,9 @@ API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
 SCAN_MAX_AGE_HOURS = env_int("SCAN_MAX_AGE_HOURS", 72)
 SCAN_CLOCK_SKEW_SECONDS = env_int("SCAN_CLOCK_SKEW_SECONDS", 120)
 SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
+# Per staff account or dedicated reader: a gate scans a person every few seconds at most;
+# a runaway device or a stolen token is stopped long before it floods the tables.
+SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
 
 # Contact tracing (tracing.services).
 TRACING_MARGIN_MINUTES = env_int("TRACING_MARGIN_MINUTES", 60)

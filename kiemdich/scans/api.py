@@ -165,6 +165,7 @@ class VisitOut(Schema):
 
 @router.post("/venues/{venue_id}/scans", auth=SCANNER_AUTH,
              response={200: ScanOut, 201: ScanOut, **ERRORS})
+@rate_limited("scan", per_user="SCAN_RATE_PER_MINUTE")
 def scan(request: HttpRequest, venue_id: int, payload: ScanIn):
     """A staff phone or a dedicated reader scanned a person. 201 when stored; 200 with the
     first answer for a repeated nonce; 422 (still recorded) for a refused code."""
@@ -183,6 +184,7 @@ def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
 
 @router.post("/venues/{venue_id}/scans/batch", auth=SCANNER_AUTH,
              response={200: BatchOut, **ERRORS})
+@rate_limited("scan-batch", per_user=60)
 def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
     """An offline queue uploaded at once: one result per item, in order."""
     venue, scanner = scanning_venue(request, venue_id)
@@ -202,6 +204,7 @@ def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
 
 @router.post("/venues/{venue_id}/scans/decode-photo", auth=SCANNER_AUTH,
              response={200: DecodedOut, **ERRORS})
+@rate_limited("scan-photo", per_user=60)
 def decode_photo(request: HttpRequest, venue_id: int, photo: File[UploadedFile]):
     """For cameras without a barcode reader in the browser: the text of the QR in a photo."""
     scanning_venue(request, venue_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from kiemdich.declarations.models import Declaration
-from kiemdich.people.codes import Claims, Keyring, default_keyring
+from kiemdich.people.codes import Claims, Keyring, default_keyring, issue_app_code
 from kiemdich.people.models import Person
 from kiemdich.people.protect import decrypt_id, id_digest
 from kiemdich.privacy.models import AuditEntry
@@ -243,3 +244,40 @@ def test_the_openapi_document_describes_the_scan_endpoints(anon):
     for path in ("/api/v1/venues/{venue_id}/scans", "/api/v1/venues/{venue_id}/scans/batch",
                  "/api/v1/venues/{venue_id}/live", "/api/v1/checkins", "/api/v1/me/checkins"):
         assert path in paths
+
+
+@pytest.mark.parametrize("backend", ["locmem", "redis"])
+def test_a_reader_past_its_rate_is_told_to_wait_and_other_readers_are_not(
+        venue, reader, lan_person, settings, backend):
+    """A runaway reader (or a stolen token) is stopped per device, whatever cache is shared
+    (Redis counts in one round trip of its own)."""
+    from django.core.cache import cache
+
+    from kiemdich.venues.devices import create_device
+
+    if backend == "redis":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": "redis://127.0.0.1:6379/13"}}
+        cache.clear()
+    settings.SCAN_RATE_PER_MINUTE = 3
+    other = create_device(venue, "Cổng phụ")[1]
+    device = ApiClient()
+    # Inside one minute's window, whenever the test runs.
+    clock = time_machine.travel(timezone.now().replace(second=5), tick=False)
+    clock.start()
+    code = issue_app_code(lan_person.pk, timezone.now())[0]
+
+    def scan(token: str, n: int):
+        return device.post(scans_url(venue), {"code": code, "direction": "in",
+                                              "nonce": f"{token[-6:]}-{n}"},
+                           HTTP_AUTHORIZATION=f"Device {token}")
+
+    answers = [scan(reader, n).status_code for n in range(4)]
+    refused = scan(reader, 4)
+    assert answers[:3] == [201, 201, 201] and answers[3] == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert Scan.objects.count() == 3  # the refused ones were not acknowledged, nor stored
+    assert scan(other, 0).status_code == 201
+    clock.stop()
+    cache.clear()
