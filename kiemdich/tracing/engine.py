@@ -27,9 +27,11 @@ at: that bound is what keeps the query on an index range instead of the venue's 
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import reduce
@@ -338,10 +340,31 @@ def _united_us(intervals: list[tuple[int, int]]) -> int:
     return total + current_end - current_start
 
 
+@contextmanager
+def _cyclic_gc_paused():
+    """A busy case makes hundreds of thousands of tuples, none in a reference cycle; the
+    cyclic collector would walk them again and again (a third of the time of a case with
+    20,000 contacts). Reference counting still frees everything. Whoever paused it resumes
+    it, so overlapping requests on other threads never leave it off."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def contacts_of(visits: Sequence[VisitRow], margin: timedelta,
                 exclude_person_ids: Iterable[int]) -> list[Contact]:
     """Everyone else whose visit overlaps the widened intervals of `visits`, ranked by
     overlap minutes (longest first), then by first overlap, then by person id."""
+    with _cyclic_gc_paused():
+        return _contacts_of(visits, margin, exclude_person_ids)
+
+
+def _contacts_of(visits: Sequence[VisitRow], margin: timedelta,
+                 exclude_person_ids: Iterable[int]) -> list[Contact]:
     zones = widened(visits, margin)
     if not zones:
         return []
