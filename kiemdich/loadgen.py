@@ -419,15 +419,18 @@ class DayRows:
     nonces: list[tuple]
 
 
-def _declarations(pop: Population, day: date, rng: random.Random, ids: Ids,
-                  out: DayRows) -> dict[int, bool]:
-    """A third of the people declare in the morning; returns person id → has symptoms."""
+def _declarations(pop: Population, day: date, rng: random.Random, ids: Ids, out: DayRows,
+                  horizon: datetime) -> dict[int, bool]:
+    """A third of the people declare in the morning (those whose time has come by
+    `horizon`); returns person id → has symptoms."""
     declared: dict[int, bool] = {}
     morning = datetime(day.year, day.month, day.day, 6, tzinfo=LOCAL)
     for index in rng.sample(range(len(pop.people)), int(len(pop.people) * DECLARE_SHARE)):
         person = pop.people[index]
         sick = rng.random() < SYMPTOM_SHARE
         at = morning + timedelta(seconds=rng.randrange(4 * 3600))
+        if at >= horizon:
+            continue
         symptoms = [sick and rng.random() < 0.7, sick and rng.random() < 0.5, False, False,
                     sick and rng.random() < 0.3, sick and rng.random() < 0.3]
         if sick and not any(symptoms):
@@ -443,13 +446,17 @@ def _declarations(pop: Population, day: date, rng: random.Random, ids: Ids,
 
 
 def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
-         sink: Sink, progress: Callable[[int], None]) -> tuple[int, int, int, int]:
+         sink: Sink, progress: Callable[[int], None],
+         now: datetime) -> tuple[int, int, int, int]:
     from kiemdich.declarations.models import Declaration, SymptomAlert
     from kiemdich.scans.models import Scan, ScanNonce, Visit
 
     out = DayRows([], [], [], [], [])
-    declared = _declarations(pop, day, rng, ids, out)
     midnight = datetime(day.year, day.month, day.day, tzinfo=LOCAL) + timedelta(days=1)
+    # Today's traffic stops at the present: a scan from the future would make every real scan
+    # of that person today a late one.
+    horizon = min(midnight, now)
+    declared = _declarations(pop, day, rng, ids, out, horizon)
     per_outing = (1 + EXIT_SHARE) * (1 + REPEAT_SHARE) + INVALID_SHARE
     outings = int(len(pop.people) * plan.scans_per_person_day / per_outing)
     # Outings per person, each after the previous one ends, so every person's scans at a
@@ -476,9 +483,9 @@ def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
         for _ in group:
             venue = pop.pick_venue(rng, person)
             at += timedelta(seconds=rng.randrange(60, 3 * 3600))
-            if at >= midnight - timedelta(minutes=5):
+            if at >= horizon - timedelta(minutes=5):
                 break
-            _outing(person, venue, at, midnight, declared, rng, ids, out)
+            _outing(person, venue, at, midnight, horizon, declared, rng, ids, out)
             at += timedelta(minutes=venue.stay)
         flush()
     flush(final=True)
@@ -492,8 +499,10 @@ def _digest(n: int) -> str:
 
 
 def _outing(person: PersonInfo, venue: VenueInfo, at: datetime, midnight: datetime,
-            declared: dict[int, bool], rng: random.Random, ids: Ids, out: DayRows) -> None:
-    """One person's entry (and maybe exit) at a venue, as the scans and visits it leaves."""
+            horizon: datetime, declared: dict[int, bool], rng: random.Random, ids: Ids,
+            out: DayRows) -> None:
+    """One person's entry (and maybe exit) at a venue, as the scans and visits it leaves;
+    nothing is scanned at or after `horizon` (midnight, or the present on the last day)."""
     # How: people with the app mostly scan the poster; ID-card holders are scanned at the door.
     if person.account_id is not None and rng.random() < 0.7:
         method, actor, device, code_format = "self", person.account_id, None, "poster"
@@ -509,7 +518,8 @@ def _outing(person: PersonInfo, venue: VenueInfo, at: datetime, midnight: dateti
     sick = declared.get(person.id)
     stay = timedelta(minutes=venue.stay * rng.uniform(0.3, 1.3))
     leaves = at + stay
-    exits = rng.random() < EXIT_SHARE and leaves < midnight
+    # Before the horizon with room for a repeated exit scan.
+    exits = rng.random() < EXIT_SHARE and leaves < horizon - timedelta(minutes=1)
 
     def scan(moment: datetime, direction: str, visit: str) -> None:
         sid = next(ids.scan)
@@ -542,8 +552,8 @@ def _outing(person: PersonInfo, venue: VenueInfo, at: datetime, midnight: dateti
             out.nonces.append((venue.id, nonce, sid, moment))
     if rng.random() < EXIT_ONLY_SHARE:
         # Only seen leaving: an exit-only visit.
-        scan(leaves if leaves < midnight else at, "out", "exit_only")
-        moment = leaves if leaves < midnight else at
+        moment = leaves if leaves < horizon else at
+        scan(moment, "out", "exit_only")
         out.visits.append((next(ids.visit), venue.id, person.id, None, moment, moment, "",
                            method, day_of(moment)))
         return
@@ -588,6 +598,7 @@ def generate(plan: Plan, progress: Progress | None = None) -> Result:
         last = plan.last_day or rollups.local_today()
         first = last - timedelta(days=plan.days - 1)
         ids = Ids()
+        now = timezone.now()
         total = max(1, expected_scans(plan))
         done = 0
 
@@ -605,7 +616,7 @@ def generate(plan: Plan, progress: Progress | None = None) -> Result:
         with deferred_indexes([Scan, Visit]) if big else nullcontext():
             for offset in range(plan.days):
                 scans, visits, declarations, alerts = _day(
-                    pop, first + timedelta(days=offset), plan, rng, ids, sink, advance)
+                    pop, first + timedelta(days=offset), plan, rng, ids, sink, advance, now)
                 result.scans += scans
                 result.visits += visits
                 result.declarations += declarations

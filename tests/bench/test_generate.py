@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -29,7 +30,10 @@ def generate(**extra) -> str:
     from io import StringIO
 
     out = StringIO()
-    options = {"people": 300, "venues": 20, "days": 3, "scans_per_person_day": 2, **extra}
+    # Ending yesterday: whole days, whatever the time the test runs at.
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    options = {"people": 300, "venues": 20, "days": 3, "scans_per_person_day": 2,
+               "last_day": yesterday, **extra}
     call_command("generate_population", stdout=out, **options)
     return out.getvalue()
 
@@ -67,6 +71,21 @@ def test_a_tiny_province_has_every_kind_of_row(areas):
     assert SymptomAlert.objects.count() == Declaration.objects.filter(has_symptoms=True).count()
     # The statistics of the generated days are ready.
     assert DailyRollup.objects.exists() and VenueDay.objects.exists()
+
+
+def test_the_last_day_stops_at_the_present(areas):
+    """Today's traffic so far and nothing from later today: a generated scan in the future
+    would make every real scan of that person today a late one."""
+    ten_am = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    with time_machine.travel(ten_am):
+        generate(last_day=ten_am.date().isoformat())
+        now = timezone.now()
+    today = Scan.objects.filter(scanned_at__gte=ten_am.replace(hour=0))
+    assert today.exists() and not Scan.objects.filter(scanned_at__gte=now).exists()
+    assert not Scan.objects.filter(received_at__gte=now + timedelta(seconds=5)).exists()
+    assert not Visit.objects.filter(left_at__gte=now).exists()
+    assert Declaration.objects.filter(local_date=ten_am.date()).exists()
+    assert not Declaration.objects.filter(created_at__gte=now).exists()
 
 
 def test_most_outings_stay_in_the_persons_district(areas):
