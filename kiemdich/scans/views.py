@@ -47,7 +47,8 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
             ids = []
         if direction in Direction.values:
             try:
-                result = services.self_checkin(request.user, code, ids, direction)
+                result = services.self_checkin(request.user, code, ids, direction,
+                                               location=_location(request.POST))
             except DomainError as refusal:
                 error = refusal.message
             else:
@@ -59,6 +60,18 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
                   {"venue": venue, "people": people, "error": error,
                    "colour": services.colour_of_day(timezone.localdate())},
                   status=400 if error else 200)
+
+
+def _location(form) -> tuple[float, float] | None:
+    """The phone's position the page sent along, when the visitor allowed it. A value that
+    is no place on Earth is dropped: it must not cost the visitor their check-in."""
+    try:
+        latitude, longitude = float(form.get("latitude", "")), float(form.get("longitude", ""))
+    except ValueError:
+        return None
+    if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        return latitude, longitude
+    return None
 
 
 def _staff_venue(request: HttpRequest, venue_id: int):

@@ -63,6 +63,32 @@ def test_a_visitor_checks_in_from_the_poster_url(page, login, restaurant, t, lan
     assert Visit.objects.get(person=lan, venue=restaurant).left_at is None
 
 
+def test_a_check_in_from_far_away_sends_the_phones_position_and_is_flagged(
+        browser, live_server, login, restaurant, settings):
+    """The visitor let the page read the position: it goes with the tap, and a check-in ~9 km
+    from the venue is flagged for the area's officers."""
+    from kiemdich.privacy.models import Flag
+
+    settings.ABUSE_REMOTE_KM = 2
+    restaurant.latitude, restaurant.longitude = 10.7721, 106.6983
+    restaurant.save(update_fields=["latitude", "longitude"])
+    visitor()
+    context = new_context(browser, live_server.url, "vi", permissions=["geolocation"],
+                          geolocation={"latitude": 10.8231, "longitude": 106.6297})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        login(page, VISITOR, next_path=f"/v/{restaurant.code}")
+        expect(page.locator("#location-note")).to_be_visible()
+        assert page.locator("input[name=latitude]").input_value() == "10.823100"
+        page.get_by_role("button", name="Vào", exact=True).click()
+        expect(page.locator("#confirmation")).to_be_visible()
+    finally:
+        context.close()
+    flag = Flag.objects.get()
+    assert flag.kind == "remote" and flag.venue_id == restaurant.pk
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, restaurant, lang):
     lan = visitor()

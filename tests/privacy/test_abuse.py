@@ -137,3 +137,24 @@ def test_a_location_off_the_globe_is_bad_input(market, make_client):
                                                 "latitude": 123.0, "longitude": 106.0})
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "latitude"
+
+
+def test_the_poster_page_sends_the_phones_position_and_far_away_is_flagged(
+        market, settings, make_client, django_capture_on_commit_callbacks):
+    """The page's form carries the position the browser gave; junk in those fields never
+    costs the visitor the check-in."""
+    settings.ABUSE_REMOTE_KM = 2
+    citizen = make_client("0912000102")
+    me = citizen.get("/api/v1/people").json()[0]
+    page = Client()
+    page.force_login(citizen.user)
+    form = page.get(f"/v/{market.code}").content.decode()
+    assert 'name="latitude"' in form and "scans/checkin" in form
+    for where in (("10.7760", "106.7009"), ("north", ""), ("95", "106.7"), ("10.8231", "106.6297")):
+        with django_capture_on_commit_callbacks(execute=True):
+            done = page.post(f"/v/{market.code}", {"person": [me["id"]], "direction": "in",
+                                                   "latitude": where[0],
+                                                   "longitude": where[1]})
+        assert done.status_code == 201
+    flag = Flag.objects.get()  # only the last one, ~9 km off
+    assert flag.kind == "remote" and flag.account_id == citizen.user.pk
