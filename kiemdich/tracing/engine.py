@@ -346,12 +346,12 @@ def _cyclic_gc_paused():
     cyclic collector would walk them again and again (a third of the time of a case with
     20,000 contacts). Reference counting still frees everything. Whoever paused it resumes
     it, so overlapping requests on other threads never leave it off."""
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
