@@ -316,6 +316,7 @@ class Answer:
     seconds: float
     at: float
     body: dict | None = None
+    error: str = ""  # with status 0: what the client met (ConnectError, ReadTimeout…)
 
 
 class ScanLoad:
@@ -343,8 +344,9 @@ class ScanLoad:
             except ValueError:
                 body = None
             status = response.status_code
-        except httpx.TransportError:
-            status, body = 0, None
+        except httpx.TransportError as error:
+            return Answer(nonce, code, 0, time.monotonic() - started, started,
+                          error=type(error).__name__)
         return Answer(nonce, code, status, time.monotonic() - started, started, body)
 
     def _run(self, index: int) -> None:

@@ -98,8 +98,10 @@ def test_a_killed_worker_is_replaced_while_the_others_go_on_answering(deployment
 
 
 def test_a_reload_under_load_refuses_no_request_where_a_restart_did(deployment):
+    """The interval between a new worker's start and its predecessor's stop is set above the
+    time a worker takes to start on a busy 2-core machine running the rest of the suite."""
     env, world, postgres = deployment
-    server = ApiServer(env, workers=WORKERS)
+    server = ApiServer({**env, "RESPAWN_INTERVAL": "15"}, workers=WORKERS)
     server.start()
     try:
         # Before: a new release was put in service by restarting the server.
