@@ -239,6 +239,7 @@ class ApiServer:
         self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
         self.log = Path(tempfile.mkstemp(prefix="kd-api-", suffix=".log")[1])
+        self.started_in = 0.0  # seconds from the last start to the first answer
 
     @property
     def url(self) -> str:
@@ -254,12 +255,14 @@ class ApiServer:
                                              *self.extra_args],
                                             cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"API server exited:\n{self.log.read_text()[-4000:]}")
             try:
                 if httpx.get(self.url + "/api/v1/health", timeout=2).status_code < 500:
+                    self.started_in = time.monotonic() - started
                     return
             except httpx.TransportError:
                 pass

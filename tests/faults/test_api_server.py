@@ -63,11 +63,10 @@ def unit_reload(server: ApiServer) -> None:
                    check=True)
 
 
-def stored_nonces(postgres, load: ScanLoad) -> set[str]:
-    nonces = ",".join(f"'{a.nonce}'" for a in load.acknowledged())  # hex, made by the load
-    rows = postgres.sql(f"SELECT nonce FROM scans_scan WHERE nonce IN ({nonces})",  # noqa: S608
-                        database="kiemdich")
-    return set(rows.split())
+def lost(postgres, load: ScanLoad) -> set[str]:
+    """The nonces of acknowledged scans that the database does not hold."""
+    stored = set(postgres.sql("SELECT nonce FROM scans_scan", database="kiemdich").split())
+    return {a.nonce for a in load.acknowledged()} - stored
 
 
 def figures(load: ScanLoad) -> dict[str, object]:
@@ -94,14 +93,17 @@ def test_a_killed_worker_is_replaced_while_the_others_go_on_answering(deployment
     # again); from two seconds after the kill on, every scan is acknowledged.
     later = [a for a in load.answers if a.at >= killed_at + 2]
     assert later and {a.status for a in later} == {201}
-    assert stored_nonces(postgres, load) == {a.nonce for a in load.acknowledged()}
+    assert lost(postgres, load) == set()
 
 
 def test_a_reload_under_load_refuses_no_request_where_a_restart_did(deployment):
-    """The interval between a new worker's start and its predecessor's stop is set above the
-    time a worker takes to start on a busy 2-core machine running the rest of the suite."""
+    """As operations.md asks, the interval between a new worker's start and its predecessor's
+    stop is set well above the time a worker takes to start — here measured on this machine,
+    which may be running the rest of the suite."""
     env, world, postgres = deployment
-    server = ApiServer({**env, "RESPAWN_INTERVAL": "15"}, workers=WORKERS)
+    with ApiServer(env, workers=WORKERS) as probe:
+        interval = max(10, round(4 * probe.started_in))
+    server = ApiServer({**env, "RESPAWN_INTERVAL": str(interval)}, workers=WORKERS)
     server.start()
     try:
         # Before: a new release was put in service by restarting the server.
@@ -116,17 +118,18 @@ def test_a_reload_under_load_refuses_no_request_where_a_restart_did(deployment):
             time.sleep(2)
             unit_reload(server)
             wait_until(lambda: not old_workers & set(server.worker_pids())
-                       and len(server.worker_pids()) == WORKERS)
+                       and len(server.worker_pids()) == WORKERS, WORKERS * interval + 60)
             time.sleep(2)
     finally:
         server.stop()
     failed = {"restart": sum(a.status != 201 for a in restart.answers),
               "reload": sum(a.status != 201 for a in reload.answers)}
     report("restart (before)", **figures(restart), failed=failed["restart"])
-    report("reload (after)", **figures(reload), failed=failed["reload"])
+    report("reload (after)", **figures(reload), failed=failed["reload"],
+           respawn_interval_s=interval)
     assert failed["reload"] == 0, [a for a in reload.answers if a.status != 201][:5]
     assert len(reload.answers) > 100  # the load went on for the whole reload
-    assert stored_nonces(postgres, reload) == {a.nonce for a in reload.answers}
+    assert lost(postgres, reload) == set()
 
 
 def photo_bomb(text: str) -> bytes:
