@@ -10,17 +10,34 @@ THREADS ?= 4
 LIVE_PORT ?= 8001
 PG_URL ?= postgres://postgres@127.0.0.1:5432/kiemdich_test
 export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
+# Dependencies are installed from hashed locks (`make lock` writes them from pyproject.toml):
+# requirements/dev.txt with the test tools, or requirements/prod.txt on a server, without them
+# (`make setup DEPS=prod`).
+DEPS ?= dev
+LOCK := requirements/$(DEPS).txt
 
-.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots
+.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed
 
 run: export DEBUG ?= 1
 run: setup demo serve
 
-$(VENV)/.installed: pyproject.toml
+# pip refuses any file whose hash is not in the lock, and any dependency the lock lacks. The
+# development install also makes the checkout importable (editable, with the pinned build
+# backend); a server runs from its checkout directory and needs no install of the project.
+$(VENV)/.installed: $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(if $(filter dev,$(DEPS)),$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .)
 	touch $@
+
+# After a change to the dependencies in pyproject.toml: the locks again, keeping every pin the
+# change allows (UPGRADE=1: the newest versions allowed). The development lock is constrained
+# by the production one, so both install the same version of a package.
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed
+	$(UV_COMPILE) -o requirements/prod.txt
+	$(UV_COMPILE) --extra dev -c requirements/prod.txt -o requirements/dev.txt
 
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -31,21 +48,26 @@ demo: export DEBUG ?= 1
 demo: $(VENV)/.installed
 	$(PY) manage.py seed_demo
 
+# Serving never installs, whatever changed: a server starts without reaching a registry.
+# `make setup` installs; serving only checks that it did.
+check-installed:
+	@test -f $(VENV)/.installed || { echo "Not installed: run 'make setup' first." >&2; exit 1; }
+
 # Production-style serving: uvicorn (ASGI, for the live feed), static files by WhiteNoise.
-serve: $(VENV)/.installed
+serve: check-installed
 	$(PY) manage.py collectstatic --noinput >/dev/null
 	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 
 # Production, two servers behind the proxy (docs/operations.md): every request but the live
-# feed on granian's WSGI workers (threads, keep-alive, no per-request thread hop), and the
-# live feed's endless streams on uvicorn (ASGI).
-serve-api: $(VENV)/.installed
+# feed on granian's WSGI workers (threads, keep-alive, no per-request thread hop; a dead worker
+# is replaced, SIGHUP reloads without refusing a request: deploy/serve-api), and the live
+# feed's endless streams on uvicorn (ASGI).
+serve-api: check-installed
 	$(PY) manage.py collectstatic --noinput >/dev/null
-	$(VENV)/bin/granian --interface wsgi kiemdich.wsgi:application --host $(HOST) \
-		--port $(PORT) --workers $(WORKERS) --blocking-threads $(THREADS)
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PYTHON=$(PY) deploy/serve-api
 
-serve-live: $(VENV)/.installed
+serve-live: check-installed
 	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(LIVE_PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from kiemdich.errors import DomainError, RateLimited
+from kiemdich.errors import DomainError, RetryLater
 
 api = NinjaAPI(
     title="Kiểm Dịch QR API",
@@ -30,7 +30,7 @@ def error_response(request: HttpRequest, status: int, code: str, message: str,
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     response = api.create_response(request, exc.as_dict(), status=exc.status)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RetryLater):
         response["Retry-After"] = str(exc.retry_after)
     return response
 

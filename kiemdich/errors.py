@@ -64,10 +64,26 @@ class Conflict(DomainError):
     code = "conflict"
 
 
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
+class RetryLater(DomainError):
+    """A refusal for now, not for good: the answer carries `Retry-After` (seconds)."""
 
     def __init__(self, message: str | Promise = "", *, retry_after: int = 60, **kw) -> None:
         super().__init__(message, **kw)
         self.retry_after = max(1, int(retry_after))
+
+
+class RateLimited(RetryLater):
+    status = 429
+    code = "rate_limited"
+
+
+class Busy(RetryLater):
+    """A bounded resource of this server is all in use for a moment (503, ours)."""
+
+    status = 503
+    code = "busy"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"

@@ -218,6 +218,10 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# Photos decoded on the server (scans.services.decode_photo): a larger picture is refused
+# before any pixel is decoded, and each server process decodes this many at once.
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 16_000_000)
+PHOTO_DECODERS = env_int("PHOTO_DECODERS", 1)
 
 # Contact tracing (tracing.services).
 TRACING_MARGIN_MINUTES = env_int("TRACING_MARGIN_MINUTES", 60)

@@ -1,6 +1,12 @@
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiemdich.settings")
 application = get_wsgi_application()
+
+# Import every view and API schema now rather than on the first request: granian puts a worker
+# in service once this module is loaded, so a worker that a reload or a crash brings in answers
+# its first requests as fast as the others instead of holding them for a second or more.
+get_resolver().resolve("/api/v1/health")

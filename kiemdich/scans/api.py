@@ -203,10 +203,12 @@ def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
 
 
 @router.post("/venues/{venue_id}/scans/decode-photo", auth=SCANNER_AUTH,
-             response={200: DecodedOut, **ERRORS})
+             response={200: DecodedOut, **ERRORS, 413: ErrorOut, 503: ErrorOut})
 @rate_limited("scan-photo", per_user=60)
 def decode_photo(request: HttpRequest, venue_id: int, photo: File[UploadedFile]):
-    """For cameras without a barcode reader in the browser: the text of the QR in a photo."""
+    """For cameras without a barcode reader in the browser: the text of the QR in a photo
+    (JPEG, PNG or WebP). 413 `photo_too_large` for a picture of more pixels than the server
+    decodes; 503 `photo_decoder_busy` with `Retry-After` while it decodes other photos."""
     scanning_venue(request, venue_id)
     return {"text": services.decode_photo(photo.read())}
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
 from typing import Any
 
+import zxingcpp
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
@@ -32,14 +35,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.db import execute, instance_from_row, prepared_cursor
 from kiemdich.declarations.models import Declaration
-from kiemdich.errors import DomainError, Invalid, NotFound
-from kiemdich.people.codes import KIND_CARD, CodeRevoked
+from kiemdich.errors import Busy, DomainError, Invalid, NotFound, TooLarge
+from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Credential, Person
 from kiemdich.people.protect import encrypt_id, id_digest
@@ -592,29 +597,66 @@ def visit_rows(visits: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 # Photos from cameras without BarcodeDetector ---------------------------------------------
+#
+# A photo is decoded in bounded memory and time. Its header is read first, and a picture of
+# more than PHOTO_MAX_PIXELS is refused before any pixel is decoded: a PNG of 130 KB can
+# announce 40 million pixels. A JPEG is decoded straight at the coarsest scale its DCT allows
+# (1/2, 1/4, 1/8) that keeps PHOTO_SIDE pixels, in grayscale; other formats at full size.
+# Every picture is shrunk to PHOTO_SIDE pixels on its longer side before the QR reader sees
+# it, and one process decodes only PHOTO_DECODERS photos at a time: the others wait a moment
+# for a turn, then are told to try again.
 
-MAX_PHOTO_PIXELS = 40_000_000
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
+# A QR code across a fifth of the photo's width keeps about 8 pixels a module at this size.
+PHOTO_SIDE = 2000
+PHOTO_TURN_WAIT_SECONDS = 3.0
+
+
+@cache
+def _decoder_turns(count: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(count)
 
 
 def decode_photo(data: bytes) -> str:
-    """The text of the first QR code in a photo (zxing-cpp), or CodeUnreadable."""
-    import io
-
-    import zxingcpp
-    from PIL import Image, UnidentifiedImageError
-
-    from kiemdich.people.codes import CodeUnreadable
-
+    """The text of the first QR code in a photo (zxing-cpp). CodeUnreadable when there is
+    none; TooLarge (413) for a picture over PHOTO_MAX_PIXELS, refused from its header; Busy
+    (503) when this process is already decoding PHOTO_DECODERS photos."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_PHOTO_PIXELS:
-                raise CodeUnreadable(_("Ảnh quá lớn."))
-            image.load()
-            found = zxingcpp.read_barcodes(image.convert("L"),
-                                           formats=zxingcpp.BarcodeFormat.QRCode)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as image:
+            if image.width * image.height > settings.PHOTO_MAX_PIXELS:
+                raise _photo_too_large()
+            turns = _decoder_turns(settings.PHOTO_DECODERS)
+            if not turns.acquire(timeout=PHOTO_TURN_WAIT_SECONDS):
+                raise Busy(_("Máy chủ đang đọc ảnh khác. Vui lòng thử lại sau giây lát."),
+                           code="photo_decoder_busy", retry_after=2)
+            try:
+                found = zxingcpp.read_barcodes(_shrunk_grayscale(image),
+                                               formats=zxingcpp.BarcodeFormat.QRCode)
+            finally:
+                turns.release()
+    except Image.DecompressionBombError:
+        raise _photo_too_large() from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise CodeUnreadable(_("Không đọc được ảnh.")) from None
     texts = [result.text for result in found if result.valid and result.text]
     if not texts:
         raise CodeUnreadable(_("Không tìm thấy mã QR trong ảnh."))
     return texts[0]
+
+
+def _photo_too_large() -> TooLarge:
+    limit = settings.PHOTO_MAX_PIXELS
+    return TooLarge(_("Ảnh quá lớn (tối đa %(limit)s điểm ảnh). Hãy chụp lại với độ phân giải "
+                      "thấp hơn.") % {"limit": number_format(limit, force_grouping=True)},
+                    code="photo_too_large", extra={"max_pixels": limit})
+
+
+def _shrunk_grayscale(image: Image.Image) -> Image.Image:
+    """The picture in grayscale, at most PHOTO_SIDE pixels on its longer side; a JPEG is
+    decoded at the reduced scale directly, so its full-size pixels never exist in memory."""
+    factor = max(image.size) / PHOTO_SIDE
+    if factor > 1:
+        image.draft("L", (max(1, int(image.width / factor)), max(1, int(image.height / factor))))
+    gray = image.convert("L")
+    gray.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
+    return gray

@@ -228,7 +228,8 @@ def build_world(env: dict[str, str], people: int = 20) -> World:
 
 
 class ApiServer:
-    """The API server as `make serve-api` runs it (granian, WSGI workers, the pool on)."""
+    """The API server as `make serve-api` and the systemd unit run it (`deploy/serve-api`:
+    granian, WSGI workers that are respawned, the pool on)."""
 
     def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 4,
                  port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
@@ -238,25 +239,30 @@ class ApiServer:
         self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
         self.log = Path(tempfile.mkstemp(prefix="kd-api-", suffix=".log")[1])
+        self.started_in = 0.0  # seconds from the last start to the first answer
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: float = 60) -> None:
+        env = {**self.env, "PYTHON": sys.executable, "HOST": "127.0.0.1",
+               "PORT": str(self.port), "WORKERS": str(self.workers),
+               "THREADS": str(self.threads)}
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "granian", "--interface", "wsgi",
-                 "kiemdich.wsgi:application", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers), "--blocking-threads", str(self.threads),
-                 *self.extra_args],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + wait
+            # deploy/serve-api execs granian: this process is granian's main process.
+            self.process = subprocess.Popen([str(ROOT / "deploy" / "serve-api"),
+                                             *self.extra_args],
+                                            cwd=ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        started = time.monotonic()
+        deadline = started + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"API server exited:\n{self.log.read_text()[-4000:]}")
             try:
                 if httpx.get(self.url + "/api/v1/health", timeout=2).status_code < 500:
+                    self.started_in = time.monotonic() - started
                     return
             except httpx.TransportError:
                 pass
@@ -268,6 +274,24 @@ class ApiServer:
         pid = self.process.pid
         children = Path(f"/proc/{pid}/task/{pid}/children")
         return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+    def reload(self) -> None:
+        """What `systemctl reload` does (the unit's ExecReload): SIGHUP to the main process."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGHUP)
+
+    def rss_mib(self) -> int:
+        """The resident memory of the whole server, main process and workers, in MiB."""
+        assert self.process is not None
+        total_kib = 0
+        for pid in (self.process.pid, *self.worker_pids()):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:  # a worker that just exited
+                continue
+            total_kib += next(int(line.split()[1]) for line in status.splitlines()
+                              if line.startswith("VmRSS:"))
+        return total_kib // 1024
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -295,6 +319,7 @@ class Answer:
     seconds: float
     at: float
     body: dict | None = None
+    error: str = ""  # with status 0: what the client met (ConnectError, ReadTimeout…)
 
 
 class ScanLoad:
@@ -322,8 +347,9 @@ class ScanLoad:
             except ValueError:
                 body = None
             status = response.status_code
-        except httpx.TransportError:
-            status, body = 0, None
+        except httpx.TransportError as error:
+            return Answer(nonce, code, 0, time.monotonic() - started, started,
+                          error=type(error).__name__)
         return Answer(nonce, code, status, time.monotonic() - started, started, body)
 
     def _run(self, index: int) -> None:
