@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # For its Swagger UI files: /api/v1/docs is served from them, without a CDN.
+    "ninja",
     "kiemdich.areas",
     "kiemdich.accounts",
     "kiemdich.privacy",
@@ -55,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.middleware.SecurityHeadersMiddleware",
+    "kiemdich.middleware.NoStoreMiddleware",
+    "kiemdich.failures.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kiemdich.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

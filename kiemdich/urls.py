@@ -25,3 +25,9 @@ urlpatterns = [
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
     path("admin/", admin.site.urls),
 ]
+
+# Failures outside the views' own answers: JSON under /api/, the 503 when the database is away.
+handler400 = "kiemdich.failures.bad_request"
+handler403 = "kiemdich.failures.permission_denied"
+handler404 = "kiemdich.failures.not_found"
+handler500 = "kiemdich.failures.server_error"
