@@ -32,6 +32,10 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
+# Django's admin site at /admin/ (admins only, through the portal's one-time-code login).
+# Off on public API servers that should not expose it at all.
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", True)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
