@@ -3,21 +3,55 @@
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
+
 from django.db import DatabaseError, DataError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 
 from kiemdich.errors import DomainError, RetryLater
+from kiemdich.failures import database_unavailable, unavailable
+from kiemdich.validation_messages import localised
 
-api = NinjaAPI(
+logger = logging.getLogger(__name__)
+
+# Answers any operation may give besides its own: a body that is not JSON (400), an unknown
+# object (404), invalid input (422), a rate limit (429), the database away (503); and 401
+# where the operation needs credentials.
+COMMON_ERRORS = (400, 404, 422, 429, 503)
+
+
+class ContractAPI(NinjaAPI):
+    """The API whose OpenAPI document declares every status an operation can answer."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        error = {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                statuses = COMMON_ERRORS + ((401,) if operation.get("security") else ())
+                for status in statuses:
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": HTTPStatus(status).phrase, **error}
+        return schema
+
+
+api = ContractAPI(
     title="Kiểm Dịch QR API",
     version="1",
     description="Health declaration, venue QR check-in/out and contact tracing.",
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    # Served from django-ninja's own static files (no CDN); no validator badge, which would
+    # load an image from elsewhere.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
@@ -41,11 +75,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     location = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query",
                                                                   "path")]
     field = ".".join(location)
-    message = first.get("msg", "") or _("Dữ liệu không hợp lệ.")
+    message = localised(first) if first else _("Dữ liệu không hợp lệ.")
     return error_response(request, 422, "invalid", f"{field}: {message}" if field else message,
                           field=field, details=[
                               {"field": ".".join(str(p) for p in e.get("loc", [])),
-                               "message": e.get("msg", "")} for e in exc.errors[:20]])
+                               "message": localised(e)} for e in exc.errors[:20]])
 
 
 @api.exception_handler(AuthenticationError)
@@ -67,7 +101,22 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja raises it for a body it cannot parse (400); its English text says little.
+    if exc.status_code == 400:
+        return error_response(request, 400, "bad_request",
+                              _("Nội dung yêu cầu không đọc được (cần JSON hợp lệ)."))
     return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database away answers 503 here (kiemdich.failures); anything else goes on to
+    Django, which logs it and answers through the same module's handler500."""
+    if database_unavailable(exc):
+        logger.warning("database unavailable: %s %s: %s", request.method, request.path,
+                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return unavailable(request)
+    raise exc
 
 
 class HealthOut(Schema):

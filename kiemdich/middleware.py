@@ -22,12 +22,31 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        path = request.path
-        # The interactive API docs load their own bundled script; everything else is strict.
-        if not path.startswith("/api/v1/docs"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # The interactive API docs too: their script and styles are files of this origin.
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self)")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: private, no-store` on every answer that may hold personal data, so no
+    browser, proxy or shared computer keeps a copy: every /api/ answer (tokens, people, scan
+    answers, exposures) and every answer to a request with credentials (a session cookie or
+    an `Authorization` header). Only answers that declare themselves `public` (static files,
+    the web app manifest) keep their own caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        credentials = ("HTTP_AUTHORIZATION" in request.META
+                       or settings.SESSION_COOKIE_NAME in request.COOKIES)
+        declared = response.get("Cache-Control", "")
+        if (request.path.startswith("/api/") or credentials) and \
+                "public" not in declared and "no-store" not in declared:
+            response["Cache-Control"] = "private, no-store"
         return response
 
 

@@ -32,6 +32,10 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
+# Django's admin site at /admin/ (admins only, through the portal's one-time-code login).
+# Off on public API servers that should not expose it at all.
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", True)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -41,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # For its Swagger UI files: /api/v1/docs is served from them, without a CDN.
+    "ninja",
     "kiemdich.areas",
     "kiemdich.accounts",
     "kiemdich.privacy",
@@ -55,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.middleware.SecurityHeadersMiddleware",
+    "kiemdich.middleware.NoStoreMiddleware",
+    "kiemdich.failures.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kiemdich.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,18 +119,24 @@ elif env_bool("DB_POOL", False):
     # A psycopg pool per process: under ASGI every request runs on its own thread, so
     # persistent per-thread connections would pile up; the pool hands each request a warm one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # The health check would cost a `SELECT 1` round trip per request; a pooled connection
-    # that broke is discarded by the pool when it is returned.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    # With the pool, this turns on psycopg_pool's check of each connection as it is handed
+    # out (one empty query): a connection PostgreSQL closed (a restart, a failover) is
+    # replaced there instead of failing the request that drew it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 8),
-        "timeout": env_int("DB_POOL_TIMEOUT", 10)}
+        # With at least as many connections as threads, a request waits only while the pool
+        # opens one; longer means the database is away: answer 503 (kiemdich.failures).
+        "timeout": env_int("DB_POOL_TIMEOUT", 1)}
 if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # The scan hot path binds its statements on the server and lets psycopg prepare them
     # after this many runs on a connection (Django's own cursors bind on the client and are
     # never prepared). 0 turns it off, e.g. behind a transaction-mode pooler without
     # prepared-statement support.
     options = DATABASES["default"].setdefault("OPTIONS", {})
+    # An unreachable server fails the connection attempt after this many seconds (libpq's
+    # minimum is 2) rather than hanging the request.
+    options["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 2)
     options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5) or None
     # Planned once for all values: the person-with-state query then runs in a third of the
     # time (partitions are pruned when it executes). Only prepared statements are affected.

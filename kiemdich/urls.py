@@ -1,9 +1,21 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from kiemdich.accounts.views import home
 from kiemdich.api import api
+
+
+def _admin_login(request, extra_context=None):
+    """The admin site's password form would be a second, unthrottled way in: admins log in
+    like everyone else, by phone and one-time code (rate-limited), then come back."""
+    return redirect_to_login(request.GET.get("next") or request.get_full_path())
+
+
+admin.site.login = _admin_login
+
 
 urlpatterns = [
     # First: the API carries the traffic (scans every second), the pages are tried after it.
@@ -23,5 +35,11 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("kiemdich.pwa.urls")),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="js_catalog"),
-    path("admin/", admin.site.urls),
-]
+] + ([path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else [])
+
+
+# Failures outside the views' own answers: JSON under /api/, the 503 when the database is away.
+handler400 = "kiemdich.failures.bad_request"
+handler403 = "kiemdich.failures.permission_denied"
+handler404 = "kiemdich.failures.not_found"
+handler500 = "kiemdich.failures.server_error"

@@ -12,10 +12,13 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
 from kiemdich.db import execute, instance_from_row, prepared_cursor
+from kiemdich.errors import Forbidden
 
 TOKEN_PREFIX = "kd_"
 
@@ -102,7 +105,20 @@ class DeviceAuth(APIKeyHeader):
 
 
 class PortalSessionAuth(SessionAuth):
-    """The logged-in portal session; CSRF is enforced as on any form."""
+    """The logged-in portal session; CSRF is enforced as on any form.
+
+    Only a logged-in session is held to CSRF: a request without one (a reader with a wrong
+    `Device` token, an app with an expired `Bearer` token) is simply not authenticated by
+    this method, and answers 401 like any other unauthenticated call, never a CSRF refusal.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise Forbidden(_("Phiên làm việc đã hết hạn hoặc thiếu mã bảo vệ; hãy tải lại "
+                              "trang."), code="csrf_failed")
+        return request.COOKIES.get(self.param_name)
 
 
 bearer_auth = BearerAuth()

@@ -9,7 +9,6 @@ cannot drift apart.
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +22,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from kiemdich.documents import fonts
+from kiemdich.documents.text import printable, visual
 
 INK = "#111111"
 WHITE = "#ffffff"
@@ -130,9 +130,9 @@ def fit_lines(
     Sizes go down from `max_size` in 1 pt steps. If even `min_size` is too big, the text is cut
     and ends with an ellipsis: a long venue name must never overprint the QR code.
     """
-    # reportlab places glyphs one by one without composing combining marks, so decomposed
-    # input (common from some Vietnamese keyboards) must become precomposed letters first.
-    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    # Users' text as documents print it: precomposed letters (reportlab does not compose
+    # combining marks, and some Vietnamese keyboards send them), no control characters.
+    text = printable(text)
     fonts.register_fonts()  # reportlab measures text only with registered fonts
     name = font_name(bold)
     size = max_size
@@ -191,7 +191,7 @@ def render_pdf(
     buffer = io.BytesIO()
     # invariant: no timestamps or random IDs, so the same input gives the same bytes.
     canvas = Canvas(buffer, invariant=True)
-    canvas.setTitle(title)
+    canvas.setTitle(printable(title))
     canvas.setCreator("Kiểm Dịch QR")
     for page in pages:
         out_w, out_h = page_size or (page.width, page.height)
@@ -227,7 +227,8 @@ def _draw_pdf(canvas: Canvas, shape: Shape, page_height: float) -> None:
                 "center": canvas.drawCentredString,
                 "right": canvas.drawRightString,
             }[shape.align]
-            draw(shape.x, page_height - shape.y, shape.text)
+            # Pillow orders right-to-left runs itself (PNG); reportlab draws as given.
+            draw(shape.x, page_height - shape.y, visual(shape.text))
         case QRSymbol():
             # One filled path for the whole symbol: viewers anti-alias a single fill without
             # the faint seams that separately filled, touching rectangles show on screen.

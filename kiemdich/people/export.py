@@ -25,6 +25,12 @@ FORMAT_VERSION = 1
 
 def export_data(user: User) -> dict[str, Any]:
     """The account and its people, with everything attached to them. Audited."""
+    data = _collect(user)
+    record(user, "export_own_data", target=user, reason=f"people={len(data['people'])}")
+    return data
+
+
+def _collect(user: User) -> dict[str, Any]:
     from kiemdich.declarations.models import AlertAction, Declaration, SymptomAlert
     from kiemdich.privacy.models import AuditEntry
 
@@ -72,7 +78,6 @@ def export_data(user: User) -> dict[str, Any]:
             access_log=_without(views.get(reference(person), []), "target"),
         )
         result["people"].append(entry)
-    record(user, "export_own_data", target=user, reason=f"people={len(people)}")
     return result
 
 
@@ -105,36 +110,55 @@ def export_json(user: User) -> bytes:
 
 
 def export_pdf(user: User) -> bytes:
-    """The same content as the JSON, as a readable A4 document in Vietnamese and English."""
+    """The same content as the JSON, as a readable A4 document in Vietnamese and English.
+    Audited once the document is made, or as failed."""
+    data = _collect(user)
+    reason = f"format=pdf people={len(data['people'])}"
+    try:
+        document = _pdf(data)
+    except Exception:
+        record(user, "export_own_data_failed", target=user, reason=reason)
+        raise
+    record(user, "export_own_data", target=user, reason=reason)
+    return document
+
+
+def _pdf(data: dict[str, Any]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
     from kiemdich.documents import fonts
+    from kiemdich.documents.text import paragraph
 
     fonts.register_fonts()
-    data = export_data(user)
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
         style.fontName = fonts.BOLD if style.name.startswith("Heading") else fonts.REGULAR
     body, h1, h2 = styles["BodyText"], styles["Heading1"], styles["Heading2"]
 
+    width = A4[0] - 30 * mm
+
     def table(header: list[str], rows: list[list[Any]]) -> Table:
-        cells = [[Paragraph(_text(c), body) for c in header]]
-        cells += [[Paragraph(_text(c), body) for c in row] for row in rows] or [["—"]]
-        grid = Table(cells, repeatRows=1)
+        cells = [[paragraph(_text(c), body) for c in header]]
+        cells += [[paragraph(_text(c), body) for c in row] for row in rows] or \
+            [["—"] + [""] * (len(header) - 1)]
+        # Columns share the page width (a long word cannot squeeze another column to
+        # nothing); a row taller than a page (a long list of places) splits across pages.
+        grid = Table(cells, colWidths=[width / len(header)] * len(header), repeatRows=1,
+                     splitInRow=1)
         grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, "#999999"),
                                   ("BACKGROUND", (0, 0), (-1, 0), "#e4f0fb"),
                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return grid
 
     story: list[Any] = [
-        Paragraph("Dữ liệu của bạn / Your data", h1),
-        Paragraph(f"Tài khoản / Account: {data['account']['phone']} · "
+        paragraph("Dữ liệu của bạn / Your data", h1),
+        paragraph(f"Tài khoản / Account: {data['account']['phone']} · "
                   f"{_text(data['generated_at'])}", body),
         Spacer(1, 4 * mm),
-        Paragraph("Đồng ý / Consents", h2),
+        paragraph("Đồng ý / Consents", h2),
         table(["Phiên bản / Version", "Lúc / Given", "Rút lại / Withdrawn"],
               [[c["version"], c["given_at"], c["withdrawn_at"]] for c in data["consents"]]),
     ]
@@ -143,25 +167,25 @@ def export_pdf(user: User) -> bytes:
               ("phone", "Điện thoại / Phone"), ("area_name", "Xã/phường / Commune"),
               ("street", "Địa chỉ / Address"), ("nationality", "Quốc tịch / Nationality")]
     for person in data["people"]:
-        story += [Spacer(1, 6 * mm), Paragraph(_text(person["full_name"]) or "—", h2),
+        story += [Spacer(1, 6 * mm), paragraph(_text(person["full_name"]) or "—", h2),
                   table(["", ""], [[label, person[key]] for key, label in labels]),
-                  Paragraph("Tờ khai / Declarations", styles["Heading3"]),
+                  paragraph("Tờ khai / Declarations", styles["Heading3"]),
                   table(["Ngày / Date", "Triệu chứng / Symptoms", "Tiếp xúc / Exposure",
                          "Nơi đã đến / Places"],
                         [[d["created_at"], _yes(d["has_symptoms"]), _yes(d["has_exposure"]),
                           d["visited_places_text"]] for d in person["declarations"]]),
-                  Paragraph("Cảnh báo / Alerts", styles["Heading3"]),
+                  paragraph("Cảnh báo / Alerts", styles["Heading3"]),
                   table(["Lúc / At", "Trạng thái / Status"],
                         [[a["created_at"], a["status"]] for a in person["alerts"]]),
-                  Paragraph("Thẻ QR / Cards", styles["Heading3"]),
+                  paragraph("Thẻ QR / Cards", styles["Heading3"]),
                   table(["Sê-ri / Serial", "Hết hạn / Expires", "Thu hồi / Revoked"],
                         [[c["serial"], c["expires_at"], c["revoked_at"]]
                          for c in person["credentials"]]),
-                  Paragraph("Ra vào / Visits", styles["Heading3"]),
+                  paragraph("Ra vào / Visits", styles["Heading3"]),
                   table(["Địa điểm / Venue", "Vào / In", "Ra / Out"],
                         [[v["venue_id"], v["entered_at"], v["left_at"]]
                          for v in person["visits"]]),
-                  Paragraph("Truy cập đầy đủ / Full views", styles["Heading3"]),
+                  paragraph("Truy cập đầy đủ / Full views", styles["Heading3"]),
                   table(["Lúc / At", "Việc / Action"],
                         [[v["at"], v["action"]] for v in person["access_log"]])]
     buffer = io.BytesIO()
@@ -175,13 +199,13 @@ def _yes(value: bool) -> str:
 
 
 def _text(value: Any) -> str:
-    from xml.sax.saxutils import escape
-
+    """Dates and times as people read them; everything else as it is (made printable by
+    `paragraph`)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
     elif isinstance(value, date):
         value = value.strftime("%d/%m/%Y")
-    return escape(str(value))
+    return str(value)
 

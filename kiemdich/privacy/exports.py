@@ -57,7 +57,7 @@ def _text(value: object) -> str:
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow([_text(h) for h in headers])
     for row in rows:
         writer.writerow([_text(v) for v in row])

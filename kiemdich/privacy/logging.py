@@ -10,8 +10,14 @@ from __future__ import annotations
 import logging
 import re
 
-# +84xxxxxxxxx, 0xxxxxxxxx (10–11 digits) and 9/12-digit ID numbers.
-_PERSONAL_NUMBERS = re.compile(r"(?<![\w])(\+?84\d{9,10}|0\d{9,10}|\d{12}|\d{9})(?![\w])")
+# Phone numbers in every form people and programs write them — 0912345678, +84912345678,
+# 84 912 345 678, 0912.345.678, 091-234-5678, (+84) 912 345 678, 0084…, "+84 0912…" — with
+# up to three separators (space, dot, dash, brackets, a URL's %20) between any two digits, a
+# URL's %2B for the plus; and 9- or 12-digit ID numbers. The national number starts with
+# 2–9 (mobile 9 digits, fixed 10), so dates such as 01-12-2026 are left alone.
+_SEP = r"(?:[\s.\-()]|%20){0,3}"
+_PHONE = (rf"(?:\(?(?:\+|%2[Bb]|00)?84\)?{_SEP}(?:0{_SEP})?|0)[2-9](?:{_SEP}\d){{8,9}}")
+_PERSONAL_NUMBERS = re.compile(rf"(?<!\d)(?:{_PHONE}|\d{{12}}|\d{{9}})(?!\d)")
 _FORMATTER = logging.Formatter()
 
 

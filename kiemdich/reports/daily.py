@@ -14,10 +14,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Frame, KeepInFrame, Spacer, Table, TableStyle
 
 from kiemdich.accounts.models import Sector
 from kiemdich.documents import fonts
+from kiemdich.documents.text import paragraph, plain
 from kiemdich.privacy.exports import xlsx_workbook
 from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
@@ -57,7 +58,9 @@ def _fmt(value: int) -> str:
 
 
 def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
-    table = Table([header, *rows], colWidths=widths, repeatRows=1)
+    # Cells are drawn as plain strings (no markup), made printable like every document's text.
+    table = Table([[plain(c) for c in row] for row in (header, *rows)], colWidths=widths,
+                  repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), fonts.REGULAR, 7),
         ("FONT", (0, 0), (-1, 0), fonts.BOLD, 7),
@@ -93,33 +96,33 @@ def pdf(stats: Stats) -> bytes:
     h2 = ParagraphStyle("h2", fontName=fonts.BOLD, fontSize=9, leading=12, spaceBefore=6)
     small = ParagraphStyle("small", fontName=fonts.REGULAR, fontSize=7, leading=9)
     width = A4[0] - 30 * mm
-    story = [Paragraph(_title(stats), h1)]
+    story = [paragraph(_title(stats), h1)]
     if stats.query.sector:
-        story.append(Paragraph(_("Lĩnh vực: %(s)s") % {"s": Sector(stats.query.sector).label},
+        story.append(paragraph(_("Lĩnh vực: %(s)s") % {"s": Sector(stats.query.sector).label},
                                small))
     story.append(Spacer(1, 4))
     story.append(_table([labels[k] for k in FIGURES],
                         [[_fmt(stats.totals[k]) for k in FIGURES]], [width / 8] * 8))
     if stats.rows:
-        story.append(Paragraph(_("Theo địa bàn"), h2))
+        story.append(paragraph(_("Theo địa bàn"), h2))
         story.append(_table(
             [_("Địa bàn"), *(labels[k] for k in FIGURES)],
             [[r.area.name, *(_fmt(r.figures[k]) for k in FIGURES)] for r in stats.rows],
             [width * 0.2] + [width * 0.1] * 8))
     sectors = by_sector(stats)
     if sectors:
-        story.append(Paragraph(_("Theo lĩnh vực"), h2))
+        story.append(paragraph(_("Theo lĩnh vực"), h2))
         story.append(_table([_("Lĩnh vực"), *(labels[k] for k in VENUE_FIGURES)],
                             [[s["label"], *(_fmt(s[k]) for k in VENUE_FIGURES)]
                              for s in sectors], [width * 0.2] + [width * 0.2] * 4))
-    story.append(Paragraph(_("Xu hướng: lượt vào (xanh) và tờ khai (cam) theo ngày"), h2))
+    story.append(paragraph(_("Xu hướng: lượt vào (xanh) và tờ khai (cam) theo ngày"), h2))
     story.append(_trend_drawing(stats, width))
     if stats.refreshed_at:
         refreshed = stats.refreshed_at.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y")
-        story.append(Paragraph(_("Số liệu cập nhật lúc %(t)s.") % {"t": refreshed}, small))
+        story.append(paragraph(_("Số liệu cập nhật lúc %(t)s.") % {"t": refreshed}, small))
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4)
-    canvas.setTitle(_title(stats))
+    canvas.setTitle(plain(_title(stats)))
     frame = Frame(15 * mm, 15 * mm, width, A4[1] - 30 * mm, showBoundary=0)
     # Shrinks the content rather than spilling onto a second page.
     frame.addFromList([KeepInFrame(width, A4[1] - 30 * mm, story, mode="shrink")], canvas)

@@ -53,14 +53,14 @@ class ScanIn(Schema):
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and _CONTROL.search(value):
-            raise ValueError("control characters are not allowed")
+            raise ValueError(_("Không được có ký tự điều khiển."))
         return value.strip() if value is not None else None
 
     @model_validator(mode="after")
     def _one_identity(self) -> ScanIn:
         given = [name for name in ("code", "phone", "id_number") if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError("send exactly one of code, phone, id_number")
+            raise ValueError(_("Cần gửi đúng một trong code, phone, id_number."))
         return self
 
     def as_input(self) -> services.ScanInput:
@@ -221,7 +221,7 @@ def _watch(request: HttpRequest, venue_id: int):
 
 
 @router.get("/venues/{venue_id}/live", auth=SCANNER_AUTH, response={200: None, **LIVE_ERRORS},
-            openapi_extra={"responses": {"200": {
+            openapi_extra={"responses": {200: {
                 "description": "text/event-stream: `event: scan`, `data:` {person, direction, "
                                "at, visit, …}; a comment every 15 s.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}}})

@@ -49,16 +49,25 @@ def _rows(actor: User, scope: Scope, case: Case) -> tuple[list, list, list]:
 
 
 def export_case(actor: User, scope: Scope, case: Case, fmt: str) -> HttpResponse:
+    """The case's file; the audit trail records the export once it is made, or that it
+    failed (then the error goes on to the caller's 500)."""
     visits, contacts, communes = _rows(actor, scope, case)
-    record(actor, "case_export", target=case, reason=f"format={fmt} contacts={len(contacts)}")
     filename = f"ca-benh-{case.pk}"
-    if fmt == "xlsx":
-        headers = [_("Hạng"), _("Mã người"), _("Họ tên"), _("Điện thoại"), _("Số giấy tờ"),
-                   _("Địa điểm"), _("Từ"), _("Đến"), _("Số phút")]
-        return export_response("xlsx", filename, headers, contacts, title=_("Người tiếp xúc"))
-    response = HttpResponse(_pdf(case, visits, contacts, communes),
-                            content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    reason = f"format={fmt} contacts={len(contacts)}"
+    try:
+        if fmt == "xlsx":
+            headers = [_("Hạng"), _("Mã người"), _("Họ tên"), _("Điện thoại"), _("Số giấy tờ"),
+                       _("Địa điểm"), _("Từ"), _("Đến"), _("Số phút")]
+            response = export_response("xlsx", filename, headers, contacts,
+                                       title=_("Người tiếp xúc"))
+        else:
+            response = HttpResponse(_pdf(case, visits, contacts, communes),
+                                    content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    except Exception:
+        record(actor, "case_export_failed", target=case, reason=reason)
+        raise
+    record(actor, "case_export", target=case, reason=reason)
     return response
 
 
@@ -67,9 +76,10 @@ def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
     from kiemdich.documents import fonts
+    from kiemdich.documents.text import paragraph
 
     fonts.register_fonts()
     body = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=9, leading=12)
@@ -77,11 +87,17 @@ def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
     heading = ParagraphStyle("heading", fontName=fonts.BOLD, fontSize=11, leading=16,
                              spaceBefore=8)
 
+    width = landscape(A4)[0] - 24 * mm  # the text width of the page
+
     def table(headers: list, rows: list) -> Table:
-        cells = [[Paragraph(str(h), body) for h in headers]]
-        cells += [[Paragraph(str(v), body) for v in row] for row in rows] or \
-            [[Paragraph("—", body)] + [""] * (len(headers) - 1)]
-        widget = Table(cells, repeatRows=1)
+        cells = [[paragraph(h, body) for h in headers]]
+        cells += [[paragraph(v, body) for v in row] for row in rows] or \
+            [[paragraph("—", body)] + [""] * (len(headers) - 1)]
+        # A row taller than a page (a very long name in a narrow column) splits across pages.
+        # Columns share the page width: with widths left to reportlab, a long word in a
+        # cell could leave another column no room at all.
+        widget = Table(cells, colWidths=[width / len(headers)] * len(headers), repeatRows=1,
+                       splitInRow=1)
         widget.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f4ea")),
@@ -94,18 +110,18 @@ def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
                             rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm,
                             title=_("Ca bệnh %(id)s") % {"id": case.pk})
     story = [
-        Paragraph(_("Báo cáo truy vết ca bệnh F0 #%(id)s") % {"id": case.pk}, title),
-        Paragraph(_("Dương tính: %(c)s · Truy vết: %(s)s – %(e)s · Biên: ±%(m)s phút") % {
+        paragraph(_("Báo cáo truy vết ca bệnh F0 #%(id)s") % {"id": case.pk}, title),
+        paragraph(_("Dương tính: %(c)s · Truy vết: %(s)s – %(e)s · Biên: ±%(m)s phút") % {
             "c": _local(case.confirmed_at), "s": _local(case.window_start),
             "e": _local(case.window_end), "m": case.margin_minutes}, body),
-        Paragraph(_("Xuất lúc %(t)s") % {"t": _local(timezone.now())}, body),
+        paragraph(_("Xuất lúc %(t)s") % {"t": _local(timezone.now())}, body),
         Spacer(1, 4 * mm),
-        Paragraph(_("Khoanh vùng theo xã/phường"), heading),
+        paragraph(_("Khoanh vùng theo xã/phường"), heading),
         table([_("Xã/phường"), _("Điểm phơi nhiễm"), _("Người tiếp xúc")], communes),
-        Paragraph(_("Nơi F0 đã đến"), heading),
+        paragraph(_("Nơi F0 đã đến"), heading),
         table([_("Địa điểm"), _("Xã/phường"), _("Vào"), _("Ra"), _("Phơi nhiễm từ"),
                _("đến"), _("Ghi nhận")], visits),
-        Paragraph(_("Người tiếp xúc (F1), xếp theo thời gian tiếp xúc"), heading),
+        paragraph(_("Người tiếp xúc (F1), xếp theo thời gian tiếp xúc"), heading),
         table([_("Hạng"), _("Mã"), _("Họ tên"), _("Điện thoại"), _("Số giấy tờ"),
                _("Địa điểm"), _("Từ"), _("Đến"), _("Phút")], contacts),
     ]

@@ -134,8 +134,10 @@ class DeviceSelfOut(Schema):
 
 
 class SpecialIn(Schema):
-    special: bool
-    reason: str
+    reason: str = Field("", max_length=500)
+    # Older clients revoked with `{"special": false}`; it still revokes rather than being
+    # ignored (which would grant). New clients revoke with DELETE.
+    special: bool = Field(True, description="false revokes, as DELETE does")
 
 
 class SpecialOut(Schema):
@@ -377,9 +379,23 @@ def device_revoke(request: HttpRequest, id: int, device_id: int):
 
 @router.post("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
              auth=PEOPLE_AUTH)
-def special(request: HttpRequest, id: int, payload: SpecialIn):
-    """Officers covering the venue grant or revoke full-data visibility, with a reason."""
+def special(request: HttpRequest, id: int, payload: SpecialIn | None = None):
+    """Officers covering the venue grant it full-data visibility; no body is needed, an
+    optional `reason` is recorded with the grant."""
+    payload = payload or SpecialIn()
     venue = services.supervised_venue(request.auth, id)
-    venue = services.set_special(venue, request.auth, payload.special, payload.reason)
+    return _special_out(services.set_special(venue, request.auth, payload.special,
+                                             payload.reason))
+
+
+@router.delete("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
+               auth=PEOPLE_AUTH)
+def revoke_special(request: HttpRequest, id: int):
+    """Officers covering the venue revoke its full-data visibility."""
+    venue = services.supervised_venue(request.auth, id)
+    return _special_out(services.set_special(venue, request.auth, False))
+
+
+def _special_out(venue: Venue) -> dict:
     return {"id": venue.pk, "is_special": venue.is_special,
             "special_reason": venue.special_reason}

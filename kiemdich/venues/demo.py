@@ -81,7 +81,8 @@ def seed(out) -> None:
     if not hospital.is_special:
         officer = account_for_phone(SPECIAL_OFFICER_PHONE)
         if officer.grants.filter(role=Role.HEALTH_OFFICER).exists():
-            services.grant_special(hospital, officer, "Bệnh viện tiếp nhận người bệnh COVID-19")
+            services.set_special(hospital, officer, True,
+                                 "Bệnh viện tiếp nhận người bệnh COVID-19")
     out.write(f"Venues: {Venue.objects.count() - before} new, {Venue.objects.count()} in all, "
               f"across {len(communes)} communes.")
     out.write(f"  {DEMO_OWNER_PHONE} owns {len(own)} places, e.g. “{own[0].name}” "

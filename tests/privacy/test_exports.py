@@ -59,6 +59,32 @@ def test_csv_round_trip_keeps_every_text(rows):
         assert not any(c.startswith(FORMULA_START) for c in got)
 
 
+# Text that holds a formula after a ";", the Vietnamese list separator.
+semicolon_texts = st.builds(lambda head, tail: head + ";" + tail, texts, risky_texts)
+
+
+@given(st.lists(st.lists(st.one_of(any_text, semicolon_texts), min_size=1, max_size=4),
+                min_size=1, max_size=5))
+def test_a_semicolon_spreadsheet_cannot_split_a_field_into_a_formula(rows):
+    """Excel set to Vietnamese separates fields with ";": a neutralised `'=A1;=B1` written
+    unquoted would come back as two cells, the second a formula. A spreadsheet splits only
+    outside quotes, and there the file holds nothing but commas and line ends: every field
+    starts with a quote, whichever separator the reader uses."""
+    body = csv_bytes([f"h{i}" for i in range(4)], rows).decode("utf-8-sig")
+    outside, quoted = [], False
+    for char in body:
+        if char == '"':
+            quoted = not quoted  # a doubled quote inside a field toggles twice
+        elif not quoted:
+            outside.append(char)
+    assert set(outside) <= {",", "\r", "\n"}, "".join(outside)
+
+
+def test_every_field_is_quoted():
+    body = csv_bytes(["Họ tên", "Số"], [["'=1;=2", 5], ["", None]]).decode("utf-8-sig")
+    assert body == '"Họ tên","Số"\r\n"\'=1;=2","5"\r\n"",""\r\n'
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(any_text, min_size=1, max_size=6))
 def test_xlsx_round_trip_keeps_text_and_never_a_formula(values):
@@ -78,7 +104,7 @@ def test_numbers_and_dates_stay_typed():
     n, d, t = (c.value for c in sheet[2])
     assert n == -5 and d.date() == date(2021, 10, 1) and t == datetime(2021, 10, 1, 8, 30)
     text = csv_bytes(["n", "d"], [[-5, date(2021, 10, 1)]]).decode("utf-8-sig")
-    assert text.splitlines()[1] == "-5,01/10/2021"
+    assert text.splitlines()[1] == '"-5","01/10/2021"'  # Excel reads quoted numbers as numbers
 
 
 def test_the_response_is_an_attachment_of_the_right_type():

@@ -132,3 +132,54 @@ def test_the_live_feed_carries_masked_names_as_json_text(world,
     script = (Path(settings.BASE_DIR) / "kiemdich/static/scans/live.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
         assert sink not in script
+
+
+def _pdf_text(response) -> str:
+    import pypdfium2
+
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(response.content)
+    # Without spaces: table cells wrap long words wherever they must.
+    return "".join("".join(page.get_textpage().get_text_range().split()) for page in document)
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_every_pdf_prints_the_payloads_as_text(world, django_capture_on_commit_callbacks):
+    """Names with markup once made the case export answer 500 (reportlab parses paragraph
+    text as markup): every PDF prints them as they were typed."""
+    from kiemdich.privacy.models import AuditEntry
+
+    _scan_lan(world, django_capture_on_commit_callbacks)
+    health, citizen = world.clients["health"], world.clients["citizen"]
+    case = _pdf_text(health.get(f"/api/v1/cases/{world.ids['case']}/export.pdf"))
+    assert _compact(PERSON_NAME) in case and _compact(VENUE_NAME) in case
+    assert AuditEntry.objects.filter(action="case_export", target__endswith=
+                                     f":{world.ids['case']}").count() == 1
+    assert _compact(PERSON_NAME) in _pdf_text(citizen.get("/api/v1/me/export.pdf"))
+    card = citizen.get(f"/api/v1/people/{world.ids['person']}/card.pdf")
+    assert _compact(IMG) in _pdf_text(card)  # a card cuts long words to its narrow column
+    poster = world.clients["owner"].get(f"/api/v1/venues/{world.ids['venue']}/poster.pdf")
+    assert _compact(VENUE_NAME) in _pdf_text(poster)
+
+
+def test_an_export_that_fails_is_audited_as_failed(world, monkeypatch):
+    from kiemdich.privacy.models import AuditEntry
+    from kiemdich.tracing import exports
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the PDF library failed")
+
+    monkeypatch.setattr(exports, "_pdf", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get(f"/api/v1/cases/{world.ids['case']}/export.pdf",
+                          HTTP_AUTHORIZATION=f"Bearer {world.clients['health'].token}")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    actions = list(AuditEntry.objects.filter(target__endswith=f":{world.ids['case']}",
+                                             action__startswith="case_export")
+                   .values_list("action", flat=True))
+    assert actions == ["case_export_failed"]

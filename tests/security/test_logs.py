@@ -11,6 +11,8 @@ import re
 
 import pytest
 from django.conf import settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiemdich.privacy.logging import RedactPersonalData, redact
 from tests.security.world import build
@@ -107,3 +109,40 @@ def test_tracebacks_are_redacted_too(tmp_path):
                                   "001090123456", "012345678", "/staff/0912345678/"])
 def test_redact_blanks_each_form(text):
     assert not re.search(r"\d{9}", redact(text))
+
+
+_MOBILE_PREFIXES = ["32", "33", "35", "39", "56", "58", "70", "76", "79", "81", "86", "89",
+                    "90", "91", "94", "98"]
+national_numbers = st.one_of(
+    st.builds(lambda p, rest: p + rest, st.sampled_from(_MOBILE_PREFIXES),
+              st.text("0123456789", min_size=7, max_size=7)),
+    st.builds(lambda rest: "2" + rest, st.text("0123456789", min_size=9, max_size=9)))
+prefixes = st.sampled_from(["0", "+84", "84", "+84 ", "84 ", "+84 0", "(+84) ", "+84-", "0084",
+                            "0084 ", "%2B84"])
+separators = st.sampled_from(["", " ", ".", "-", " - ", "(", ")", "%20"])
+# Around the number: words and punctuation, never a digit (which would make it another number).
+surroundings = st.text(st.characters(blacklist_categories=["Nd", "Cs"]), max_size=20)
+
+
+@st.composite
+def written_phones(draw) -> tuple[str, str]:
+    """A phone number as someone may write it: a prefix, then the national number cut into
+    groups by separators, inside arbitrary text."""
+    national = draw(national_numbers)
+    cuts = sorted(draw(st.sets(st.integers(1, len(national) - 1), max_size=4)))
+    groups = [national[a:b] for a, b in zip([0, *cuts], [*cuts, len(national)], strict=True)]
+    written = draw(prefixes) + "".join(g + draw(separators) for g in groups[:-1]) + groups[-1]
+    return national, draw(surroundings) + written + draw(surroundings)
+
+
+@given(written_phones())
+def test_redact_blanks_a_phone_number_in_every_common_form(example):
+    national, text = example
+    digits_left = re.sub(r"\D", "", redact(text))
+    assert national not in digits_left, redact(text)
+
+
+@pytest.mark.parametrize("text", ["2026-12-01 10:03:00", "01-12-2026 10:03", "scans: 5000…",
+                                  "venue 731 at 09:30", "batch 1 of 12 took 0.05 s"])
+def test_redact_leaves_dates_times_and_counts_alone(text):
+    assert redact(text) == text

@@ -111,6 +111,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "DELETE /venues/{id}/devices/{device_id}": VENUE_OWNER,
     # an officer of the venue's area grants special status; others never learn it exists
     "POST /venues/{id}/special": rule({"officer", "health", "admin"}),
+    "DELETE /venues/{id}/special": rule({"officer", "health", "admin"}),
     # scans
     "POST /venues/{venue_id}/scans": VENUE_SCANNER,
     "POST /venues/{venue_id}/scans/batch": VENUE_SCANNER,
@@ -169,7 +170,7 @@ def _bodies(ids: dict) -> dict[str, object]:
         "PATCH /venues/{id}": {"name": "Quán cà phê Hòa Bình"},
         "POST /venues/{id}/staff": {"phone": "0912000044"},
         "POST /venues/{id}/devices": {"name": "Cổng sau"},
-        "POST /venues/{id}/special": {"special": True, "reason": "Bệnh viện dã chiến"},
+        "POST /venues/{id}/special": {"reason": "Bệnh viện dã chiến"},
         "POST /venues/{venue_id}/scans": {"code": "not a code", "direction": "in"},
         "POST /venues/{venue_id}/scans/batch": {"scans": []},
         "POST /checkins": {"venue_code": ids["venue_code"], "person_ids": [ids["person"]],

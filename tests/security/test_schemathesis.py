@@ -1,6 +1,7 @@
 """A bounded property-based run of the whole API against its own OpenAPI document
 (schemathesis): generated requests, valid and invalid, as an admin with a populated world.
-No answer may be a server error, and every documented answer must match its schema."""
+No answer may be a server error, every status must be one the document declares for the
+operation, and every answer must match its declared schema and content type."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from kiemdich.wsgi import application
 from tests.security.world import build
@@ -50,7 +55,8 @@ def token(request, areas):
 def test_the_api_answers_every_generated_request(case, token):
     cache.clear()  # rate limits would otherwise answer most of the examples
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
-                           checks=[not_a_server_error, response_schema_conformance])
+                           checks=[not_a_server_error, status_code_conformance,
+                                   content_type_conformance, response_schema_conformance])
 
 
 def _schemas(cls) -> list[type]:

@@ -25,7 +25,7 @@ def test_an_officer_covering_the_venue_grants_and_revokes_special_status(
         hospital, make_officer, areas):
     tuan = make_officer("0913000001", Role.HEALTH_OFFICER, areas["740"])
     url = f"/api/v1/venues/{hospital['id']}/special"
-    response = tuan.post(url, {"special": True, "reason": "Bệnh viện tiếp nhận F0"})
+    response = tuan.post(url, {"reason": "Bệnh viện tiếp nhận F0"})
     assert response.status_code == 200, response.content
     assert response.json() == {"id": hospital["id"], "is_special": True,
                                "special_reason": "Bệnh viện tiếp nhận F0"}
@@ -34,16 +34,41 @@ def test_an_officer_covering_the_venue_grants_and_revokes_special_status(
     entry = AuditEntry.objects.get(action="venue_special_granted")
     assert entry.actor_id == tuan.user.pk and entry.target == f"venues.venue:{venue.pk}"
     assert entry.reason == "Bệnh viện tiếp nhận F0"
-    revoked = tuan.post(url, {"special": False, "reason": "Hết đợt dịch"})
-    assert revoked.json()["is_special"] is False
+    revoked = tuan.delete(url)
+    assert revoked.status_code == 200, revoked.content
+    assert revoked.json() == {"id": hospital["id"], "is_special": False, "special_reason": ""}
+    assert not Venue.objects.get().is_special
     assert AuditEntry.objects.filter(action="venue_special_revoked").count() == 1
 
 
-def test_special_status_needs_a_reason(hospital, make_officer, areas):
+def test_special_status_is_granted_without_a_body(hospital, make_officer, areas):
+    """The contract: `POST …/special` needs no body; the reason is optional."""
     tuan = make_officer("0913000001", Role.OFFICER, areas["75"])
     url = f"/api/v1/venues/{hospital['id']}/special"
-    assert tuan.post(url, {"special": True, "reason": ""}).json()["error"]["field"] == "reason"
-    assert tuan.post(url, {"special": True}).status_code == 422
+    response = tuan.generic("POST", url, b"", **tuan._auth({}))  # no body, no content type
+    assert response.status_code == 200, response.content
+    assert response.json()["is_special"] is True
+    assert Venue.objects.get().is_special
+    entry = AuditEntry.objects.get(action="venue_special_granted")
+    assert entry.actor_id == tuan.user.pk and entry.reason == ""
+
+
+def test_old_clients_revoking_with_special_false_still_revoke(hospital, make_officer, areas):
+    tuan = make_officer("0913000001", Role.OFFICER, areas["75"])
+    url = f"/api/v1/venues/{hospital['id']}/special"
+    assert tuan.post(url, {}).json()["is_special"] is True
+    assert tuan.post(url, {"special": False, "reason": "Hết đợt dịch"}).json()[
+        "is_special"] is False
+    assert not Venue.objects.get().is_special
+
+
+def test_a_special_status_reason_longer_than_500_characters_is_refused(
+        hospital, make_officer, areas):
+    tuan = make_officer("0913000001", Role.OFFICER, areas["75"])
+    url = f"/api/v1/venues/{hospital['id']}/special"
+    response = tuan.post(url, {"reason": "x" * 501})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "reason"
     assert not Venue.objects.get().is_special
 
 
