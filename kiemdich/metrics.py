@@ -13,8 +13,11 @@ a management command) the process's own registry is exposed.
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client import (
@@ -120,3 +123,78 @@ def sample_pool() -> None:
         if total > _POOL_TOTALS[key]:
             metric.inc((total - _POOL_TOTALS[key]) / scale)
             _POOL_TOTALS[key] = total
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The core figures of this server since it started, for a site without Prometheus."""
+
+    requests: int
+    server_errors: int
+    scans_accepted: int
+    scans_refused: int
+    refusals: list[tuple[str, int]]  # (reason code, count), most frequent first
+    scan_p99_ms: int | None  # the upper bound of the bucket that holds it
+    checkins: int
+    live_subscribers: int
+    sms_sent: int
+    sms_failed: int
+    rate_limited: int
+    pool_in_use: int
+    pool_waiting: int
+
+
+def _quantile(buckets: dict[float, float], q: float) -> float | None:
+    """The upper bound of the histogram bucket holding the q-th quantile."""
+    total = buckets.get(math.inf, 0)
+    if not total:
+        return None
+    for bound in sorted(buckets):
+        if buckets[bound] >= q * total:
+            return bound
+    return None
+
+
+def _bound_ms(seconds: float | None) -> int | None:
+    return None if seconds is None or math.isinf(seconds) else round(seconds * 1000)
+
+
+def figures() -> Figures:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    sums: dict[str, float] = defaultdict(float)
+    refusals: dict[str, float] = defaultdict(float)
+    scan_buckets: dict[float, float] = defaultdict(float)
+    for family in text_string_to_metric_families(exposition()[0].decode()):
+        for sample in family.samples:
+            name, labels, value = sample.name, sample.labels, sample.value
+            if name == "kiemdich_http_requests_total":
+                sums["requests"] += value
+                if labels["status"].startswith("5"):
+                    sums["server_errors"] += value
+                if labels["status"] == "429":
+                    sums["rate_limited"] += value
+            elif name == "kiemdich_scans_total":
+                sums[f"scans_{labels['result']}"] += value
+                if labels["result"] == "refused":
+                    refusals[labels["reason"]] += value
+            elif (name == "kiemdich_http_request_duration_seconds_bucket"
+                  and labels["method"] == "POST" and "/scans" in labels["route"]):
+                scan_buckets[float(labels["le"])] += value
+            elif name == "kiemdich_sms_total":
+                sums[f"sms_{labels['result']}"] += value
+            elif name in ("kiemdich_checkins_total", "kiemdich_live_subscribers",
+                          "kiemdich_db_pool_connections_in_use", "kiemdich_db_pool_waiting"):
+                sums[name] += value
+    return Figures(
+        requests=int(sums["requests"]), server_errors=int(sums["server_errors"]),
+        scans_accepted=int(sums["scans_accepted"]), scans_refused=int(sums["scans_refused"]),
+        refusals=sorted(((code, int(n)) for code, n in refusals.items()),
+                        key=lambda item: -item[1]),
+        scan_p99_ms=_bound_ms(_quantile(scan_buckets, 0.99)),
+        checkins=int(sums["kiemdich_checkins_total"]),
+        live_subscribers=int(sums["kiemdich_live_subscribers"]),
+        sms_sent=int(sums["sms_sent"]), sms_failed=int(sums["sms_failed"]),
+        rate_limited=int(sums["rate_limited"]),
+        pool_in_use=int(sums["kiemdich_db_pool_connections_in_use"]),
+        pool_waiting=int(sums["kiemdich_db_pool_waiting"]))

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kiemdich.scans",
     "kiemdich.tracing",
     "kiemdich.reports",
+    "kiemdich.operations",
 ]
 
 MIDDLEWARE = [

@@ -651,7 +651,9 @@ def decode_photo(data: bytes) -> str:
                 turns.release()
     except Image.DecompressionBombError:
         raise _photo_too_large() from None
-    except (UnidentifiedImageError, OSError, ValueError):
+    # Pillow's decoders report a damaged file as SyntaxError (a PNG chunk cut short) or
+    # EOFError (a truncated stream) while reading pixels, past the header check of open().
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise CodeUnreadable(_("Không đọc được ảnh.")) from None
     texts = [result.text for result in found if result.valid and result.text]
     if not texts:

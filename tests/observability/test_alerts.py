@@ -5,6 +5,7 @@ docs/operations.md has."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -52,3 +53,19 @@ def test_the_configuration_loads_with_its_token_file(tmp_path):
     (tmp_path / "prometheus.yml").write_text(config)
     shutil.copy(PROMETHEUS / "alerts.yml", tmp_path)
     assert "SUCCESS" in run("check", "config", "prometheus.yml", cwd=tmp_path)
+
+
+def test_the_dashboard_queries_parse_and_name_the_platforms_metrics(tmp_path):
+    """Each panel of deploy/grafana/kiemdich.json is valid PromQL (checked by promtool as a
+    recording rule) and names only metrics kiemdich/metrics.py declares: an imported dashboard
+    draws no empty panel for a typo."""
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "kiemdich.json").read_text())
+    declared = set(re.findall(r'"(kiemdich_\w+)"', (ROOT / "kiemdich" / "metrics.py").read_text()))
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    for query in queries:
+        for name in re.findall(r"\b(kiemdich_\w+?)(?:_total|_bucket)?\b", query):
+            assert name in declared, query
+    rules = {"groups": [{"name": "dashboard", "rules": [
+        {"record": f"dashboard:query{n}", "expr": query} for n, query in enumerate(queries)]}]}
+    (tmp_path / "dashboard.yml").write_text(yaml.safe_dump(rules))
+    assert "SUCCESS" in run("check", "rules", "dashboard.yml", cwd=tmp_path)

@@ -100,6 +100,9 @@ def test_counts_add_up_across_the_worker_processes(served):
                        method="device") == GOOD_SCANS
         assert counted(server, before, "kiemdich_scans_total", result="accepted",
                        method="manual") == 2
+        # The world's venue is in a commune of province 75 (tests/fixtures).
+        assert counted(server, before, "kiemdich_scans_accepted_by_province_total",
+                       province="75") == GOOD_SCANS + 2
 
 
 def test_refused_scans_are_counted_by_their_reason_code(served):
