@@ -65,3 +65,31 @@ def test_the_page_asks_a_visitor_to_log_in(db):
     response = Client().get("/operations/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_the_retention_purge_counts_what_it_removed_in_the_metrics(db):
+    """The purge runs in a job worker; the worker's /metrics says how many rows went."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from kiemdich.privacy.retention import purge_expired
+
+    def purged_sessions() -> float:
+        text = Client().get("/metrics").content.decode()
+        return sum(sample.value for family in text_string_to_metric_families(text)
+                   for sample in family.samples
+                   if sample.name == "kiemdich_retention_purged_rows_total"
+                   and sample.labels["kind"] == "sessions")
+
+    before = purged_sessions()
+    expired = timezone.now() - timedelta(days=1)
+    for n in range(3):
+        Session.objects.create(session_key=f"expired-session-{n:020d}", session_data="",
+                               expire_date=expired)
+    Session.objects.create(session_key="live-session-0000000000000000", session_data="",
+                           expire_date=timezone.now() + timedelta(days=1))
+    purge_expired()
+    assert purged_sessions() == before + 3
