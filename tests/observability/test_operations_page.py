@@ -16,7 +16,7 @@ def page_figures(client: Client) -> tuple[dict[str, str], dict[str, str]]:
     response = client.get("/operations/")
     assert response.status_code == 200
     html = response.content.decode()
-    figures = dict(re.findall(r'data-figure="(\w+)">(?:<span[^>]*>)?([^<]*)', html))
+    figures = dict(re.findall(r'data-figure="(\w+)">([^<]*)', html))
     refusals = dict((code, n) for code, n in
                     re.findall(r"<tr><td><code>(\w+)</code></td><td>([\d.]+)</td></tr>", html))
     return figures, refusals
