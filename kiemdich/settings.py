@@ -223,6 +223,25 @@ MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # SMS gateway: "file" (development), "console", or "http" (a provider's HTTP API).
 SMS_BACKEND = env_str("SMS_BACKEND", "file" if DEBUG else "")
 SMS_OUTBOX = DATA_DIR / "sms-outbox.jsonl"
+
+# E-mail (the daily reports, alerts): "file" writes each message under <data dir>/mail/
+# (development), "console" prints it, "smtp" sends through EMAIL_HOST.
+_EMAIL_BACKENDS = {"file": "filebased", "console": "console", "smtp": "smtp"}
+_email = env_str("EMAIL_BACKEND", "file" if DEBUG else "smtp")
+if _email not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}")
+EMAIL_BACKEND = f"django.core.mail.backends.{_EMAIL_BACKENDS[_email]}.EmailBackend"
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kiemdich@localhost")
+# Addresses told when the nightly check finds the audit trail altered (besides an SMS to
+# every admin and auditor).
+ALERT_EMAILS = env_list("ALERT_EMAILS", [])
 SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_HTTP_SENDER = env_str("SMS_HTTP_SENDER", "KIEMDICH")

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.jobs.registry import periodic
-from kiemdich.privacy import services
+from kiemdich.privacy import audit, services
 
 
 # Hourly: a deletion request is carried out well within its 72 hours.
@@ -15,3 +15,14 @@ def purge() -> str:
         return "skipped: a purge_expired command is running"
     return ", ".join(f"{kind} {count}" for kind, count in counts.items() if count) or \
         "nothing to delete"
+
+
+# Nightly. A break fails the run (the jobs page lists it) after the alert has gone out.
+@periodic("audit.verify", cron="40 3 * * *", timeout=1800,
+          description=_("Kiểm tra chuỗi băm của nhật ký truy cập"))
+def verify_audit() -> str:
+    checked, broken = audit.verify_and_alert()
+    if broken is not None:
+        raise RuntimeError(f"audit chain broken at entry id={broken} (after {checked} intact "
+                           "entries); admins and auditors alerted")
+    return f"audit chain intact: {checked} entries"
