@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.jobs.registry import periodic
-from kiemdich.reports import rollups
+from kiemdich.reports import archive, rollups
 
 
 # Every 20 seconds (the scheduler looks every 15): a scan is in GET /api/v1/stats and on the
@@ -23,3 +23,11 @@ def refresh_today() -> str:
 def refresh_late_window() -> str:
     days = rollups.refresh()
     return f"refreshed {days} day(s)"
+
+
+# Each morning, before the offices open: yesterday's report of every area that asked for it.
+@periodic("reports.daily", cron="30 6 * * *", timeout=1800,
+          description=_("Báo cáo ngày gửi qua e-mail cho các địa bàn đã đăng ký"))
+def daily_reports() -> str:
+    reports, sent = archive.run_daily()
+    return f"{reports} report(s), {sent} e-mailed"
