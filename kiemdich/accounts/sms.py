@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from kiemdich import metrics
+
 logger = logging.getLogger(__name__)
 _file_lock = threading.Lock()
 
@@ -92,4 +94,9 @@ def gateway() -> SmsGateway:
 
 
 def send_sms(phone: str, text: str) -> None:
-    gateway().send(phone, text)
+    try:
+        gateway().send(phone, text)
+    except Exception:
+        metrics.SMS.labels("failed").inc()
+        raise
+    metrics.SMS.labels("sent").inc()
