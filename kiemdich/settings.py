@@ -7,6 +7,7 @@ browser-side protections a public deployment needs.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -270,6 +271,15 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# The proxies in front of the servers (addresses or networks, comma-separated): from them
+# alone X-Forwarded-For is read for the client's address (kiemdich.proxies). Empty: the
+# servers are reached directly and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    for _network in TRUSTED_PROXIES:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
 # Rate limits while Redis does not answer: counted in each process, Redis asked again after
 # this many seconds (accounts.ratelimit).
 RATE_LIMIT_REDIS_RETRY_SECONDS = env_int("RATE_LIMIT_REDIS_RETRY_SECONDS", 5)
