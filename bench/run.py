@@ -50,6 +50,8 @@ def _env(database_url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0",
             "SECRET_KEY": os.environ.get("SECRET_KEY",
                                          "bench-secret-key-not-for-production-0123456789"),
+            "AUDIT_KEY": os.environ.get("AUDIT_KEY",
+                                        "bench-audit-key-not-for-production-0123456789"),
             "SMS_BACKEND": "console", "DB_POOL": "1",
             # Each reader here scans tens of times a second, far past a real gate's limit: the
             # limiter still counts every scan (its cost is measured) but never refuses.

@@ -30,9 +30,11 @@ def pytest_runtest_setup(item) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolation(tmp_path, settings):
-    """Each test gets its own SMS outbox, signing keys and an empty rate-limit cache."""
+    """Each test gets its own SMS outbox, signing keys, audit anchor file and an empty
+    rate-limit cache."""
     settings.SMS_OUTBOX = tmp_path / "sms-outbox.jsonl"
     settings.SIGNING_KEY_DIR = tmp_path / "keys"
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     cache.clear()
     yield
     cache.clear()

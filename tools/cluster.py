@@ -171,7 +171,11 @@ class Cluster:
         secret_file = self.dir / "secret-key"
         if not secret_file.exists():
             secret_file.write_text(secrets.token_urlsafe(48))
+        audit_key_file = self.dir / "audit-key"
+        if not audit_key_file.exists():
+            audit_key_file.write_text(secrets.token_urlsafe(48))
         return {"DEBUG": "0", "SECRET_KEY": secret_file.read_text().strip(),
+                "AUDIT_KEY": audit_key_file.read_text().strip(),
                 "DATABASE_URL": self.database_url, "DB_POOL": "1",
                 "REDIS_URL": f"redis://{self.local(REDIS)}/0", "PUBSUB_BACKEND": "redis",
                 "PUBLIC_BASE_URL": self.base_url, "ALLOWED_HOSTS": f"{LOCAL},localhost",
