@@ -61,6 +61,9 @@ LIVE_SUBSCRIBERS = Gauge(
 LIVE_EVENTS = Counter("kiemdich_live_events", "Events written to open live-feed streams.")
 RATE_LIMITED = Counter(
     "kiemdich_rate_limit_refusals", "Requests refused by a rate limit, by limit.", ["limit"])
+RATE_LIMIT_FALLBACKS = Counter(
+    "kiemdich_rate_limit_fallbacks",
+    "Rate-limit checks counted in the server process because Redis did not answer.")
 SMS = Counter("kiemdich_sms", "SMS handed to the gateway, by result.", ["result"])
 POOL_SIZE = Gauge("kiemdich_db_pool_connections",
                   "Database connections held by the processes' pools.",
