@@ -197,9 +197,15 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
+# Every Redis connection (cache, live feed, readiness) gives up connecting and waiting for an
+# answer after this many milliseconds: a frozen Redis must not hold request threads
+# (kiemdich.redis_client).
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL"),
+         "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+                     "socket_timeout": REDIS_TIMEOUT_MS / 1000}}
         if env_str("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kiemdich"}
     )
@@ -279,6 +285,9 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# Rate limits while Redis does not answer: counted in each process, Redis asked again after
+# this many seconds (accounts.ratelimit).
+RATE_LIMIT_REDIS_RETRY_SECONDS = env_int("RATE_LIMIT_REDIS_RETRY_SECONDS", 5)
 # Photos decoded on the server (scans.services.decode_photo): a larger picture is refused
 # before any pixel is decoded, and each server process decodes this many at once.
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 16_000_000)
