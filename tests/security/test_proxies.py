@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiemdich.proxies import client_address
+from kiemdich.proxies import UNKNOWN, client_address
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_the_header_of_a_peer_that_is_not_ours_is_never_read(peer, header):
     ("10.0.0.10", "[2001:db8::1]:443", "2001:db8::1"),
     ("10.0.0.10", "::ffff:203.0.113.9", "203.0.113.9"),
     ("10.0.0.10", "203.0.113.7, garbage", "10.0.0.10"),  # not a proxy's writing
-    ("", "203.0.113.7", "0.0.0.0"),
+    ("", "203.0.113.7", UNKNOWN),
 ])
 def test_edge_cases(peer, header, client):
     assert client_address(peer, header, OURS) == client
