@@ -66,9 +66,9 @@ def test_migrations_run_as_the_owner_and_the_app_writes_the_trail_over_http(depl
 ])
 def test_the_app_role_cannot_rewrite_the_trail(deployment, statement, refusal):
     postgres = deployment[0]
-    with _connect(postgres, APP) as connection:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=refusal):
-            connection.execute(statement)
+    with _connect(postgres, APP) as connection, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match=refusal):
+        connection.execute(statement)
 
 
 def test_the_app_role_appends_and_reads_the_trail_and_writes_the_data(deployment):
@@ -91,9 +91,9 @@ def test_the_app_role_appends_and_reads_the_trail_and_writes_the_data(deployment
 ])
 def test_even_the_owner_meets_the_triggers(deployment, statement):
     postgres = deployment[0]
-    with _connect(postgres, OWNER) as connection:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-            connection.execute(statement)
+    with _connect(postgres, OWNER) as connection, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        connection.execute(statement)
 
 
 def test_setting_up_the_roles_again_changes_nothing(deployment):
