@@ -50,6 +50,21 @@ if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
 ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
 ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
 
+# The key of the audit trail's chain (HMAC-SHA-256). It lives in the environment, never in the
+# database: whoever can write the database cannot recompute the chain after changing it.
+# Development derives one from the (insecure) development secret; DEBUG off needs a real one.
+AUDIT_KEY = env_str("AUDIT_KEY", f"development-audit-key:{SECRET_KEY}" if DEBUG else "")
+if not DEBUG and len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_KEY must be set to a random value of at least 32 characters when DEBUG is off "
+        "(and kept outside the database)."
+    )
+# The chain's head written outside the database: a line per AUDIT_ANCHOR_EVERY entries
+# appended to this file, which auditors copy (README, "Audit trail"); `verify_audit` checks
+# the trail against it, so a deleted tail is found.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.jsonl")))
+AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
+
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
