@@ -28,6 +28,9 @@ class Job:
     description: str
     timeout: int  # seconds; the worker kills a run that takes longer
     cron: str | None = None  # periodic jobs: minute hour day month weekday [second]
+    # Needs the database owner's role (DDL: partitions made or dropped). With JOB_OWNER_QUEUE
+    # on, it goes to the queue of the worker that runs as the owner (docs/operations.md).
+    owner: bool = False
 
     @property
     def periodic(self) -> bool:
@@ -56,7 +59,7 @@ def job(name: str, *, description: str, timeout: int | None = None
     return declare
 
 
-def periodic(name: str, *, cron: str, description: str, timeout: int
+def periodic(name: str, *, cron: str, description: str, timeout: int, owner: bool = False
              ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Declare a job run on a schedule (a cron expression in local time, Asia/Ho_Chi_Minh).
 
@@ -65,7 +68,7 @@ def periodic(name: str, *, cron: str, description: str, timeout: int
     holds its lease (kiemdich.jobs.runner). The function takes no argument and returns a
     short text saying what it did, shown on the jobs page."""
     def declare(func: Callable[[], Any]) -> Callable[[], Any]:
-        _register(Job(name, func, description, timeout, cron))
+        _register(Job(name, func, description, timeout, cron, owner))
         return func
     return declare
 
@@ -83,5 +86,7 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> str:
     from django_q.tasks import async_task
 
     spec = get(name)
-    return async_task(RUNNER, name, *args, q_options={
-        "timeout": spec.timeout, "group": name, "task_name": name}, **kwargs)
+    options = {"timeout": spec.timeout, "group": name, "task_name": name}
+    if spec.owner and settings.JOB_OWNER_QUEUE:
+        options["cluster"] = settings.JOB_OWNER_QUEUE_NAME
+    return async_task(RUNNER, name, *args, q_options=options, **kwargs)
