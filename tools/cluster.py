@@ -415,8 +415,11 @@ class Cluster:
         command = ["pgbackrest", f"--config={config}", "--stanza=kiemdich", *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", POSTGRES_USER, "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True,
-                              timeout=300).stdout
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbackrest {' '.join(args)}: {done.stdout[-2000:]}"
+                               f"{done.stderr[-2000:]}")
+        return done.stdout
 
 
 def _alive(pid: int | None) -> bool:

@@ -45,9 +45,14 @@ def test_a_backup_restores_to_a_point_in_time(cluster, world):
     subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(restore / "data"), "-w",
                                  "-t", "120", "-l", str(restore / "server.log"), "-o", options,
                                  "start"]), check=True, capture_output=True, timeout=180)
+    restored_server = f"127.0.0.1:{port}"
     try:
+        # It answers read-only queries as soon as it is consistent, long before it has
+        # replayed the archive up to the target; then it promotes itself.
+        wait_for(lambda: cluster.try_psql("SELECT pg_is_in_recovery()", restored_server) == "f",
+                 "the restore to reach its target", seconds=120)
         restored = cluster.psql("SELECT string_agg(note, ',') FROM restore_probe",
-                                address=f"127.0.0.1:{port}")
+                                address=restored_server)
         restored_in = time.monotonic() - started
     finally:
         subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(restore / "data"), "-w",
