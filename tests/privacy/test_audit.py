@@ -52,6 +52,7 @@ def test_verify_audit_notices_a_deleted_entry():
 @pytest.mark.parametrize("statement", [
     "UPDATE privacy_auditentry SET reason = 'x'",
     "DELETE FROM privacy_auditentry",
+    "TRUNCATE privacy_auditentry",
 ])
 def test_postgres_refuses_to_change_or_delete_entries(statement):
     _trail(2)
@@ -120,6 +121,20 @@ def test_search_filters_by_action_actor_target_and_dates(auditor):
     page = auditor.get("/privacy/audit/", {"date_from": tomorrow}).content.decode()
     assert "person:7" not in page
     assert old.pk
+
+
+@pytest.mark.parametrize(("fallbacks", "found"), [(True, True), (False, False)])
+def test_a_phone_is_still_found_after_the_secret_key_was_replaced(auditor, settings,
+                                                                   fallbacks, found):
+    record(None, "login_failed", target=pseudonym("+84912000041"))
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-for-the-tests-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = [old] if fallbacks else []
+    auditor.force_login(account_for_phone("0912000088"))  # a session under the new key
+    response = auditor.get("/privacy/audit/", {"target": "0912000041"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (pseudonym("+84912000041", old) in page) is found
 
 
 def test_search_refuses_an_inverted_range_without_error(auditor):
