@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from kiemdich import metrics
+
 logger = logging.getLogger(__name__)
 _file_lock = threading.Lock()
 
@@ -73,4 +75,9 @@ def gateway() -> SmsGateway:
 
 
 def send_sms(phone: str, text: str) -> None:
-    gateway().send(phone, text)
+    try:
+        gateway().send(phone, text)
+    except Exception:
+        metrics.SMS.labels("failed").inc()
+        raise
+    metrics.SMS.labels("sent").inc()

@@ -25,6 +25,8 @@ from django.db import connection
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from kiemdich import metrics
+
 BATCH_SIZE = 5000
 PURGE_LOCK_ID = 0x4B44_5052  # names the purge's advisory lock
 
@@ -175,6 +177,8 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
 
     counts["sessions"] = delete_in_batches(Session.objects.filter(expire_date__lt=now),
                                            "sessions", progress)
+    for kind, removed in counts.items():
+        metrics.RETENTION_PURGED.labels(kind).inc(removed)
     return counts
 
 
