@@ -220,11 +220,19 @@ SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10)
 
 # One-time codes (accounts.otp).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
-OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+# Limits per requester (client address) and phone, so nobody else spends the owner's.
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)  # tries in a code's lifetime
 OTP_SEND_PER_PHONE_PER_HOUR = env_int("OTP_SEND_PER_PHONE_PER_HOUR", 5)
-OTP_SEND_PER_IP_PER_HOUR = env_int("OTP_SEND_PER_IP_PER_HOUR", 30)
 OTP_SEND_MIN_INTERVAL_SECONDS = env_int("OTP_SEND_MIN_INTERVAL_SECONDS", 30)
+OTP_SEND_PER_IP_PER_HOUR = env_int("OTP_SEND_PER_IP_PER_HOUR", 30)
+# Across requesters: messages to one phone (at least one per code lifetime, see accounts.otp)
+# and wrong guesses at one code.
+OTP_SEND_PER_PHONE_ALL_PER_HOUR = env_int("OTP_SEND_PER_PHONE_ALL_PER_HOUR", 12)
+OTP_CODE_MAX_ATTEMPTS = env_int("OTP_CODE_MAX_ATTEMPTS", 20)
 OTP_VERIFY_PER_IP_PER_HOUR = env_int("OTP_VERIFY_PER_IP_PER_HOUR", 60)
+# Staff invitation SMS (venues.services._invite), sliding 24 hours: per owner and per phone.
+STAFF_INVITES_PER_OWNER_PER_DAY = env_int("STAFF_INVITES_PER_OWNER_PER_DAY", 50)
+STAFF_INVITES_PER_PHONE_PER_DAY = env_int("STAFF_INVITES_PER_PHONE_PER_DAY", 3)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
 
 # Scans (scans.services).

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
+import unicodedata
 import urllib.request
 from typing import Protocol
 
@@ -23,6 +25,23 @@ from kiemdich import metrics
 
 logger = logging.getLogger(__name__)
 _file_lock = threading.Lock()
+
+PLAIN_NAME_CHARS = 40
+_NAME_PUNCTUATION = frozenset(" -&'()")
+
+
+def plain_name(text: str, limit: int = PLAIN_NAME_CHARS) -> str:
+    """A name someone else chose, made fit for an SMS we send in our name: letters, digits,
+    spaces and `- & ' ( )` only, at most `limit` characters. Without dots, slashes, colons
+    or `@` no link, address or domain survives ("bit.ly/x" becomes "bit ly x"), so the
+    message cannot carry the sender's link."""
+    kept = "".join(
+        char if unicodedata.category(char)[0] in "LN" or char in _NAME_PUNCTUATION else " "
+        for char in unicodedata.normalize("NFC", text))
+    words = re.sub(r"\s+", " ", kept).strip()
+    if len(words) > limit:
+        words = words[:limit].rsplit(" ", 1)[0] if " " in words[:limit] else words[:limit]
+    return words.strip()
 
 
 class SmsGateway(Protocol):
