@@ -27,6 +27,28 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY == _INSECURE_KEY or len(SECRET_KE
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off."
     )
+# Previous secret keys, newest first: sessions, signed values and everything derived from the
+# secret key (ID number keys when ID_NUMBER_KEY is unset) still verify or decrypt under them,
+# so the secret can be replaced after a leak without logging everyone out or losing data.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+# Encrypts the QR signing keys stored in the database (kiemdich.people.keys). It lives only in
+# the environment: a copy of the database alone cannot sign codes. Old values stay in
+# KEY_ENCRYPTION_KEY_FALLBACKS until `signing_keys reencrypt` has run.
+_INSECURE_KEK = "insecure-development-key-encryption-key-do-not-use"
+KEY_ENCRYPTION_KEY = env_str("KEY_ENCRYPTION_KEY", _INSECURE_KEK if DEBUG else "")
+KEY_ENCRYPTION_KEY_FALLBACKS = env_list("KEY_ENCRYPTION_KEY_FALLBACKS")
+if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
+                  or KEY_ENCRYPTION_KEY in (_INSECURE_KEK, SECRET_KEY)):
+    raise ImproperlyConfigured(
+        "KEY_ENCRYPTION_KEY must be set to a random value of at least 32 characters, other "
+        "than SECRET_KEY, when DEBUG is off."
+    )
+
+# ID numbers at rest (kiemdich.people.protect): the current key and the previous ones that
+# `rotate_id_number_key` re-encrypts from. Unset: derived from SECRET_KEY (and its fallbacks).
+ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
+ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
 
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -257,8 +279,9 @@ TRACING_NOTICE_APPROVAL_THRESHOLD = env_int("TRACING_NOTICE_APPROVAL_THRESHOLD",
 PUBSUB_BACKEND = env_str("PUBSUB_BACKEND", "memory")
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-# Personal QR signing keys: a directory of Ed25519 keys, made on first use when missing.
-SIGNING_KEY_DIR = Path(env_str("SIGNING_KEY_DIR", str(DATA_DIR / "keys")))
+# Personal QR signing keys live in the database (kiemdich.people.keys); each process reloads
+# them this often, and at once when a code names a key it has not loaded.
+KEYRING_REFRESH_SECONDS = env_int("KEYRING_REFRESH_SECONDS", 60)
 
 # Retention in days per kind (privacy.retention, `purge_expired`), and the abuse checks.
 RETENTION_SCANS_DAYS = env_int("RETENTION_SCANS_DAYS", 30)  # scans and visits

@@ -49,7 +49,7 @@ from kiemdich.errors import Busy, DomainError, Invalid, NotFound, TooLarge
 from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Credential, Person
-from kiemdich.people.protect import encrypt_id, id_digest
+from kiemdich.people.protect import encrypt_id, id_digest, id_digests
 from kiemdich.privacy.abuse import note_checkin
 from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans.access import Scanner
@@ -143,12 +143,12 @@ def _first(people: QuerySet[Person]) -> Person | None:
 
 def _by_id_number(number: str, also: str | None, venue_id: int, day: date,
                   defaults: dict[str, Any]) -> Person:
-    digests = [id_digest(number)] + ([id_digest(also)] if also else [])
+    digests = id_digests(number) + (id_digests(also) if also else [])
     person = _first(_with_state(Person.objects.filter(id_number_digest__in=digests),
                                 venue_id, day))
     if person is None:
         person = _fresh_state(Person.objects.create(
-            id_number_cipher=encrypt_id(number), id_number_digest=digests[0], **defaults))
+            id_number_cipher=encrypt_id(number), id_number_digest=id_digest(number), **defaults))
     return person
 
 

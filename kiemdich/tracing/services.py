@@ -21,7 +21,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
-from kiemdich.people.protect import id_digest
+from kiemdich.people.protect import id_digests
 from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case
@@ -75,7 +75,7 @@ def _by_phone(phone: str) -> Person:
 
 
 def _by_id_number(*numbers: str) -> Person:
-    digests = [id_digest(n) for n in numbers if n]
+    digests = [digest for n in numbers if n for digest in id_digests(n)]
     person = (Person.objects.filter(id_number_digest__in=digests)
               .order_by("-is_self", "source", "pk").first())
     if person is None:
