@@ -95,6 +95,18 @@ def _signing_row(rows: list[SigningKey]) -> SigningKey | None:
     return next((row for row in reversed(rows) if row.superseded_at is None), None)
 
 
+def key_figures() -> list[tuple[str, str, float]]:
+    """For /metrics: how old the signing key is (a rotation overdue shows), and how many keys
+    still verify."""
+    rows = usable()
+    signing = _signing_row(rows)
+    age = (timezone.now() - signing.created_at).total_seconds() if signing else -1.0
+    return [("kiemdich_signing_key_age_seconds",
+             "Age of the key that signs personal QR codes (-1: none yet).", age),
+            ("kiemdich_signing_keys_verifying", "Signing keys that still verify codes.",
+             float(len(rows)))]
+
+
 def _insert(key: Ed25519PrivateKey, now: datetime, *, kid: str = "",
             superseded: bool = False) -> SigningKey:
     """A new row of the next generation. Raises KeyConflict when another server inserted the
