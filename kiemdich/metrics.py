@@ -32,7 +32,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
@@ -80,10 +80,10 @@ POOL_WAIT_SECONDS = Counter("kiemdich_db_pool_wait_seconds",
 RETENTION_PURGED = Counter("kiemdich_retention_purged_rows",
                            "Rows removed by the retention purge, by kind.", ["kind"])
 
-# Figures of a state kept in the database (the signing key's age, the jobs' last runs),
-# read when scraped by the process that answers: each a function returning
-# (name, help, value) triples, registered by the app that owns the state.
-StateReader = Callable[[], list[tuple[str, str, float]]]
+# Figures of a state kept in the database (the signing key's age, the jobs' last runs), read
+# when scraped by the process that answers, so every server tells the same: each reader
+# returns metric families (`state_gauge`), registered by the app that owns the state.
+StateReader = Callable[[], list[Metric]]
 _STATE_READERS: list[StateReader] = []
 _log = logging.getLogger(__name__)
 
@@ -93,18 +93,29 @@ def read_state_with(reader: StateReader) -> None:
         _STATE_READERS.append(reader)
 
 
+def state_gauge(name: str, documentation: str,
+                values: dict[tuple[str, ...], float] | float,
+                labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+    """A gauge of a state: one value, or one per tuple of label values."""
+    if not labels:
+        return GaugeMetricFamily(name, documentation, value=values)
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for label_values, value in values.items():  # type: ignore[union-attr]
+        family.add_metric(label_values, value)
+    return family
+
+
 class _StateCollector(Collector):
     def collect(self):
         for reader in _STATE_READERS:
             try:
-                figures = reader()
+                families = reader()
             except Exception:
                 # A scrape still answers the process's counters while the database is away.
                 _log.warning("metrics: %s could not read its state", reader.__qualname__,
                              exc_info=True)
                 continue
-            for name, documentation, value in figures:
-                yield GaugeMetricFamily(name, documentation, value=value)
+            yield from families
 
 
 def _forget_dead_processes() -> None:
