@@ -92,7 +92,7 @@ def test_a_check_in_from_far_away_sends_the_phones_position_and_is_flagged(
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, restaurant, lang):
     lan = visitor()
-    code, _expires = issue_app_code(lan.pk, timezone.now())
+    code, _expires = issue_app_code(lan.public_id, timezone.now())
     with thread_server() as base:
         contexts = [new_context(browser, base, lang) for _ in range(2)]
         owner, staff = (context.new_page() for context in contexts)
@@ -128,7 +128,7 @@ def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, re
 def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, login,
                                                                          restaurant, lang):
     lan = visitor()
-    code, _expires = issue_app_code(lan.pk, timezone.now())
+    code, _expires = issue_app_code(lan.public_id, timezone.now())
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
     expect(page.locator("#scan-input")).to_be_focused()
     # The service worker keeps a copy of the page, so it opens again without network.
