@@ -128,10 +128,11 @@
       const response = await post(root.dataset.batchUrl, { scans: batch });
       if (response.ok) {
         // An item the server answered (stored, refused or a replay) is gone from the browser
-        // at once; one it could not take now (5xx: a part of it is down) is sent again.
+        // at once; one it could not take now is sent again at the next flush: beyond the
+        // reader's rate limit (429), or a part of the server down (5xx).
         const body = await response.json();
         const answered = new Set((body.results || [])
-          .filter(function (r) { return r.status < 500; })
+          .filter(function (r) { return r.status !== 429 && r.status < 500; })
           .map(function (r) { return batch[r.index] && batch[r.index].nonce; }));
         saveQueue(loadQueue().filter(function (i) { return !answered.has(i.nonce); }));
       }
