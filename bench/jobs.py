@@ -145,6 +145,8 @@ def main() -> None:
     data.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "SMS_BACKEND": "console",
            "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+           "KEY_ENCRYPTION_KEY": "bench-key-encryption-key-not-for-production-0123",
+           "AUDIT_KEY": "bench-audit-key-not-for-production-0123456789",
            "KIEMDICH_DATA_DIR": str(data), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
            "SCAN_RATE_PER_MINUTE": "1000000"}
     os.environ.update(env)

@@ -388,7 +388,9 @@ Q_CLUSTER = {
     # delivered again and again; only a run cut short (a dead worker) is delivered again.
     "ack_failures": True,
     "max_attempts": 1,
-    "save_limit": 1000,  # successful tasks kept
+    # Successful tasks are not kept (each save would lock and count the kept ones): a run of a
+    # periodic job is recorded in jobs.JobRun, a job that keeps a result does so itself.
+    "save_limit": -1,
     # Seconds between two looks at an empty queue; the scheduler looks every 30 guard cycles.
     "poll": float(env_str("JOB_POLL", "0.5")),
     "guard_cycle": 0.5,

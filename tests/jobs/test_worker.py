@@ -65,9 +65,8 @@ def test_two_workers_run_a_periodic_job_once_per_period(world_env):
     assert all(r["status"] == "ok" for r in runs)
     for earlier, later in zip(runs, runs[1:], strict=False):
         assert later["started"] >= earlier["finished"]
-    tasks = [t for t in state["tasks"] if t["group"] == "probe.tick"]
-    report("two workers, probe.tick", runs=len(runs), tasks=len(tasks),
-           skipped=sum(1 for t in tasks if str(t["result"]).startswith("skipped")))
+    assert [t for t in state["tasks"] if t["group"] == "probe.tick"] == []  # none failed
+    report("two workers, probe.tick", runs=len(runs))
 
 
 def test_a_job_killed_with_its_worker_is_delivered_again_and_done_once(world_env):
@@ -91,6 +90,6 @@ def test_a_job_killed_with_its_worker_is_delivered_again_and_done_once(world_env
     attempts = state["attempts"]["k1"]
     assert len(attempts) == 2
     assert attempts[0] != attempts[1]
-    tasks = [t for t in state["tasks"] if t["group"] == "probe.slow"]
-    assert [(t["success"], t["result"], t["attempts"]) for t in tasks] == [(True, "done", 1)]
+    # Success is not stored by the queue (save_limit -1); nothing failed either.
+    assert [t for t in state["tasks"] if t["group"] == "probe.slow"] == []
     report("killed worker", seconds_to_redelivery=round(redone, 1))
