@@ -137,3 +137,41 @@ def _phone_pseudonyms(text: str) -> set[str]:
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def verify_and_alert() -> tuple[int, int | None]:
+    """The nightly check (job audit.verify): walk the chain and, when it is broken, tell every
+    admin and auditor by SMS and ALERT_EMAILS by e-mail — once per broken entry: the alert is
+    itself written to the trail (`audit_chain_broken`), which later nights find."""
+    checked, broken = verify_chain()
+    if broken is None:
+        return checked, None
+    target = f"privacy.auditentry:{broken}"
+    if not AuditEntry.objects.filter(action="audit_chain_broken", target=target).exists():
+        _alert_break(broken, checked)
+        record("audit.verify", "audit_chain_broken", target=target,
+               reason=f"after {checked} intact entries")
+    return checked, broken
+
+
+def _alert_break(broken: int, checked: int) -> None:
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from kiemdich.accounts.models import Grant, Role, User
+    from kiemdich.accounts.sms import send_sms
+
+    def text() -> str:
+        return _("Kiểm Dịch QR: nhật ký truy cập bị sửa hoặc xóa từ mục id=%(id)s "
+                 "(sau %(n)s mục nguyên vẹn). Kiểm tra ngay.") % {"id": broken, "n": checked}
+
+    people = User.objects.filter(is_active=True).filter(
+        models.Q(is_superuser=True) | models.Q(pk__in=Grant.objects.filter(
+            role__in=[Role.ADMIN, Role.AUDITOR]).values("user_id"))).distinct()
+    for user in people:
+        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+            send_sms(user.phone, text())
+    if settings.ALERT_EMAILS:
+        with translation.override(settings.LANGUAGE_CODE):
+            send_mail(_("Nhật ký truy cập bị thay đổi"), text(), None, settings.ALERT_EMAILS)

@@ -1,0 +1,68 @@
+"""The duties on the schedule, run as the worker runs them (`run_job NAME`, through the lease
+and the run record): the audit chain's nightly check and its alert."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from kiemdich.accounts.models import Role
+from kiemdich.accounts.services import account_for_phone, grant_role
+from kiemdich.jobs.models import JobRun
+from kiemdich.privacy.audit import record
+from kiemdich.privacy.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _tamper(entry: AuditEntry) -> None:
+    """Rewrite an entry as someone with the database owner's role could (on PostgreSQL past
+    the append-only trigger, which replication mode skips)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        AuditEntry.objects.filter(pk=entry.pk).update(reason="rewritten")
+
+
+def test_an_intact_audit_chain_passes_quietly(outbox):
+    grant_role("0912000061", Role.AUDITOR)
+    for n in range(3):
+        record(None, "test_action", target=f"people.person:{n}")
+    out = StringIO()
+    call_command("run_job", "audit.verify", stdout=out)
+    assert "audit chain intact" in out.getvalue()
+    assert outbox.messages() == []
+    assert mail.outbox == []
+
+
+def test_a_broken_audit_chain_alerts_admins_and_auditors_once(outbox, settings):
+    settings.ALERT_EMAILS = ["security@example.org"]
+    auditor = grant_role("0912000062", Role.AUDITOR).user
+    admin = grant_role("0912000063", Role.ADMIN).user
+    bystander = account_for_phone("0912000064")
+    entries = [record(None, "test_action", target=f"people.person:{n}") for n in range(4)]
+    _tamper(entries[1])
+
+    with pytest.raises(CommandError, match=f"audit chain broken at entry id={entries[1].pk}"):
+        call_command("run_job", "audit.verify", stdout=StringIO())
+    told = sorted(m["phone"] for m in outbox.messages())
+    assert told == sorted([auditor.phone, admin.phone])
+    assert bystander.phone not in told
+    assert all(f"id={entries[1].pk}" in m["text"] for m in outbox.messages())
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["security@example.org"], "Nhật ký truy cập bị thay đổi")]
+    assert AuditEntry.objects.filter(action="audit_chain_broken",
+                                     target=f"privacy.auditentry:{entries[1].pk}").count() == 1
+    run = JobRun.objects.get(name="audit.verify")
+    assert run.status == JobRun.Status.FAILED and "broken" in run.error
+
+    # The next night: still broken, still failing, but nobody is told twice.
+    with pytest.raises(CommandError):
+        call_command("run_job", "audit.verify", stdout=StringIO())
+    assert len(outbox.messages()) == 2
+    assert len(mail.outbox) == 1
