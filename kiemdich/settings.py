@@ -268,6 +268,15 @@ SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_HTTP_SENDER = env_str("SMS_HTTP_SENDER", "KIEMDICH")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10)
+# Every SMS goes through the outbox and the job queue (accounts.sms): a failed attempt is
+# retried after SMS_RETRY_BASE_SECONDS, doubled each time up to SMS_RETRY_MAX_SECONDS, until
+# SMS_MAX_ATTEMPTS or the message's age limit (SMS_MAX_AGE_SECONDS; a login code's lifetime).
+# SMS_SEND_NOW makes the first attempt in the process that asks (tests, no worker running).
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
+SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 1800)
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 12)
+SMS_MAX_AGE_SECONDS = env_int("SMS_MAX_AGE_SECONDS", 24 * 3600)
+SMS_SEND_NOW = env_bool("SMS_SEND_NOW", False)
 
 # One-time codes (accounts.otp).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)

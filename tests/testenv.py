@@ -7,3 +7,6 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("KEY_ENCRYPTION_KEY", "test-key-encryption-key-not-for-production-0123")
 os.environ.setdefault("SMS_BACKEND", "file")
+# No worker runs beside most tests: the first attempt at an SMS is made by the process that
+# asks (tests of the queued delivery start a worker and set it off).
+os.environ.setdefault("SMS_SEND_NOW", "1")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from croniter import croniter
@@ -79,9 +80,29 @@ def get(name: str) -> Job:
 
 def enqueue(name: str, *args: Any, **kwargs: Any) -> str:
     """Put a run of job `name` on the queue; returns the queue's task id. The arguments are
-    stored in the database until a worker takes them: pass ids, not objects."""
+    stored in the database until a worker takes them: pass ids, not objects. The queue is a
+    table of the application's database, so a run queued inside a transaction is queued
+    only if the transaction commits."""
+    return _enqueue(name, args, kwargs)
+
+
+def enqueue_at(when: datetime, name: str, *args: Any, **kwargs: Any) -> str:
+    """Like `enqueue`, but no worker takes the run before `when` (a retry's backoff)."""
+    from django_q.brokers.orm import ORM
+
+    class Delayed(ORM):
+        # The ORM broker hands out a task once its `lock` is in the past: a task created
+        # with a lock in the future waits until then, in the same table as every other.
+        def enqueue(self, task: str) -> int:
+            return self.get_connection().create(key=self.list_key, payload=task,
+                                                lock=when).pk
+
+    return _enqueue(name, args, kwargs, broker=Delayed())
+
+
+def _enqueue(name: str, args: tuple, kwargs: dict, **options: Any) -> str:
     from django_q.tasks import async_task
 
     spec = get(name)
     return async_task(RUNNER, name, *args, q_options={
-        "timeout": spec.timeout, "group": name, "task_name": name}, **kwargs)
+        "timeout": spec.timeout, "group": name, "task_name": name, **options}, **kwargs)

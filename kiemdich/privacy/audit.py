@@ -171,7 +171,7 @@ def _alert_break(broken: int, checked: int) -> None:
             role__in=[Role.ADMIN, Role.AUDITOR]).values("user_id"))).distinct()
     for user in people:
         with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-            send_sms(user.phone, text())
+            send_sms(user.phone, text(), purpose="alert")
     if settings.ALERT_EMAILS:
         with translation.override(settings.LANGUAGE_CODE):
             send_mail(_("Nhật ký truy cập bị thay đổi"), text(), None, settings.ALERT_EMAILS)

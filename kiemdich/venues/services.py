@@ -377,11 +377,7 @@ def _invite(venue: Venue, actor: User, phone: str) -> bool:
     else:
         text = _("Kiểm Dịch QR: bạn được phép quét mã ra vào tại một địa điểm. Đăng nhập "
                  "%(url)s bằng số điện thoại này để mở màn hình quét.") % {"url": url}
-    try:
-        send_sms(phone, text)
-    except Exception:  # the authorisation stands; the owner can tell the person directly
-        logger.warning("staff invitation SMS failed for venue %s", venue.pk, exc_info=True)
-        return False
+    send_sms(phone, text, purpose="staff", ref=str(venue.pk))
     return True
 
 
