@@ -106,7 +106,8 @@ test: $(VENV)/.installed browsers
 	$(MAKE) --no-print-directory test-postgres
 
 TEST_ENV = DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789 \
-	KEY_ENCRYPTION_KEY=test-key-encryption-key-not-for-production-0123 SMS_BACKEND=file
+	KEY_ENCRYPTION_KEY=test-key-encryption-key-not-for-production-0123 \
+	AUDIT_KEY=test-audit-key-not-for-production-0123456789 SMS_BACKEND=file
 
 test-sqlite: $(VENV)/.installed
 	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-sqlite DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite/db.sqlite3 \

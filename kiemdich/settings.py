@@ -7,6 +7,7 @@ browser-side protections a public deployment needs.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -50,6 +51,21 @@ if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
 # `rotate_id_number_key` re-encrypts from. Unset: derived from SECRET_KEY (and its fallbacks).
 ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
 ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
+
+# The key of the audit trail's chain (HMAC-SHA-256). It lives in the environment, never in the
+# database: whoever can write the database cannot recompute the chain after changing it.
+# Development derives one from the (insecure) development secret; DEBUG off needs a real one.
+AUDIT_KEY = env_str("AUDIT_KEY", f"development-audit-key:{SECRET_KEY}" if DEBUG else "")
+if not DEBUG and len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_KEY must be set to a random value of at least 32 characters when DEBUG is off "
+        "(and kept outside the database)."
+    )
+# The chain's head written outside the database: a line per AUDIT_ANCHOR_EVERY entries
+# appended to this file, which auditors copy (README, "Audit trail"); `verify_audit` checks
+# the trail against it, so a deleted tail is found.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.jsonl")))
+AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
 
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -192,9 +208,15 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
+# Every Redis connection (cache, live feed, readiness) gives up connecting and waiting for an
+# answer after this many milliseconds: a frozen Redis must not hold request threads
+# (kiemdich.redis_client).
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL"),
+         "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+                     "socket_timeout": REDIS_TIMEOUT_MS / 1000}}
         if env_str("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kiemdich"}
     )
@@ -302,6 +324,18 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# The proxies in front of the servers (addresses or networks, comma-separated): from them
+# alone X-Forwarded-For is read for the client's address (kiemdich.proxies). Empty: the
+# servers are reached directly and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    for _network in TRUSTED_PROXIES:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
+# Rate limits while Redis does not answer: counted in each process, Redis asked again after
+# this many seconds (accounts.ratelimit).
+RATE_LIMIT_REDIS_RETRY_SECONDS = env_int("RATE_LIMIT_REDIS_RETRY_SECONDS", 5)
 # Photos decoded on the server (scans.services.decode_photo): a larger picture is refused
 # before any pixel is decoded, and each server process decodes this many at once.
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 16_000_000)
@@ -332,6 +366,11 @@ JOB_RETRY = env_int("JOB_RETRY", JOB_TIMEOUT + 60)
 if JOB_RETRY <= JOB_TIMEOUT + JOB_LEASE_MARGIN:
     raise ImproperlyConfigured("JOB_RETRY must exceed JOB_TIMEOUT by more than "
                                f"{JOB_LEASE_MARGIN} seconds")
+# Where the application's database role may not change the schema (README "Database roles"),
+# the jobs that need the owner's role go to a queue of their own, run by one worker started
+# with the owner's DATABASE_URL and Q_CLUSTER_NAME=<JOB_OWNER_QUEUE_NAME>.
+JOB_OWNER_QUEUE = env_bool("JOB_OWNER_QUEUE", False)
+JOB_OWNER_QUEUE_NAME = "kiemdich-owner"
 Q_CLUSTER = {
     "name": "kiemdich",
     "orm": "default",

@@ -31,9 +31,10 @@ def pytest_runtest_setup(item) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolation(tmp_path, settings):
-    """Each test gets its own SMS outbox, signing keys (its database's) and an empty
-    rate-limit cache."""
+    """Each test gets its own SMS outbox, signing keys (its database's), audit anchor file
+    and an empty rate-limit cache."""
     settings.SMS_OUTBOX = tmp_path / "sms-outbox.jsonl"
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     stored_keyring().forget()
     cache.clear()
     yield

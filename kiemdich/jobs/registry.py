@@ -29,6 +29,9 @@ class Job:
     description: str
     timeout: int  # seconds; the worker kills a run that takes longer
     cron: str | None = None  # periodic jobs: minute hour day month weekday [second]
+    # Needs the database owner's role (DDL: partitions made or dropped). With JOB_OWNER_QUEUE
+    # on, it goes to the queue of the worker that runs as the owner (docs/operations.md).
+    owner: bool = False
 
     @property
     def periodic(self) -> bool:
@@ -57,7 +60,7 @@ def job(name: str, *, description: str, timeout: int | None = None
     return declare
 
 
-def periodic(name: str, *, cron: str, description: str, timeout: int
+def periodic(name: str, *, cron: str, description: str, timeout: int, owner: bool = False
              ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Declare a job run on a schedule (a cron expression in local time, Asia/Ho_Chi_Minh).
 
@@ -66,7 +69,7 @@ def periodic(name: str, *, cron: str, description: str, timeout: int
     holds its lease (kiemdich.jobs.runner). The function takes no argument and returns a
     short text saying what it did, shown on the jobs page."""
     def declare(func: Callable[[], Any]) -> Callable[[], Any]:
-        _register(Job(name, func, description, timeout, cron))
+        _register(Job(name, func, description, timeout, cron, owner))
         return func
     return declare
 
@@ -97,12 +100,16 @@ def enqueue_at(when: datetime, name: str, *args: Any, **kwargs: Any) -> str:
             return self.get_connection().create(key=self.list_key, payload=task,
                                                 lock=when).pk
 
-    return _enqueue(name, args, kwargs, broker=Delayed())
+    return _enqueue(name, args, kwargs, broker_class=Delayed)
 
 
-def _enqueue(name: str, args: tuple, kwargs: dict, **options: Any) -> str:
+def _enqueue(name: str, args: tuple, kwargs: dict, broker_class: type | None = None) -> str:
     from django_q.tasks import async_task
 
     spec = get(name)
-    return async_task(RUNNER, name, *args, q_options={
-        "timeout": spec.timeout, "group": name, "task_name": name, **options}, **kwargs)
+    options = {"timeout": spec.timeout, "group": name, "task_name": name}
+    if spec.owner and settings.JOB_OWNER_QUEUE:
+        options["cluster"] = settings.JOB_OWNER_QUEUE_NAME
+    if broker_class is not None:
+        options["broker"] = broker_class(options.get("cluster"))
+    return async_task(RUNNER, name, *args, q_options=options, **kwargs)

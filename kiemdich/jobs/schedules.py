@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from croniter import croniter
+from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import localtime
 
@@ -27,7 +28,9 @@ def sync() -> int:
                       "kwargs": repr({"q_options": {"timeout": spec.timeout,
                                                     "task_name": name}}),
                       "schedule_type": Schedule.CRON, "cron": spec.cron, "repeats": -1,
-                      "intended_date_kwarg": "scheduled_for"}
+                      "intended_date_kwarg": "scheduled_for",
+                      "cluster": settings.JOB_OWNER_QUEUE_NAME
+                      if spec.owner and settings.JOB_OWNER_QUEUE else None}
             schedule = existing.pop(name, None)
             if schedule is None:
                 Schedule.objects.create(name=name, next_run=next_run(spec.cron), **fields)

@@ -8,7 +8,7 @@ from kiemdich.scans import partitions, services
 
 # Nightly, and the week ahead is made each time: six missed nights still leave room.
 @periodic("partitions.ahead", cron="5 0 * * *", timeout=600,
-          description=_("Tạo trước phân vùng theo ngày của lượt quét, lượt ra vào"))
+          description=_("Tạo trước phân vùng theo ngày của lượt quét, lượt ra vào"), owner=True)
 def partitions_ahead() -> str:
     return f"created {partitions.ensure_ahead()} partition(s)"
 

@@ -23,7 +23,7 @@ from tests.faults.harness import ROOT
 
 # The tests' jobs are short: a run cut short by a dead worker is delivered again after
 # JOB_RETRY seconds (JOB_TIMEOUT + the lease margin + a little).
-FAST_JOBS = {"JOB_TIMEOUT": "5", "JOB_RETRY": "20", "JOB_POLL": "0.2", "JOB_WORKERS": "2"}
+FAST_JOBS = {"JOB_TIMEOUT": "15", "JOB_RETRY": "30", "JOB_POLL": "0.2", "JOB_WORKERS": "2"}
 
 
 @contextmanager
@@ -113,4 +113,4 @@ def wait_for(condition: Callable[[], object], seconds: float, workers: tuple[Wor
         if time.monotonic() > deadline:
             logs = "\n".join(w.output() for w in workers)
             raise AssertionError(f"{what or 'condition'} still false after {seconds} s\n{logs}")
-        time.sleep(0.5)
+        time.sleep(0.1)

@@ -1,7 +1,7 @@
 """The tests' probe jobs, and a command line to queue them and read what ran.
 
 - `probe.tick`: periodic, every second; does nothing but its run is recorded (JobRun).
-- `probe.slow KEY`: on demand; notes each attempt in PROBE_DIR, takes a few seconds on its
+- `probe.slow KEY`: on demand; notes each attempt in PROBE_DIR, takes 12 seconds on its
   first attempt (long enough for a test to kill its worker), and does its work idempotently:
   the work of KEY is one row in the jobs' lease table (`probe-done:KEY`), created once.
 
@@ -40,14 +40,14 @@ if "probe.tick" not in JOBS:
     def tick() -> str:
         return "tick"
 
-    @job("probe.slow", description="probe", timeout=5)
+    @job("probe.slow", description="probe", timeout=15)
     def slow(key: str) -> str:
         notes = _notes() / f"{key}.attempts"
         first = not notes.exists()
         with open(notes, "a") as handle:
             handle.write(f"{os.getpid()}\n")
         if first:
-            time.sleep(4)
+            time.sleep(12)
         JobLease.objects.get_or_create(name=f"probe-done:{key}",
                                        defaults={"expires_at": timezone.now()})
         return "done"
