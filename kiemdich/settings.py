@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kiemdich.replica.PinToLeaderAfterWrite",
     "kiemdich.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kiemdich.accounts.context_processors.roles",
+                "kiemdich.replica.freshness",
             ],
         },
     }
@@ -192,6 +194,20 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # time (partitions are pruned when it executes). Only prepared statements are affected.
     options["options"] = (options.get("options", "") +
                           " -c plan_cache_mode=force_generic_plan").strip()
+# Reads that may lag (the dashboard, coverage, tracing pages, exports) from a replica: on a
+# cluster, HAProxy's read port (deploy/cluster/haproxy.cfg). Off by default: one database.
+# kiemdich/replica.py says what goes where.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**DATABASES["default"],
+                            **dj_database_url.parse(env_str("DATABASE_REPLICA_URL")),
+                            "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+                            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+                            "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+                            # Under test, the same database as default.
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["kiemdich.replica.ReplicaRouter"]
+# A user who wrote reads from the leader for this many seconds afterwards.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DATABASES["default"].setdefault("TEST", {})
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME")

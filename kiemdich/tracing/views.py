@@ -18,6 +18,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, Forbidden, NotFound
+from kiemdich.replica import replica_reads
 from kiemdich.tracing import notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
@@ -38,6 +39,7 @@ def _case_or_404(request: HttpRequest, case_id: int, *, view: bool = False) -> C
 
 
 @login_required
+@replica_reads
 def case_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     try:
@@ -82,6 +84,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id, view=True)
     scope = scope_of(request)
@@ -109,16 +112,17 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     })
 
 
-def _act(request: HttpRequest, case_id: int, action, success: str) -> HttpResponse:
-    """Run one service on a case, show its refusal or `success`, back to the case."""
+def _act(request: HttpRequest, case_id: int, action, success) -> HttpResponse:
+    """Run one service on a case, show its refusal or `success` (a text, or one made from
+    the service's result), back to the case."""
     try:
-        action()
+        result = action()
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise Http404(str(exc.message)) from exc
         messages.error(request, exc.message)
     else:
-        messages.success(request, success)
+        messages.success(request, success(result) if callable(success) else success)
     return redirect("tracing:detail", case_id=case_id)
 
 
@@ -142,7 +146,15 @@ def notify(request: HttpRequest, case_id: int) -> HttpResponse:
     chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
     person_ids = chosen if request.POST.get("scope") != "all" else None
     return _act(request, case.pk, lambda: notices.create_batch(
-        request.user, scope_of(request), case, person_ids), _("Đã tạo đợt thông báo."))
+        request.user, scope_of(request), case, person_ids), _batch_made)
+
+
+def _batch_made(batch) -> str:
+    if batch.status == batch.Status.PENDING:
+        return _("Đợt thông báo đang chờ một cán bộ y tế khác phê duyệt: nó vượt quá %(n)s "
+                 "thông báo trong 24 giờ của ca bệnh này hoặc của bạn.") % {
+                     "n": settings.TRACING_NOTICE_APPROVAL_THRESHOLD}
+    return _("Đã gửi thông báo.")
 
 
 @login_required
