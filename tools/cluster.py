@@ -26,6 +26,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -184,6 +185,8 @@ class Cluster:
                 "REDIS_URL": f"redis://{self.local(REDIS)}/0", "PUBSUB_BACKEND": "redis",
                 "PUBLIC_BASE_URL": self.base_url, "ALLOWED_HOSTS": f"{LOCAL},localhost",
                 "CSRF_TRUSTED_ORIGINS": self.base_url, "SECURE_COOKIES": "0",
+                # HAProxy (option forwardfor) names the client; here it runs on this machine.
+                "TRUSTED_PROXIES": LOCAL,
                 "SMS_BACKEND": "file", "KIEMDICH_DATA_DIR": str(self.dir / "app"),
                 "LOG_LEVEL": "WARNING", **self.app_settings}
 
@@ -425,6 +428,23 @@ class Cluster:
             raise RuntimeError(f"pgbackrest {' '.join(args)}: {done.stdout[-2000:]}"
                                f"{done.stderr[-2000:]}")
         return done.stdout
+
+
+def free_port_base(first: int = 17100, last: int = 17900) -> int:
+    """A base (a multiple of 100 in first–last) whose every port is free: a test or
+    benchmark cluster beside `make cluster` and beside other runs on the same machine."""
+    offsets = (ETCD, ETCD_PEER, *(PG + n for n in (1, 2, 3)),
+               *(PATRONI_API + n for n in (1, 2, 3)), HAPROXY_WRITE, HAPROXY_READ, PUBLIC,
+               STATS, *(API + n for n in (1, 2)), *(LIVE + n for n in (1, 2)), REDIS)
+    for base in range(first, last + 1, 100):
+        try:
+            for offset in offsets:
+                with socket.socket() as probe:
+                    probe.bind((LOCAL, base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no free ports between {first} and {last + 99}")
 
 
 def _alive(pid: int | None) -> bool:

@@ -160,7 +160,7 @@ def test_the_kiosk_keeps_the_queued_scans_past_the_readers_limit_and_sends_them_
     from django.core.cache import cache
 
     settings.SCAN_RATE_PER_MINUTE = 2
-    code, _expires = issue_app_code(visitor().pk, timezone.now())
+    code, _expires = issue_app_code(visitor().public_id, timezone.now())
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
