@@ -108,8 +108,8 @@ test-postgres: $(VENV)/.installed
 	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-pg DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
 		$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-# The cluster through its failures (tests/cluster/): one cluster of its own on ports
-# 17100–17199 under var/cluster-test/, killed and brought back in turn; prints one line per
+# The cluster through its failures (tests/cluster/): one cluster of its own on the first free
+# hundred ports from 17100, under var/cluster-test/, killed and brought back in turn; one line per
 # scenario (acknowledged, lost, duplicated, seconds without service).
 test-cluster: $(VENV)/.installed
 	CLUSTER_TESTS=1 LOG_LEVEL=WARNING $(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-cluster \

@@ -5,7 +5,8 @@ run, and the replicas' lag under that load.
 
     .venv/bin/python bench/cluster.py [--seconds 20] [--threads 16]
 
-Starts its own cluster (tools/cluster.py, ports 17200–17299, var/cluster-bench/) and its own
+Starts its own cluster (tools/cluster.py, the first free hundred ports from 17200,
+var/cluster-bench/) and its own
 PostgreSQL for the single box; stops both. Both run on this one machine, so the cluster's
 figure shows what replication and the extra hop cost here, not what more machines add.
 Prints a table and writes bench/results/cluster-<time>.json.
@@ -32,7 +33,7 @@ from tests.faults.harness import (  # noqa: E402
     own_redis,
     server_env,
 )
-from tools.cluster import Cluster  # noqa: E402
+from tools.cluster import Cluster, free_port_base  # noqa: E402
 
 # The load sends every scan through one reader, far above a gate's pace.
 UNLIMITED = {"SCAN_RATE_PER_MINUTE": "10000000"}
@@ -110,9 +111,9 @@ def main() -> None:
         shutil.rmtree(data, ignore_errors=True)
 
     directory = ROOT / "var" / "cluster-bench"
-    Cluster(directory, 17200).down()
+    Cluster(directory).down()
     shutil.rmtree(directory, ignore_errors=True)
-    cluster = Cluster(directory, 17200, app_settings=UNLIMITED)
+    cluster = Cluster(directory, free_port_base(17200), app_settings=UNLIMITED)
     try:
         cluster.up()
         world = build_world(cluster.process_env())

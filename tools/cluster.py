@@ -26,6 +26,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -442,6 +443,23 @@ class Cluster:
             raise RuntimeError(f"pgbackrest {' '.join(args)}: {done.stdout[-2000:]}"
                                f"{done.stderr[-2000:]}")
         return done.stdout
+
+
+def free_port_base(first: int = 17100, last: int = 17900) -> int:
+    """A base (a multiple of 100 in first–last) whose every port is free: a test or
+    benchmark cluster beside `make cluster` and beside other runs on the same machine."""
+    offsets = (ETCD, ETCD_PEER, *(PG + n for n in (1, 2, 3)),
+               *(PATRONI_API + n for n in (1, 2, 3)), HAPROXY_WRITE, HAPROXY_READ, PUBLIC,
+               STATS, *(API + n for n in (1, 2)), *(LIVE + n for n in (1, 2)), REDIS)
+    for base in range(first, last + 1, 100):
+        try:
+            for offset in offsets:
+                with socket.socket() as probe:
+                    probe.bind((LOCAL, base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no free ports between {first} and {last + 99}")
 
 
 def _alive(pid: int | None) -> bool:

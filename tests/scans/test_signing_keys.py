@@ -134,8 +134,8 @@ def test_the_keys_of_an_older_release_directory_are_imported_to_verify_only(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     now = timezone.now()
-    printed = Keyring({"ABCD": key}).sign(Claims("app", lan_person.pk, 0, now,
-                                                 now + timedelta(hours=12)))
+    printed = Keyring({"ABCD": key}).sign(
+        Claims("app", lan_person.public_id, 0, now, now + timedelta(hours=12)))
     assert scan_error(hoa, venue, printed) == "code_unknown_key"
     assert "imported: ABCD" in keys_command("import", str(tmp_path))
     assert "imported: none" in keys_command("import", str(tmp_path))  # idempotent
