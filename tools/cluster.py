@@ -188,6 +188,8 @@ class Cluster:
                 "REDIS_URL": f"redis://{self.local(REDIS)}/0", "PUBSUB_BACKEND": "redis",
                 "PUBLIC_BASE_URL": self.base_url, "ALLOWED_HOSTS": f"{LOCAL},localhost",
                 "CSRF_TRUSTED_ORIGINS": self.base_url, "SECURE_COOKIES": "0",
+                # HAProxy (option forwardfor) names the client; here it runs on this machine.
+                "TRUSTED_PROXIES": LOCAL,
                 "SMS_BACKEND": "file", "KIEMDICH_DATA_DIR": str(self.dir / "app"),
                 "LOG_LEVEL": "WARNING", "METRICS_TOKEN": keys["metrics-token"],
                 **self.app_settings}
