@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -459,6 +460,23 @@ def rederive_day(venue: Venue, person_id: int, day: date) -> None:
     Visit.objects.filter(venue_id=venue.pk, person_id=person_id, day=day).delete()
     Visit.objects.bulk_create([Visit(venue_id=venue.pk, person_id=person_id, **vars(draft))
                                for draft in fold(points, venue.default_stay_minutes)])
+
+
+# The exit method of a visit nobody closed, closed by the platform once its day is over.
+AUTO_EXIT = "auto"
+
+
+def check_out_left_open(today: date | None = None) -> int:
+    """Close the visits of finished days that nobody closed: they end when they counted as
+    over (`closes_at`: entry + the venue's default stay, or midnight), marked AUTO_EXIT. Only
+    days before today, within the late-scan window (a late scan re-derives its day and may
+    open a visit again: the next run closes it). Today's are left alone, since an exit later
+    today still closes them (visits.py). Idempotent; returns the visits closed."""
+    today = today or local_day(timezone.now())
+    since = today - timedelta(days=math.ceil(settings.SCAN_MAX_AGE_HOURS / 24) + 1)
+    return Visit.objects.filter(day__gte=since, day__lt=today, entered_at__isnull=False,
+                                left_at__isnull=True).update(left_at=F("closes_at"),
+                                                             exit_method=AUTO_EXIT)
 
 
 def _announce(venue: Venue, scan: Scan, shape: dict[str, Any], visit: str) -> None:
