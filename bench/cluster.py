@@ -37,6 +37,9 @@ from tools.cluster import Cluster, free_port_base  # noqa: E402
 
 # The load sends every scan through one reader, far above a gate's pace.
 UNLIMITED = {"SCAN_RATE_PER_MINUTE": "10000000"}
+# The keys a server refuses to start without (the cluster makes its own).
+SINGLE_BOX_KEYS = {"KEY_ENCRYPTION_KEY": "bench-key-encryption-key-not-for-production-01",
+                   "AUDIT_KEY": "bench-audit-key-not-for-production-0123456789"}
 
 
 def throughput(base_url: str, world, seconds: float, threads: int) -> dict:
@@ -103,7 +106,7 @@ def main() -> None:
         data = Path(ROOT / "var" / "bench-single")
         # As the cluster's servers: rate limits and the live feed on a Redis.
         env = server_env(pg.create_database("kd"), data, REDIS_URL=redis.url,
-                         PUBSUB_BACKEND="redis", **UNLIMITED)
+                         PUBSUB_BACKEND="redis", **SINGLE_BOX_KEYS, **UNLIMITED)
         world = build_world(env)
         # Two workers: the cluster's two API servers have one each.
         with ApiServer(env, workers=2, threads=4) as server:

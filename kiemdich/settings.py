@@ -436,7 +436,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 # One event per request (observability); Django's own duplicates it for errors.
-                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")}},
+                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL",
+                                                      env_str("LOG_LEVEL", "INFO"))}},
 }
 
 # GET /metrics (Prometheus): to these networks asking the server directly, or with

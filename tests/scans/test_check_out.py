@@ -22,7 +22,7 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def _scan(client, venue, person, direction: str, when: datetime) -> None:
     with time_machine.travel(when, tick=False):
-        code = issue_app_code(person.pk, when)[0]
+        code = issue_app_code(person.public_id, when)[0]
         answer = client.post(scans_url(venue), {"code": code, "direction": direction})
     assert answer.status_code == 201, answer.content
 
