@@ -158,9 +158,15 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
+# Every Redis connection (cache, live feed, readiness) gives up connecting and waiting for an
+# answer after this many milliseconds: a frozen Redis must not hold request threads
+# (kiemdich.redis_client).
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL"),
+         "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+                     "socket_timeout": REDIS_TIMEOUT_MS / 1000}}
         if env_str("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kiemdich"}
     )

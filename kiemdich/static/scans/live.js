@@ -82,8 +82,12 @@
     status.className = "badge badge-ok";
     root.dataset.connected = "1";
   });
-  source.addEventListener("error", function () {
+  function lost() {
     status.textContent = text.lost;
     status.className = "badge badge-bad";
-  });
+    delete root.dataset.connected;
+  }
+  source.addEventListener("error", lost);
+  // The server lost its own subscription (Redis restarting): it says "ready" again once back.
+  source.addEventListener("lost", lost);
 })();
