@@ -16,7 +16,7 @@ export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
 DEPS ?= dev
 LOCK := requirements/$(DEPS).txt
 
-.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed
+.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed cluster cluster-down cluster-status
 
 run: export DEBUG ?= 1
 run: setup demo serve
@@ -71,6 +71,20 @@ serve-live: check-installed
 	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(LIVE_PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 
+# The production topology of deploy/cluster/ on one machine (tools/cluster.py): etcd, three
+# PostgreSQL members under Patroni, HAProxy, two API servers, two live servers, Redis, on
+# ports 17000–17099 (CLUSTER_PORT_BASE), data under var/cluster/; var/cluster/topology.json
+# says who is where. `make cluster-down` stops it and keeps the data (`rm -rf var/cluster`
+# for a fresh one).
+CLUSTER_PORT_BASE ?= 17000
+CLUSTER = $(PY) tools/cluster.py --port-base $(CLUSTER_PORT_BASE)
+cluster: check-installed
+	$(CLUSTER) up
+cluster-down: check-installed
+	$(CLUSTER) down
+cluster-status: check-installed
+	$(CLUSTER) status
+
 # The whole suite, on SQLite and then on a throwaway PostgreSQL database.
 test: $(VENV)/.installed browsers
 	$(MAKE) --no-print-directory test-sqlite
@@ -90,7 +104,7 @@ browsers:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check kiemdich tests bench
+	$(VENV)/bin/ruff check kiemdich tests bench tools
 
 # Every page of the journeys at phone and desktop sizes, from a throwaway demo database.
 screenshots: $(VENV)/.installed browsers

@@ -44,3 +44,43 @@ def test_the_api_unit_runs_and_reloads_the_server_as_the_fault_tests_do():
     assert api["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert unit_settings(ROOT / "deploy" / "kiemdich-worker.service")["ExecStart"] == (
         f"{INSTALLED_AT}/.venv/bin/python manage.py run_worker")
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy")
+def test_the_cluster_configuration_is_valid_as_deployed_and_on_one_machine(tmp_path):
+    """deploy/cluster/haproxy.cfg as installed, and as `make cluster` runs it."""
+    from tools.cluster import DEPLOY, Cluster
+
+    deployed = (DEPLOY / "haproxy.cfg").read_text().replace("/etc/haproxy/errors/",
+                                                           f"{DEPLOY}/errors/")
+    (tmp_path / "deployed.cfg").write_text(deployed)
+    cluster = Cluster(tmp_path / "cluster")
+    (tmp_path / "cluster").mkdir()
+    (tmp_path / "cluster" / "local.cfg").write_text(
+        cluster.localize((tmp_path / "deployed.cfg").read_text()))
+    for config in (tmp_path / "deployed.cfg", tmp_path / "cluster" / "local.cfg"):
+        done = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True,
+                              text=True, timeout=30)
+        assert done.returncode == 0, done.stdout + done.stderr
+    local = (tmp_path / "cluster" / "local.cfg").read_text().splitlines()
+    assert not [line for line in local if "10.0." in line and not line.lstrip().startswith("#")]
+
+
+def test_the_three_database_members_differ_only_in_name_and_addresses():
+    import yaml
+
+    from tools.cluster import DEPLOY
+
+    configs = [yaml.safe_load((DEPLOY / "patroni" / f"pg{n}.yml").read_text())
+               for n in (1, 2, 3)]
+    for n, config in enumerate(configs, start=1):
+        assert config["name"] == f"pg{n}"
+        assert config["postgresql"]["listen"] == f"10.0.1.1{n}:5432"
+        assert config["restapi"]["connect_address"] == f"10.0.1.1{n}:8008"
+        config.pop("name")
+        config["postgresql"].pop("listen")
+        config["postgresql"].pop("connect_address")
+        config.pop("restapi")
+    assert configs[0] == configs[1] == configs[2]
+    dcs = configs[0]["bootstrap"]["dcs"]
+    assert dcs["synchronous_mode"] is True and dcs["postgresql"]["use_pg_rewind"] is True

@@ -1,55 +1,168 @@
-"""Fixed-window rate limits kept in the shared cache (Redis in production)."""
+"""Rate limits as sliding windows, kept in the shared cache (Redis in production).
+
+Each limit is "`limit` events per `window` seconds" enforced with the generic cell rate
+algorithm (GCRA): a bucket stores one number, the theoretical arrival time (TAT) of its next
+event; every event moves it `window / limit` seconds later, and an event is refused when the
+TAT would run more than `window` ahead of now. A burst of `limit` events is allowed, then one
+more every `window / limit` seconds — no clock boundary at which a full allowance comes back
+at once (a fixed window let `2 × limit` through across its edge, and kept a victim locked out
+until the next clock hour). In Redis the check and the update are one script, one round trip.
+
+Bucket names may hold a phone number or an address: the key stored is a keyed hash of the
+name, never the name.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import inspect
+import math
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse, JsonResponse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kiemdich.errors import RateLimited
 
 
-def hit(bucket: str, limit: int, window_seconds: int) -> None:
-    """Count one event in `bucket`; raise RateLimited once `limit` is passed in the window."""
-    window = int(time.time()) // window_seconds
-    count = _count(f"rl:{bucket}:{window}", window_seconds + 1)
-    if count > limit:
-        retry_after = window_seconds - int(time.time()) % window_seconds
-        raise RateLimited(_("Quá nhiều yêu cầu, vui lòng thử lại sau."), retry_after=retry_after)
+@dataclass(frozen=True)
+class Allowance:
+    """What a bucket granted: `granted` of the events asked for, and the seconds until it
+    takes one more (0 while some allowance is left)."""
+
+    granted: int
+    retry_after: int
 
 
-def _count(key: str, timeout: int) -> int:
-    """One more event under `key`, which lives `timeout` seconds from its first event."""
+def take(bucket: str, limit: int, window: int, n: int = 1) -> Allowance:
+    """Count up to `n` events in `bucket` (at most `limit` per sliding `window` seconds) and
+    say how many it took: the first ones, as far as the allowance goes."""
+    if n <= 0:
+        return Allowance(0, 0)
+    interval = window / limit
+    granted, wait = _store_take(_key(bucket), interval, float(window), n, time.time())
+    return Allowance(granted, max(0, math.ceil(wait)))
+
+
+def hit(bucket: str, limit: int, window: int) -> None:
+    """Count one event in `bucket`; raise RateLimited when the allowance is used up."""
+    allowance = take(bucket, limit, window)
+    if not allowance.granted:
+        raise refusal(allowance.retry_after)
+
+
+def refusal(retry_after: int) -> RateLimited:
+    """The 429 of every limit, whose message says how long to wait."""
+    return RateLimited(_("Quá nhiều yêu cầu, vui lòng thử lại sau %(wait)s.")
+                       % {"wait": wait_text(retry_after)}, retry_after=retry_after)
+
+
+def wait_text(seconds: int) -> str:
+    """'45 giây', '12 phút': a wait as people say it (minutes from 90 seconds, rounded up)."""
+    seconds = max(1, int(seconds))
+    if seconds < 90:
+        return ngettext("%(n)s giây", "%(n)s giây", seconds) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(n)s phút", "%(n)s phút", minutes) % {"n": minutes}
+
+
+def _key(bucket: str) -> str:
+    # Keyed: a bare hash of a phone number is reversed by trying the billion numbers.
+    digest = hmac.new(settings.SECRET_KEY.encode(), bucket.encode(), hashlib.sha256)
+    return f"rl:{digest.hexdigest()[:32]}"
+
+
+# Seconds: times near 1.8e9 carry about 1e-7 s of rounding, which must not turn a caller who
+# waited exactly the Retry-After into a refusal. The script's literal is the same number.
+_SLACK = 0.0001
+
+
+def _gcra(tat: float | None, now: float, interval: float, window: float,
+          n: int) -> tuple[int, float, float]:
+    """(granted, new TAT, seconds until one more fits) — the same arithmetic as _GCRA_LUA."""
+    start = max(tat or now, now)
+    fits = math.floor((now + window - start + _SLACK) / interval)
+    granted = min(n, max(fits, 0))
+    new_tat = start + granted * interval
+    return granted, new_tat, new_tat + interval - window - now
+
+
+# KEYS[1] the bucket; ARGV interval, window, n, now. The caller's clock, like the local
+# store's, so every server of one deployment (NTP-synchronised) counts alike.
+_GCRA_LUA = """
+local interval, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n, now = tonumber(ARGV[3]), tonumber(ARGV[4])
+local start = tonumber(redis.call('GET', KEYS[1]) or ARGV[4])
+if start < now then start = now end
+local fits = math.floor((now + window - start + 0.0001) / interval)
+local granted = math.min(n, math.max(fits, 0))
+local tat = start + granted * interval
+if granted > 0 then
+  redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX',
+             math.max(1, math.ceil((tat - now) * 1000)))
+end
+return {granted, string.format('%.6f', tat + interval - window - now)}
+"""
+
+_local_lock = threading.Lock()
+_script = None
+
+
+def _store_take(key: str, interval: float, window: float, n: int,
+                now: float) -> tuple[int, float]:
     shared = caches["default"]
     if isinstance(shared, RedisCache):
-        # One round trip: the cache API would take three (add, then incr's EXISTS and INCR),
-        # and the scan endpoints count every scan.
-        full_key = shared.make_and_validate_key(key)
-        pipe = shared._cache.get_client(full_key, write=True).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, timeout, nx=True)
-        return pipe.execute()[0]
-    if cache.add(key, 1, timeout=timeout):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
-        return 1
+        return _redis_take(shared, key, interval, window, n, now)
+    return _local_take(shared, key, interval, window, n, now)
+
+
+def _redis_take(shared: RedisCache, key: str, interval: float, window: float, n: int,
+                now: float) -> tuple[int, float]:
+    global _script
+    full_key = shared.make_and_validate_key(key)
+    client = shared._cache.get_client(full_key, write=True)
+    if _script is None:
+        _script = client.register_script(_GCRA_LUA)
+    # EVALSHA, and EVAL once per server after a restart (redis-py's Script does both).
+    granted, wait = _script(keys=[full_key], args=[interval, window, n, now], client=client)
+    return int(granted), float(wait)
+
+
+def _local_take(store: BaseCache, key: str, interval: float, window: float, n: int,
+                now: float) -> tuple[int, float]:
+    """A per-process cache (locmem, for development and tests): a lock makes the read and
+    the write one step."""
+    with _local_lock:
+        granted, tat, wait = _gcra(store.get(key), now, interval, window, n)
+        if granted:  # rounded as the script's text is, so both stores count alike
+            store.set(key, round(tat, 6), timeout=max(1, math.ceil(tat - now)))
+    return granted, round(wait, 6)
+
+
+def caller_allowance(request, bucket: str, limit: Limit, n: int, window: int = 60) -> Allowance:
+    """Take `n` events from the caller's bucket of a `rate_limited` operation: the same
+    bucket, so events counted one by one and in batches share one allowance."""
+    caller, per_caller = caller_key(request), setting_limit(limit)
+    if caller is None or per_caller is None:
+        return Allowance(n, 0)
+    return take(f"{bucket}:{caller}", per_caller, window, n)
 
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104
 
 
-def _caller_key(request) -> str | None:
+def caller_key(request) -> str | None:
     """The account (or dedicated reader) making the request, once authenticated."""
     device = getattr(request, "device", None)
     if device is not None:
@@ -63,7 +176,8 @@ def _caller_key(request) -> str | None:
 Limit = int | str | None
 
 
-def _limit(limit: Limit) -> int | None:
+def setting_limit(limit: Limit) -> int | None:
+    """A limit given as a number, or the name of a setting read now."""
     return getattr(settings, limit) if isinstance(limit, str) else limit
 
 
@@ -81,10 +195,10 @@ def rate_limited(bucket: str, *, per_ip: Limit = None, per_user: Limit = None,
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             try:
-                ip_limit, caller_limit = _limit(per_ip), _limit(per_user)
+                ip_limit, caller_limit = setting_limit(per_ip), setting_limit(per_user)
                 if ip_limit is not None:
                     hit(f"{bucket}:ip:{client_ip(request)}", ip_limit, window)
-                caller = _caller_key(request)
+                caller = caller_key(request)
                 if caller_limit is not None and caller is not None:
                     hit(f"{bucket}:{caller}", caller_limit, window)
             except RateLimited as exc:

@@ -19,7 +19,7 @@ from pydantic import field_validator, model_validator
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
-from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.ratelimit import caller_allowance, rate_limited, refusal
 from kiemdich.errors import DomainError
 from kiemdich.privacy.audit import record
 from kiemdich.scans import services
@@ -183,23 +183,41 @@ def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
 
 
 @router.post("/venues/{venue_id}/scans/batch", auth=SCANNER_AUTH,
-             response={200: BatchOut, **ERRORS})
+             response={200: BatchOut, **ERRORS, 429: ErrorOut})
 @rate_limited("scan-batch", per_user=60)
 def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
-    """An offline queue uploaded at once: one result per item, in order."""
+    """An offline queue uploaded at once: one result per item, in order.
+
+    Every valid item counts against the same per-caller limit as a single scan
+    (`SCAN_RATE_PER_MINUTE`). The items the allowance covers, first ones first, are stored;
+    each item beyond it answers `status` 429 `rate_limited` with `retry_after` (seconds) in
+    its result and is not stored — send it again, with its nonce, after that wait. When the
+    allowance is used up before the first item, the whole request answers 429 with
+    `Retry-After`."""
     venue, scanner = scanning_venue(request, venue_id)
     items = [_item(raw) for raw in payload.scans]
     valid = [item for item in items if isinstance(item, services.ScanInput)]
-    stored = iter(services.ingest_batch(venue, scanner, valid))
-    results = []
+    allowance = caller_allowance(request, "scan", "SCAN_RATE_PER_MINUTE", len(valid))
+    if valid and not allowance.granted:
+        raise refusal(allowance.retry_after)
+    stored = iter(services.ingest_batch(venue, scanner, valid[:allowance.granted]))
+    wait = allowance.retry_after
+    over = {"error": {**refusal(wait).as_dict()["error"], "retry_after": wait}}
+    results, taken = [], 0
     for index, item in enumerate(items):
-        if isinstance(item, services.ScanInput):
+        if not isinstance(item, services.ScanInput):
+            results.append({"index": index, "nonce": _nonce(payload.scans[index]),
+                            "status": 422, "body": item})
+        elif taken < allowance.granted:
+            taken += 1
             results.append({**next(stored), "index": index})
         else:
-            results.append({"index": index, "nonce": payload.scans[index].get("nonce")
-                            if isinstance(payload.scans[index].get("nonce"), str) else None,
-                            "status": 422, "body": item})
+            results.append({"index": index, "nonce": item.nonce, "status": 429, "body": over})
     return {"results": results}
+
+
+def _nonce(raw: dict[str, Any]) -> str | None:
+    return raw.get("nonce") if isinstance(raw.get("nonce"), str) else None
 
 
 @router.post("/venues/{venue_id}/scans/decode-photo", auth=SCANNER_AUTH,

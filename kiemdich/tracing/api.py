@@ -11,8 +11,9 @@ from ninja import Router, Schema, Status
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.areas.services import resolve_area
 from kiemdich.errors import NotFound
-from kiemdich.tracing import exports, notices, services, zoning
+from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, Notice, NoticeBatch
 
 router = Router(tags=["tracing"], auth=PEOPLE_AUTH)
@@ -167,12 +168,30 @@ class NoticeBatchOut(Schema):
     notices: int
 
 
-class SwitchIn(Schema):
-    notices_enabled: bool
+class PauseIn(Schema):
+    area_code: str | None = None
+    reason: str = ""
+
+
+class ResumeIn(Schema):
+    reason: str = ""
+
+
+class PauseOut(Schema):
+    id: int
+    area_code: str | None
+    area_name: str
+    reason: str
+    paused_by: str
+    paused_at: datetime
+    active: bool
+    resumed_by: str
+    resumed_at: datetime | None
 
 
 class SwitchOut(Schema):
     notices_enabled: bool
+    pauses: list[PauseOut]
 
 
 class NoticeOut(Schema):
@@ -351,16 +370,32 @@ def send_batch(request: HttpRequest, batch_id: int):
 
 @router.get("/tracing/settings", response={200: SwitchOut, 403: ErrorOut})
 def get_switch(request: HttpRequest):
-    services.require_tracer(scope_of(request))
-    return {"notices_enabled": notices.notices_enabled()}
+    """The pauses in force that affect this health officer's area (of the country, above,
+    at or inside it), with who paused, when and why; `notices_enabled` is false while any
+    does."""
+    in_force = pauses.pauses_for(scope_of(request))
+    return {"notices_enabled": not in_force, "pauses": [pauses.describe(p) for p in in_force]}
 
 
-@router.put("/tracing/settings", response={200: SwitchOut, 403: ErrorOut})
-def put_switch(request: HttpRequest, payload: SwitchIn):
-    """The switch that stops (or resumes) every exposure notice."""
-    enabled = notices.set_notices_enabled(request.user, scope_of(request),
-                                          payload.notices_enabled)
-    return {"notices_enabled": enabled}
+@router.post("/tracing/pauses", response={201: PauseOut, **ERRORS})
+@rate_limited("notice-pause", per_user=30, window=3600)
+def pause_notices(request: HttpRequest, payload: PauseIn):
+    """Stop exposure notices in an area the officer covers (no `area_code`: the whole
+    country, admins only), with a reason. Notices to people living in it, or exposed at a
+    venue in it or below it, are refused (409 `notices_paused`) until another officer
+    resumes them."""
+    area = resolve_area(payload.area_code) if payload.area_code else None
+    paused = pauses.pause(request.user, scope_of(request), area, payload.reason)
+    return Status(201, pauses.describe(paused))
+
+
+@router.post("/tracing/pauses/{pause_id}/resume", response={200: PauseOut, **ERRORS})
+@rate_limited("notice-pause", per_user=30, window=3600)
+def resume_notices(request: HttpRequest, pause_id: int, payload: ResumeIn):
+    """Turn notices back on: a health officer covering the area other than the one who
+    paused them (403 `self_resume`)."""
+    return pauses.describe(pauses.resume(request.user, scope_of(request), pause_id,
+                                         payload.reason))
 
 
 @router.get("/me/notices", response=list[NoticeOut])

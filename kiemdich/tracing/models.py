@@ -1,4 +1,4 @@
-"""F0 cases, the notices sent to their contacts, and the switch that stops all notices.
+"""F0 cases, the notices sent to their contacts, and the pauses that stop notices in an area.
 
 Visits are read from `scans.Visit`; a case only stores what the health officer decided (the
 look-back window and the margin), so re-running the tracing always reflects the latest scans.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
@@ -98,11 +100,32 @@ class Notice(models.Model):
         indexes = [models.Index(fields=["account", "sent_at"], name="notice_account_time")]
 
 
-class TracingSetting(models.Model):
-    """Switches kept in the database so health officers flip them without a deployment."""
+class NoticePause(models.Model):
+    """A pause of exposure notices to the people and venues of one area and everything under
+    it (no area: the whole country). Kept in the database so it takes effect at once on every
+    process; a resumed pause stays as the record of who paused, when and why."""
 
-    key = models.CharField(max_length=40, unique=True)
-    enabled = models.BooleanField(default=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+    area = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    reason = models.CharField(_("lý do"), max_length=500)
+    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    paused_at = models.DateTimeField(auto_now_add=True)
+    resumed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    resume_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-paused_at", "-pk"]
+        constraints = [
+            # One pause in force per area, the country's (no area) included: NULLs never
+            # collide in a unique index, 0 does.
+            models.UniqueConstraint(Coalesce("area", Value(0)),
+                                    condition=models.Q(resumed_at__isnull=True),
+                                    name="one_active_pause_per_area"),
+        ]
+
+    @property
+    def active(self) -> bool:
+        return self.resumed_at is None

@@ -1,14 +1,15 @@
 """Exposure notices: in the app and by SMS, with a second officer's approval for large batches
-and a switch that stops everything.
+and pauses that stop them in an area (`pauses`).
 
 A batch of more than TRACING_NOTICE_APPROVAL_THRESHOLD people waits for another health
-officer (one cannot approve one's own); a contact is warned once per case; the switch is a
+officer (one cannot approve one's own); a contact is warned once per case; a pause is a
 database row so it takes effect at once on every process.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -23,33 +24,25 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import send_sms
 from kiemdich.errors import Conflict, Forbidden, NotFound
 from kiemdich.privacy.audit import record
-from kiemdich.tracing import services
-from kiemdich.tracing.models import Case, Notice, NoticeBatch, TracingSetting
+from kiemdich.tracing import pauses, services
+from kiemdich.tracing.models import Case, Notice, NoticeBatch
 
 logger = logging.getLogger(__name__)
-NOTICES_SWITCH = "notices_enabled"
 ADVICE = _("Hãy tự theo dõi sức khỏe 14 ngày, hạn chế tiếp xúc, đeo khẩu trang và báo trạm y "
            "tế nếu sốt, ho hoặc khó thở.")
 
 
-# The switch -----------------------------------------------------------------------------
-
-def notices_enabled() -> bool:
-    row = TracingSetting.objects.filter(key=NOTICES_SWITCH).first()
-    return row is None or row.enabled
-
-
-def set_notices_enabled(actor: User, scope: Scope, enabled: bool) -> bool:
-    services.require_tracer(scope)
-    TracingSetting.objects.update_or_create(key=NOTICES_SWITCH,
-                                            defaults={"enabled": enabled, "updated_by": actor})
-    record(actor, "notices_switch", reason="on" if enabled else "off")
-    return enabled
-
-
-def _require_enabled() -> None:
-    if not notices_enabled():
-        raise Conflict(_("Việc gửi thông báo đang tạm dừng."), code="notices_disabled")
+def _refuse_if_paused(exp: services.Exposures, person_ids: Iterable[int]) -> None:
+    """Notices to a contact stop when a pause covers where they live or any venue where they
+    met the F0."""
+    people = services.people_by_id(person_ids)
+    places: dict[int, set] = {pk: ({p.area} if p.area_id else set())
+                              for pk, p in people.items()}
+    for contact in exp.contacts:
+        if contact.person_id in places:
+            places[contact.person_id].update(exp.venues[o.venue_id].area
+                                             for o in contact.overlaps)
+    pauses.refuse_if_paused(places)
 
 
 # Batches --------------------------------------------------------------------------------
@@ -62,13 +55,13 @@ def create_batch(actor: User, scope: Scope, case: Case, person_ids: list[int] | 
     services.require_tracer(scope)
     if case.status != Case.Status.OPEN:
         raise Conflict(_("Ca bệnh đã đóng."), code="case_closed")
-    _require_enabled()
     exp = services.exposures(actor, case)
     chosen = services.choose_contacts(exp, person_ids)
     already = set(Notice.objects.filter(case=case).values_list("person_id", flat=True))
     ids = [c.person_id for c in chosen if c.person_id not in already]
     if not ids:
         raise Conflict(_("Những người này đã được thông báo."), code="already_notified")
+    _refuse_if_paused(exp, ids)
     needs_approval = len(ids) > settings.TRACING_NOTICE_APPROVAL_THRESHOLD
     batch = NoticeBatch.objects.create(
         case=case, person_ids=ids, needs_approval=needs_approval, created_by=actor,
@@ -97,7 +90,6 @@ def approve_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
     if batch.created_by_id == actor.pk:
         raise Forbidden(_("Không thể tự phê duyệt đợt thông báo của mình."),
                         code="self_approval")
-    _require_enabled()
     batch.status, batch.approved_by, batch.approved_at = (NoticeBatch.Status.READY, actor,
                                                           timezone.now())
     batch.save(update_fields=["status", "approved_by", "approved_at"])
@@ -113,8 +105,9 @@ def send_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
                        code="approval_required")
     if batch.status == NoticeBatch.Status.SENT:
         raise Conflict(_("Đợt thông báo này đã được gửi."), code="already_sent")
-    _require_enabled()
-    _send(actor, batch, services.exposures(actor, batch.case))
+    exp = services.exposures(actor, batch.case)
+    _refuse_if_paused(exp, batch.person_ids)
+    _send(actor, batch, exp)
     return batch
 
 

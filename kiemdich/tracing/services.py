@@ -319,7 +319,7 @@ def expand_f2(actor: User, case: Case, person_ids: list[int]) -> list[SecondRing
 
 
 def people_by_id(ids) -> dict[int, Person]:
-    return Person.objects.select_related("account").in_bulk(list(ids))
+    return Person.objects.select_related("account", "area").in_bulk(list(ids))
 
 
 def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:

@@ -9,14 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, Forbidden, NotFound
-from kiemdich.tracing import notices, services, zoning
+from kiemdich.tracing import notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
 from kiemdich.tracing.models import Case
@@ -43,9 +45,17 @@ def case_list(request: HttpRequest) -> HttpResponse:
                                     status if status in Case.Status.values else "")
     except Forbidden as exc:
         raise PermissionDenied(str(exc.message)) from exc
+    scope = scope_of(request)
+    country, areas = pauses.pausable_areas(scope)
     return render(request, "tracing/case_list.html", {
-        "cases": cases[:200], "status": status, "notices_enabled": notices.notices_enabled(),
+        "cases": cases[:200], "status": status, "pauses": _pauses_shown(scope),
+        "may_pause_country": country, "pausable_areas": areas,
     })
+
+
+def _pauses_shown(scope) -> list[dict]:
+    return [{"p": p, "may_resume": pauses.may_resume(scope, p)}
+            for p in pauses.pauses_for(scope)]
 
 
 @login_required
@@ -91,7 +101,7 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
         # Built by zoning.map_svg from numbers and escaped names only.
         "map_svg": mark_safe(zoning.map_svg(communes)),  # noqa: S308
         "batches": case.batches.select_related("created_by", "approved_by"),
-        "notices_enabled": notices.notices_enabled(),
+        "pauses": _pauses_shown(scope),
         "window_form": WindowForm(initial={
             "window_start": case.window_start, "window_end": case.window_end,
             "margin_minutes": case.margin_minutes}),
@@ -175,15 +185,39 @@ def f2(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch(request: HttpRequest) -> HttpResponse:
-    enabled = request.POST.get("enabled") == "1"
+@rate_limited("notice-pause", per_user=30, window=3600)
+def pause(request: HttpRequest) -> HttpResponse:
+    # The page posts the area's id: official codes repeat across levels.
+    chosen = request.POST.get("area", "")
+    area = Area.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    if chosen and area is None:
+        raise Http404
+    return _act_on_pauses(request, lambda: pauses.pause(
+        request.user, scope_of(request), area, request.POST.get("reason")),
+        _("Đã tạm dừng thông báo ở địa bàn đã chọn."))
+
+
+@login_required
+@require_POST
+@rate_limited("notice-pause", per_user=30, window=3600)
+def resume(request: HttpRequest, pause_id: int) -> HttpResponse:
+    return _act_on_pauses(request, lambda: pauses.resume(
+        request.user, scope_of(request), pause_id, request.POST.get("reason")),
+        _("Đã bật lại thông báo."))
+
+
+def _act_on_pauses(request: HttpRequest, action, success: str) -> HttpResponse:
+    if not scope_of(request).has(*services.TRACING_ROLES):
+        raise PermissionDenied
     try:
-        notices.set_notices_enabled(request.user, scope_of(request), enabled)
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc.message)) from exc
-    messages.success(request, _("Đã bật gửi thông báo.") if enabled
-                     else _("Đã tạm dừng mọi thông báo."))
-    return redirect("tracing:list")
+        action()
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect(f"{reverse('tracing:list')}#notice-switch")
 
 
 @login_required

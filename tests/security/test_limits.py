@@ -152,3 +152,49 @@ def test_staff_invitations_cannot_pump_sms(areas, minh, outbox):
 def test_own_data_exports_are_limited(lan):
     codes = [lan.get("/api/v1/me/export").status_code for _ in range(21)]
     assert codes[:20] == [200] * 20 and codes[20] == 429
+
+
+# Sliding windows ---------------------------------------------------------------------------
+
+def test_a_used_up_limit_does_not_come_back_at_the_clock_hour(lan):
+    """5 an hour: a burst of 5, then one every 12 minutes — not 5 more at 11:00."""
+    with time_machine.travel("2026-03-01 10:59:00 +07:00", tick=False) as clock:
+        assert [lan.post("/api/v1/me/delete").status_code for _ in range(5)] == [202] * 5
+        clock.shift(90)  # 11:00:30, a new clock hour
+        refused = lan.post("/api/v1/me/delete")
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == str(12 * 60 - 90)
+        assert "11 phút" in refused.json()["error"]["message"]
+        clock.shift(12 * 60 - 90 - 1)
+        assert lan.post("/api/v1/me/delete").status_code == 429
+        clock.shift(1)
+        assert lan.post("/api/v1/me/delete").status_code == 202
+        assert lan.post("/api/v1/me/delete").status_code == 429
+
+
+def test_the_wait_is_said_in_english_too(lan):
+    for _ in range(5):
+        lan.post("/api/v1/me/delete")
+    refused = lan.post("/api/v1/me/delete", HTTP_ACCEPT_LANGUAGE="en")
+    message = refused.json()["error"]["message"]
+    assert message == "Too many requests; please try again in 12 minutes."
+
+
+@pytest.mark.parametrize("backend", ["locmem", "redis"])
+def test_limit_keys_hold_no_phone_number_or_address(anon, settings, backend):
+    from django.core.cache import cache
+
+    if backend == "redis":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": "redis://127.0.0.1:6379/13"}}
+        cache.clear()
+    assert anon.post("/api/v1/auth/otp", {"phone": "0912345678"},
+                     REMOTE_ADDR="203.0.113.77").status_code == 202
+    if backend == "redis":
+        keys = [k.decode() for k in cache._cache.get_client().keys("*")]
+    else:
+        keys = list(cache._cache)
+    assert keys, "the limits were counted somewhere"
+    for key in keys:
+        assert "912345678" not in key and "203.0.113.77" not in key, key
+    cache.clear()

@@ -139,7 +139,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /notice-batches/{batch_id}/approve": rule({"admin"}, health=403),
     "POST /notice-batches/{batch_id}/send": CASE,
     "GET /tracing/settings": TRACER,
-    "PUT /tracing/settings": TRACER,
+    "POST /tracing/pauses": TRACER,
+    "POST /tracing/pauses/{pause_id}/resume": TRACER,
     "GET /me/notices": ANY_PERSON,
     "POST /me/notices/{notice_id}/read": OWN_CITIZEN,
     "GET /health": PUBLIC,
@@ -180,7 +181,7 @@ def _bodies(ids: dict) -> dict[str, object]:
         "PATCH /cases/{case_id}": {"margin_minutes": 60},
         "POST /cases/{case_id}/f2": {"person_ids": [ids["child"]]},
         "POST /cases/{case_id}/notice-batches": {"person_ids": [ids["child"]], "send": False},
-        "PUT /tracing/settings": {"notices_enabled": True},
+        "POST /tracing/pauses": {"area_code": "26368", "reason": "Kiểm tra lại"},
     }
 
 
@@ -194,7 +195,7 @@ def _params(ids: dict) -> dict[str, object]:
     return {"person_id": ids["person"], "serial": ids["serial"], "alert_id": ids["alert"],
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
-            "notice_id": ids["notice"], "fmt": "xlsx"}
+            "notice_id": ids["notice"], "pause_id": ids["pause"], "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654

@@ -18,7 +18,7 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
 from kiemdich.declarations.models import Declaration, SymptomAlert
 from kiemdich.people.models import Credential, Person
-from kiemdich.tracing.models import Case, Notice, NoticeBatch
+from kiemdich.tracing.models import Case, Notice, NoticeBatch, NoticePause
 from kiemdich.venues.devices import create_device
 from kiemdich.venues.models import VenueStaff
 from tests.conftest import ApiClient, client_for
@@ -87,9 +87,11 @@ def build(areas) -> World:
                                       created_by=c["health"].user)
     notice = Notice.objects.create(case=case, batch=sent, person=lan, account=c["citizen"].user,
                                    venue=cafe, exposed_from=stay, exposed_until=stay, sent_at=now)
+    # Paused by an account since removed, so any health officer of the province may resume it.
+    pause = NoticePause.objects.create(area=areas["740"], reason="Kiểm tra lại", paused_by=None)
     world.ids.update(
-        notice=notice.pk, person=lan.pk, child=child.pk, other_person=nam.pk, venue=cafe.pk,
-        venue_code=cafe.code,
+        pause=pause.pk, notice=notice.pk, person=lan.pk, child=child.pk, other_person=nam.pk,
+        venue=cafe.pk, venue_code=cafe.code,
         other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
         serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,
     )

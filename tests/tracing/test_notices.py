@@ -1,4 +1,5 @@
-"""Exposure notices: in-app and SMS, the approval of large batches, the switch, the log."""
+"""Exposure notices: in-app and SMS, the approval of large batches, the log (pauses:
+test_pauses.py)."""
 
 from __future__ import annotations
 
@@ -106,25 +107,6 @@ def test_a_batch_at_the_threshold_goes_out_at_once(mai, case, settings):
     settings.TRACING_NOTICE_APPROVAL_THRESHOLD = 3
     response = mai.post(f"/api/v1/cases/{case['id']}/notice-batches", {})
     assert response.json()["status"] == "sent"
-
-
-def test_the_switch_stops_every_notice(mai, thu, lan, case, outbox, settings):
-    assert lan.put("/api/v1/tracing/settings", {"notices_enabled": False}).status_code == 403
-    assert mai.put("/api/v1/tracing/settings",
-                   {"notices_enabled": False}).json() == {"notices_enabled": False}
-    refused = mai.post(f"/api/v1/cases/{case['id']}/notice-batches", {})
-    assert refused.status_code == 409 and refused.json()["error"]["code"] == "notices_disabled"
-    assert outbox.messages() == [] and Notice.objects.count() == 0
-
-    # A batch waiting for approval cannot go out while the switch is off either.
-    mai.put("/api/v1/tracing/settings", {"notices_enabled": True})
-    settings.TRACING_NOTICE_APPROVAL_THRESHOLD = 1
-    batch = mai.post(f"/api/v1/cases/{case['id']}/notice-batches", {}).json()
-    mai.put("/api/v1/tracing/settings", {"notices_enabled": False})
-    blocked = thu.post(f"/api/v1/notice-batches/{batch['id']}/approve")
-    assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "notices_disabled"
-    assert outbox.messages() == []
-    assert AuditEntry.objects.filter(action="notices_switch").count() == 3
 
 
 def test_chosen_contacts_only(mai, case, outbox):

@@ -114,8 +114,12 @@
       const batch = items.slice(0, 200);
       const response = await post(root.dataset.batchUrl, { scans: batch });
       if (response.ok) {
-        // Every item has an answer (stored, refused or a replay): none is sent again.
-        const sent = new Set(batch.map(function (i) { return i.nonce; }));
+        // Every item has an answer (stored, refused or a replay) and is not sent again,
+        // except those beyond the reader's rate limit (429): they wait for the next flush.
+        const results = (await response.json()).results;
+        const sent = new Set(batch.filter(function (item, index) {
+          return results[index].status !== 429;
+        }).map(function (i) { return i.nonce; }));
         saveQueue(loadQueue().filter(function (i) { return !sent.has(i.nonce); }));
       }
     } catch (e) { /* still offline */ } finally {
