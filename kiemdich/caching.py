@@ -2,9 +2,10 @@
 (venues and their staff, readers by token, venues by poster code); and `soft_cache`, the
 shared cache used where it is only an accelerator.
 
-An entry lives `seconds`; whoever changes the underlying rows calls `forget` (from a
-post_save/post_delete signal) so this process sees the change at once, and other processes
-within the TTL. Misses are never cached, so a new row is found at once everywhere.
+An entry lives `seconds`; a change of the underlying rows clears every process's caches
+(kiemdich.invalidation: at once in this process, by a published message in the others), and a
+process that cannot hear those messages does not use its caches. Misses are never cached, so
+a new row is found at once everywhere.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Generic, TypeVar
 
 from redis import RedisError
 
+from kiemdich import invalidation
+
 log = logging.getLogger(__name__)
 V = TypeVar("V")
 
@@ -26,8 +29,11 @@ class ProcessCache(Generic[V]):
         self.seconds, self.max_entries = seconds, max_entries
         self._entries: dict[Hashable, tuple[V, float]] = {}
         self._lock = threading.Lock()
+        _caches.append(self)
 
     def get(self, key: Hashable) -> V | None:
+        if not invalidation.caches_usable():
+            return None
         entry = self._entries.get(key)
         return entry[0] if entry is not None and entry[1] >= monotonic() else None
 
@@ -44,6 +50,15 @@ class ProcessCache(Generic[V]):
                 self._entries.clear()
             else:
                 self._entries.pop(key, None)
+
+
+_caches: list[ProcessCache] = []
+
+
+def forget_all() -> None:
+    """Empty every process cache (access changed somewhere: kiemdich.invalidation)."""
+    for cache in _caches:
+        cache.forget()
 
 
 class SoftCache:

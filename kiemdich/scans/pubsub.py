@@ -53,6 +53,12 @@ class Broker:
         `RESUBSCRIBED`); it is ready (listening) when entered."""
         raise NotImplementedError
 
+    def listen(self, channel: str, subscribed: Callable[[], None],
+               received: Callable[[dict[str, Any]], None]) -> None:
+        """Blocking, for a thread: subscribe, call `subscribed()`, then `received(message)`
+        for each message until the connection fails (raise, or return)."""
+        raise NotImplementedError
+
 
 class MemoryBroker(Broker):
     def __init__(self) -> None:
@@ -164,6 +170,19 @@ class PostgresBroker(_Resubscribing):
         finally:
             await conn.close()
 
+    def listen(self, channel: str, subscribed: Callable[[], None],
+               received: Callable[[dict[str, Any]], None]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(autocommit=True, **self._conninfo()) as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            subscribed()
+            while True:
+                for note in conn.notifies(timeout=LIVENESS_SECONDS):
+                    received(json.loads(note.payload))
+                conn.execute("SELECT 1")  # a server gone away shows here
+
 
 @contextlib.asynccontextmanager
 async def _pumping(pump: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
@@ -219,6 +238,30 @@ class RedisBroker(_Resubscribing):
                 await pubsub.aclose()
             with contextlib.suppress(Exception):
                 await client.aclose()
+
+    def listen(self, channel: str, subscribed: Callable[[], None],
+               received: Callable[[dict[str, Any]], None]) -> None:
+        import redis
+
+        pubsub = redis_client.client(self.url).pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self._key(channel))
+            subscribed()
+            pinged = False
+            while True:
+                item = pubsub.get_message(timeout=LIVENESS_SECONDS)
+                if item is None:
+                    if pinged:
+                        raise redis.ConnectionError("no answer to PING")
+                    pubsub.ping()
+                    pinged = True
+                    continue
+                pinged = False
+                if item.get("type") == "message":
+                    received(json.loads(item["data"]))
+        finally:
+            with contextlib.suppress(Exception):
+                pubsub.close()
 
 
 @lru_cache(maxsize=4)

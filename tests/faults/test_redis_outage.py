@@ -12,8 +12,6 @@ The figures (seconds per answer, seconds to resubscribe) are printed, not assert
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 import uuid
 
@@ -21,7 +19,7 @@ import httpx
 import pytest
 
 from tests.faults.harness import ApiServer, build_world, own_postgres, own_redis, report, server_env
-from tests.scans.servers import process_server
+from tests.scans.servers import EventStream, process_server
 
 pytestmark = pytest.mark.postgres_only
 
@@ -73,53 +71,6 @@ def test_redis_stopped_or_frozen_leaves_liveness_up_and_readiness_names_it(tmp_p
         assert back.status_code == 200, back.text
 
 
-class _Stream:
-    """An open live stream read on a thread: every event with the time it arrived."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-        self.events: list[tuple[str, dict, float]] = []
-        self.status = 0
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._client = httpx.Client(timeout=httpx.Timeout(10, read=60))
-
-    def _read(self) -> None:
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
-        try:
-            with self._client.stream("GET", self.url, headers=headers) as response:
-                self.status = response.status_code
-                event = ""
-                for line in response.iter_lines():
-                    if line.startswith("event: "):
-                        event = line[len("event: "):]
-                    elif line.startswith("data: "):
-                        self.events.append((event, json.loads(line[len("data: "):]),
-                                            time.monotonic()))
-        except httpx.HTTPError:
-            pass  # closed by the test
-
-    def names(self) -> list[str]:
-        return [name for name, _data, _at in self.events]
-
-    def wait_for(self, name: str, count: int, seconds: float = 30) -> float | None:
-        """When the `count`-th event called `name` arrived, waiting up to `seconds`."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            arrived = [at for event, _data, at in self.events if event == name]
-            if len(arrived) >= count:
-                return arrived[count - 1]
-            time.sleep(0.05)
-        return None
-
-    def __enter__(self) -> _Stream:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.close()
-        self._thread.join(5)
-
-
 def test_a_live_stream_subscribes_again_after_a_redis_restart(tmp_path):
     with own_postgres() as pg, own_redis() as redis:
         env = server_env(pg.create_database("kd"), tmp_path, REDIS_URL=redis.url,
@@ -127,8 +78,8 @@ def test_a_live_stream_subscribes_again_after_a_redis_restart(tmp_path):
         world = build_world(env)
         live_env = {key: value for key, value in env.items() if key != "DATABASE_URL"}
         with ApiServer(env) as api, process_server(env["DATABASE_URL"], **live_env) as live, \
-                _Stream(f"{live}/api/v1/venues/{world.venue_id}/live",
-                        world.owner_token) as stream:
+                EventStream(f"{live}/api/v1/venues/{world.venue_id}/live",
+                            f"Bearer {world.owner_token}") as stream:
             assert stream.wait_for("ready", 1) is not None, stream.status
             assert _scan(api.url, world, 0).status_code == 201
             assert stream.wait_for("scan", 1) is not None, stream.names()

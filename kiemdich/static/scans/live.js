@@ -90,4 +90,9 @@
   source.addEventListener("error", lost);
   // The server lost its own subscription (Redis restarting): it says "ready" again once back.
   source.addEventListener("lost", lost);
+  // This account or reader may no longer watch this venue: the server has ended the stream.
+  source.addEventListener("revoked", function () {
+    source.close();
+    lost();
+  });
 })();
