@@ -54,9 +54,14 @@ check-installed:
 	@test -f $(VENV)/.installed || { echo "Not installed: run 'make setup' first." >&2; exit 1; }
 
 # Production-style serving: uvicorn (ASGI, for the live feed), static files by WhiteNoise.
+# The metrics of a server's worker processes (kiemdich/metrics.py), emptied when it starts.
+METRICS_DIR = $(KIEMDICH_DATA_DIR)/metrics/$(1)-$(2)
+fresh_metrics = rm -rf $(call METRICS_DIR,$(1),$(2)) && mkdir -p $(call METRICS_DIR,$(1),$(2))
+
 serve: check-installed
 	$(PY) manage.py collectstatic --noinput >/dev/null
-	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(PORT) \
+	$(call fresh_metrics,serve,$(PORT))
+	PROMETHEUS_MULTIPROC_DIR=$(call METRICS_DIR,serve,$(PORT)) $(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 
 # Production, two servers behind the proxy (docs/operations.md): every request but the live
@@ -68,7 +73,8 @@ serve-api: check-installed
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PYTHON=$(PY) deploy/serve-api
 
 serve-live: check-installed
-	$(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(LIVE_PORT) \
+	$(call fresh_metrics,live,$(LIVE_PORT))
+	PROMETHEUS_MULTIPROC_DIR=$(call METRICS_DIR,live,$(LIVE_PORT)) $(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(LIVE_PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 
 # The production topology of deploy/cluster/ on one machine (tools/cluster.py): etcd, three
@@ -90,7 +96,8 @@ test: $(VENV)/.installed browsers
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-TEST_ENV = DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789 SMS_BACKEND=file
+TEST_ENV = DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789 \
+	KEY_ENCRYPTION_KEY=test-key-encryption-key-not-for-production-0123 SMS_BACKEND=file
 
 test-sqlite: $(VENV)/.installed
 	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-sqlite DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite/db.sqlite3 \

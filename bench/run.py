@@ -50,6 +50,8 @@ def _env(database_url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0",
             "SECRET_KEY": os.environ.get("SECRET_KEY",
                                          "bench-secret-key-not-for-production-0123456789"),
+            "KEY_ENCRYPTION_KEY": os.environ.get(
+                "KEY_ENCRYPTION_KEY", "bench-key-encryption-key-not-for-production-0123"),
             "SMS_BACKEND": "console", "DB_POOL": "1",
             # Each reader here scans tens of times a second, far past a real gate's limit: the
             # limiter still counts every scan (its cost is measured) but never refuses.
@@ -127,17 +129,12 @@ def _estimate(model) -> int:
 class Server:
     """The API server as `make serve-api` runs it, with the pool on."""
 
-    def __init__(self, database_url: str, workers: int, threads: int,
-                 key_dir: Path | None = None) -> None:
+    def __init__(self, database_url: str, workers: int, threads: int) -> None:
         self.database_url, self.workers, self.threads = database_url, workers, threads
-        # The measurer's signing keys (when not the data dir's), so the codes it issues verify.
-        self.key_dir = key_dir
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
         env = _env(self.database_url)
-        if self.key_dir is not None:
-            env["SIGNING_KEY_DIR"] = str(self.key_dir)
         (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi",

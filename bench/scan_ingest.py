@@ -33,7 +33,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="kd-scan-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiemdich.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'bench.sqlite3'}")
-os.environ.setdefault("SIGNING_KEY_DIR", str(_TMP / "keys"))
+os.environ.setdefault("KEY_ENCRYPTION_KEY", "bench-key-encryption-key-not-for-production-0123")
 os.environ.setdefault("SMS_BACKEND", "console")
 
 import django  # noqa: E402

@@ -30,6 +30,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from kiemdich.observability import current_request_id
+
 API_PREFIX = "/api/"
 UNAVAILABLE = "unavailable"
 # Long enough for a PostgreSQL restart or a failover to finish, short enough that a reader
@@ -62,7 +64,8 @@ def unavailable(request: HttpRequest) -> HttpResponse:
         response: HttpResponse = json_error(503, UNAVAILABLE, message)
     else:
         response = HttpResponse(render_to_string("unavailable.html",
-                                                 {"seconds": RETRY_AFTER_SECONDS}),
+                                                 {"seconds": RETRY_AFTER_SECONDS,
+                                                  "request_id": current_request_id()}),
                                 status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -74,7 +77,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return unavailable(request)
     if is_api(request):
         return json_error(500, "server_error", _("Lỗi máy chủ; vui lòng thử lại sau."))
-    return defaults.server_error(request)
+    # Rendered without the request's context: whatever failed may fail again in it.
+    return HttpResponse(render_to_string("500.html", {"request_id": current_request_id()}),
+                        status=500)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -27,6 +27,28 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY == _INSECURE_KEY or len(SECRET_KE
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random value of at least 32 characters when DEBUG is off."
     )
+# Previous secret keys, newest first: sessions, signed values and everything derived from the
+# secret key (ID number keys when ID_NUMBER_KEY is unset) still verify or decrypt under them,
+# so the secret can be replaced after a leak without logging everyone out or losing data.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+# Encrypts the QR signing keys stored in the database (kiemdich.people.keys). It lives only in
+# the environment: a copy of the database alone cannot sign codes. Old values stay in
+# KEY_ENCRYPTION_KEY_FALLBACKS until `signing_keys reencrypt` has run.
+_INSECURE_KEK = "insecure-development-key-encryption-key-do-not-use"
+KEY_ENCRYPTION_KEY = env_str("KEY_ENCRYPTION_KEY", _INSECURE_KEK if DEBUG else "")
+KEY_ENCRYPTION_KEY_FALLBACKS = env_list("KEY_ENCRYPTION_KEY_FALLBACKS")
+if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
+                  or KEY_ENCRYPTION_KEY in (_INSECURE_KEK, SECRET_KEY)):
+    raise ImproperlyConfigured(
+        "KEY_ENCRYPTION_KEY must be set to a random value of at least 32 characters, other "
+        "than SECRET_KEY, when DEBUG is off."
+    )
+
+# ID numbers at rest (kiemdich.people.protect): the current key and the previous ones that
+# `rotate_id_number_key` re-encrypts from. Unset: derived from SECRET_KEY (and its fallbacks).
+ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
+ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
 
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -56,9 +78,11 @@ INSTALLED_APPS = [
     "kiemdich.scans",
     "kiemdich.tracing",
     "kiemdich.reports",
+    "kiemdich.operations",
 ]
 
 MIDDLEWARE = [
+    "kiemdich.observability.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.middleware.SecurityHeadersMiddleware",
     "kiemdich.middleware.NoStoreMiddleware",
@@ -224,11 +248,19 @@ SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10)
 
 # One-time codes (accounts.otp).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
-OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+# Limits per requester (client address) and phone, so nobody else spends the owner's.
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)  # tries in a code's lifetime
 OTP_SEND_PER_PHONE_PER_HOUR = env_int("OTP_SEND_PER_PHONE_PER_HOUR", 5)
-OTP_SEND_PER_IP_PER_HOUR = env_int("OTP_SEND_PER_IP_PER_HOUR", 30)
 OTP_SEND_MIN_INTERVAL_SECONDS = env_int("OTP_SEND_MIN_INTERVAL_SECONDS", 30)
+OTP_SEND_PER_IP_PER_HOUR = env_int("OTP_SEND_PER_IP_PER_HOUR", 30)
+# Across requesters: messages to one phone (at least one per code lifetime, see accounts.otp)
+# and wrong guesses at one code.
+OTP_SEND_PER_PHONE_ALL_PER_HOUR = env_int("OTP_SEND_PER_PHONE_ALL_PER_HOUR", 12)
+OTP_CODE_MAX_ATTEMPTS = env_int("OTP_CODE_MAX_ATTEMPTS", 20)
 OTP_VERIFY_PER_IP_PER_HOUR = env_int("OTP_VERIFY_PER_IP_PER_HOUR", 60)
+# Staff invitation SMS (venues.services._invite), sliding 24 hours: per owner and per phone.
+STAFF_INVITES_PER_OWNER_PER_DAY = env_int("STAFF_INVITES_PER_OWNER_PER_DAY", 50)
+STAFF_INVITES_PER_PHONE_PER_DAY = env_int("STAFF_INVITES_PER_PHONE_PER_DAY", 3)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
 
 # Scans (scans.services).
@@ -256,8 +288,9 @@ PUBSUB_BACKEND = env_str("PUBSUB_BACKEND", "memory")
 LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 30)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-# Personal QR signing keys: a directory of Ed25519 keys, made on first use when missing.
-SIGNING_KEY_DIR = Path(env_str("SIGNING_KEY_DIR", str(DATA_DIR / "keys")))
+# Personal QR signing keys live in the database (kiemdich.people.keys); each process reloads
+# them this often, and at once when a code names a key it has not loaded.
+KEYRING_REFRESH_SECONDS = env_int("KEYRING_REFRESH_SECONDS", 60)
 
 # Retention in days per kind (privacy.retention, `purge_expired`), and the abuse checks.
 RETENTION_SCANS_DAYS = env_int("RETENTION_SCANS_DAYS", 30)  # scans and visits
@@ -270,14 +303,29 @@ RETENTION_OTP_DAYS = env_int("RETENTION_OTP_DAYS", 1)
 ABUSE_MASS_ACCOUNTS_PER_MINUTE = env_int("ABUSE_MASS_ACCOUNTS_PER_MINUTE", 30)
 ABUSE_REMOTE_KM = env_int("ABUSE_REMOTE_KM", 2)
 
+# Logs: plain lines for a person at a terminal, JSON lines (LOG_FORMAT=json) for a log
+# store; every line carries its request's id, phone and ID numbers blanked first.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "kiemdich.privacy.logging.RedactPersonalData"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"redact": {"()": "kiemdich.privacy.logging.RedactPersonalData"},
+                "request_id": {"()": "kiemdich.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "kiemdich.observability.JsonLinesFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["redact", "request_id"]}
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # One event per request (observability); Django's own duplicates it for errors.
+                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")}},
 }
+
+# GET /metrics (Prometheus): to these networks asking the server directly, or with
+# `Authorization: Bearer METRICS_TOKEN` from anywhere.
+METRICS_ALLOWED_NETWORKS = env_str("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")

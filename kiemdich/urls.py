@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from kiemdich.accounts.views import home
 from kiemdich.api import api
+from kiemdich.observability import metrics_view
 
 
 def _admin_login(request, extra_context=None):
@@ -20,6 +21,7 @@ admin.site.login = _admin_login
 urlpatterns = [
     # First: the API carries the traffic (scans every second), the pages are tried after it.
     path("api/v1/", api.urls),
+    path("metrics", metrics_view, name="metrics"),
     path("", home, name="home"),
     path("accounts/", include("kiemdich.accounts.urls")),
     path("people/", include("kiemdich.people.urls")),
@@ -30,6 +32,7 @@ urlpatterns = [
     path("reports/", include("kiemdich.reports.urls")),
     path("progress/", include("kiemdich.reports.public_urls")),
     path("tracing/", include("kiemdich.tracing.urls")),
+    path("operations/", include("kiemdich.operations.urls")),
     path("v/", include("kiemdich.scans.poster_urls")),
     path("scan/", include("kiemdich.scans.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

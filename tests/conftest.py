@@ -19,6 +19,7 @@ from kiemdich.accounts.auth import issue_token
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import account_for_phone, grant_role
 from kiemdich.areas.services import file_tree, load_tree
+from kiemdich.people.keys import stored_keyring
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -30,12 +31,14 @@ def pytest_runtest_setup(item) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolation(tmp_path, settings):
-    """Each test gets its own SMS outbox, signing keys and an empty rate-limit cache."""
+    """Each test gets its own SMS outbox, signing keys (its database's) and an empty
+    rate-limit cache."""
     settings.SMS_OUTBOX = tmp_path / "sms-outbox.jsonl"
-    settings.SIGNING_KEY_DIR = tmp_path / "keys"
+    stored_keyring().forget()
     cache.clear()
     yield
     cache.clear()
+    stored_keyring().forget()
 
 
 class Outbox:

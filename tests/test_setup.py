@@ -84,6 +84,17 @@ def test_it_refuses_to_start_without_a_real_secret_key_when_debug_is_off(tmp_pat
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("kek", ["", "short", "x" * 50,
+                                 "insecure-development-key-encryption-key-do-not-use"])
+def test_it_refuses_to_start_without_a_real_key_encryption_key_when_debug_is_off(tmp_path, kek):
+    # "x" * 50 is the secret key here: the two must differ.
+    env = _env(tmp_path, DEBUG="0", SECRET_KEY="x" * 50, KEY_ENCRYPTION_KEY=kek)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "KEY_ENCRYPTION_KEY" in result.stderr
+
+
 def test_production_settings_turn_on_browser_protections(tmp_path):
     env = _env(tmp_path, DEBUG="0", SECRET_KEY="x" * 50)
     code = ("from django.conf import settings as s;"

@@ -168,10 +168,14 @@ class Cluster:
 
     def app_env(self) -> dict[str, str]:
         """The application's environment (deploy/kiemdich.env.example on a server)."""
-        secret_file = self.dir / "secret-key"
-        if not secret_file.exists():
-            secret_file.write_text(secrets.token_urlsafe(48))
-        return {"DEBUG": "0", "SECRET_KEY": secret_file.read_text().strip(),
+        keys = {}
+        for name in ("secret-key", "key-encryption-key"):
+            key_file = self.dir / name
+            if not key_file.exists():
+                key_file.write_text(secrets.token_urlsafe(48))
+            keys[name] = key_file.read_text().strip()
+        return {"DEBUG": "0", "SECRET_KEY": keys["secret-key"],
+                "KEY_ENCRYPTION_KEY": keys["key-encryption-key"],
                 "DATABASE_URL": self.database_url, "DB_POOL": "1",
                 "REDIS_URL": f"redis://{self.local(REDIS)}/0", "PUBSUB_BACKEND": "redis",
                 "PUBLIC_BASE_URL": self.base_url, "ALLOWED_HOSTS": f"{LOCAL},localhost",

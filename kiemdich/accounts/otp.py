@@ -1,16 +1,30 @@
 """One-time login codes: 6 digits from the OS CSPRNG, hashed at rest, 5 minutes, single use,
-bound to the phone they were sent to, and at most OTP_MAX_ATTEMPTS wrong tries each.
+bound to the phone they were sent to.
+
+Every code goes to the phone's owner, whoever asked for it, so the limits are built so that
+others cannot use them to keep the owner out (docs/security.md, "Login lock-out"):
+- sends are limited per requester (client address) and per requester and phone; the one
+  limit per phone across requesters (against flooding a victim with messages) takes one
+  code every OTP_TTL_SECONDS at most, so whenever it refuses, a code sent to the phone less
+  than a lifetime ago is still valid;
+- a new code does not void earlier ones (an attacker's request cannot void the owner's code);
+  using one voids them all;
+- tries are limited per requester and phone (OTP_MAX_ATTEMPTS in a code's lifetime), so one
+  requester's wrong guesses do not block the owner's right one; across requesters a code
+  takes OTP_CODE_MAX_ATTEMPTS wrong guesses, which bounds a guesser using many addresses.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,14 +54,17 @@ def _hash(phone: str, code: str) -> str:
 def request_code(raw_phone: str, ip: str) -> int:
     """Send a fresh code to the phone; returns its lifetime in seconds."""
     phone = normalize_phone(raw_phone)
+    # The requester's own limits first: a refusal there spends nothing of the phone's.
     ratelimit.hit(f"otp-send-ip:{ip}", settings.OTP_SEND_PER_IP_PER_HOUR, 3600)
-    ratelimit.hit(f"otp-send-gap:{phone}", 1, settings.OTP_SEND_MIN_INTERVAL_SECONDS)
-    ratelimit.hit(f"otp-send-phone:{phone}", settings.OTP_SEND_PER_PHONE_PER_HOUR, 3600)
+    ratelimit.hit(f"otp-send-gap:{ip}:{phone}", 1, settings.OTP_SEND_MIN_INTERVAL_SECONDS)
+    ratelimit.hit(f"otp-send-phone:{ip}:{phone}", settings.OTP_SEND_PER_PHONE_PER_HOUR, 3600)
+    # One code per lifetime at the sustained rate: see the module's docstring.
+    ratelimit.hit(f"otp-send-phone-all:{phone}",
+                  max(settings.OTP_SEND_PER_PHONE_ALL_PER_HOUR,
+                      math.ceil(3600 / settings.OTP_TTL_SECONDS)), 3600)
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     with transaction.atomic():
-        # A new code replaces any earlier one: only the latest message is valid.
-        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).update(used_at=now)
         OneTimeCode.objects.create(
             phone=phone, code_hash=_hash(phone, code), ip=ip, created_at=now,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
@@ -61,40 +78,43 @@ def verify_code(raw_phone: str, code: str, ip: str) -> User:
     """Check the code and return the account, creating it at first login."""
     phone = normalize_phone(raw_phone)
     ratelimit.hit(f"otp-verify-ip:{ip}", settings.OTP_VERIFY_PER_IP_PER_HOUR, 3600)
+    # Every try of this requester for this phone counts, right or wrong: past the limit the
+    # right code is refused too, so a guesser learns nothing from it.
+    ratelimit.hit(f"otp-verify:{ip}:{phone}", settings.OTP_MAX_ATTEMPTS, settings.OTP_TTL_SECONDS)
     code = (code or "").strip()
     now = timezone.now()
-    # The attempt counter must be committed even when the answer is a refusal, so the
+    # The attempt counters must be committed even when the answer is a refusal, so the
     # transaction decides and the error is raised after it.
     with transaction.atomic():
-        otp = (
-            OneTimeCode.objects.select_for_update()
-            .filter(phone=phone, used_at__isnull=True)
-            .order_by("-created_at")
-            .first()
-        )
-        error = _check(otp, phone, code, now)
+        live = list(OneTimeCode.objects.select_for_update()
+                    .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+                    .order_by("-created_at"))
+        error = _check(live, phone, code, now)
         if error is None:
-            otp.used_at = now
-            otp.save(update_fields=["used_at"])
+            # One login uses every code sent: none of them can log in again.
+            OneTimeCode.objects.filter(pk__in=[otp.pk for otp in live]).update(used_at=now)
             user = account_for_phone(phone)
-        elif otp is not None and isinstance(error, OtpInvalid):
-            otp.attempts += 1  # past the limit, the code answers 429 until a new one is sent
-            otp.save(update_fields=["attempts"])
+        elif isinstance(error, OtpInvalid) and live:
+            # A wrong guess is a guess at every live code.
+            OneTimeCode.objects.filter(pk__in=[otp.pk for otp in live]).update(
+                attempts=F("attempts") + 1)
     if error is not None:
         _record_failure(phone, ip, error.code)
         raise error
     return user
 
 
-def _check(otp: OneTimeCode | None, phone: str, code: str, now) -> DomainError | None:
-    if otp is None:
+def _check(live: list[OneTimeCode], phone: str, code: str, now) -> DomainError | None:
+    guessable = [otp for otp in live if otp.attempts < settings.OTP_CODE_MAX_ATTEMPTS]
+    if not live:
+        if OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).exists():
+            return OtpExpired(_("Mã xác thực đã hết hạn, vui lòng lấy mã mới."))
         return OtpInvalid(_("Mã xác thực không đúng."))
-    if otp.expires_at <= now:
-        return OtpExpired(_("Mã xác thực đã hết hạn, vui lòng lấy mã mới."))
-    if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+    if not guessable:
         return RateLimited(_("Nhập sai quá nhiều lần, vui lòng lấy mã mới."), retry_after=60)
     if not (len(code) == 6 and code.isdigit()
-            and hmac.compare_digest(otp.code_hash, _hash(phone, code))):
+            and any(hmac.compare_digest(otp.code_hash, _hash(phone, code))
+                    for otp in guessable)):
         return OtpInvalid(_("Mã xác thực không đúng."))
     return None
 

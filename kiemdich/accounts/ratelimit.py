@@ -49,6 +49,8 @@ def take(bucket: str, limit: int, window: int, n: int = 1) -> Allowance:
     say how many it took: the first ones, as far as the allowance goes."""
     if n <= 0:
         return Allowance(0, 0)
+    if limit <= 0:  # a limit configured to 0 turns the thing off
+        return Allowance(0, window)
     interval = window / limit
     granted, wait = _store_take(_key(bucket), interval, float(window), n, time.time())
     return Allowance(granted, max(0, math.ceil(wait)))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
+import unicodedata
 import urllib.request
 from typing import Protocol
 
@@ -19,8 +21,27 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from kiemdich import metrics
+
 logger = logging.getLogger(__name__)
 _file_lock = threading.Lock()
+
+PLAIN_NAME_CHARS = 40
+_NAME_PUNCTUATION = frozenset(" -&'()")
+
+
+def plain_name(text: str, limit: int = PLAIN_NAME_CHARS) -> str:
+    """A name someone else chose, made fit for an SMS we send in our name: letters, digits,
+    spaces and `- & ' ( )` only, at most `limit` characters. Without dots, slashes, colons
+    or `@` no link, address or domain survives ("bit.ly/x" becomes "bit ly x"), so the
+    message cannot carry the sender's link."""
+    kept = "".join(
+        char if unicodedata.category(char)[0] in "LN" or char in _NAME_PUNCTUATION else " "
+        for char in unicodedata.normalize("NFC", text))
+    words = re.sub(r"\s+", " ", kept).strip()
+    if len(words) > limit:
+        words = words[:limit].rsplit(" ", 1)[0] if " " in words[:limit] else words[:limit]
+    return words.strip()
 
 
 class SmsGateway(Protocol):
@@ -73,4 +94,9 @@ def gateway() -> SmsGateway:
 
 
 def send_sms(phone: str, text: str) -> None:
-    gateway().send(phone, text)
+    try:
+        gateway().send(phone, text)
+    except Exception:
+        metrics.SMS.labels("failed").inc()
+        raise
+    metrics.SMS.labels("sent").inc()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -117,3 +118,10 @@ def resolve_area(code: str, *, leaf: bool = False) -> Area:
         raise NotFound(_("Không có địa bàn mã %(code)s.") % {"code": code}, code="area_unknown",
                        field="area_code")
     return area
+
+
+@lru_cache(maxsize=4096)
+def top_area_code(area_id: int) -> str:
+    """The code of the top-level area (the province) that an area is in. An area never moves
+    to another province, so a process asks the database once per area."""
+    return Area.objects.get(pk=area_id).ancestors()[0].code

@@ -10,7 +10,7 @@ Payload (152 characters, every one in the QR alphanumeric set, so a QR encoder u
     KD1.<kid>.<BASE32(body || signature)>
 
 - ``KD1`` names the format and its version.
-- ``kid``: 4 base32 characters naming the signing key (see `create_key`).
+- ``kid``: 4 random base32 characters naming the signing key (see `random_kid`).
 - ``body``: 25 bytes, big-endian ``kind u8 | subject u64 | serial u64 | issued u32 |
   expires u32`` (times in unix seconds, good until 2106; the serial is as wide as
   ``Credential.serial``).
@@ -33,17 +33,13 @@ from __future__ import annotations
 
 import base64
 import calendar
-import fcntl
-import functools
-import os
 import re
+import secrets
 import struct
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
@@ -52,12 +48,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.errors import DomainError
+
+if TYPE_CHECKING:
+    from kiemdich.people.keys import StoredKeyring
 
 KIND_APP = "app"
 KIND_CARD = "card"
@@ -84,10 +81,9 @@ _MAX_I64 = 2**63 - 1
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ROLLOVER_HOUR = 4
 APP_CODE_MIN_VALIDITY = timedelta(hours=12)
+# A printed card is valid this many months: the longest any code lives.
+CARD_MONTHS = 6
 
-# A key id counts hours since this instant, so ids sort by age and 4 characters (20 bits)
-# last until 2139.
-_KID_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
@@ -163,29 +159,15 @@ def _signed_message(kid: str, body: bytes) -> bytes:
     return f"{PREFIX}.{kid}.".encode("ascii") + body
 
 
-def _kid_number(kid: str) -> int:
-    number = 0
-    for char in kid:
-        number = number * 32 + _B32_ALPHABET.index(char)
-    return number
-
-
-def _kid_text(number: int) -> str:
-    if not 0 <= number < 32**_KID_CHARS:
-        raise ValueError("key id out of range")
-    shifts = range(5 * (_KID_CHARS - 1), -1, -5)
-    return "".join(_B32_ALPHABET[(number >> shift) & 31] for shift in shifts)
-
-
 class Keyring:
-    """Ed25519 signing keys by key id; the newest (highest id) signs, all of them verify.
+    """Ed25519 signing keys by key id: `active` (default: the last of `keys`) signs, all of
+    them verify. Dedicated readers verify offline with `public_keys()`.
 
-    Rotation: add a key with `create_key`, restart the workers, and keep the old key file until
-    the last code it signed has expired (printed cards: months). Dedicated readers verify
-    offline with `public_keys()`.
+    The platform's own keyring is `default_keyring()`, kept in the database; rotation is the
+    `signing_keys` management command (docs/operations.md).
     """
 
-    def __init__(self, keys: Mapping[str, Ed25519PrivateKey]) -> None:
+    def __init__(self, keys: Mapping[str, Ed25519PrivateKey], active: str = "") -> None:
         if not keys:
             raise ValueError("a keyring needs at least one key")
         for kid, key in keys.items():
@@ -197,31 +179,9 @@ class Keyring:
         self._public: dict[str, Ed25519PublicKey] = {
             kid: key.public_key() for kid, key in keys.items()
         }
-        self.active_kid = max(keys, key=_kid_number)
-
-    @classmethod
-    def from_dir(cls, path: Path | str) -> Keyring:
-        """Load every ``<kid>.pem`` in `path`, first making a key if there is none."""
-        directory = Path(path)
-        with _locked(directory):
-            if not any(directory.glob("*.pem")):
-                _write_new_key(directory)
-            keys = {}
-            for file in sorted(directory.glob("*.pem")):
-                kid = file.stem
-                if not _KID_RE.fullmatch(kid):
-                    raise ImproperlyConfigured(
-                        f"{file}: key files must be named <kid>.pem with a {_KID_CHARS}-character "
-                        "base32 key id; use create_key() to add one"
-                    )
-                try:
-                    key = serialization.load_pem_private_key(file.read_bytes(), password=None)
-                except (ValueError, TypeError) as exc:
-                    raise ImproperlyConfigured(f"{file}: not an unencrypted PEM key") from exc
-                if not isinstance(key, Ed25519PrivateKey):
-                    raise ImproperlyConfigured(f"{file}: not an Ed25519 private key")
-                keys[kid] = key
-        return cls(keys)
+        self.active_kid = active or list(keys)[-1]
+        if self.active_kid not in self._private:
+            raise ValueError(f"the active key {self.active_kid!r} is not in the keyring")
 
     def sign(self, claims: Claims) -> str:
         """Encode and sign; times are cut to whole seconds."""
@@ -291,61 +251,21 @@ class Keyring:
         }
 
 
-@contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Serialise key creation and loading between the processes that share a key directory.
-
-    Without it two workers starting on an empty directory could each make a key and sign with
-    one the other does not know. The lock is on the directory itself, so a read-only mount of
-    existing keys (a deployment secret) loads too.
-    """
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def random_kid() -> str:
+    """A fresh random key id: 20 bits, so ids say nothing about when or where a key was made
+    (the database keeps them unique)."""
+    return "".join(secrets.choice(_B32_ALPHABET) for _ in range(_KID_CHARS))
 
 
-def _write_new_key(directory: Path) -> str:
-    existing = [_kid_number(f.stem) for f in directory.glob("*.pem") if _KID_RE.fullmatch(f.stem)]
-    hours = int((datetime.now(UTC) - _KID_EPOCH).total_seconds() // 3600)
-    kid = _kid_text(max([hours, *(n + 1 for n in existing)]))
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    # Written under a name the loader ignores, then linked into place: a crash never leaves a
-    # truncated <kid>.pem, and the link refuses to replace an existing key.
-    temporary = directory / f".{kid}.pem.tmp"
-    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-        f.write(pem)
-        f.flush()
-        os.fsync(f.fileno())
-    try:
-        os.link(temporary, directory / f"{kid}.pem")
-    finally:
-        temporary.unlink()
-    return kid
+def is_kid(text: str) -> bool:
+    return bool(_KID_RE.fullmatch(text))
 
 
-def create_key(path: Path | str) -> str:
-    """Add a new signing key (file mode 0600) to a key directory and return its id.
+def default_keyring() -> StoredKeyring:
+    """The keys every app server shares (`kiemdich.people.keys`), loaded from the database."""
+    from kiemdich.people.keys import stored_keyring
 
-    The id is the hours since 2020 (or one more than the newest key), so it is unique in the
-    directory and the new key becomes the active one.
-    """
-    directory = Path(path)
-    with _locked(directory):
-        return _write_new_key(directory)
-
-
-@functools.cache
-def default_keyring() -> Keyring:
-    """The keyring in ``settings.SIGNING_KEY_DIR``, loaded once per process."""
-    return Keyring.from_dir(settings.SIGNING_KEY_DIR)
+    return stored_keyring()
 
 
 def _aware(now: datetime) -> datetime:
@@ -389,7 +309,7 @@ def card_code_expiry(now: datetime, months: int) -> datetime:
 
 
 def issue_app_code(
-    person_id: int, now: datetime, *, keyring: Keyring | None = None
+    person_id: int, now: datetime, *, keyring: Keyring | StoredKeyring | None = None
 ) -> tuple[str, datetime]:
     """The code shown in the app: serial 0 (never revoked; it expires within 36 hours)."""
     expires = app_code_expiry(now)
@@ -401,9 +321,9 @@ def issue_card_code(
     person_id: int,
     serial: int,
     now: datetime,
-    months: int = 6,
+    months: int = CARD_MONTHS,
     *,
-    keyring: Keyring | None = None,
+    keyring: Keyring | StoredKeyring | None = None,
 ) -> tuple[str, datetime]:
     """The code printed on a card. `serial` is the card's own (``Credential.serial``): a lost
     card is revoked by its serial, and callers refuse it with `CodeRevoked` until it expires."""

@@ -69,3 +69,26 @@ class Consent(models.Model):
     version = models.CharField(max_length=20)
     given_at = models.DateTimeField(auto_now_add=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+
+class SigningKey(models.Model):
+    """An Ed25519 key that signs personal QR codes, in the database so that every app server
+    signs and verifies with the same keys (kiemdich.people.keys).
+
+    The unsuperseded key of the highest generation signs; every key not retired verifies until
+    `verify_until`, when the last code it can have signed has expired. `generation` is unique,
+    so two servers that both find no key, or two rotations at once, cannot both add one.
+    """
+
+    generation = models.PositiveIntegerField(unique=True)
+    kid = models.CharField(max_length=4, unique=True)
+    public_key = models.CharField(max_length=44)  # standard base64 of the raw 32 bytes
+    # Fernet token under KEY_ENCRYPTION_KEY of the raw 32-byte private key; empty once retired.
+    private_key = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    verify_until = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.kid

@@ -19,7 +19,7 @@ from kiemdich.errors import Conflict, Invalid, NotFound
 from kiemdich.people import codes
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Consent, Credential, Person
-from kiemdich.people.protect import decrypt_id, encrypt_id, id_digest
+from kiemdich.people.protect import decrypt_id, encrypt_id, id_digest, id_digests
 from kiemdich.privacy.audit import record
 
 # A household, not an institution: more than this is somebody misusing "khai hộ".
@@ -27,7 +27,6 @@ MAX_PEOPLE_PER_ACCOUNT = 20
 # Bump when the consent text (templates/people/_consent_text.html) changes: people are asked
 # again before their next declaration.
 CONSENT_VERSION = "2021-10"
-CARD_MONTHS = 6
 _EARLIEST_BIRTH = date(1900, 1, 1)
 # Serials stay below 2**53 so readers written in JavaScript compare them exactly.
 _SERIAL_LIMIT = 2**53
@@ -167,10 +166,48 @@ def search_people(scope: Scope, *, id_number: str = "", phone: str = "") -> Quer
     qs = Person.objects.filter(scope.area_filter("area", "health_officer"))
     if id_number:
         _kind, number = validate_id_number(id_number)
-        return qs.filter(id_number_digest=id_digest(number))
+        return qs.filter(id_number_digest__in=id_digests(number))
     if phone:
         return qs.filter(phone=normalize_phone(phone))
     raise Invalid(_("Cần số giấy tờ hoặc số điện thoại."), code="required", field="id_number")
+
+
+def reencrypt_id_numbers(batch: int = 1000) -> tuple[int, int]:
+    """Re-encrypt every stored ID number under the current key and recompute its digest (and
+    the roster digests that named it), batch by batch, each batch in its own transaction, so
+    the command can be stopped and run again. Returns (rewritten, unreadable): an unreadable
+    cipher is one no configured key opens (an old key removed too early) and is left as is."""
+    from kiemdich.people.protect import current_version
+    from kiemdich.reports.models import RosterMember
+
+    prefix = current_version() + "$"
+    rewritten = unreadable = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(Person.objects.select_for_update()
+                        .filter(pk__gt=last_pk).exclude(id_number_cipher="")
+                        .exclude(id_number_cipher__startswith=prefix)
+                        .order_by("pk")[:batch])
+            if not rows:
+                return rewritten, unreadable
+            last_pk = rows[-1].pk
+            renamed: dict[str, str] = {}
+            changed = []
+            for person in rows:
+                number = decrypt_id(person.id_number_cipher)
+                if not number:
+                    unreadable += 1
+                    continue
+                new_digest = id_digest(number)
+                if person.id_number_digest and person.id_number_digest != new_digest:
+                    renamed[person.id_number_digest] = new_digest
+                person.id_number_cipher, person.id_number_digest = encrypt_id(number), new_digest
+                changed.append(person)
+            Person.objects.bulk_update(changed, ["id_number_cipher", "id_number_digest"])
+            for old, new in renamed.items():
+                RosterMember.objects.filter(id_number_digest=old).update(id_number_digest=new)
+            rewritten += len(changed)
 
 
 # Consent -------------------------------------------------------------------------------
@@ -217,7 +254,7 @@ def issue_card(user: User, person: Person) -> tuple[Credential, str]:
     now = timezone.now()
     for _attempt in range(5):
         serial = secrets.randbelow(_SERIAL_LIMIT - 1) + 1
-        payload, expires = codes.issue_card_code(person.pk, serial, now, months=CARD_MONTHS)
+        payload, expires = codes.issue_card_code(person.pk, serial, now)
         try:
             with transaction.atomic():
                 credential = Credential.objects.create(person=person, serial=serial,

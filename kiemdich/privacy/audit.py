@@ -20,10 +20,19 @@ GENESIS = "0" * 64
 AUDIT_LOCK_ID = 0x4B44_4155  # any constant; names the audit chain's lock
 
 
-def pseudonym(value: str) -> str:
-    """A stable keyed hash for a phone or ID number that must be correlated but not shown."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+def pseudonym(value: str, key: str = "") -> str:
+    """A stable keyed hash for a phone or ID number that must be correlated but not shown;
+    keyed by SECRET_KEY unless `key` names another."""
+    secret = key or settings.SECRET_KEY
+    digest = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
     return f"h:{digest[:20]}"
+
+
+def pseudonyms(value: str) -> set[str]:
+    """Its pseudonym under SECRET_KEY and each of SECRET_KEY_FALLBACKS: entries written before
+    the secret was replaced are still found (they are never rewritten)."""
+    return {pseudonym(value, key) for key in (settings.SECRET_KEY,
+                                              *settings.SECRET_KEY_FALLBACKS)}
 
 
 def reference(obj: object) -> str:
@@ -88,7 +97,7 @@ def search(*, action: str = "", actor: str = "", target: str = "",
     if actor:
         entries = entries.filter(actor_id=_account_id(actor))
     if target:
-        entries = entries.filter(target__in={target, _phone_pseudonym(target)} - {""})
+        entries = entries.filter(target__in={target, *_phone_pseudonyms(target)})
     if date_from:
         entries = entries.filter(at__gte=_day_start(date_from))
     if date_to:
@@ -116,14 +125,14 @@ def _account_id(actor: str) -> int:
     return User.objects.filter(phone=phone).values_list("pk", flat=True).first() or -1
 
 
-def _phone_pseudonym(text: str) -> str:
+def _phone_pseudonyms(text: str) -> set[str]:
     from kiemdich.accounts.phones import normalize_phone
     from kiemdich.errors import DomainError
 
     try:
-        return pseudonym(normalize_phone(text))
+        return pseudonyms(normalize_phone(text))
     except DomainError:
-        return ""
+        return set()
 
 
 def _day_start(day: date) -> datetime:

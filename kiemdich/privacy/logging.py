@@ -19,6 +19,7 @@ _SEP = r"(?:[\s.\-()]|%20){0,3}"
 _PHONE = (rf"(?:\(?(?:\+|%2[Bb]|00)?84\)?{_SEP}(?:0{_SEP})?|0)[2-9](?:{_SEP}\d){{8,9}}")
 _PERSONAL_NUMBERS = re.compile(rf"(?<!\d)(?:{_PHONE}|\d{{12}}|\d{{9}})(?!\d)")
 _FORMATTER = logging.Formatter()
+_RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
@@ -37,4 +38,8 @@ class RedactPersonalData(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        # Fields passed as `extra`, which a JSON formatter writes out one by one.
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, key, redact(value))
         return True

@@ -2,8 +2,10 @@
 
 Each kind of record has its own retention (settings RETENTION_*_DAYS). Rows go in batches of
 ids so a purge of millions never holds one huge transaction or lock. What an open case holds is
-kept: the F0's visits and scans within the case's window, and every visit and scan at the
-venues the F0 visited during the F0's stay (± the case's margin) — the contacts' records.
+kept: exactly the visits tracing reads to answer the case (every identity of the F0 — their
+account's person and the rows made when their ID card was scanned at a door — their visits in
+the window, and the visits at those venues during the F0's stays ± the case's margin: the
+contacts' records), with the scans that made them.
 Audit entries are never purged (see docs/security.md): they are the proof of who saw what.
 On PostgreSQL scans and visits are partitioned by day: expired days are dropped whole
 (scans.partitions.drop_expired), the held rows moved out first.
@@ -15,6 +17,7 @@ import fcntl
 import json
 import math
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +27,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
+
+from kiemdich import metrics
 
 BATCH_SIZE = 5000
 PURGE_LOCK_ID = 0x4B44_5052  # names the purge's advisory lock
@@ -36,49 +41,63 @@ class Held:
     """The records open cases hold, by id: few enough to keep in memory (a case has tens of
     visits and at most thousands of contacts), and exact, unlike a time filter."""
 
-    f0_ids: set[int] = field(default_factory=set)
-    person_ids: set[int] = field(default_factory=set)  # F0s and their contacts
+    f0_ids: set[int] = field(default_factory=set)  # every person row of each F0
+    person_ids: set[int] = field(default_factory=set)  # F0s, contacts, owners of held visits
     visit_ids: set[int] = field(default_factory=set)
     scan_ids: set[int] = field(default_factory=set)
 
 
 def held_by_open_cases() -> Held:
-    """Ask tracing's open cases which people, visits and scans they still need: the F0's
-    visits in the look-back window, and every visit at those venues overlapping the F0's
-    stay widened by the case's margin, with the scans that made them."""
-    from kiemdich.scans.models import Scan, Visit
+    """What tracing reads for each open case (`tracing.services.reach`: every identity of the
+    F0, their visits in the window, every visit the contacts were found from) and the scans
+    that made those visits. Keeping exactly what tracing reads is what makes a case's
+    exposures the same before and after a purge."""
+    from kiemdich.scans.models import Visit
     from kiemdich.tracing.models import Case
+    from kiemdich.tracing.services import reach
 
     held = Held()
-    for case in Case.objects.filter(status=Case.Status.OPEN).only(
-            "person_id", "window_start", "window_end", "margin_minutes"):
-        held.f0_ids.add(case.person_id)
-        held.person_ids.add(case.person_id)
-        margin = timedelta(minutes=case.margin_minutes)
-        for stay in _overlapping(Visit.objects.filter(person_id=case.person_id),
-                                 case.window_start, case.window_end):
-            start = (stay.entered_at or stay.end) - margin
-            end = stay.end + margin
-            contacts = _overlapping(Visit.objects.filter(venue_id=stay.venue_id), start, end)
-            for contact in contacts:
-                held.visit_ids.add(contact.pk)
-                held.person_ids.add(contact.person_id)
-                held.scan_ids.update(Scan.objects.filter(
-                    venue_id=contact.venue_id, person_id=contact.person_id,
-                    scanned_at__gte=contact.entered_at or contact.end,
-                    scanned_at__lte=contact.end).values_list("pk", flat=True))
+    for case in Case.objects.filter(status=Case.Status.OPEN).select_related("person"):
+        found = reach(case)
+        held.f0_ids.update(found.f0_ids)
+        held.person_ids.update(found.person_ids)
+        held.visit_ids.update(found.visit_ids)
+    spans: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
+    for chunk in _chunks(sorted(held.visit_ids)):
+        for venue, person, entered, left, closes in Visit.objects.filter(
+                pk__in=chunk).values_list("venue_id", "person_id", "entered_at", "left_at",
+                                          "closes_at"):
+            end = left or closes
+            spans[(venue, person)].append((entered or end, end))
+            held.person_ids.add(person)
+    held.scan_ids = _scans_within(spans)
     return held
 
 
-def _overlapping(visits: QuerySet, start: datetime, end: datetime) -> list:
-    """Visits whose interval (entry to exit, or to the default close) meets [start, end]."""
-    found = visits.filter(
-        Q(entered_at__lte=end) | Q(entered_at__isnull=True, closes_at__lte=end)
-    ).filter(Q(left_at__gte=start) | Q(left_at__isnull=True, closes_at__gte=start)).only(
-        "pk", "venue_id", "person_id", "entered_at", "left_at", "closes_at")
-    found = list(found)
-    for visit in found:
-        visit.end = visit.left_at or visit.closes_at
+def _chunks(ids: list[int], size: int = 1000) -> Iterator[list[int]]:
+    for index in range(0, len(ids), size):
+        yield ids[index:index + size]
+
+
+def _scans_within(spans: dict[tuple[int, int], list[tuple[datetime, datetime]]]) -> set[int]:
+    """The scans of each (venue, person) inside one of their held visits: one query per
+    venue on the (venue, person, scanned_at) index."""
+    from kiemdich.scans.models import Scan
+
+    per_venue: dict[int, list[int]] = defaultdict(list)
+    for venue, person in spans:
+        per_venue[venue].append(person)
+    found: set[int] = set()
+    for venue, people in per_venue.items():
+        intervals = [span for person in people for span in spans[(venue, person)]]
+        for chunk in _chunks(sorted(people)):
+            scans = Scan.objects.filter(
+                venue_id=venue, person_id__in=chunk,
+                scanned_at__gte=min(start for start, _end in intervals),
+                scanned_at__lte=max(end for _start, end in intervals))
+            found.update(pk for pk, person, at in scans.values_list("pk", "person_id",
+                                                                    "scanned_at")
+                         if any(start <= at <= end for start, end in spans[(venue, person)]))
     return found
 
 
@@ -175,6 +194,8 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
 
     counts["sessions"] = delete_in_batches(Session.objects.filter(expire_date__lt=now),
                                            "sessions", progress)
+    for kind, removed in counts.items():
+        metrics.RETENTION_PURGED.labels(kind).inc(removed)
     return counts
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
+from kiemdich import metrics
 from kiemdich.invalidation import ACCESS_CHANGED
 from kiemdich.scans.access import Scanner, may_still_watch
 from kiemdich.scans.pubsub import LOST, RESUBSCRIBED, broker, venue_channel
@@ -40,33 +41,35 @@ async def event_stream(venue_id: int, may_watch: Callable[[], Awaitable[bool]],
     they may no longer watch, the stream says `event: revoked` and ends."""
     recheck = settings.LIVE_RECHECK_SECONDS if recheck is None else recheck
     async with broker().subscribe(venue_channel(venue_id)) as queue:
-        wake = asyncio.Event()
-        watcher = asyncio.create_task(_authorise(may_watch, wake, queue, recheck))
-        try:
-            yield READY
-            while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), heartbeat)
-                except TimeoutError:
-                    yield ": heartbeat\n\n"
-                    continue
-                if event == REVOKED:
-                    yield "event: revoked\ndata: {}\n\n"
-                    return
-                if event == LOST:
-                    yield "event: lost\ndata: {}\n\n"
-                elif event == RESUBSCRIBED:
-                    wake.set()
-                    yield READY
-                elif event == ACCESS_CHANGED:
-                    wake.set()
-                else:
-                    data = json.dumps(event, cls=DjangoJSONEncoder, ensure_ascii=False)
-                    yield f"id: {event.get('scan_id', '')}\nevent: scan\ndata: {data}\n\n"
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        with metrics.LIVE_SUBSCRIBERS.track_inprogress():
+            wake = asyncio.Event()
+            watcher = asyncio.create_task(_authorise(may_watch, wake, queue, recheck))
+            try:
+                yield READY
+                while True:
+                    try:
+                        event = await asyncio.wait_for(queue.get(), heartbeat)
+                    except TimeoutError:
+                        yield ": heartbeat\n\n"
+                        continue
+                    if event == REVOKED:
+                        yield "event: revoked\ndata: {}\n\n"
+                        return
+                    if event == LOST:
+                        yield "event: lost\ndata: {}\n\n"
+                    elif event == RESUBSCRIBED:
+                        wake.set()
+                        yield READY
+                    elif event == ACCESS_CHANGED:
+                        wake.set()
+                    else:
+                        data = json.dumps(event, cls=DjangoJSONEncoder, ensure_ascii=False)
+                        metrics.LIVE_EVENTS.inc()
+                        yield f"id: {event.get('scan_id', '')}\nevent: scan\ndata: {data}\n\n"
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
 
 async def _authorise(may_watch: Callable[[], Awaitable[bool]], wake: asyncio.Event,

@@ -39,15 +39,17 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from kiemdich import metrics
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
+from kiemdich.areas.services import top_area_code
 from kiemdich.db import execute, instance_from_row, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.errors import Busy, DomainError, Invalid, NotFound, TooLarge
 from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Credential, Person
-from kiemdich.people.protect import encrypt_id, id_digest
+from kiemdich.people.protect import encrypt_id, id_digest, id_digests
 from kiemdich.privacy.abuse import note_checkin
 from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans.access import Scanner
@@ -141,12 +143,12 @@ def _first(people: QuerySet[Person]) -> Person | None:
 
 def _by_id_number(number: str, also: str | None, venue_id: int, day: date,
                   defaults: dict[str, Any]) -> Person:
-    digests = [id_digest(number)] + ([id_digest(also)] if also else [])
+    digests = id_digests(number) + (id_digests(also) if also else [])
     person = _first(_with_state(Person.objects.filter(id_number_digest__in=digests),
                                 venue_id, day))
     if person is None:
         person = _fresh_state(Person.objects.create(
-            id_number_cipher=encrypt_id(number), id_number_digest=digests[0], **defaults))
+            id_number_cipher=encrypt_id(number), id_number_digest=id_digest(number), **defaults))
     return person
 
 
@@ -328,6 +330,7 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
         scan.person = getattr(refusal, "person", None)
         scan.response = refusal.as_dict()
         _store(scan)
+        _count(scan, venue)
         return Outcome(refusal.status, scan.response)
     shape = shape_for_venue(person, venue, scanner.actor)
     scan.person = person
@@ -344,6 +347,7 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
     _store(scan)
     _apply_visit(venue, person, scan, action)
     _announce(venue, scan, shape, visit)
+    _count(scan, venue)
     return Outcome(201, {**scan.response, "person": shape, "scan_id": scan.pk})
 
 
@@ -464,6 +468,16 @@ def _announce(venue: Venue, scan: Scan, shape: dict[str, Any], visit: str) -> No
     transaction.on_commit(partial(publish, venue_channel(venue.pk), event))
 
 
+def _count(scan: Scan, venue: Venue) -> None:
+    """The scan in the metrics, once it is committed (a rolled-back scan did not happen)."""
+    counter = metrics.SCANS.labels("accepted" if scan.accepted else "refused",
+                                   scan.reason or "", scan.method)
+    transaction.on_commit(counter.inc)
+    if scan.accepted:
+        province = metrics.SCANS_BY_PROVINCE.labels(top_area_code(venue.area_id))
+        transaction.on_commit(province.inc)
+
+
 def ingest_batch(venue: Venue, scanner: Scanner, items: list[ScanInput],
                  now: datetime | None = None) -> list[dict[str, Any]]:
     """An offline queue: each item on its own, in the order sent; one result per item."""
@@ -517,6 +531,7 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int], direction: 
             _announce(venue, scan, shape, visit)
             done.append({"scan_id": scan.pk, "person_id": person.pk,
                          "display_name": person.full_name, "visit": visit})
+        transaction.on_commit(partial(metrics.CHECKINS.labels(direction).inc, len(people)))
         if direction == "in":
             # mass and remote check-in flags, checked after the commit
             note_checkin(venue, user.pk, location)
@@ -636,7 +651,9 @@ def decode_photo(data: bytes) -> str:
                 turns.release()
     except Image.DecompressionBombError:
         raise _photo_too_large() from None
-    except (UnidentifiedImageError, OSError, ValueError):
+    # Pillow's decoders report a damaged file as SyntaxError (a PNG chunk cut short) or
+    # EOFError (a truncated stream) while reading pixels, past the header check of open().
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise CodeUnreadable(_("Không đọc được ảnh.")) from None
     texts = [result.text for result in found if result.valid and result.text]
     if not texts:

@@ -165,10 +165,13 @@ def stitch(rows: Iterable[VisitRow]) -> list[VisitRow]:
     return out
 
 
-def visits_of(person_ids: Sequence[int], start: datetime, end: datetime) -> list[VisitRow]:
+def visits_of(person_ids: Sequence[int], start: datetime, end: datetime,
+              read: set[int] | None = None) -> list[VisitRow]:
     """The visits of these people whose exposure interval overlaps [start, end), by time.
 
-    Uses the (person_id, entered_at) index; exit-only visits are found by their exit time."""
+    Uses the (person_id, entered_at) index; exit-only visits are found by their exit time.
+    `read`, when given, receives the id of every visit row the answer was made from (see
+    `contacts_of`)."""
     bound = timedelta(hours=settings.TRACING_MAX_VISIT_HOURS)
     candidates = Visit.objects.filter(
         person_id__in=list(person_ids), day__gte=local_date(start - bound),
@@ -176,7 +179,10 @@ def visits_of(person_ids: Sequence[int], start: datetime, end: datetime) -> list
         Q(entered_at__gte=start - bound, entered_at__lt=end)
         | Q(entered_at__isnull=True, left_at__gt=start, left_at__lt=end + bound)
     )
-    rows = [r for r in stitch(_rows(candidates)) if r.end > r.start and
+    found = _rows(candidates)
+    if read is not None:
+        read.update(row.id for row in found)
+    rows = [r for r in stitch(found) if r.end > r.start and
             overlaps(r.start, r.end, start, end)]
     return sorted(rows, key=lambda r: (r.start, r.id))
 
@@ -356,15 +362,21 @@ def _cyclic_gc_paused():
 
 
 def contacts_of(visits: Sequence[VisitRow], margin: timedelta,
-                exclude_person_ids: Iterable[int]) -> list[Contact]:
+                exclude_person_ids: Iterable[int], read: set[int] | None = None
+                ) -> list[Contact]:
     """Everyone else whose visit overlaps the widened intervals of `visits`, ranked by
-    overlap minutes (longest first), then by first overlap, then by person id."""
+    overlap minutes (longest first), then by first overlap, then by person id.
+
+    `read`, when given, receives the id of every visit row the answer was made from: the
+    candidates and the stitch partners, contacts or not (a visit in between keeps an
+    overnight pair apart). As long as those rows stay, the same question reads the same rows
+    and gets the same answer whatever else is deleted: what retention keeps for open cases."""
     with _cyclic_gc_paused():
-        return _contacts_of(visits, margin, exclude_person_ids)
+        return _contacts_of(visits, margin, exclude_person_ids, read)
 
 
 def _contacts_of(visits: Sequence[VisitRow], margin: timedelta,
-                 exclude_person_ids: Iterable[int]) -> list[Contact]:
+                 exclude_person_ids: Iterable[int], read: set[int] | None) -> list[Contact]:
     zones = widened(visits, margin)
     if not zones:
         return []
@@ -380,6 +392,8 @@ def _contacts_of(visits: Sequence[VisitRow], margin: timedelta,
     excluded = set(exclude_person_ids)
     rows = _candidates(specs)
     rows += _stitch_partners(rows)
+    if read is not None:
+        read.update(row[0] for row in rows)
     # person -> [(overlap start, overlap end, venue, visit)], in microseconds
     found: dict[int, list[tuple[int, int, int, int]]] = {}
     for pk, person, venue, entered, left, closes in _stitched(rows, stays):

@@ -21,7 +21,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
-from kiemdich.people.protect import id_digest
+from kiemdich.people.protect import id_digests
 from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case
@@ -75,7 +75,7 @@ def _by_phone(phone: str) -> Person:
 
 
 def _by_id_number(*numbers: str) -> Person:
-    digests = [id_digest(n) for n in numbers if n]
+    digests = [digest for n in numbers if n for digest in id_digests(n)]
     person = (Person.objects.filter(id_number_digest__in=digests)
               .order_by("-is_self", "source", "pk").first())
     if person is None:
@@ -249,6 +249,31 @@ def _require_open(case: Case) -> None:
 # Exposures ------------------------------------------------------------------------------
 
 @dataclass
+class Reach:
+    """One case's people and their contacts, as tracing finds them. The one definition both
+    the case's pages and retention use: what is shown is exactly what is kept."""
+
+    f0_ids: list[int]  # every person row that is the F0 (`identities`)
+    visits: list[engine.VisitRow]
+    contacts: list[engine.Contact]
+    visit_ids: set[int]  # every visit row the answer was made from (engine.contacts_of)
+
+    @property
+    def person_ids(self) -> set[int]:
+        return {*self.f0_ids, *(c.person_id for c in self.contacts)}
+
+
+def reach(case: Case) -> Reach:
+    """The F0's visits in the window and everyone who overlapped them (one query each)."""
+    f0 = identities(case.person)
+    read: set[int] = set()
+    visits = engine.visits_of(f0, case.window_start, case.window_end, read=read)
+    contacts = engine.contacts_of(visits, timedelta(minutes=case.margin_minutes), f0,
+                                  read=read)
+    return Reach(f0, visits, contacts, read)
+
+
+@dataclass
 class Exposures:
     case: Case
     visits: list[engine.VisitRow]
@@ -261,15 +286,13 @@ class Exposures:
 
 
 def exposures(actor: User, case: Case, *, audit: str = "tracing_query") -> Exposures:
-    """The F0's visits in the window and everyone who overlapped them (one query each)."""
-    f0 = identities(case.person)
-    visits = engine.visits_of(f0, case.window_start, case.window_end)
-    contacts = engine.contacts_of(visits, timedelta(minutes=case.margin_minutes), f0)
-    venues = Venue.objects.select_related("area").in_bulk({v.venue_id for v in visits})
+    """The case's `reach` with its venues, audited as `audit` (none when empty)."""
+    found = reach(case)
+    venues = Venue.objects.select_related("area").in_bulk({v.venue_id for v in found.visits})
     if audit:
         record(actor, audit, target=case,
-               reason=f"visits={len(visits)} contacts={len(contacts)}")
-    return Exposures(case, visits, contacts, venues)
+               reason=f"visits={len(found.visits)} contacts={len(found.contacts)}")
+    return Exposures(case, found.visits, found.contacts, venues)
 
 
 def contact_ids(exp: Exposures) -> set[int]:

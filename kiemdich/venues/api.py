@@ -17,7 +17,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.privacy.exports import export_response
 from kiemdich.venues import services
-from kiemdich.venues.models import Device, Venue, VenueStaff
+from kiemdich.venues.models import Device, Venue
 
 router = Router(tags=["venues"])
 
@@ -106,6 +106,12 @@ class StaffIn(Schema):
 class StaffOut(Schema):
     phone: str
     created_at: datetime
+
+
+class StaffAddedOut(StaffOut):
+    invited: bool = Field(description="Whether the invitation SMS was sent: not when the "
+                          "owner or the phone had their day's invitations; then tell the "
+                          "person directly.")
 
 
 class DeviceIn(Schema):
@@ -333,13 +339,15 @@ def staff_list(request: HttpRequest, id: int):
             for s in services.list_staff(venue)]
 
 
-@router.post("/venues/{int:id}/staff", response={201: StaffOut, **ERRORS}, auth=PEOPLE_AUTH)
+@router.post("/venues/{int:id}/staff", response={201: StaffAddedOut, **ERRORS},
+             auth=PEOPLE_AUTH)
 @rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
 def staff_add(request: HttpRequest, id: int, payload: StaffIn):
-    """Authorise a phone to scan here; it gets an SMS invitation."""
+    """Authorise a phone to scan here; it gets an SMS invitation (`invited`)."""
     venue = services.owner_venue(request.auth, id)
-    staff: VenueStaff = services.add_staff(venue, request.auth, payload.phone)
-    return Status(201, {"phone": national_form(staff.phone), "created_at": staff.created_at})
+    staff, invited = services.add_staff(venue, request.auth, payload.phone)
+    return Status(201, {"phone": national_form(staff.phone), "created_at": staff.created_at,
+                        "invited": invited})
 
 
 @router.delete("/venues/{int:id}/staff/{phone}", response={204: None, **ERRORS},

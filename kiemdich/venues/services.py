@@ -18,10 +18,11 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kiemdich.accounts import ratelimit
 from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
 from kiemdich.accounts.scopes import Scope
-from kiemdich.accounts.sms import send_sms
+from kiemdich.accounts.sms import plain_name, send_sms
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.caching import ProcessCache
@@ -328,8 +329,9 @@ def list_staff(venue: Venue) -> QuerySet[VenueStaff]:
     return venue.staff.order_by("created_at", "pk")
 
 
-def add_staff(venue: Venue, actor: User, phone: object) -> VenueStaff:
-    """Authorise a phone to scan here and tell it by SMS."""
+def add_staff(venue: Venue, actor: User, phone: object) -> tuple[VenueStaff, bool]:
+    """Authorise a phone to scan here and tell it by SMS; answers the staff row and whether
+    the invitation was sent (see `_invite`)."""
     e164 = normalize_phone(phone)
     if e164 == venue.owner.phone:
         raise Invalid(_("Chủ địa điểm đã có quyền quét tại đây."), code="staff_is_owner",
@@ -346,18 +348,36 @@ def add_staff(venue: Venue, actor: User, phone: object) -> VenueStaff:
         raise Conflict(_("Số điện thoại này đã là nhân viên của địa điểm."),
                        code="staff_exists") from None
     record(actor, "venue_staff_added", target=venue, reason=pseudonym(e164))
-    _invite(venue, e164)
-    return staff
+    return staff, _invite(venue, actor, e164)
 
 
-def _invite(venue: Venue, phone: str) -> None:
-    text = _("Kiểm Dịch QR: bạn được phép quét mã ra vào tại “%(venue)s”. Đăng nhập "
-             "%(url)s bằng số điện thoại này để mở màn hình quét.") % {
-        "venue": venue.name[:60], "url": f"{settings.PUBLIC_BASE_URL}/accounts/login/"}
+def _invite(venue: Venue, actor: User, phone: str) -> bool:
+    """SMS the new staff member, unless the owner or the phone had their day's invitations
+    (sliding 24 hours): adding and removing one phone in a loop, or many owners adding the
+    same victim, cannot turn invitations into a flood. The authorisation stands either way;
+    the owner is told to let the person know. The only text of the owner's in the message
+    is the venue's name made plain (no link can survive it)."""
+    day = 24 * 3600
+    if not (ratelimit.take(f"staff-invite-owner:{actor.pk}",
+                           settings.STAFF_INVITES_PER_OWNER_PER_DAY, day).granted
+            and ratelimit.take(f"staff-invite-phone:{phone}",
+                               settings.STAFF_INVITES_PER_PHONE_PER_DAY, day).granted):
+        return False
+    name = plain_name(venue.name)
+    url = f"{settings.PUBLIC_BASE_URL}/accounts/login/"
+    if name:
+        text = _("Kiểm Dịch QR: bạn được phép quét mã ra vào tại “%(venue)s”. Đăng nhập "
+                 "%(url)s bằng số điện thoại này để mở màn hình quét.") % {
+            "venue": name, "url": url}
+    else:
+        text = _("Kiểm Dịch QR: bạn được phép quét mã ra vào tại một địa điểm. Đăng nhập "
+                 "%(url)s bằng số điện thoại này để mở màn hình quét.") % {"url": url}
     try:
         send_sms(phone, text)
     except Exception:  # the authorisation stands; the owner can tell the person directly
         logger.warning("staff invitation SMS failed for venue %s", venue.pk, exc_info=True)
+        return False
+    return True
 
 
 def remove_staff(venue: Venue, actor: User, phone: object) -> None:

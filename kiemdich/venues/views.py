@@ -172,11 +172,14 @@ def staff_add(request: HttpRequest, venue_id: int) -> HttpResponse:
     form = StaffForm(request.POST)
     if form.is_valid():
         try:
-            services.add_staff(venue, request.user, form.cleaned_data["phone"])
+            _staff, invited = services.add_staff(venue, request.user, form.cleaned_data["phone"])
         except DomainError as exc:
             form.add_error("phone", str(exc.message))
         else:
-            messages.success(request, _("Đã thêm nhân viên và gửi tin nhắn mời."))
+            messages.success(request, _("Đã thêm nhân viên và gửi tin nhắn mời.") if invited
+                             else _("Đã thêm nhân viên. Hôm nay số này (hoặc bạn) đã nhận đủ "
+                                    "tin nhắn mời nên không gửi thêm; hãy báo trực tiếp cho "
+                                    "người đó."))
             return _detail(venue)
     return _detail_page(request, venue, staff_form=form, status=400)
 

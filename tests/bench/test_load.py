@@ -47,25 +47,22 @@ def test_a_second_at_a_tiny_rate(live_server, fixtures, kind):
 
 
 @pytest.mark.postgres_only
-def test_the_benchmark_drives_the_deployed_api_server(population, settings):
+def test_the_benchmark_drives_the_deployed_api_server(population):
     """`make serve-api` as the benchmark starts it (granian's WSGI workers, the pool, the live
-    feed on Redis): reader scans are accepted and committed."""
+    feed on Redis): reader scans are accepted and committed, signed with the keys the server
+    reads from the same database."""
     from bench import run
-    from kiemdich.people import codes
 
-    # Codes signed with this test's keys, which the server loads from the same directory.
-    codes.default_keyring.cache_clear()
     fixtures = load.prepare(venues=2, people_per_venue=5, accounts=10)
 
     db = connection.settings_dict
     url = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
            f"{db['PORT'] or 5432}/{db['NAME']}")
     before = load.last_scan_id()
-    with run.Server(url, workers=1, threads=2, key_dir=settings.SIGNING_KEY_DIR) as server:
+    with run.Server(url, workers=1, threads=2) as server:
         traffic = load.Traffic("scan", fixtures, run="w")
         phase = asyncio.run(load.run_phase(server.base, traffic, rate=10, seconds=1,
                                            connections=2))
-    codes.default_keyring.cache_clear()
     assert phase.errors == {} and phase.accepted == 10
     assert load.scan_rows_after(before) == 10
 

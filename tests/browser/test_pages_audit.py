@@ -76,7 +76,8 @@ def journey_pages(t: dict) -> list[tuple[str | None, str, str]]:
         ("owner", f"/scan/{venue.pk}/live/", "#live"),
         ("staff", f"/scan/{venue.pk}/", "#scan-input"),
         ("officer", "/reports/", "#totals"), ("officer", "/venues/directory/", "main"),
-        ("health", "/tracing/", "#notice-switch"), ("health", "/tracing/new/", "form"), ("health", f"/tracing/{t['case'].pk}/", "#places"),
+        ("health", "/tracing/", "#notice-switch"), ("health", "/tracing/new/", "form"),
+        ("health", f"/tracing/{t['case'].pk}/", "#places"),
         ("health", "/alerts/", "main"),
         ("admin", "/privacy/audit/", "main"),
     ]

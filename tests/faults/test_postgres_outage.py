@@ -102,5 +102,8 @@ def test_postgresql_stopped_answers_json_503_at_once_then_recovers(tmp_path):
         assert api.json()["error"]["code"] == "unavailable"
         assert page.status_code == 503 and page.headers["Retry-After"].isdigit()
         assert page.headers["Content-Type"].startswith("text/html")
+        # The page names its request, as the log lines of it do: a complaint can be found.
+        assert page.headers["X-Request-ID"] in page.text
+        assert api.headers["X-Request-ID"] != page.headers["X-Request-ID"]
         assert recovered is not None, _by_status(a for a in load.answers if a.at >= started)
         _assert_nothing_acknowledged_was_lost(pg, "kd", load)

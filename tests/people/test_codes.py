@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import base64
-import os
 import re
-import stat
 import struct
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from django.core.exceptions import ImproperlyConfigured
-from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +31,6 @@ from kiemdich.people.codes import (
     CodeUnknownKey,
     CodeUnreadable,
     Keyring,
-    create_key,
     issue_app_code,
     issue_card_code,
 )
@@ -49,8 +42,8 @@ KID_SPAN = range(4, 8)  # "KD1." then the 4-character key id
 
 
 @pytest.fixture(scope="module")
-def keyring(tmp_path_factory) -> Keyring:
-    return Keyring.from_dir(tmp_path_factory.mktemp("keys"))
+def keyring() -> Keyring:
+    return Keyring({codes.random_kid(): Ed25519PrivateKey.generate()})
 
 
 def local(*args: int) -> datetime:
@@ -303,30 +296,14 @@ def test_card_needs_at_least_a_month():
 # --- keys ------------------------------------------------------------------------------
 
 
-def test_from_dir_makes_a_private_key_once(tmp_path):
-    directory = tmp_path / "keys"
-    first = Keyring.from_dir(directory)
-    pem_files = list(directory.glob("*.pem"))
-    assert [f.stem for f in pem_files] == [first.active_kid]
-    assert stat.S_IMODE(pem_files[0].stat().st_mode) == 0o600
-    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
-    second = Keyring.from_dir(directory)
-    assert second.public_keys() == first.public_keys()
-    assert list(directory.glob("*.pem")) == pem_files
-    assert not list(directory.glob("*.tmp"))
-
-
-def test_rotation_keeps_old_codes_valid(tmp_path):
-    old_ring = Keyring.from_dir(tmp_path)
+def test_old_keys_verify_and_the_active_key_signs():
+    old_kid, new_kid = "AAAA", "ZZZZ"
+    old_key, new_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    old_ring = Keyring({old_kid: old_key})
     old_code, _ = issue_card_code(5, 1, NOW, keyring=old_ring)
-
-    new_kid = create_key(tmp_path)
-    assert stat.S_IMODE((tmp_path / f"{new_kid}.pem").stat().st_mode) == 0o600
-    ring = Keyring.from_dir(tmp_path)
-    assert ring.active_kid == new_kid != old_ring.active_kid
-    assert set(ring.public_keys()) == {old_ring.active_kid, new_kid}
-
-    assert ring.verify(old_code, now=NOW).kid == old_ring.active_kid
+    # The active key need not sort last: ids are random.
+    ring = Keyring({new_kid: new_key, old_kid: old_key}, active=new_kid)
+    assert ring.verify(old_code, now=NOW).kid == old_kid
     new_code, _ = issue_card_code(5, 2, NOW, keyring=ring)
     assert new_code.startswith(f"KD1.{new_kid}.")
     assert ring.verify(new_code, now=NOW).kid == new_kid
@@ -335,23 +312,22 @@ def test_rotation_keeps_old_codes_valid(tmp_path):
         old_ring.verify(new_code, now=NOW)
 
 
-def test_new_keys_always_sort_after_existing_ones(tmp_path):
-    kids = [create_key(tmp_path) for _ in range(3)]
-    assert len(set(kids)) == 3
-    assert Keyring.from_dir(tmp_path).active_kid == kids[-1]
-
-
-def test_an_explicit_kid_signs_with_that_key(tmp_path):
-    old_kid = Keyring.from_dir(tmp_path).active_kid
-    create_key(tmp_path)
-    ring = Keyring.from_dir(tmp_path)
-    claims = Claims(KIND_APP, 1, 0, NOW, NOW + timedelta(hours=1), kid=old_kid)
-    assert ring.verify(ring.sign(claims), now=NOW).kid == old_kid
+def test_an_explicit_kid_signs_with_that_key():
+    ring = Keyring({"AAAA": Ed25519PrivateKey.generate(), "BBBB": Ed25519PrivateKey.generate()})
+    assert ring.active_kid == "BBBB"
+    claims = Claims(KIND_APP, 1, 0, NOW, NOW + timedelta(hours=1), kid="AAAA")
+    assert ring.verify(ring.sign(claims), now=NOW).kid == "AAAA"
     with pytest.raises(ValueError):
         ring.sign(Claims(KIND_APP, 1, 0, NOW, NOW + timedelta(hours=1), kid="ZZZZ"))
 
 
-def test_code_from_another_keyring_has_an_unknown_key(keyring, tmp_path):
+@settings(max_examples=200, deadline=None)
+@given(st.builds(lambda _n: codes.random_kid(), st.integers()))
+def test_random_key_ids_are_key_ids(kid):
+    assert re.fullmatch("[A-Z2-7]{4}", kid) and codes.is_kid(kid)
+
+
+def test_code_from_another_keyring_has_an_unknown_key(keyring):
     stranger = Keyring({"ZZZZ": Ed25519PrivateKey.generate()})
     payload, _ = issue_app_code(42, NOW, keyring=stranger)
     with pytest.raises(CodeUnknownKey):
@@ -371,34 +347,6 @@ def test_public_keys_are_raw_32_byte_keys(keyring):
     assert all(len(base64.b64decode(value)) == 32 for value in keys.values())
 
 
-def _write(path: Path, key) -> None:
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
-def test_badly_named_key_file_is_refused(tmp_path):
-    _write(tmp_path / "my-key.pem", Ed25519PrivateKey.generate())
-    with pytest.raises(ImproperlyConfigured, match="my-key.pem"):
-        Keyring.from_dir(tmp_path)
-
-
-def test_non_ed25519_key_file_is_refused(tmp_path):
-    _write(tmp_path / "AAAA.pem", generate_private_key(SECP256R1()))
-    with pytest.raises(ImproperlyConfigured, match="Ed25519"):
-        Keyring.from_dir(tmp_path)
-
-
-def test_garbage_key_file_is_refused(tmp_path):
-    (tmp_path / "AAAA.pem").write_text("not a key")
-    with pytest.raises(ImproperlyConfigured, match="PEM"):
-        Keyring.from_dir(tmp_path)
-
-
 def test_keyring_rejects_bad_input():
     with pytest.raises(ValueError):
         Keyring({})
@@ -406,19 +354,8 @@ def test_keyring_rejects_bad_input():
         Keyring({"toolong": Ed25519PrivateKey.generate()})
     with pytest.raises(TypeError):
         Keyring({"AAAA": generate_private_key(SECP256R1())})
-
-
-def test_default_keyring_uses_the_settings_directory(tmp_path):
-    codes.default_keyring.cache_clear()
-    try:
-        with override_settings(SIGNING_KEY_DIR=tmp_path / "default-keys"):
-            ring = codes.default_keyring()
-            assert codes.default_keyring() is ring
-            payload, _ = issue_app_code(3, NOW)
-        assert ring.verify(payload, now=NOW).subject == 3
-        assert [f.stem for f in (tmp_path / "default-keys").glob("*.pem")] == [ring.active_kid]
-    finally:
-        codes.default_keyring.cache_clear()
+    with pytest.raises(ValueError):
+        Keyring({"AAAA": Ed25519PrivateKey.generate()}, active="BBBB")
 
 
 @pytest.mark.parametrize(
@@ -473,13 +410,3 @@ def test_errors_have_stable_codes_and_a_message(error, code):
 def test_error_message_can_be_replaced():
     exc = CodeRevoked("Thẻ đã báo mất.")
     assert exc.as_dict()["error"] == {"code": "code_revoked", "message": "Thẻ đã báo mất."}
-
-
-def test_key_directory_permissions_are_not_loosened_by_umask(tmp_path):
-    old = os.umask(0)
-    try:
-        create_key(tmp_path / "k")
-    finally:
-        os.umask(old)
-    (pem,) = (tmp_path / "k").glob("*.pem")
-    assert stat.S_IMODE(pem.stat().st_mode) == 0o600

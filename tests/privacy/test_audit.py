@@ -122,6 +122,20 @@ def test_search_filters_by_action_actor_target_and_dates(auditor):
     assert old.pk
 
 
+@pytest.mark.parametrize(("fallbacks", "found"), [(True, True), (False, False)])
+def test_a_phone_is_still_found_after_the_secret_key_was_replaced(auditor, settings,
+                                                                   fallbacks, found):
+    record(None, "login_failed", target=pseudonym("+84912000041"))
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-for-the-tests-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = [old] if fallbacks else []
+    auditor.force_login(account_for_phone("0912000088"))  # a session under the new key
+    response = auditor.get("/privacy/audit/", {"target": "0912000041"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (pseudonym("+84912000041", old) in page) is found
+
+
 def test_search_refuses_an_inverted_range_without_error(auditor):
     response = auditor.get("/privacy/audit/", {"date_from": "2026-02-02",
                                                "date_to": "2026-01-01"})

@@ -7,6 +7,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from kiemdich.people.codes import (
     Keyring,
     issue_app_code,
     issue_card_code,
+    random_kid,
 )
 from kiemdich.people.identity import IdNumberInvalid, validate_id_number
 from kiemdich.scans import formats
@@ -39,8 +41,8 @@ NATIONAL_SAMPLE = (
 
 
 @pytest.fixture(scope="module")
-def keyring(tmp_path_factory) -> Keyring:
-    return Keyring.from_dir(tmp_path_factory.mktemp("keys"))
+def keyring() -> Keyring:
+    return Keyring({random_kid(): Ed25519PrivateKey.generate()})
 
 
 def parse(text: str, keyring: Keyring | None = None):

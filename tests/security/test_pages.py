@@ -41,8 +41,8 @@ PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 def _values(ids: dict) -> dict[str, object]:
     return {"person_id": ids["person"], "serial": ids["serial"], "alert_id": ids["alert"],
             "venue_id": ids["venue"], "device_id": ids["device"], "case_id": ids["case"],
-            "batch_id": ids["batch"], "notice_id": ids["notice"], "code": ids["venue_code"],
-            "pk": 1}
+            "batch_id": ids["batch"], "notice_id": ids["notice"], "pause_id": ids["pause"],
+            "code": ids["venue_code"], "pk": 1}
 
 
 def _url(pattern: str, ids: dict) -> str:
@@ -52,7 +52,7 @@ def _url(pattern: str, ids: dict) -> str:
 
 def test_every_page_parameter_is_known():
     known = set(_values(dict.fromkeys(
-        ("person", "serial", "alert", "venue", "device", "case", "batch", "notice",
+        ("person", "serial", "alert", "venue", "device", "case", "batch", "notice", "pause",
          "venue_code"), 1)))
     unknown = {name for page in PAGES for name in PARAMETER.findall(page)} - known
     assert not unknown, f"pages with parameters this suite cannot fill: {unknown}"

@@ -1,0 +1,145 @@
+"""What an operator reads about each request: its id, one log event, its metrics.
+
+- **Request id.** Every request gets one: the proxy's `X-Request-ID` when it sent a sane one
+  (nginx's `$request_id`, so the proxy's and the app's logs join), a new random one otherwise.
+  It is answered in `X-Request-ID`, shown on error pages (a citizen's complaint quotes it),
+  written on every log line of the request and handed to the jobs the request queues.
+- **One log event per request** (`kiemdich.request`): method, route template, status,
+  duration and the request id. With `LOG_FORMAT=json` every log line is a JSON object; the
+  redacting filter blanks phone and ID numbers before any formatter sees the message.
+- **Metrics**: requests by route template and status, latency, the pool's figures.
+- **`GET /metrics`** for Prometheus, only to the networks in `METRICS_ALLOWED_NETWORKS`
+  asking directly (not through the proxy), or with `Authorization: Bearer METRICS_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hmac
+import ipaddress
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from kiemdich import metrics
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+_log = logging.getLogger("kiemdich.request")
+
+
+def current_request_id() -> str:
+    """The id of the request being answered ('' outside a request)."""
+    return _request_id.get()
+
+
+def use_request_id(value: str) -> contextvars.Token:
+    """Carry a request's id into work done elsewhere (a job the request queued)."""
+    return _request_id.set(value)
+
+
+def _route(request: HttpRequest) -> str:
+    """The route template (`api/v1/venues/<venue_id>/scans`), never the path itself,
+    which would carry ids and codes into the metrics' labels."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        return match.route
+    if request.path.startswith(settings.STATIC_URL):
+        return "static"
+    return "unmatched"
+
+
+class RequestObservationMiddleware:
+    """First in the chain, so it sees every answer as the client gets it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        token = _request_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            seconds = time.perf_counter() - started
+            route = _route(request)
+            metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+            metrics.HTTP_LATENCY.labels(route, request.method).observe(seconds)
+            metrics.sample_pool()
+            _log.info("%s %s %s %.1fms", request.method, route, response.status_code,
+                      seconds * 1000, extra={"route": route, "method": request.method,
+                                             "status": response.status_code,
+                                             "duration_ms": round(seconds * 1000, 2)})
+            return response
+        finally:
+            _request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Every log record of a request carries its id (records made outside one carry '')."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", ""):
+            record.request_id = _request_id.get()
+        return True
+
+
+# The attributes every LogRecord has; anything else on a record was passed as `extra`.
+_RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request id,
+    the fields passed as `extra`, and the traceback as text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", ""),
+        }
+        event.update({key: value for key, value in vars(record).items()
+                      if key not in _RECORD_ATTRIBUTES and key not in event})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            event["exception"] = record.exc_text
+        return json.dumps(event, ensure_ascii=False, default=str)
+
+
+def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(item.strip(), strict=False)
+            for item in settings.METRICS_ALLOWED_NETWORKS.split(",") if item.strip()]
+
+
+def may_read_metrics(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    offered = request.META.get("HTTP_AUTHORIZATION", "")
+    if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+        return True
+    # A request relayed by the proxy comes from the proxy's address: only a scraper asking
+    # the server itself is let in by its network.
+    if "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_FORWARDED" in request.META:
+        return False
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(peer in network for network in _networks())
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not may_read_metrics(request):
+        return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
