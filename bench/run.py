@@ -52,6 +52,8 @@ def _env(database_url: str) -> dict[str, str]:
                                          "bench-secret-key-not-for-production-0123456789"),
             "KEY_ENCRYPTION_KEY": os.environ.get(
                 "KEY_ENCRYPTION_KEY", "bench-key-encryption-key-not-for-production-0123"),
+            "AUDIT_KEY": os.environ.get("AUDIT_KEY",
+                                        "bench-audit-key-not-for-production-0123456789"),
             "SMS_BACKEND": "console", "DB_POOL": "1",
             # Each reader here scans tens of times a second, far past a real gate's limit: the
             # limiter still counts every scan (its cost is measured) but never refuses.

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiemdich.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
 os.environ.setdefault("KEY_ENCRYPTION_KEY", "bench-key-encryption-key-not-for-production-0123")
+os.environ.setdefault("AUDIT_KEY", "bench-audit-key-not-for-production-0123456789")
 
 import django  # noqa: E402
 

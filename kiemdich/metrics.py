@@ -13,10 +13,12 @@ a management command) the process's own registry is exposed.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +32,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.registry import REGISTRY
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 # A `_created` series per counter doubles the exposition for a figure nobody alerts on.
@@ -58,6 +61,9 @@ LIVE_SUBSCRIBERS = Gauge(
 LIVE_EVENTS = Counter("kiemdich_live_events", "Events written to open live-feed streams.")
 RATE_LIMITED = Counter(
     "kiemdich_rate_limit_refusals", "Requests refused by a rate limit, by limit.", ["limit"])
+RATE_LIMIT_FALLBACKS = Counter(
+    "kiemdich_rate_limit_fallbacks",
+    "Rate-limit checks counted in the server process because Redis did not answer.")
 SMS = Counter("kiemdich_sms", "SMS handed to the gateway, by result.", ["result"])
 POOL_SIZE = Gauge("kiemdich_db_pool_connections",
                   "Database connections held by the processes' pools.",
@@ -73,6 +79,44 @@ POOL_WAIT_SECONDS = Counter("kiemdich_db_pool_wait_seconds",
                             "Time requests spent waiting for a pooled connection.")
 RETENTION_PURGED = Counter("kiemdich_retention_purged_rows",
                            "Rows removed by the retention purge, by kind.", ["kind"])
+
+# Figures of a state kept in the database (the signing key's age, the jobs' last runs), read
+# when scraped by the process that answers, so every server tells the same: each reader
+# returns metric families (`state_gauge`), registered by the app that owns the state.
+StateReader = Callable[[], list[Metric]]
+_STATE_READERS: list[StateReader] = []
+_log = logging.getLogger(__name__)
+
+
+def read_state_with(reader: StateReader) -> None:
+    if reader not in _STATE_READERS:
+        _STATE_READERS.append(reader)
+
+
+def state_gauge(name: str, documentation: str,
+                values: dict[tuple[str, ...], float] | float,
+                labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+    """A gauge of a state: one value, or one per tuple of label values."""
+    if not labels:
+        return GaugeMetricFamily(name, documentation, value=values)
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for label_values, value in values.items():  # type: ignore[union-attr]
+        family.add_metric(label_values, value)
+    return family
+
+
+class _StateCollector(Collector):
+    def collect(self):
+        for reader in _STATE_READERS:
+            try:
+                families = reader()
+            except Exception:
+                # A scrape still answers the process's counters while the database is away.
+                _log.warning("metrics: %s could not read its state", reader.__qualname__,
+                             exc_info=True)
+                continue
+            yield from families
+
 
 def _forget_dead_processes() -> None:
     """A worker replaced by granian leaves its files behind: its counters still count (they
@@ -90,8 +134,13 @@ def exposition() -> tuple[bytes, str]:
         _forget_dead_processes()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=MULTIPROC_DIR)
+        registry.register(_StateCollector())
         return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
     return generate_latest(REGISTRY), CONTENT_TYPE_PLAIN_0_0_4
+
+
+if not MULTIPROC_DIR:
+    REGISTRY.register(_StateCollector())
 
 
 _POOL_SAMPLED_AT = [0.0]

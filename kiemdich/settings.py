@@ -7,6 +7,7 @@ browser-side protections a public deployment needs.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,21 @@ if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
 # `rotate_id_number_key` re-encrypts from. Unset: derived from SECRET_KEY (and its fallbacks).
 ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
 ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
+
+# The key of the audit trail's chain (HMAC-SHA-256). It lives in the environment, never in the
+# database: whoever can write the database cannot recompute the chain after changing it.
+# Development derives one from the (insecure) development secret; DEBUG off needs a real one.
+AUDIT_KEY = env_str("AUDIT_KEY", f"development-audit-key:{SECRET_KEY}" if DEBUG else "")
+if not DEBUG and len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_KEY must be set to a random value of at least 32 characters when DEBUG is off "
+        "(and kept outside the database)."
+    )
+# The chain's head written outside the database: a line per AUDIT_ANCHOR_EVERY entries
+# appended to this file, which auditors copy (README, "Audit trail"); `verify_audit` checks
+# the trail against it, so a deleted tail is found.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.jsonl")))
+AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
 
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -94,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kiemdich.replica.PinToLeaderAfterWrite",
     "kiemdich.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -116,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kiemdich.accounts.context_processors.roles",
+                "kiemdich.replica.freshness",
             ],
         },
     }
@@ -166,6 +184,20 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # time (partitions are pruned when it executes). Only prepared statements are affected.
     options["options"] = (options.get("options", "") +
                           " -c plan_cache_mode=force_generic_plan").strip()
+# Reads that may lag (the dashboard, coverage, tracing pages, exports) from a replica: on a
+# cluster, HAProxy's read port (deploy/cluster/haproxy.cfg). Off by default: one database.
+# kiemdich/replica.py says what goes where.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**DATABASES["default"],
+                            **dj_database_url.parse(env_str("DATABASE_REPLICA_URL")),
+                            "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+                            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+                            "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+                            # Under test, the same database as default.
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["kiemdich.replica.ReplicaRouter"]
+# A user who wrote reads from the leader for this many seconds afterwards.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DATABASES["default"].setdefault("TEST", {})
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME")
@@ -270,6 +302,18 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# The proxies in front of the servers (addresses or networks, comma-separated): from them
+# alone X-Forwarded-For is read for the client's address (kiemdich.proxies). Empty: the
+# servers are reached directly and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    for _network in TRUSTED_PROXIES:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
+# Rate limits while Redis does not answer: counted in each process, Redis asked again after
+# this many seconds (accounts.ratelimit).
+RATE_LIMIT_REDIS_RETRY_SECONDS = env_int("RATE_LIMIT_REDIS_RETRY_SECONDS", 5)
 # Photos decoded on the server (scans.services.decode_photo): a larger picture is refused
 # before any pixel is decoded, and each server process decodes this many at once.
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 16_000_000)

@@ -84,6 +84,15 @@ def test_it_refuses_to_start_without_a_real_secret_key_when_debug_is_off(tmp_pat
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("key", ["", "short"])
+def test_it_refuses_to_start_without_a_real_audit_key_when_debug_is_off(tmp_path, key):
+    env = _env(tmp_path, DEBUG="0", SECRET_KEY="x" * 50, AUDIT_KEY=key)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "AUDIT_KEY" in result.stderr
+
+
 @pytest.mark.parametrize("kek", ["", "short", "x" * 50,
                                  "insecure-development-key-encryption-key-do-not-use"])
 def test_it_refuses_to_start_without_a_real_key_encryption_key_when_debug_is_off(tmp_path, kek):

@@ -1,9 +1,10 @@
 """Test-run defaults, set before Django reads its settings: tests run with DEBUG off, so they
-need a secret key, a key-encryption key and an SMS backend, exactly as a production process
-would."""
+need a secret key, a key-encryption key, an audit key and an SMS backend, exactly as a
+production process would."""
 
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("KEY_ENCRYPTION_KEY", "test-key-encryption-key-not-for-production-0123")
+os.environ.setdefault("AUDIT_KEY", "test-audit-key-not-for-production-0123456789")
 os.environ.setdefault("SMS_BACKEND", "file")

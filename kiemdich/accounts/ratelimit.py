@@ -10,6 +10,12 @@ until the next clock hour). In Redis the check and the update are one script, on
 
 Bucket names may hold a phone number or an address: the key stored is a keyed hash of the
 name, never the name.
+
+When Redis does not answer (down, or frozen past the cache's socket timeout) the limits fail
+open to counting in the process: a scan or a login is not refused for it, each server
+process enforces the limits on its own until Redis answers again (tried every
+`RATE_LIMIT_REDIS_RETRY_SECONDS`), and the fallback is logged once per outage and counted
+(`kiemdich_rate_limit_fallbacks_total`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import functools
 import hashlib
 import hmac
 import inspect
+import logging
 import math
 import threading
 import time
@@ -27,12 +34,18 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from redis.exceptions import RedisError
 
+from kiemdich import metrics
 from kiemdich.errors import RateLimited
+from kiemdich.proxies import client_ip
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,9 @@ def hit(bucket: str, limit: int, window: int) -> None:
     """Count one event in `bucket`; raise RateLimited when the allowance is used up."""
     allowance = take(bucket, limit, window)
     if not allowance.granted:
+        # The label is the kind of limit, the bucket's name up to its first key (no phone
+        # number or address in a label).
+        metrics.RATE_LIMITED.labels(bucket.split(":", 1)[0]).inc()
         raise refusal(allowance.retry_after)
 
 
@@ -118,14 +134,41 @@ return {granted, string.format('%.6f', tat + interval - window - now)}
 
 _local_lock = threading.Lock()
 _script = None
+# Where this process counts while Redis does not answer, and until when it does not ask it.
+_fallback = LocMemCache("kiemdich-ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+_redis_skipped_until = 0.0
 
 
 def _store_take(key: str, interval: float, window: float, n: int,
                 now: float) -> tuple[int, float]:
     shared = caches["default"]
-    if isinstance(shared, RedisCache):
-        return _redis_take(shared, key, interval, window, n, now)
-    return _local_take(shared, key, interval, window, n, now)
+    if not isinstance(shared, RedisCache):
+        return _local_take(shared, key, interval, window, n, now)
+    if time.monotonic() >= _redis_skipped_until:
+        try:
+            return _redis_take(shared, key, interval, window, n, now)
+        except (RedisError, OSError) as exc:
+            _redis_failed(exc)
+    metrics.RATE_LIMIT_FALLBACKS.inc()
+    return _local_take(_fallback, key, interval, window, n, now)
+
+
+def _redis_failed(exc: Exception) -> None:
+    """Count in the process for a while: a frozen Redis then costs one socket timeout per
+    process and period, not one per request."""
+    global _redis_skipped_until
+    first = _redis_skipped_until == 0.0
+    _redis_skipped_until = time.monotonic() + settings.RATE_LIMIT_REDIS_RETRY_SECONDS
+    if first:
+        logger.warning("rate limits counted in this process: Redis did not answer (%s)",
+                       type(exc).__name__)
+
+
+def _redis_answered() -> None:
+    global _redis_skipped_until
+    if _redis_skipped_until:
+        _redis_skipped_until = 0.0
+        logger.warning("rate limits counted in Redis again")
 
 
 def _redis_take(shared: RedisCache, key: str, interval: float, window: float, n: int,
@@ -137,6 +180,7 @@ def _redis_take(shared: RedisCache, key: str, interval: float, window: float, n:
         _script = client.register_script(_GCRA_LUA)
     # EVALSHA, and EVAL once per server after a restart (redis-py's Script does both).
     granted, wait = _script(keys=[full_key], args=[interval, window, n, now], client=client)
+    _redis_answered()
     return int(granted), float(wait)
 
 
@@ -158,10 +202,6 @@ def caller_allowance(request, bucket: str, limit: Limit, n: int, window: int = 6
     if caller is None or per_caller is None:
         return Allowance(n, 0)
     return take(f"{bucket}:{caller}", per_caller, window, n)
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104
 
 
 def caller_key(request) -> str | None:

@@ -36,7 +36,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from prometheus_client.core import Metric
 
+from kiemdich.metrics import state_gauge
 from kiemdich.people import codes
 from kiemdich.people.codes import Claims, CodeUnknownKey, Keyring
 from kiemdich.people.models import SigningKey
@@ -93,6 +95,18 @@ def usable(now: datetime | None = None) -> list[SigningKey]:
 
 def _signing_row(rows: list[SigningKey]) -> SigningKey | None:
     return next((row for row in reversed(rows) if row.superseded_at is None), None)
+
+
+def key_figures() -> list[Metric]:
+    """For /metrics: how old the signing key is (a rotation overdue shows), and how many keys
+    still verify."""
+    rows = usable()
+    signing = _signing_row(rows)
+    age = (timezone.now() - signing.created_at).total_seconds() if signing else -1.0
+    return [state_gauge("kiemdich_signing_key_age_seconds",
+                        "Age of the key that signs personal QR codes (-1: none yet).", age),
+            state_gauge("kiemdich_signing_keys_verifying",
+                        "Signing keys that still verify codes.", float(len(rows)))]
 
 
 def _insert(key: Ed25519PrivateKey, now: datetime, *, kid: str = "",

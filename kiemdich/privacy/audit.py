@@ -1,13 +1,25 @@
 """Record who did what to whom and why — the one way any app writes the audit trail.
 
 Targets are references ("people.person:42") or pseudonyms, never names, phones or ID numbers.
+
+Each entry is chained to the one before by an HMAC keyed with AUDIT_KEY, a key the database
+does not hold: changing an entry and recomputing the chain needs the key. Every
+AUDIT_ANCHOR_EVERY entries (and whenever `anchor_audit` runs) the chain's head — id and hash —
+is appended to the anchor file outside the database; `verify` checks the trail against those
+anchors, so deleting the newest entries (or all of them) is found, not only a change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -18,6 +30,8 @@ from kiemdich.privacy.models import AuditEntry
 
 GENESIS = "0" * 64
 AUDIT_LOCK_ID = 0x4B44_4155  # any constant; names the audit chain's lock
+
+log = logging.getLogger(__name__)
 
 
 def pseudonym(value: str, key: str = "") -> str:
@@ -49,7 +63,8 @@ def _canonical(entry: AuditEntry) -> str:
 
 
 def _chain(prev_hash: str, entry: AuditEntry) -> str:
-    return hashlib.sha256((prev_hash + _canonical(entry)).encode()).hexdigest()
+    return hmac.new(settings.AUDIT_KEY.encode(), (prev_hash + _canonical(entry)).encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def record(actor, action: str, *, target: object = "", reason: str = "",
@@ -64,15 +79,90 @@ def record(actor, action: str, *, target: object = "", reason: str = "",
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_ID])
-        last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+        last_id, last_hash = AuditEntry.objects.order_by("-id").values_list(
+            "id", "entry_hash").first() or (0, GENESIS)
         entry = AuditEntry(
             at=timezone.now(), actor_id=actor_id, actor_label=label[:64], action=action[:64],
             target=reference(target), reason=(reason or "")[:500], ip=ip,
-            prev_hash=last or GENESIS,
+            prev_hash=last_hash,
         )
         entry.entry_hash = _chain(entry.prev_hash, entry)
         entry.save()
+        # One anchor per block of AUDIT_ANCHOR_EVERY ids (ids skipped by a rollback do not
+        # skip a block), written once the entry is committed: an anchor never names an entry
+        # that a rollback took back.
+        every = settings.AUDIT_ANCHOR_EVERY
+        if entry.pk // every > last_id // every:
+            transaction.on_commit(lambda: write_anchor(entry.pk, entry.entry_hash))
     return entry
+
+
+# Anchors ---------------------------------------------------------------------------------
+
+def write_anchor(entry_id: int, entry_hash: str, path: Path | None = None) -> None:
+    """Append the chain's head to the anchor file (one JSON line, one write with O_APPEND:
+    lines of concurrent processes never interleave). A failure is logged, never raised: the
+    entry is committed, and the next anchor covers it."""
+    path = path or settings.AUDIT_ANCHOR_FILE
+    line = json.dumps({"id": entry_id, "hash": entry_hash,
+                       "at": timezone.now().isoformat()}) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(descriptor, line.encode())
+        finally:
+            os.close(descriptor)
+    except OSError:
+        log.exception("audit anchor not written to %s (entry id=%s)", path, entry_id)
+
+
+def anchor_head() -> AuditEntry | None:
+    """Anchor the current head now (`manage.py anchor_audit`, from cron): closes the gap of
+    fewer than AUDIT_ANCHOR_EVERY entries since the last anchor."""
+    head = AuditEntry.objects.order_by("-id").first()
+    if head is not None:
+        write_anchor(head.pk, head.entry_hash)
+    return head
+
+
+class AnchorFileInvalid(Exception):
+    pass
+
+
+def read_anchors(paths: Iterable[Path]) -> dict[int, str]:
+    """Entry id → hash from every anchor file given. A last line without its newline (the
+    writer died mid-line) is skipped; any other unreadable line is an error: the file is
+    append-only, so garbage in it is tampering."""
+    anchors: dict[int, str] = {}
+    for path in paths:
+        text = path.read_text("utf-8")
+        lines = text.split("\n")
+        complete = lines[:-1]  # what follows the last newline is unfinished (or empty)
+        for number, line in enumerate(complete, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                entry_id, entry_hash = int(item["id"]), str(item["hash"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise AnchorFileInvalid(f"{path}: line {number} is not an anchor") from exc
+            if anchors.setdefault(entry_id, entry_hash) != entry_hash:
+                raise AnchorFileInvalid(f"{path}: two different hashes for entry id={entry_id}")
+    return anchors
+
+
+@dataclass
+class Verdict:
+    """What `verify` found: `problems` is empty when the trail is intact."""
+
+    checked: int = 0
+    anchors: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
 
 
 def verify_chain() -> tuple[int, int | None]:
@@ -85,6 +175,43 @@ def verify_chain() -> tuple[int, int | None]:
         prev = entry.entry_hash
         checked += 1
     return checked, None
+
+
+def verify(anchors: dict[int, str]) -> Verdict:
+    """The chain (every entry's HMAC and link) and the anchors: each anchored entry must be
+    in the trail with the anchored hash. An anchor past the trail's end is a deleted tail;
+    anchors and no entries, a trail emptied (TRUNCATE)."""
+    verdict = Verdict(anchors=len(anchors))
+    checked, broken = verify_chain()
+    verdict.checked = checked
+    if broken is not None:
+        verdict.problems.append(f"chain broken at entry id={broken} "
+                                f"(after {checked} intact entries)")
+    found = _hashes_of(sorted(anchors))
+    last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    missing = sorted(pk for pk in anchors if pk not in found)
+    altered = sorted(pk for pk, digest in found.items() if anchors[pk] != digest)
+    beyond = [pk for pk in missing if pk > last]
+    if beyond:
+        verdict.problems.append(
+            f"tail deleted: the trail ends at id={last} but the anchors name entries up to "
+            f"id={beyond[-1]} ({len(beyond)} anchored entries missing)")
+    inside = [pk for pk in missing if pk <= last]
+    if inside:
+        verdict.problems.append(f"anchored entry id={inside[0]} missing "
+                                f"({len(inside)} anchored entries missing inside the trail)")
+    if altered:
+        verdict.problems.append(f"anchored entry id={altered[0]} differs from its anchor "
+                                f"({len(altered)} entries)")
+    return verdict
+
+
+def _hashes_of(ids: list[int], chunk: int = 1000) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), chunk):
+        found.update(AuditEntry.objects.filter(pk__in=ids[start:start + chunk])
+                     .values_list("id", "entry_hash"))
+    return found
 
 
 def search(*, action: str = "", actor: str = "", target: str = "",

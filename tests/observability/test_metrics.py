@@ -14,7 +14,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.faults.harness import ApiServer, World, build_world, own_postgres, server_env
+from tests.faults.harness import (
+    ApiServer,
+    World,
+    build_world,
+    manage,
+    own_postgres,
+    server_env,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -39,7 +46,7 @@ def served(tmp_path_factory):
             # The harness asked for health until the server answered: counted from here.
             before = scrape(server)
             answers = _traffic(server, world)
-            yield server, before, answers, data
+            yield server, before, answers, data, env
 
 
 def _traffic(server: ApiServer, world: World) -> dict[str, list[httpx.Response]]:
@@ -83,7 +90,7 @@ def counted(server: ApiServer, before: dict, name: str, **labels: str) -> float:
 
 
 def test_counts_add_up_across_the_worker_processes(served):
-    server, before, answers, data = served
+    server, before, answers, data, _env = served
     assert [r.status_code for r in answers["health"]] == [200] * HEALTH_REQUESTS
     assert [r.status_code for r in answers["scans"]] == [201] * GOOD_SCANS
     assert [r.status_code for r in answers["manual"]] == [201, 201]
@@ -106,7 +113,7 @@ def test_counts_add_up_across_the_worker_processes(served):
 
 
 def test_refused_scans_are_counted_by_their_reason_code(served):
-    server, before, answers, _data = served
+    server, before, answers, _data, _env = served
     assert [r.status_code for r in answers["refused"]] == [422, 422, 422]
     reasons = [r.json()["error"]["code"] for r in answers["refused"]]
     for reason in set(reasons):
@@ -160,3 +167,16 @@ def test_one_json_log_event_per_request_with_the_id_it_answered(served):
     assert len(requests) == len(by_id)
     health = [e for e in requests if e["route"] == "api/v1/health"]
     assert len(health) == 1 + HEALTH_REQUESTS + 2
+
+
+def test_the_signing_keys_age_and_a_rotation_are_read_from_the_database(served):
+    server, *_rest, env = served
+    before = scrape(server)
+    assert total(before, "kiemdich_signing_keys_verifying") == 1
+    age = total(before, "kiemdich_signing_key_age_seconds")
+    assert 0 <= age < 3600
+    manage(env, "signing_keys", "rotate")
+    after = scrape(server)
+    # The new key signs (younger than the old one); the old one verifies until its codes expire.
+    assert total(after, "kiemdich_signing_keys_verifying") == 2
+    assert 0 <= total(after, "kiemdich_signing_key_age_seconds") < age

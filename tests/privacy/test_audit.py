@@ -52,6 +52,7 @@ def test_verify_audit_notices_a_deleted_entry():
 @pytest.mark.parametrize("statement", [
     "UPDATE privacy_auditentry SET reason = 'x'",
     "DELETE FROM privacy_auditentry",
+    "TRUNCATE privacy_auditentry",
 ])
 def test_postgres_refuses_to_change_or_delete_entries(statement):
     _trail(2)

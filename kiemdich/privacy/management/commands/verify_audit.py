@@ -1,14 +1,38 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiemdich.privacy.audit import verify_chain
+from kiemdich.privacy.audit import AnchorFileInvalid, read_anchors, verify
 
 
 class Command(BaseCommand):
-    help = "Walk the audit trail's hash chain; fail naming the first altered or missing entry."
+    help = ("Check the audit trail: every entry's HMAC and link, and the anchors of the "
+            "chain's head kept outside the database (a deleted tail or an emptied table is "
+            "found). Fails naming the first problem.")
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--anchors", action="append", type=Path, default=None,
+            help="an anchor file (a copy an auditor keeps); repeat for several. Default: "
+                 "AUDIT_ANCHOR_FILE.")
 
     def handle(self, *args, **options):
-        checked, broken = verify_chain()
-        if broken is not None:
-            raise CommandError(f"audit chain broken at entry id={broken} "
-                               f"(after {checked} intact entries)")
-        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} entries"))
+        paths = options["anchors"] or [settings.AUDIT_ANCHOR_FILE]
+        absent = [path for path in paths if not path.exists()]
+        if options["anchors"] and absent:
+            raise CommandError(f"anchor file not found: {absent[0]}")
+        try:
+            anchors = read_anchors(path for path in paths if path.exists())
+        except AnchorFileInvalid as exc:
+            raise CommandError(f"anchor file invalid: {exc}") from exc
+        verdict = verify(anchors)
+        if verdict.checked >= settings.AUDIT_ANCHOR_EVERY and not anchors:
+            verdict.problems.append(
+                f"no anchors for {verdict.checked} entries: the anchor file "
+                f"({', '.join(map(str, paths))}) is missing or empty, so a deleted tail "
+                "cannot be ruled out")
+        if not verdict.intact:
+            raise CommandError("audit trail NOT intact: " + "; ".join(verdict.problems))
+        self.stdout.write(self.style.SUCCESS(
+            f"audit trail intact: {verdict.checked} entries, {verdict.anchors} anchors"))
