@@ -17,6 +17,8 @@ from typing import Any
 from croniter import croniter
 from django.conf import settings
 
+from kiemdich.observability import current_request_id
+
 # The function the queue calls for every job: it finds the job by name, so what is stored
 # in the queue is a name and JSON-like arguments, never a pickled function.
 RUNNER = "kiemdich.jobs.runner.execute"
@@ -112,4 +114,6 @@ def _enqueue(name: str, args: tuple, kwargs: dict, broker_class: type | None = N
         options["cluster"] = settings.JOB_OWNER_QUEUE_NAME
     if broker_class is not None:
         options["broker"] = broker_class(options.get("cluster"))
+    # The job's log lines carry the id of the request that queued it (a retry keeps it).
+    kwargs = {"request_id": current_request_id(), **kwargs}
     return async_task(RUNNER, name, *args, q_options=options, **kwargs)
