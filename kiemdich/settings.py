@@ -98,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kiemdich.observability.RequestObservationMiddleware",
+    "kiemdich.privacy.audit.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.middleware.SecurityHeadersMiddleware",
     "kiemdich.middleware.NoStoreMiddleware",
