@@ -16,7 +16,7 @@ export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
 DEPS ?= dev
 LOCK := requirements/$(DEPS).txt
 
-.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed cluster cluster-down cluster-status
+.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed cluster cluster-down cluster-status test-cluster
 
 run: export DEBUG ?= 1
 run: setup demo serve
@@ -107,6 +107,14 @@ test-sqlite: $(VENV)/.installed
 test-postgres: $(VENV)/.installed
 	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-pg DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
 		$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+# The cluster through its failures (tests/cluster/): one cluster of its own on ports
+# 17100–17199 under var/cluster-test/, killed and brought back in turn; prints one line per
+# scenario (acknowledged, lost, duplicated, seconds without service).
+test-cluster: $(VENV)/.installed
+	CLUSTER_TESTS=1 LOG_LEVEL=WARNING $(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-cluster \
+		DATABASE_URL=sqlite:///$(CURDIR)/var/test-cluster/db.sqlite3 \
+		$(PY) -m pytest -s tests/cluster $(PYTEST_ARGS)
 
 browsers:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)

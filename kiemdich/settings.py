@@ -7,6 +7,7 @@ browser-side protections a public deployment needs.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kiemdich.replica.PinToLeaderAfterWrite",
     "kiemdich.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -132,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kiemdich.accounts.context_processors.roles",
+                "kiemdich.replica.freshness",
             ],
         },
     }
@@ -182,6 +185,20 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # time (partitions are pruned when it executes). Only prepared statements are affected.
     options["options"] = (options.get("options", "") +
                           " -c plan_cache_mode=force_generic_plan").strip()
+# Reads that may lag (the dashboard, coverage, tracing pages, exports) from a replica: on a
+# cluster, HAProxy's read port (deploy/cluster/haproxy.cfg). Off by default: one database.
+# kiemdich/replica.py says what goes where.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**DATABASES["default"],
+                            **dj_database_url.parse(env_str("DATABASE_REPLICA_URL")),
+                            "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+                            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+                            "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+                            # Under test, the same database as default.
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["kiemdich.replica.ReplicaRouter"]
+# A user who wrote reads from the leader for this many seconds afterwards.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DATABASES["default"].setdefault("TEST", {})
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME")
@@ -286,6 +303,15 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# The proxies in front of the servers (addresses or networks, comma-separated): from them
+# alone X-Forwarded-For is read for the client's address (kiemdich.proxies). Empty: the
+# servers are reached directly and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    for _network in TRUSTED_PROXIES:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
 # Rate limits while Redis does not answer: counted in each process, Redis asked again after
 # this many seconds (accounts.ratelimit).
 RATE_LIMIT_REDIS_RETRY_SECONDS = env_int("RATE_LIMIT_REDIS_RETRY_SECONDS", 5)

@@ -7,6 +7,7 @@ Tuan (district officer), Mai (health officer), and officers of other areas to pr
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from kiemdich.areas.services import file_tree, load_tree
 from kiemdich.people.keys import stored_keyring
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# tests/cluster/ starts a whole cluster of its own (etcd, Patroni, HAProxy, app servers):
+# `make test-cluster` runs it, apart from the suite.
+collect_ignore = [] if os.environ.get("CLUSTER_TESTS") == "1" else ["cluster"]
 
 
 def pytest_runtest_setup(item) -> None:

@@ -65,13 +65,14 @@ class Member:
 
 class Cluster:
     def __init__(self, directory: Path, port_base: int = 17000, databases: int = 3,
-                 app_servers: int = 2) -> None:
+                 app_servers: int = 2, app_settings: dict[str, str] | None = None) -> None:
         if not 2 <= databases <= 3 or not 1 <= app_servers <= 2:
             raise ValueError("2–3 database members and 1–2 app servers (deploy/cluster/ has "
                              "three and two)")
         self.dir = directory.resolve()
         self.base = port_base
         self.databases, self.app_servers = databases, app_servers
+        self.app_settings = app_settings or {}  # more of the application's environment
         self.logs = self.dir / "logs"
         self.topology_file = self.dir / "topology.json"
         self.members: dict[str, Member] = {}
@@ -152,6 +153,8 @@ class Cluster:
         # in the page cache either way, and without fsync the cluster starts and fails over
         # in a fraction of the time. Never on a real machine.
         config["bootstrap"]["dcs"]["postgresql"]["parameters"]["fsync"] = "off"
+        # No machine to reboot: one machine holds every member.
+        config["watchdog"] = {"mode": "off"}
         return config
 
     def pgbackrest_config(self, n: int) -> str:
@@ -182,7 +185,7 @@ class Cluster:
                 "PUBLIC_BASE_URL": self.base_url, "ALLOWED_HOSTS": f"{LOCAL},localhost",
                 "CSRF_TRUSTED_ORIGINS": self.base_url, "SECURE_COOKIES": "0",
                 "SMS_BACKEND": "file", "KIEMDICH_DATA_DIR": str(self.dir / "app"),
-                "LOG_LEVEL": "WARNING"}
+                "LOG_LEVEL": "WARNING", **self.app_settings}
 
     def process_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
@@ -313,6 +316,8 @@ class Cluster:
     STOP_ORDER = ("api", "live", "haproxy", "redis", "replica", "leader", "etcd")
 
     def down(self) -> None:
+        if not self.topology_file.exists():
+            return  # never started here
         self.refresh_roles()
 
         def rank(member: Member) -> int:
@@ -415,8 +420,11 @@ class Cluster:
         command = ["pgbackrest", f"--config={config}", "--stanza=kiemdich", *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", POSTGRES_USER, "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True,
-                              timeout=300).stdout
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbackrest {' '.join(args)}: {done.stdout[-2000:]}"
+                               f"{done.stderr[-2000:]}")
+        return done.stdout
 
 
 def _alive(pid: int | None) -> bool:

@@ -43,6 +43,7 @@ from redis.exceptions import RedisError
 
 from kiemdich import metrics
 from kiemdich.errors import RateLimited
+from kiemdich.proxies import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -201,10 +202,6 @@ def caller_allowance(request, bucket: str, limit: Limit, n: int, window: int = 6
     if caller is None or per_caller is None:
         return Allowance(n, 0)
     return take(f"{bucket}:{caller}", per_caller, window, n)
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104
 
 
 def caller_key(request) -> str | None:

@@ -20,6 +20,7 @@ from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.privacy.exports import export_response
+from kiemdich.replica import replica_reads
 from kiemdich.reports import charts, compliance, coverage, daily, inspections, rollups
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm
@@ -68,6 +69,7 @@ def _invalid_page(request: HttpRequest, exc: Invalid, template: str) -> HttpResp
 
 
 @login_required
+@replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         query = _query(request)
@@ -104,6 +106,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def report(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         query = _query(request)
@@ -121,6 +124,7 @@ def report(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def coverage_page(request: HttpRequest) -> HttpResponse:
     try:
         query = _query(request)

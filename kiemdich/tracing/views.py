@@ -18,6 +18,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, Forbidden, NotFound
+from kiemdich.replica import replica_reads
 from kiemdich.tracing import notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
@@ -38,6 +39,7 @@ def _case_or_404(request: HttpRequest, case_id: int, *, view: bool = False) -> C
 
 
 @login_required
+@replica_reads
 def case_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     try:
@@ -82,6 +84,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id, view=True)
     scope = scope_of(request)

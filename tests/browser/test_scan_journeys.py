@@ -151,6 +151,34 @@ def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, l
     assert scan.scanned_at <= offline_at < scan.received_at
 
 
+def test_the_kiosk_keeps_the_queued_scans_past_the_readers_limit_and_sends_them_later(
+        page, login, restaurant, settings):
+    """A batch is taken as far as the scan limit goes: the kiosk drops what was answered and
+    keeps the items answered 429 for its next upload."""
+    from django.core.cache import cache
+
+    settings.SCAN_RATE_PER_MINUTE = 2
+    code, _expires = issue_app_code(visitor().pk, timezone.now())
+    login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.context.set_offline(True)
+    page.reload()
+    for _ in range(3):
+        expect(page.locator("#scan-input")).to_be_focused()
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+        expect(page.locator("#result")).to_have_class(re.compile("result-warn"))
+    expect(page.locator("#queue-count")).to_contain_text("3")
+    page.context.set_offline(False)
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    assert Scan.objects.filter(venue=restaurant).count() == 2
+    cache.clear()  # the minute has passed
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#queue-count")).to_be_hidden()
+    assert Scan.objects.filter(venue=restaurant).count() == 3
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_staff_enter_a_visitor_without_a_code_by_phone_or_id_number(page, login, restaurant,
                                                                   t, lang):
