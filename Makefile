@@ -16,10 +16,14 @@ export KIEMDICH_DATA_DIR ?= $(CURDIR)/var
 DEPS ?= dev
 LOCK := requirements/$(DEPS).txt
 
-.PHONY: run setup serve serve-api serve-live test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed cluster cluster-down cluster-status test-cluster
+.PHONY: run setup serve serve-api serve-live worker test test-sqlite test-postgres browsers lint bench demo screenshots lock check-installed cluster cluster-down cluster-status test-cluster
 
+# The server and a job worker beside it (the statistics, schedules and long jobs): Ctrl-C
+# stops both.
 run: export DEBUG ?= 1
-run: setup demo serve
+run: setup demo
+	@$(PY) manage.py run_worker & trap 'kill -TERM $$! 2>/dev/null; wait' EXIT; \
+		$(MAKE) --no-print-directory serve
 
 # pip refuses any file whose hash is not in the lock, and any dependency the lock lacks. The
 # development install also makes the checkout importable (editable, with the pinned build
@@ -77,6 +81,11 @@ serve-live: check-installed
 	PROMETHEUS_MULTIPROC_DIR=$(call METRICS_DIR,live,$(LIVE_PORT)) $(VENV)/bin/uvicorn kiemdich.asgi:application --host $(HOST) --port $(LIVE_PORT) \
 		--workers $(WORKERS) --no-access-log --timeout-graceful-shutdown 5
 
+# The job worker and scheduler alone (production: as many as wanted, on any machine; the
+# systemd unit deploy/kiemdich-worker.service runs the same command). JOB_WORKERS processes.
+worker: check-installed
+	$(PY) manage.py run_worker
+
 # The production topology of deploy/cluster/ on one machine (tools/cluster.py): etcd, three
 # PostgreSQL members under Patroni, HAProxy, two API servers, two live servers, Redis, on
 # ports 17000–17099 (CLUSTER_PORT_BASE), data under var/cluster/; var/cluster/topology.json
@@ -108,8 +117,8 @@ test-postgres: $(VENV)/.installed
 	$(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-pg DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
 		$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-# The cluster through its failures (tests/cluster/): one cluster of its own on ports
-# 17100–17199 under var/cluster-test/, killed and brought back in turn; prints one line per
+# The cluster through its failures (tests/cluster/): one cluster of its own on the first free
+# hundred ports from 17100, under var/cluster-test/, killed and brought back in turn; one line per
 # scenario (acknowledged, lost, duplicated, seconds without service).
 test-cluster: $(VENV)/.installed
 	CLUSTER_TESTS=1 LOG_LEVEL=WARNING $(TEST_ENV) KIEMDICH_DATA_DIR=$(CURDIR)/var/test-cluster \

@@ -5,7 +5,8 @@ run, and the replicas' lag under that load.
 
     .venv/bin/python bench/cluster.py [--seconds 20] [--threads 16]
 
-Starts its own cluster (tools/cluster.py, ports 17200–17299, var/cluster-bench/) and its own
+Starts its own cluster (tools/cluster.py, the first free hundred ports from 17200,
+var/cluster-bench/) and its own
 PostgreSQL for the single box; stops both. Both run on this one machine, so the cluster's
 figure shows what replication and the extra hop cost here, not what more machines add.
 Prints a table and writes bench/results/cluster-<time>.json.
@@ -32,10 +33,13 @@ from tests.faults.harness import (  # noqa: E402
     own_redis,
     server_env,
 )
-from tools.cluster import Cluster  # noqa: E402
+from tools.cluster import Cluster, free_port_base  # noqa: E402
 
 # The load sends every scan through one reader, far above a gate's pace.
 UNLIMITED = {"SCAN_RATE_PER_MINUTE": "10000000"}
+# The keys a server refuses to start without (the cluster makes its own).
+SINGLE_BOX_KEYS = {"KEY_ENCRYPTION_KEY": "bench-key-encryption-key-not-for-production-01",
+                   "AUDIT_KEY": "bench-audit-key-not-for-production-0123456789"}
 
 
 def throughput(base_url: str, world, seconds: float, threads: int) -> dict:
@@ -102,7 +106,7 @@ def main() -> None:
         data = Path(ROOT / "var" / "bench-single")
         # As the cluster's servers: rate limits and the live feed on a Redis.
         env = server_env(pg.create_database("kd"), data, REDIS_URL=redis.url,
-                         PUBSUB_BACKEND="redis", **UNLIMITED)
+                         PUBSUB_BACKEND="redis", **SINGLE_BOX_KEYS, **UNLIMITED)
         world = build_world(env)
         # Two workers: the cluster's two API servers have one each.
         with ApiServer(env, workers=2, threads=4) as server:
@@ -110,9 +114,9 @@ def main() -> None:
         shutil.rmtree(data, ignore_errors=True)
 
     directory = ROOT / "var" / "cluster-bench"
-    Cluster(directory, 17200).down()
+    Cluster(directory).down()
     shutil.rmtree(directory, ignore_errors=True)
-    cluster = Cluster(directory, 17200, app_settings=UNLIMITED)
+    cluster = Cluster(directory, free_port_base(17200), app_settings=UNLIMITED)
     try:
         cluster.up()
         world = build_world(cluster.process_env())

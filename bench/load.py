@@ -81,14 +81,15 @@ def prepare(venues: int = 50, people_per_venue: int = 200, accounts: int = 4000)
     if not chosen:
         raise SystemExit("no venues: generate a population first")
     now = timezone.now()
-    people = list(Person.objects.order_by("-pk").values_list("pk", flat=True)
+    people = list(Person.objects.order_by("-pk").values_list("public_id", flat=True)
                   [:len(chosen) * people_per_venue])
     fixtures = Fixtures()
     for n, venue in enumerate(chosen):
         _device, token = create_device(venue, "Máy đo tải")
         mine = people[n::len(chosen)] or people[:1]
         fixtures.scanners.append({"venue_id": venue.pk, "token": token,
-                                  "codes": [issue_app_code(pid, now)[0] for pid in mine]})
+                                  "codes": [issue_app_code(public_id, now)[0]
+                                            for public_id in mine]})
     heads = list(User.objects.filter(people__is_self=True, is_active=True)
                  .order_by("-pk").values_list("pk", flat=True)[:accounts])
     members: dict[int, list[int]] = {}

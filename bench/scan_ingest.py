@@ -76,7 +76,7 @@ def prepare() -> tuple[Venue, str, list[str]]:
             [Person(full_name=f"Bench {n}", source=Person.Source.MANUAL)
              for n in range(len(existing), PEOPLE)])
     now = timezone.now()
-    codes = [issue_app_code(person.pk, now)[0] for person in existing[:PEOPLE]]
+    codes = [issue_app_code(person.public_id, now)[0] for person in existing[:PEOPLE]]
     return venue, token, codes
 
 

@@ -249,7 +249,7 @@ def _communes(province_code: str):
 def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                      progress: Progress) -> Population:
     from kiemdich.accounts.models import User
-    from kiemdich.people.models import Person
+    from kiemdich.people.models import Person, random_public_id
     from kiemdich.people.protect import encrypt_id, id_digest
     from kiemdich.venues.models import Device, Venue
     from kiemdich.venues.types import VENUE_TYPES
@@ -272,7 +272,7 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                     "preferred_language", "is_active", "is_staff", "date_joined"]
     person_columns = ["id", "account_id", "is_self", "relationship", "source", "full_name",
                       "birth_date", "gender", "id_number_cipher", "id_number_digest", "id_kind",
-                      "phone", "area_id", "street", "nationality", "created_at"]
+                      "phone", "area_id", "street", "nationality", "created_at", "public_id"]
 
     def new_user(joined: datetime) -> int:
         nonlocal user_id
@@ -296,7 +296,7 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                            date(rng.randrange(1940, 2010), rng.randrange(1, 13),
                                 rng.randrange(1, 29)), rng.choice(("male", "female")),
                            encrypt_id(number), id_digest(number), "cccd", "", area_id, "",
-                           "VN", joined))
+                           "VN", joined, random_public_id()))
             pop.people.append(PersonInfo(pid, None, area_id))
             pop.households.append([len(pop.people) - 1])
             pop.household_of.append(len(pop.households) - 1)
@@ -312,7 +312,8 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                            date(rng.randrange(1940, 2020), rng.randrange(1, 13),
                                 rng.randrange(1, 29)), rng.choice(("male", "female")), "", "",
                            "", f"+8486{account:07d}" if n == 0 else "", area_id,
-                           f"{rng.randrange(1, 500)} Đường {rng.choice(GIVEN)}", "VN", joined))
+                           f"{rng.randrange(1, 500)} Đường {rng.choice(GIVEN)}", "VN", joined,
+                           random_public_id()))
             pop.people.append(PersonInfo(pid, account, area_id))
             members.append(len(pop.people) - 1)
             pop.household_of.append(len(pop.households))

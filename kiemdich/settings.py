@@ -8,6 +8,7 @@ browser-side protections a public deployment needs.
 from __future__ import annotations
 
 import ipaddress
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -94,6 +95,8 @@ INSTALLED_APPS = [
     "kiemdich.scans",
     "kiemdich.tracing",
     "kiemdich.reports",
+    "django_q",
+    "kiemdich.jobs",
     "kiemdich.operations",
 ]
 
@@ -140,6 +143,8 @@ TEMPLATES = [
     }
 ]
 
+# This process is the job worker (`manage.py run_worker`), which forks its own processes.
+RUNNING_WORKER = sys.argv[1:2] == ["run_worker"]
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kiemdich.sqlite3'}"),
@@ -158,6 +163,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif RUNNING_WORKER:
+    # The job worker forks its processes: a pool opened before a fork would be shared by
+    # them. Each of its processes runs one job at a time on one persistent connection
+    # (checked before reuse), closed by django-q2 around tasks once older than this.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("JOB_CONN_MAX_AGE", 600)
 elif env_bool("DB_POOL", False):
     # A psycopg pool per process: under ASGI every request runs on its own thread, so
     # persistent per-thread connections would pile up; the pool hands each request a warm one.
@@ -274,6 +284,25 @@ MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 # SMS gateway: "file" (development), "console", or "http" (a provider's HTTP API).
 SMS_BACKEND = env_str("SMS_BACKEND", "file" if DEBUG else "")
 SMS_OUTBOX = DATA_DIR / "sms-outbox.jsonl"
+
+# E-mail (the daily reports, alerts): "file" writes each message under <data dir>/mail/
+# (development), "console" prints it, "smtp" sends through EMAIL_HOST.
+_EMAIL_BACKENDS = {"file": "filebased", "console": "console", "smtp": "smtp"}
+_email = env_str("EMAIL_BACKEND", "file" if DEBUG else "smtp")
+if _email not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}")
+EMAIL_BACKEND = f"django.core.mail.backends.{_EMAIL_BACKENDS[_email]}.EmailBackend"
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kiemdich@localhost")
+# Addresses told when the nightly check finds the audit trail altered (besides an SMS to
+# every admin and auditor).
+ALERT_EMAILS = env_list("ALERT_EMAILS", [])
 SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_HTTP_SENDER = env_str("SMS_HTTP_SENDER", "KIEMDICH")
@@ -334,6 +363,41 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # them this often, and at once when a code names a key it has not loaded.
 KEYRING_REFRESH_SECONDS = env_int("KEYRING_REFRESH_SECONDS", 60)
 
+# Background jobs (kiemdich.jobs, on django-q2 with its queue in this database). A job is
+# killed after JOB_TIMEOUT seconds; one whose worker died is delivered again JOB_RETRY
+# seconds after it was handed out (so JOB_RETRY must exceed every job's timeout).
+JOB_TIMEOUT = env_int("JOB_TIMEOUT", 1800)
+# A periodic job's lease outlives its timeout by JOB_LEASE_MARGIN (the worker kills a run at
+# its timeout, a few seconds late), and a re-delivered run must find the lease expired.
+JOB_LEASE_MARGIN = 10
+JOB_RETRY = env_int("JOB_RETRY", JOB_TIMEOUT + 60)
+if JOB_RETRY <= JOB_TIMEOUT + JOB_LEASE_MARGIN:
+    raise ImproperlyConfigured("JOB_RETRY must exceed JOB_TIMEOUT by more than "
+                               f"{JOB_LEASE_MARGIN} seconds")
+# Where the application's database role may not change the schema (README "Database roles"),
+# the jobs that need the owner's role go to a queue of their own, run by one worker started
+# with the owner's DATABASE_URL and Q_CLUSTER_NAME=<JOB_OWNER_QUEUE_NAME>.
+JOB_OWNER_QUEUE = env_bool("JOB_OWNER_QUEUE", False)
+JOB_OWNER_QUEUE_NAME = "kiemdich-owner"
+Q_CLUSTER = {
+    "name": "kiemdich",
+    "orm": "default",
+    "workers": env_int("JOB_WORKERS", 2),  # processes per `run_worker`
+    "timeout": JOB_TIMEOUT,
+    "retry": JOB_RETRY,
+    # A job that raised is listed among the failed ones (the jobs page retries it), not
+    # delivered again and again; only a run cut short (a dead worker) is delivered again.
+    "ack_failures": True,
+    "max_attempts": 1,
+    "save_limit": 1000,  # successful tasks kept
+    # Seconds between two looks at an empty queue; the scheduler looks every 30 guard cycles.
+    "poll": float(env_str("JOB_POLL", "0.5")),
+    "guard_cycle": 0.5,
+    "catch_up": False,  # a worker that was down runs a missed period once, not each of them
+    "recycle": 500,  # a worker process is replaced after this many tasks (memory)
+    "label": _("Hàng đợi công việc"),
+}
+
 # Retention in days per kind (privacy.retention, `purge_expired`), and the abuse checks.
 RETENTION_SCANS_DAYS = env_int("RETENTION_SCANS_DAYS", 30)  # scans and visits
 RETENTION_REJECTED_SCANS_DAYS = env_int("RETENTION_REJECTED_SCANS_DAYS", 7)
@@ -364,7 +428,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 # One event per request (observability); Django's own duplicates it for errors.
-                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")}},
+                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL",
+                                                      env_str("LOG_LEVEL", "INFO"))}},
 }
 
 # GET /metrics (Prometheus): to these networks asking the server directly, or with

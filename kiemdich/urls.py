@@ -33,6 +33,7 @@ urlpatterns = [
     path("progress/", include("kiemdich.reports.public_urls")),
     path("tracing/", include("kiemdich.tracing.urls")),
     path("operations/", include("kiemdich.operations.urls")),
+    path("jobs/", include("kiemdich.jobs.urls")),
     path("v/", include("kiemdich.scans.poster_urls")),
     path("scan/", include("kiemdich.scans.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -22,11 +22,12 @@ bytes take 143 base32 characters; the 3 spare bits of the last one must be zero 
 canonical text is accepted), so any changed character is either not in the alphabet or not
 canonical (unreadable) or changes a signed byte (forged).
 
-The subject is the Person primary key. It reveals nothing to whoever reads the code without
-database access, and the signature stops anyone from minting codes for other ids; what it
-leaks (roughly when the account was made) is not personal data. A random per-person token
-would need an extra indexed column and a lookup and gain nothing here; the field is 64 bits
-so such a token can replace the id later without changing the format.
+The subject is the person's public id (``Person.public_id``): random, drawn from
+``[2**40, 2**63)``, so a code says nothing about who else has one or when the account was made,
+and codes cannot be enumerated. Codes of the older format named the sequential database id,
+always below ``2**40`` (`is_legacy_subject`): a printed card of that format is still accepted
+until it expires (its serial ties it to its person), an in-app one is refused as
+`CodeOutdated` (the app fetches a new code every day).
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ _KID_RE = re.compile(rf"{_B32}{{{_KID_CHARS}}}")
 CODE_LENGTH = len(PREFIX) + 1 + _KID_CHARS + 1 + _DATA_CHARS
 
 _MAX_U32 = 2**32 - 1
+# Subjects of the current format are at least this; smaller ones were database ids.
+PUBLIC_ID_FLOOR = 2**40
 # Person ids and card serials are signed 64-bit database integers.
 _MAX_I64 = 2**63 - 1
 
@@ -121,6 +124,13 @@ class CodeUnknownKey(CodeError):
         "Mã QR được ký bằng một khóa mà hệ thống không nhận ra. Nếu dùng máy quét chuyên dụng, "
         "hãy cập nhật khóa cho máy."
     )
+
+
+class CodeOutdated(CodeError):
+    """An in-app code of the older format, which named the person's database id."""
+
+    code = "code_outdated"
+    default_message = _("Mã QR này theo định dạng cũ. Hãy mở lại ứng dụng để lấy mã mới.")
 
 
 class CodeRevoked(CodeError):
@@ -255,6 +265,10 @@ def random_kid() -> str:
     """A fresh random key id: 20 bits, so ids say nothing about when or where a key was made
     (the database keeps them unique)."""
     return "".join(secrets.choice(_B32_ALPHABET) for _ in range(_KID_CHARS))
+
+
+def is_legacy_subject(subject: int) -> bool:
+    return subject < PUBLIC_ID_FLOOR
 
 
 def is_kid(text: str) -> bool:

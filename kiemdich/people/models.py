@@ -3,9 +3,19 @@ national QR or chip ID card, so that tracing finds everyone through one table.""
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kiemdich.people.codes import PUBLIC_ID_FLOOR
+
+_PUBLIC_ID_CEILING = 2**63
+
+
+def random_public_id() -> int:
+    return PUBLIC_ID_FLOOR + secrets.randbelow(_PUBLIC_ID_CEILING - PUBLIC_ID_FLOOR)
 
 
 class Person(models.Model):
@@ -21,6 +31,9 @@ class Person(models.Model):
 
     account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.CASCADE, related_name="people")
+    # What the personal QR code names (the subject): random, so codes cannot be enumerated or
+    # tell when an account was made. The primary key never leaves the server in a masked view.
+    public_id = models.BigIntegerField(unique=True, default=random_public_id, editable=False)
     is_self = models.BooleanField(default=False)
     relationship = models.CharField(_("quan hệ"), max_length=40, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ACCOUNT)

@@ -244,7 +244,7 @@ def give_consent(user: User, version: str) -> Consent:
 
 def app_code(person: Person, now: datetime | None = None) -> tuple[str, datetime]:
     """The in-app code: renewed daily, never revoked."""
-    return codes.issue_app_code(person.pk, now or timezone.now())
+    return codes.issue_app_code(person.public_id, now or timezone.now())
 
 
 @transaction.atomic
@@ -254,7 +254,7 @@ def issue_card(user: User, person: Person) -> tuple[Credential, str]:
     now = timezone.now()
     for _attempt in range(5):
         serial = secrets.randbelow(_SERIAL_LIMIT - 1) + 1
-        payload, expires = codes.issue_card_code(person.pk, serial, now)
+        payload, expires = codes.issue_card_code(person.public_id, serial, now)
         try:
             with transaction.atomic():
                 credential = Credential.objects.create(person=person, serial=serial,
@@ -298,6 +298,21 @@ def revocation_list(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+def subject_public_id(claims: codes.Claims) -> int:
+    """The public id a verified code names (0 when nobody has it).
+
+    A printed card of the older format named the database id: it is translated until it
+    expires (people without a phone rely on their card); an in-app code of that format is
+    refused, as the app fetches a new one every day.
+    """
+    if not codes.is_legacy_subject(claims.subject):
+        return claims.subject
+    if claims.kind != codes.KIND_CARD:
+        raise codes.CodeOutdated()
+    return (Person.objects.filter(pk=claims.subject).values_list("public_id", flat=True)
+            .first() or 0)
+
+
 def check_card_serial(claims: codes.Claims) -> None:
     """Raise CodeRevoked for a card that was revoked (or that this server never issued).
 
@@ -306,7 +321,8 @@ def check_card_serial(claims: codes.Claims) -> None:
     """
     if claims.kind != codes.KIND_CARD:
         return
-    valid = Credential.objects.filter(serial=claims.serial, person_id=claims.subject,
+    valid = Credential.objects.filter(serial=claims.serial,
+                                      person__public_id=subject_public_id(claims),
                                       revoked_at__isnull=True).exists()
     if not valid:
         raise codes.CodeRevoked()

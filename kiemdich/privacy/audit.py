@@ -307,3 +307,56 @@ def _phone_pseudonyms(text: str) -> set[str]:
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def check(paths: list[Path] | None = None) -> Verdict:
+    """The whole check of `verify_audit` and the nightly job audit.verify: the chain and the
+    anchor files (default AUDIT_ANCHOR_FILE); an unreadable anchor file, or none at all for a
+    trail of AUDIT_ANCHOR_EVERY entries or more, is a problem too."""
+    paths = paths or [settings.AUDIT_ANCHOR_FILE]
+    try:
+        anchors = read_anchors(path for path in paths if path.exists())
+    except AnchorFileInvalid as exc:
+        return Verdict(problems=[f"anchor file invalid: {exc}"])
+    verdict = verify(anchors)
+    if verdict.checked >= settings.AUDIT_ANCHOR_EVERY and not anchors:
+        verdict.problems.append(
+            f"no anchors for {verdict.checked} entries: the anchor file "
+            f"({', '.join(map(str, paths))}) is missing or empty, so a deleted tail "
+            "cannot be ruled out")
+    return verdict
+
+
+def verify_and_alert() -> Verdict:
+    """The nightly check (job audit.verify): when the trail is not intact, every admin and
+    auditor is told by SMS and ALERT_EMAILS by e-mail — each night until it is repaired —
+    and the alert itself is written to the trail (`audit_trail_not_intact`)."""
+    verdict = check()
+    if not verdict.intact:
+        summary = "; ".join(verdict.problems)
+        _alert_break(summary)
+        record("audit.verify", "audit_trail_not_intact", reason=summary[:500])
+    return verdict
+
+
+def _alert_break(summary: str) -> None:
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from kiemdich.accounts.models import Grant, Role, User
+    from kiemdich.accounts.sms import send_sms
+
+    def text() -> str:
+        return _("Kiểm Dịch QR: nhật ký truy cập không còn nguyên vẹn (%(problem)s). "
+                 "Kiểm tra ngay.") % {"problem": summary[:300]}
+
+    people = User.objects.filter(is_active=True).filter(
+        models.Q(is_superuser=True) | models.Q(pk__in=Grant.objects.filter(
+            role__in=[Role.ADMIN, Role.AUDITOR]).values("user_id"))).distinct()
+    for user in people:
+        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+            send_sms(user.phone, text())
+    if settings.ALERT_EMAILS:
+        with translation.override(settings.LANGUAGE_CODE):
+            send_mail(_("Nhật ký truy cập bị thay đổi"), text(), None, settings.ALERT_EMAILS)

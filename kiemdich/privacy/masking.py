@@ -40,7 +40,9 @@ def mask_name(full_name: str) -> str:
 
 
 def person_shape(person, *, full: bool) -> dict[str, Any]:
-    """The person as JSON for a viewer: full, or masked."""
+    """The person as JSON for a viewer: full, or masked. A masked shape carries no identifier
+    at all (a venue's screen needs none), so nothing in it links the person across venues or
+    days, or counts the platform's people."""
     id_number = decrypt_id(person.id_number_cipher) if person.id_number_cipher else ""
     birth = person.birth_date
     if full:
@@ -53,7 +55,6 @@ def person_shape(person, *, full: bool) -> dict[str, Any]:
             "masked": False,
         }
     return {
-        "id": person.pk,
         "display_name": mask_name(person.full_name),
         "phone": mask_phone(person.phone),
         "id_number": mask_id_number(id_number),

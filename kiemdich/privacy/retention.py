@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -154,8 +153,7 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
         dropped = partitions.drop_expired(scans_cut, held.scan_ids, held.visit_ids)
         counts["scan_partitions"] = dropped.get("scans_scan", 0)
         counts["visit_partitions"] = dropped.get("scans_visit", 0)
-        partitions.ensure_ahead(timezone.localdate(now), back_days=math.ceil(
-            settings.SCAN_MAX_AGE_HOURS / 24))
+        partitions.ensure_ahead(timezone.localdate(now))
     # A nonce only guards retries of a scan that still exists.
     counts["scan_nonces"] = ScanNonce.objects.filter(scanned_at__lt=scans_cut).delete()[0]
     plan: list[tuple[str, QuerySet, set[int]]] = [

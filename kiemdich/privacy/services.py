@@ -16,7 +16,13 @@ from kiemdich.accounts.models import User
 from kiemdich.errors import Conflict
 from kiemdich.privacy.audit import record, reference
 from kiemdich.privacy.models import DeletionRequest
-from kiemdich.privacy.retention import Held, held_by_open_cases, held_people_of
+from kiemdich.privacy.retention import (
+    Held,
+    exclusive_run,
+    held_by_open_cases,
+    held_people_of,
+    purge_expired,
+)
 
 DELETION_DEADLINE = timedelta(hours=72)
 
@@ -72,6 +78,19 @@ def process_deletions(now: datetime | None = None,
         if progress:
             progress("deletion_requests", done)
     return done
+
+
+def purge(deletions: bool = True, progress: Callable[[str, int], None] | None = None
+          ) -> dict[str, int] | None:
+    """The hourly duty (job privacy.purge, command purge_expired): deletion requests first,
+    then every record past its retention. None when another run holds the purge's lock."""
+    with exclusive_run() as acquired:
+        if not acquired:
+            return None
+        counts = {"deletion_requests": process_deletions(progress=progress)} if deletions \
+            else {}
+        counts.update(purge_expired(progress=progress))
+    return counts
 
 
 @transaction.atomic

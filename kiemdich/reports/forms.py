@@ -38,3 +38,10 @@ class InspectionForm(forms.Form):
                               max_value=10**10)
     notes = forms.CharField(label=_("Ghi chú"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SubscriptionForm(forms.Form):
+    area = forms.CharField(label=_("Mã địa bàn"), max_length=20,
+                           help_text=_("Ví dụ 75 (tỉnh) hoặc 731 (huyện)."))
+    emails = forms.CharField(label=_("Gửi tới (mỗi dòng một e-mail)"),
+                             widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

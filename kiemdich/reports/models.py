@@ -270,3 +270,37 @@ class Inspection(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["area", "inspected_at"], name="inspection_area_time")]
+
+
+# Daily reports ----------------------------------------------------------------------------
+
+
+class ReportSubscription(models.Model):
+    """An area asked for its daily report by e-mail (job reports.daily, each morning)."""
+
+    area = models.OneToOneField("areas.Area", on_delete=models.CASCADE, related_name="+")
+    emails = models.TextField()  # one address a line
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [line.strip() for line in self.emails.splitlines() if line.strip()]
+
+
+class DailyReport(models.Model):
+    """The report of one area for one day, as generated and sent: the portal's archive. Kept
+    in the database, so every worker and server sees the same archive."""
+
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    pdf = models.BinaryField()
+    xlsx = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_to = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "day"],
+                                               name="dailyreport_area_day")]

@@ -21,9 +21,17 @@ from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.privacy.exports import export_response
 from kiemdich.replica import replica_reads
-from kiemdich.reports import charts, compliance, coverage, daily, inspections, rollups
+from kiemdich.reports import (
+    archive,
+    charts,
+    compliance,
+    coverage,
+    daily,
+    inspections,
+    rollups,
+)
 from kiemdich.reports import stats as stats_service
-from kiemdich.reports.forms import ImportForm, InspectionForm
+from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
 from kiemdich.venues.types import VENUE_TYPES
 
@@ -275,6 +283,51 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
             return redirect("reports:inspections")
     status = 422 if request.method == "POST" else 200
     return render(request, "reports/inspection_form.html", {"form": form}, status=status)
+
+
+@login_required
+def daily_reports(request: HttpRequest) -> HttpResponse:
+    """The archive of daily reports within the viewer's areas, and the areas' e-mail
+    subscriptions (the job reports.daily sends them each morning)."""
+    scope = scope_of(request)
+    if not scope.has(*stats_service.STATS_ROLES):
+        raise Http404
+    form = SubscriptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            archive.subscribe(scope, request.user, form.cleaned_data["area"],
+                              form.cleaned_data["emails"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("reports:daily")
+    return render(request, "reports/daily.html", {
+        "form": form, "subscriptions": archive.subscriptions_for(scope),
+        "reports": archive.reports_for(scope)[:200]},
+        status=422 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def daily_unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        archive.unsubscribe(scope_of(request), pk)
+    except DomainError as exc:
+        raise Http404 from exc
+    return redirect("reports:daily")
+
+
+@login_required
+def daily_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    try:
+        report = archive.report_of(scope_of(request), pk)
+    except DomainError as exc:
+        raise Http404 from exc
+    content_type = "application/pdf" if fmt == "pdf" else archive.XLSX
+    response = HttpResponse(bytes(getattr(report, fmt)), content_type=content_type)
+    response["Content-Disposition"] = (f'attachment; filename="bao-cao-{report.area.code}-'
+                                       f'{report.day.isoformat()}.{fmt}"')
+    return response
 
 
 PUBLIC_CACHE_SECONDS = 60

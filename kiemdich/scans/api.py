@@ -70,7 +70,8 @@ class ScanIn(Schema):
 
 
 class PersonShape(Schema):
-    id: int | None
+    id: int | None = Field(None, description="only when the viewer sees the person in full "
+                                             "(a special venue); a masked person has no id")
     display_name: str
     phone: str
     id_number: str

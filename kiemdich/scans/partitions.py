@@ -24,12 +24,15 @@ SQLite keeps plain tables: every function here does nothing there.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 AHEAD_DAYS = 7
@@ -94,7 +97,11 @@ def ensure(since: date, until: date) -> int:
     return made
 
 
-def ensure_ahead(today: date, back_days: int) -> int:
+def ensure_ahead(today: date | None = None) -> int:
+    """The partitions from the late-scan window (SCAN_MAX_AGE_HOURS back) to AHEAD_DAYS ahead
+    of `today` (default: the local date now)."""
+    today = today or timezone.localdate()
+    back_days = math.ceil(settings.SCAN_MAX_AGE_HOURS / 24)
     return ensure(today - timedelta(days=back_days), today + timedelta(days=AHEAD_DAYS))
 
 

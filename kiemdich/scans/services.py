@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -50,6 +51,7 @@ from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Credential, Person
 from kiemdich.people.protect import encrypt_id, id_digest, id_digests
+from kiemdich.people.services import subject_public_id
 from kiemdich.privacy.abuse import note_checkin
 from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans.access import Scanner
@@ -174,11 +176,12 @@ def _identify(item: ScanInput, venue: Venue, day: date, at: datetime) -> tuple[P
 
 def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Person, str]:
     claims = parsed.claims
+    subject = subject_public_id(claims)
     if connection.vendor == "postgresql":
-        person = next(iter(_people_with_state_sql(True, venue.pk, day, person=claims.subject,
+        person = next(iter(_people_with_state_sql(True, venue.pk, day, person=subject,
                                                   serial=claims.serial)), None)
     else:
-        people = _with_state(Person.objects.filter(pk=claims.subject), venue.pk, day)
+        people = _with_state(Person.objects.filter(public_id=subject), venue.pk, day)
         # The revocation check of people.services.check_card_serial, folded into this query.
         people = people.annotate(kd_card_valid=Exists(Credential.objects.filter(
             serial=claims.serial, person_id=OuterRef("pk"), revoked_at__isnull=True)))
@@ -196,7 +199,7 @@ def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Per
 def _state_query(card: bool) -> str:
     """`_with_state` as SQL written once (PostgreSQL, the scale deployments; elsewhere the ORM
     query runs): building and compiling that ORM query was most of a scan's CPU. With `card`,
-    one person by id and whether the card serial they showed is valid (the revocation check
+    one person by public id and whether the card serial they showed is valid (the revocation check
     of people.services.check_card_serial, folded in); without, an account's chosen people."""
     quote = connection.ops.quote_name
     columns = ", ".join(f"p.{quote(f.column)}" for f in Person._meta.concrete_fields)
@@ -209,7 +212,7 @@ def _state_query(card: bool) -> str:
     card_valid = (f"EXISTS (SELECT 1 FROM {quote(Credential._meta.db_table)} c "  # noqa: S608
                   "WHERE c.serial = %(serial)s AND c.person_id = p.id AND c.revoked_at IS NULL)"
                   if card else "NULL")
-    where = ("p.id = %(person)s" if card else
+    where = ("p.public_id = %(person)s" if card else
              "p.account_id = %(account)s AND p.id = ANY(%(people)s) "
              "ORDER BY p.is_self DESC, p.id")
     return (
@@ -459,10 +462,28 @@ def rederive_day(venue: Venue, person_id: int, day: date) -> None:
                                for draft in fold(points, venue.default_stay_minutes)])
 
 
+# The exit method of a visit nobody closed, closed by the platform once its day is over.
+AUTO_EXIT = "auto"
+
+
+def check_out_left_open(today: date | None = None) -> int:
+    """Close the visits of finished days that nobody closed: they end when they counted as
+    over (`closes_at`: entry + the venue's default stay, or midnight), marked AUTO_EXIT. Only
+    days before today, within the late-scan window (a late scan re-derives its day and may
+    open a visit again: the next run closes it). Today's are left alone, since an exit later
+    today still closes them (visits.py). Idempotent; returns the visits closed."""
+    today = today or local_day(timezone.now())
+    since = today - timedelta(days=math.ceil(settings.SCAN_MAX_AGE_HOURS / 24) + 1)
+    return Visit.objects.filter(day__gte=since, day__lt=today, entered_at__isnull=False,
+                                left_at__isnull=True).update(left_at=F("closes_at"),
+                                                             exit_method=AUTO_EXIT)
+
+
 def _announce(venue: Venue, scan: Scan, shape: dict[str, Any], visit: str) -> None:
     """Tell the venue's live page, once the scan is committed."""
     event = {"scan_id": scan.pk, "direction": scan.direction, "at": scan.scanned_at,
              "person": shape, "visit": visit, "method": scan.method,
+             "visitor": visitor_token(venue.pk, local_day(scan.scanned_at), scan.person.pk),
              "declared_today": scan.response.get("declared_today", False),
              "has_symptoms": scan.response.get("has_symptoms", False)}
     transaction.on_commit(partial(publish, venue_channel(venue.pk), event))
@@ -549,6 +570,14 @@ def colour_of_day(day: date) -> int:
 
 # Live page, history ----------------------------------------------------------------------
 
+def visitor_token(venue_id: int, day: date, person_id: int) -> str:
+    """What the live page matches an exit to its entry by: the same for one person at one venue
+    on one day, unrelated anywhere else, so it links nothing the venue does not already see."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"visitor:{venue_id}:{day}:{person_id}".encode(),
+                   hashlib.sha256).hexdigest()
+    return mac[:16]
+
+
 def live_snapshot(venue: Venue, viewer: User | str,
                   now: datetime | None = None) -> dict[str, Any]:
     """Who is inside now, today's entries and exits, and the latest accepted scans."""
@@ -568,7 +597,8 @@ def live_snapshot(venue: Venue, viewer: User | str,
               for pk, p in people.items()}
     return {
         "entries": counts["entries"], "exits": counts["exits"],
-        "inside": [{"person": shapes[v.person_id], "entered_at": v.entered_at}
+        "inside": [{"person": shapes[v.person_id], "entered_at": v.entered_at,
+                    "visitor": visitor_token(venue.pk, day, v.person_id)}
                    for v in inside if v.person_id in shapes],
         "recent": [{"scan_id": s.pk, "direction": s.direction, "at": s.scanned_at,
                     "person": shapes[s.person_id], "method": s.method}

@@ -344,8 +344,10 @@ def list_batches(request: HttpRequest, case_id: int):
 @router.post("/cases/{case_id}/notice-batches", response={201: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-batch", per_user=30, window=3600)
 def create_batch(request: HttpRequest, case_id: int, payload: NoticeBatchIn):
-    """Warn contacts (all, or `person_ids`) in the app and by SMS. Above the approval
-    threshold the batch waits (status `pending`) for a second health officer."""
+    """Warn contacts (all, or `person_ids`) in the app and by SMS. When the notices sent in
+    the last 24 hours for this case, or in this officer's batches, would pass
+    TRACING_NOTICE_APPROVAL_THRESHOLD with this batch, it waits (status `pending`) for a
+    second health officer, however the contacts are split into batches."""
     batch = notices.create_batch(request.user, scope_of(request), _case(request, case_id),
                                  payload.person_ids, send=payload.send)
     return Status(201, _batch_out(batch))
@@ -363,6 +365,8 @@ def approve_batch(request: HttpRequest, batch_id: int):
 @router.post("/notice-batches/{batch_id}/send", response={200: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-send", per_user=60, window=3600)
 def send_batch(request: HttpRequest, batch_id: int):
+    """Send a batch made with `send: false`. The rolling day is counted again: a batch that
+    would now pass the threshold answers `pending` and waits for a second officer."""
     scope = scope_of(request)
     batch = notices.get_batch(scope, batch_id)
     return _batch_out(notices.send_batch(request.user, scope, batch))

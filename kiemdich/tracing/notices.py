@@ -1,15 +1,17 @@
 """Exposure notices: in the app and by SMS, with a second officer's approval for large batches
 and pauses that stop them in an area (`pauses`).
 
-A batch of more than TRACING_NOTICE_APPROVAL_THRESHOLD people waits for another health
-officer (one cannot approve one's own); a contact is warned once per case; a pause is a
-database row so it takes effect at once on every process.
+A send that would take a case's notices, or an officer's, past
+TRACING_NOTICE_APPROVAL_THRESHOLD in a rolling day waits for another health officer (one
+cannot approve one's own); a contact is warned once per case; a pause is a database row so it
+takes effect at once on every process.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -50,19 +52,20 @@ def _refuse_if_paused(exp: services.Exposures, person_ids: Iterable[int]) -> Non
 @transaction.atomic
 def create_batch(actor: User, scope: Scope, case: Case, person_ids: list[int] | None,
                  *, send: bool = True) -> NoticeBatch:
-    """Choose contacts to warn (all when `person_ids` is None). Within the threshold the batch
-    goes out at once (when `send`); above it, it waits for a second health officer."""
+    """Choose contacts to warn (all when `person_ids` is None). Within the rolling day's
+    allowance the batch goes out at once (when `send`); past it, it waits for a second health
+    officer."""
     services.require_tracer(scope)
     if case.status != Case.Status.OPEN:
         raise Conflict(_("Ca bệnh đã đóng."), code="case_closed")
+    _lock_allowance(case, actor)
     exp = services.exposures(actor, case)
     chosen = services.choose_contacts(exp, person_ids)
-    already = set(Notice.objects.filter(case=case).values_list("person_id", flat=True))
-    ids = [c.person_id for c in chosen if c.person_id not in already]
+    ids = [c.person_id for c in chosen if c.person_id not in _notified(case)]
     if not ids:
         raise Conflict(_("Những người này đã được thông báo."), code="already_notified")
     _refuse_if_paused(exp, ids)
-    needs_approval = len(ids) > settings.TRACING_NOTICE_APPROVAL_THRESHOLD
+    needs_approval = over_allowance(case, actor, len(ids))
     batch = NoticeBatch.objects.create(
         case=case, person_ids=ids, needs_approval=needs_approval, created_by=actor,
         status=NoticeBatch.Status.PENDING if needs_approval else NoticeBatch.Status.READY,
@@ -71,6 +74,46 @@ def create_batch(actor: User, scope: Scope, case: Case, person_ids: list[int] | 
     if send and not needs_approval:
         _send(actor, batch, exp)
     return batch
+
+
+# The two-person rule counts notices, not clicks: what a case's contacts, and what one
+# officer's batches, received over the last 24 hours, approved or not. A send that would take
+# either count past TRACING_NOTICE_APPROVAL_THRESHOLD waits for a second officer, however it
+# is split into batches or spread over cases.
+ROLLING_DAY = timedelta(hours=24)
+
+
+def _notified(case: Case) -> set[int]:
+    return set(Notice.objects.filter(case=case).values_list("person_id", flat=True))
+
+
+def sent_in_rolling_day(*, case: Case | None = None, officer: User | None = None) -> int:
+    """Notices sent in the last 24 hours for a case, or in batches an officer made."""
+    notices = Notice.objects.filter(sent_at__gt=timezone.now() - ROLLING_DAY)
+    if case is not None:
+        notices = notices.filter(case=case)
+    if officer is not None:
+        notices = notices.filter(batch__created_by=officer)
+    return notices.count()
+
+
+def over_allowance(case: Case, officer: User | None, size: int) -> bool:
+    """Would `size` more notices take the case's, or the officer's, rolling day past the
+    threshold? (A batch whose author is gone is counted for its case only.)"""
+    limit = settings.TRACING_NOTICE_APPROVAL_THRESHOLD
+    if sent_in_rolling_day(case=case) + size > limit:
+        return True
+    return officer is not None and sent_in_rolling_day(officer=officer) + size > limit
+
+
+def _lock_allowance(case: Case, officer: User | None) -> None:
+    """Serialise the sends that draw on one case's and one officer's allowance, so two at once
+    cannot both read the count before either is written. Always officer, then case: no
+    deadlock. (SQLite's IMMEDIATE transactions already run one writer at a time; on
+    PostgreSQL the audit chain's lock happens to as well, which this does not rely on.)"""
+    if officer is not None:
+        list(User.objects.select_for_update().filter(pk=officer.pk).values_list("pk"))
+    list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk"))
 
 
 def get_batch(scope: Scope, batch_id: int) -> NoticeBatch:
@@ -85,6 +128,8 @@ def get_batch(scope: Scope, batch_id: int) -> NoticeBatch:
 def approve_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
     """A second health officer approves a large batch; it is sent at once."""
     services.require_tracer(scope)
+    _lock_allowance(batch.case, batch.created_by)
+    batch = NoticeBatch.objects.select_for_update().select_related("case").get(pk=batch.pk)
     if batch.status != NoticeBatch.Status.PENDING:
         raise Conflict(_("Đợt thông báo này không chờ phê duyệt."), code="not_pending")
     if batch.created_by_id == actor.pk:
@@ -99,7 +144,12 @@ def approve_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
 
 @transaction.atomic
 def send_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
+    """Send a batch made ready earlier. Unless a second officer approved it, the allowance is
+    counted again now: if the notices sent since would take it past the threshold, the batch
+    turns to waiting for approval (status `pending`) instead of going out."""
     services.require_tracer(scope)
+    _lock_allowance(batch.case, batch.created_by)
+    batch = NoticeBatch.objects.select_for_update().select_related("case").get(pk=batch.pk)
     if batch.status == NoticeBatch.Status.PENDING:
         raise Conflict(_("Đợt thông báo này cần cán bộ y tế khác phê duyệt."),
                        code="approval_required")
@@ -107,6 +157,13 @@ def send_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
         raise Conflict(_("Đợt thông báo này đã được gửi."), code="already_sent")
     exp = services.exposures(actor, batch.case)
     _refuse_if_paused(exp, batch.person_ids)
+    unsent = len(set(batch.person_ids) - _notified(batch.case))
+    if batch.approved_by_id is None and over_allowance(batch.case, batch.created_by, unsent):
+        batch.status, batch.needs_approval = NoticeBatch.Status.PENDING, True
+        batch.save(update_fields=["status", "needs_approval"])
+        record(actor, "notices_held", target=batch,
+               reason=f"case={batch.case_id} size={unsent} approval required")
+        return batch
     _send(actor, batch, exp)
     return batch
 
@@ -115,7 +172,7 @@ def _send(actor: User, batch: NoticeBatch, exp: services.Exposures) -> None:
     """Write one Notice per person and text them. The notice is the record; an SMS gateway
     failure is logged and flagged on the notice, never rolls the warning back."""
     wanted = set(batch.person_ids)
-    already = set(Notice.objects.filter(case=batch.case).values_list("person_id", flat=True))
+    already = _notified(batch.case)
     people = services.people_by_id(wanted)
     now = timezone.now()
     notices = []

@@ -22,6 +22,7 @@ from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
 from kiemdich.people.protect import id_digests
+from kiemdich.people.services import subject_public_id
 from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case
@@ -88,7 +89,7 @@ def _by_qr(text: str) -> Person:
 
     parsed = parse_scanned(text)  # refusals are 422 with the code's own error code
     if isinstance(parsed, PlatformCode):
-        person = Person.objects.filter(pk=parsed.claims.subject).first()
+        person = Person.objects.filter(public_id=subject_public_id(parsed.claims)).first()
         if person is None:
             raise _unknown()
         return person

@@ -112,16 +112,17 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     })
 
 
-def _act(request: HttpRequest, case_id: int, action, success: str) -> HttpResponse:
-    """Run one service on a case, show its refusal or `success`, back to the case."""
+def _act(request: HttpRequest, case_id: int, action, success) -> HttpResponse:
+    """Run one service on a case, show its refusal or `success` (a text, or one made from
+    the service's result), back to the case."""
     try:
-        action()
+        result = action()
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise Http404(str(exc.message)) from exc
         messages.error(request, exc.message)
     else:
-        messages.success(request, success)
+        messages.success(request, success(result) if callable(success) else success)
     return redirect("tracing:detail", case_id=case_id)
 
 
@@ -145,7 +146,15 @@ def notify(request: HttpRequest, case_id: int) -> HttpResponse:
     chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
     person_ids = chosen if request.POST.get("scope") != "all" else None
     return _act(request, case.pk, lambda: notices.create_batch(
-        request.user, scope_of(request), case, person_ids), _("Đã tạo đợt thông báo."))
+        request.user, scope_of(request), case, person_ids), _batch_made)
+
+
+def _batch_made(batch) -> str:
+    if batch.status == batch.Status.PENDING:
+        return _("Đợt thông báo đang chờ một cán bộ y tế khác phê duyệt: nó vượt quá %(n)s "
+                 "thông báo trong 24 giờ của ca bệnh này hoặc của bạn.") % {
+                     "n": settings.TRACING_NOTICE_APPROVAL_THRESHOLD}
+    return _("Đã gửi thông báo.")
 
 
 @login_required

@@ -110,7 +110,7 @@ def test_generated_rows_look_like_the_live_ingest(areas):
     person = Person.objects.filter(account__isnull=False, is_self=True).first()
     _device, token = create_device(venue, "reader")
     reader = ApiClient()
-    code = issue_app_code(person.pk, timezone.now())[0]
+    code = issue_app_code(person.public_id, timezone.now())[0]
     response = reader.post(f"/api/v1/venues/{venue.pk}/scans",
                            {"code": code, "direction": "in", "nonce": "shape-1"},
                            HTTP_AUTHORIZATION=f"Device {token}")

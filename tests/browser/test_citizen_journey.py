@@ -83,4 +83,4 @@ def test_a_citizen_declares_for_herself_and_her_child_and_shows_the_code(page, l
     assert t("Đã khai báo hôm nay") in page.locator(".qr-badge").inner_text()
     shot = Image.open(io.BytesIO(page.locator(".qr-code").screenshot()))
     (code,) = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
-    assert default_keyring().verify(code.text).subject == child.pk
+    assert default_keyring().verify(code.text).subject == child.public_id

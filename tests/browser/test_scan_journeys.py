@@ -3,6 +3,7 @@ a personal code with a keyboard-wedge reader while the owner watches the live pa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.people.codes import issue_app_code
 from kiemdich.people.models import Person
+from kiemdich.people.protect import decrypt_id
 from kiemdich.scans.access import forget
 from kiemdich.scans.models import Scan, Visit
 from kiemdich.venues.models import VenueStaff
@@ -92,7 +94,7 @@ def test_a_check_in_from_far_away_sends_the_phones_position_and_is_flagged(
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, restaurant, lang):
     lan = visitor()
-    code, _expires = issue_app_code(lan.pk, timezone.now())
+    code, _expires = issue_app_code(lan.public_id, timezone.now())
     with thread_server() as base:
         contexts = [new_context(browser, base, lang) for _ in range(2)]
         owner, staff = (context.new_page() for context in contexts)
@@ -128,7 +130,7 @@ def test_a_wedge_reader_scan_shows_up_on_the_owners_live_page(browser, login, re
 def test_the_kiosk_queues_scans_offline_and_uploads_them_with_their_time(page, login,
                                                                          restaurant, lang):
     lan = visitor()
-    code, _expires = issue_app_code(lan.pk, timezone.now())
+    code, _expires = issue_app_code(lan.public_id, timezone.now())
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
     expect(page.locator("#scan-input")).to_be_focused()
     # The service worker keeps a copy of the page, so it opens again without network.
@@ -158,7 +160,7 @@ def test_the_kiosk_keeps_the_queued_scans_past_the_readers_limit_and_sends_them_
     from django.core.cache import cache
 
     settings.SCAN_RATE_PER_MINUTE = 2
-    code, _expires = issue_app_code(visitor().pk, timezone.now())
+    code, _expires = issue_app_code(visitor().public_id, timezone.now())
     login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
@@ -196,3 +198,62 @@ def test_staff_enter_a_visitor_without_a_code_by_phone_or_id_number(page, login,
     expect(page.locator("#result-name")).to_contain_text("Lê V** T*")
     assert Scan.objects.filter(venue=restaurant, method="manual").count() == 2
     assert Scan.objects.filter(person=lan).exists()
+
+
+CHIP_CARD = "001090123456|012345678|Nguyễn Văn Bảy|01011990|Nam|Phường Bến Nghé, TP HCM|15042021"
+
+
+def stored_queue(page, venue) -> str:
+    """Everything this origin keeps in the browser: the offline queue and any IndexedDB."""
+    return page.evaluate("""async (key) => {
+        const names = indexedDB.databases ? (await indexedDB.databases()).map(d => d.name) : [];
+        return JSON.stringify({queue: localStorage.getItem(key), all: Object.assign({},
+                               localStorage), indexedDB: names});
+    }""", f"kd-scan-queue-{venue.pk}")
+
+
+def test_an_offline_chip_card_scan_keeps_only_the_id_number_and_goes_once_answered(
+        page, login, restaurant):
+    login(page, STAFF, next_path=f"/scan/{restaurant.pk}/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.keyboard.type(CHIP_CARD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    held = stored_queue(page, restaurant)
+    (item,) = json.loads(json.loads(held)["queue"])
+    assert set(item) == {"direction", "nonce", "scanned_at", "id_number"}
+    assert item["id_number"] == "001090123456"
+    for personal in ("Nguyễn", "Bảy", "1990", "Phường", "Bến Nghé", "15042021", "012345678"):
+        assert personal not in held, personal
+    assert json.loads(held)["indexedDB"] == []
+
+    # The server cannot take it yet (a part of it is down): it stays queued.
+    refusals = []
+
+    def unavailable(route):
+        refusals.append(route.request.post_data_json["scans"][0]["nonce"])
+        route.fulfill(json={"results": [{"index": 0, "nonce": item["nonce"], "status": 503,
+                                         "body": {}}]})
+
+    page.route("**/scans/batch", unavailable)
+    page.context.set_offline(False)  # the page uploads when it learns it is online
+    for _attempt in range(300):
+        if refusals:
+            break
+        page.wait_for_timeout(100)
+    assert set(refusals) == {item["nonce"]}
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    assert json.loads(json.loads(stored_queue(page, restaurant))["queue"]) == [item]
+
+    # Back: uploaded, answered, and gone from the browser.
+    page.unroute("**/scans/batch")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#queue-count")).to_be_hidden()
+    assert json.loads(json.loads(stored_queue(page, restaurant))["queue"]) == []
+    scan = Scan.objects.get(venue=restaurant)
+    assert scan.accepted and scan.nonce == item["nonce"]
+    assert decrypt_id(scan.person.id_number_cipher) == "001090123456"

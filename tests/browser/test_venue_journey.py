@@ -70,7 +70,7 @@ def test_an_owner_registers_a_place_prints_its_poster_adds_staff_and_a_reader(
     assert t("Chỉ hiện một lần: hãy nhập ngay vào máy quét (tiêu đề Authorization: Device, sau "
              "đó là mã khóa).") in page.inner_text("#devices")
     visitor = Person.objects.get(account=account_for_phone("0912000001"), is_self=True)
-    code, _expires = issue_app_code(visitor.pk, timezone.now())
+    code, _expires = issue_app_code(visitor.public_id, timezone.now())
     reader = browser.new_context(base_url=live_server.url)  # no session: the token alone
     try:
         answer = reader.request.post(f"/api/v1/venues/{venue.pk}/scans",

@@ -40,7 +40,7 @@ def main(people: int) -> dict:
     for n in range(people):
         user = account_for_phone(f"09140{n:05d}")
         person = Person.objects.get_or_create(account=user, is_self=True)[0]
-        codes.append(issue_app_code(person.pk, now)[0])
+        codes.append(issue_app_code(person.public_id, now)[0])
         tokens.append(issue_token(user)[0])
     return {"venue_id": venue.pk, "device_token": device_token,
             "owner_token": issue_token(owner)[0], "codes": codes,

@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 
 from kiemdich.people.codes import CodeRevoked, default_keyring
-from kiemdich.people.models import Credential
+from kiemdich.people.models import Credential, Person
 from kiemdich.people.services import check_card_serial
 from kiemdich.privacy.models import AuditEntry
 from tests.people.support import add_child, ready
@@ -28,7 +28,7 @@ def test_the_in_app_code_is_signed_opaque_and_expires_within_36_hours(lan, areas
     me = ready(lan, name="Trần Thị Lan")
     body = lan.get(f"/api/v1/people/{me}/qr").json()
     claims = default_keyring().verify(body["payload"])
-    assert claims.subject == me and claims.kind == "app"
+    assert claims.subject == Person.objects.get(pk=me).public_id and claims.kind == "app"
     assert "Lan" not in body["payload"] and "84912" not in body["payload"]
     expires = datetime.fromisoformat(body["expires_at"])
     assert timedelta(hours=12) <= expires - datetime.now(UTC) <= timedelta(hours=36)
@@ -39,7 +39,7 @@ def test_the_qr_png_decodes_to_the_payload(lan, areas):
     response = lan.get(f"/api/v1/people/{me}/qr.png")
     assert response["Content-Type"] == "image/png"
     (text,) = scan(Image.open(io.BytesIO(response.content)))
-    assert default_keyring().verify(text).subject == me
+    assert default_keyring().verify(text).subject == Person.objects.get(pk=me).public_id
 
 
 def test_the_card_pdf_issues_a_credential_whose_code_decodes(lan, areas):
@@ -54,7 +54,7 @@ def test_the_card_pdf_issues_a_credential_whose_code_decodes(lan, areas):
     assert "Nguyễn Minh An" in text
     (payload,) = scan(document[0].render(scale=300 / 72).to_pil())
     claims = default_keyring().verify(payload)
-    assert (claims.kind, claims.subject, claims.serial) == ("card", child["id"],
+    assert (claims.kind, claims.subject, claims.serial) == ("card", credential.person.public_id,
                                                             credential.serial)
     assert claims.expires_at == credential.expires_at
     assert (credential.expires_at - datetime.now(UTC)).days > 170
@@ -103,7 +103,9 @@ def test_check_card_serial_refuses_revoked_and_unknown_cards(lan, areas):
     credential = Credential.objects.get()
     now = datetime.now(UTC)
 
-    def claims(kind, serial, subject=child["id"]):
+    public_id = Person.objects.get(pk=child["id"]).public_id
+
+    def claims(kind, serial, subject=public_id):
         return Claims(kind, subject, serial, now, now + timedelta(days=1))
 
     check_card_serial(claims("card", credential.serial))
@@ -111,7 +113,7 @@ def test_check_card_serial_refuses_revoked_and_unknown_cards(lan, areas):
     with pytest.raises(CodeRevoked):
         check_card_serial(claims("card", credential.serial + 1))
     with pytest.raises(CodeRevoked):
-        check_card_serial(claims("card", credential.serial, subject=child["id"] + 1))
+        check_card_serial(claims("card", credential.serial, subject=public_id + 1))
     lan.post(f"/api/v1/people/{child['id']}/cards/{credential.serial}/revoke")
     with pytest.raises(CodeRevoked) as error:
         check_card_serial(claims("card", credential.serial))

@@ -64,14 +64,14 @@ def lan_person(lan) -> Person:
 
 @pytest.fixture
 def lan_code(lan_person) -> str:
-    return issue_app_code(lan_person.pk, timezone.now())[0]
+    return issue_app_code(lan_person.public_id, timezone.now())[0]
 
 
 @pytest.fixture
 def card_of():
     def make(person: Person, revoked: bool = False) -> str:
         serial = Credential.objects.count() + 1000
-        payload, expires = issue_card_code(person.pk, serial, timezone.now())
+        payload, expires = issue_card_code(person.public_id, serial, timezone.now())
         Credential.objects.create(person=person, serial=serial, expires_at=expires,
                                   revoked_at=timezone.now() if revoked else None)
         return payload

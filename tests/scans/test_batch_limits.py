@@ -46,7 +46,7 @@ def test_six_batches_get_no_more_than_the_limit_through(venue, reader, lan_perso
                                                         shared_cache, clock):
     settings.SCAN_RATE_PER_MINUTE = 30
     device = ApiClient(HTTP_AUTHORIZATION=f"Device {reader}")
-    code = issue_app_code(lan_person.pk, timezone.now())[0]
+    code = issue_app_code(lan_person.public_id, timezone.now())[0]
 
     answers = [device.post(scans_url(venue, "/batch"), _batch(code, f"b{n}", 50))
                for n in range(6)]
@@ -73,7 +73,7 @@ def test_single_scans_and_batch_items_share_one_allowance(venue, reader, lan_per
                                                           shared_cache, clock):
     settings.SCAN_RATE_PER_MINUTE = 10
     device = ApiClient(HTTP_AUTHORIZATION=f"Device {reader}")
-    code = issue_app_code(lan_person.pk, timezone.now())[0]
+    code = issue_app_code(lan_person.public_id, timezone.now())[0]
     singles = [device.post(scans_url(venue), {"code": code, "direction": "in",
                                               "nonce": f"one-{n}"}).status_code
                for n in range(7)]
@@ -96,7 +96,7 @@ def test_invalid_items_are_refused_on_their_own_and_count_nothing(venue, reader,
                                                                    settings, clock):
     settings.SCAN_RATE_PER_MINUTE = 2
     device = ApiClient(HTTP_AUTHORIZATION=f"Device {reader}")
-    code = issue_app_code(lan_person.pk, timezone.now())[0]
+    code = issue_app_code(lan_person.public_id, timezone.now())[0]
     body = {"scans": [{"direction": "sideways"}, {"code": code, "direction": "in", "nonce": "a"},
                       {"code": code, "direction": "in", "nonce": "b"},
                       {"code": code, "direction": "in", "nonce": "c"}, {"nonce": "d"}]}
@@ -109,7 +109,7 @@ def test_an_empty_batch_is_answered_when_the_allowance_is_used_up(venue, reader,
                                                                    settings, clock):
     settings.SCAN_RATE_PER_MINUTE = 1
     device = ApiClient(HTTP_AUTHORIZATION=f"Device {reader}")
-    code = issue_app_code(lan_person.pk, timezone.now())[0]
+    code = issue_app_code(lan_person.public_id, timezone.now())[0]
     assert device.post(scans_url(venue), {"code": code, "direction": "in"}).status_code == 201
     empty = device.post(scans_url(venue, "/batch"), {"scans": []})
     assert empty.status_code == 200 and empty.json() == {"results": []}

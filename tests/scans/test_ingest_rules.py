@@ -122,7 +122,7 @@ def test_an_entry_without_exit_closes_after_the_default_stay_or_at_midnight(venu
     late = timezone.localtime().replace(hour=23, minute=30, second=0, microsecond=0)
     if late > timezone.localtime():
         late -= timedelta(days=1)
-    code = issue_app_code(lan_person.pk, late - timedelta(minutes=5))[0]
+    code = issue_app_code(lan_person.public_id, late - timedelta(minutes=5))[0]
     hoa.post(scans_url(venue), {"code": code, "direction": "in", "scanned_at": late.isoformat()})
     visit = Visit.objects.get(person=lan_person)
     assert timezone.localtime(visit.closes_at).hour == 0
@@ -171,7 +171,7 @@ def test_an_offline_batch_has_one_result_per_item(venue, hoa, lan_code):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_out_of_order_batches_give_the_same_visits_as_in_order(venue, hoa, lan_person, seed):
-    code = issue_app_code(lan_person.pk, timezone.now() - timedelta(hours=11))[0]
+    code = issue_app_code(lan_person.public_id, timezone.now() - timedelta(hours=11))[0]
     items = _queue(code, *TIMELINE)
     hoa.post(scans_url(venue, "/batch"), {"scans": items})
     in_order = visits_of(lan_person)
@@ -192,7 +192,7 @@ def test_out_of_order_batches_give_the_same_visits_as_in_order(venue, hoa, lan_p
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(order=st.permutations(range(len(TIMELINE[0]))))
 def test_any_upload_order_gives_the_visits_of_the_time_order(venue, hoa, lan_person, order):
-    code = issue_app_code(lan_person.pk, timezone.now() - timedelta(hours=11))[0]
+    code = issue_app_code(lan_person.public_id, timezone.now() - timedelta(hours=11))[0]
     items = _queue(code, *TIMELINE)
     Scan.objects.all().delete()
     Visit.objects.all().delete()

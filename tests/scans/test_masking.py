@@ -40,6 +40,7 @@ def test_the_masked_shape_shows_the_birth_year_only():
     person = Person(pk=7, full_name="Nguyễn Văn An", phone="+84912345678",
                     birth_date=date(1990, 5, 17))
     masked, full = person_shape(person, full=False), person_shape(person, full=True)
-    assert masked == {"id": 7, "display_name": "Nguyễn V** A*", "phone": "091****678",
+    # No identifier at all in the masked shape: nothing links it across venues or days.
+    assert masked == {"display_name": "Nguyễn V** A*", "phone": "091****678",
                       "id_number": "", "birth": "1990", "masked": True}
     assert full["birth"] == "1990-05-17" and full["display_name"] == "Nguyễn Văn An"

@@ -186,7 +186,7 @@ def test_it_finds_the_f0_by_their_platform_qr(mai, scene):
 
     from kiemdich.people.codes import issue_app_code
 
-    code, _ = issue_app_code(scene["f0"].pk, timezone.now())
+    code, _ = issue_app_code(scene["f0"].public_id, timezone.now())
     response = register(mai, person={"qr": code})
     assert response.status_code == 201, response.content
     assert response.json()["person_id"] == scene["f0"].pk

@@ -1,6 +1,9 @@
 /* Staff scanning page: keyboard-wedge readers (code + Enter), camera (BarcodeDetector or a
    photo decoded by the server), manual entry, a full-screen result with a beep, and an
-   offline queue kept in localStorage and uploaded in one batch when the network is back. */
+   offline queue kept in localStorage and uploaded in one batch when the network is back.
+   The queue holds only what the upload needs: an ID card's QR (name, birth date, address in
+   clear) is kept as its ID number alone, and each item goes as soon as the server answered
+   it. */
 (function () {
   "use strict";
   const root = document.getElementById("kiosk");
@@ -91,9 +94,19 @@
     queueBadge.hidden = items.length === 0;
     queueBadge.textContent = text.queue + ": " + items.length;
   }
+  // A chip ID card (7 fields) or the national QR (6 fields) starts with the ID number, and
+  // that is all the server needs to find or record the person; the rest stays in memory.
+  const ID_CARD = /^([0-9]{9}|[0-9]{12}|[A-Z]{1,2}[0-9]{6,8})\|/i;
+  function stored(item) {
+    if (!item.code || !ID_CARD.test(item.code)) return item;
+    const fields = item.code.split("|");
+    if (fields.length !== 6 && fields.length !== 7) return item;
+    return { direction: item.direction, nonce: item.nonce, scanned_at: item.scanned_at,
+             id_number: fields[0].trim() };
+  }
   function enqueue(item) {
     const items = loadQueue();
-    items.push(item);
+    items.push(stored(item));
     saveQueue(items);
   }
 
@@ -114,13 +127,14 @@
       const batch = items.slice(0, 200);
       const response = await post(root.dataset.batchUrl, { scans: batch });
       if (response.ok) {
-        // Every item has an answer (stored, refused or a replay) and is not sent again,
-        // except those beyond the reader's rate limit (429): they wait for the next flush.
-        const results = (await response.json()).results;
-        const sent = new Set(batch.filter(function (item, index) {
-          return results[index].status !== 429;
-        }).map(function (i) { return i.nonce; }));
-        saveQueue(loadQueue().filter(function (i) { return !sent.has(i.nonce); }));
+        // An item the server answered (stored, refused or a replay) is gone from the browser
+        // at once; one it could not take now is sent again at the next flush: beyond the
+        // reader's rate limit (429), or a part of the server down (5xx).
+        const body = await response.json();
+        const answered = new Set((body.results || [])
+          .filter(function (r) { return r.status !== 429 && r.status < 500; })
+          .map(function (r) { return batch[r.index] && batch[r.index].nonce; }));
+        saveQueue(loadQueue().filter(function (i) { return !answered.has(i.nonce); }));
       }
     } catch (e) { /* still offline */ } finally {
       flushing = false;

@@ -54,14 +54,15 @@
     events.insertBefore(li, events.firstChild);
     while (events.children.length > 100) events.removeChild(events.lastChild);
 
-    const existing = inside.querySelector('[data-person="' + String(person.id) + '"]');
+    // Matched by the visit's token: a masked person carries no identifier.
+    const existing = inside.querySelector('[data-visitor="' + String(data.visitor) + '"]');
     if (data.visit === "opened") {
       bump(counts.in, 1);
       if (!existing) {
         const row = item([{ text: person.display_name || "" },
                           { text: person.phone || "", className: "muted" },
                           { text: time(data.at), className: "muted", tag: "time" }]);
-        row.dataset.person = person.id;
+        row.dataset.visitor = data.visitor;
         inside.insertBefore(row, inside.firstChild);
         bump(counts.inside, 1);
       }

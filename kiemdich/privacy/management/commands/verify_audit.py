@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiemdich.privacy.audit import AnchorFileInvalid, read_anchors, verify
+from kiemdich.privacy.audit import check
 
 
 class Command(BaseCommand):
@@ -22,16 +22,7 @@ class Command(BaseCommand):
         absent = [path for path in paths if not path.exists()]
         if options["anchors"] and absent:
             raise CommandError(f"anchor file not found: {absent[0]}")
-        try:
-            anchors = read_anchors(path for path in paths if path.exists())
-        except AnchorFileInvalid as exc:
-            raise CommandError(f"anchor file invalid: {exc}") from exc
-        verdict = verify(anchors)
-        if verdict.checked >= settings.AUDIT_ANCHOR_EVERY and not anchors:
-            verdict.problems.append(
-                f"no anchors for {verdict.checked} entries: the anchor file "
-                f"({', '.join(map(str, paths))}) is missing or empty, so a deleted tail "
-                "cannot be ruled out")
+        verdict = check(paths)
         if not verdict.intact:
             raise CommandError("audit trail NOT intact: " + "; ".join(verdict.problems))
         self.stdout.write(self.style.SUCCESS(

@@ -1,0 +1,116 @@
+"""Real job workers for the tests: `manage.py run_worker` in its own process group, on a
+database of the test's own (a file for SQLite, a throwaway database on the suite's
+PostgreSQL server), so a test can kill a worker with SIGKILL like a machine lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+
+from tests.faults.harness import ROOT
+
+# The tests' jobs are short: a run cut short by a dead worker is delivered again after
+# JOB_RETRY seconds (JOB_TIMEOUT + the lease margin + a little).
+FAST_JOBS = {"JOB_TIMEOUT": "15", "JOB_RETRY": "30", "JOB_POLL": "0.2", "JOB_WORKERS": "2"}
+
+
+@contextmanager
+def job_database(data_dir: Path) -> Iterator[str]:
+    """The URL of an empty database on the backend the suite runs on."""
+    if not settings.IS_POSTGRES:
+        yield f"sqlite:///{data_dir / 'jobs.sqlite3'}"
+        return
+    db = settings.DATABASES["default"]
+    name = f"kd_jobs_{uuid.uuid4().hex[:10]}"
+    server = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
+              "user": db["USER"], "password": db["PASSWORD"] or None}
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        yield (f"postgres://{db['USER']}{password}@{server['host']}:{server['port']}/{name}")
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Worker:
+    """One `run_worker`, as the systemd unit starts it; `probes=True` runs the same command
+    with the tests' probe jobs declared as well (tests/jobs/probe_worker.py)."""
+
+    def __init__(self, env: dict[str, str], probes: bool = False) -> None:
+        self.env = {**FAST_JOBS, **env}
+        self.command = ([sys.executable, "-m", "tests.jobs.probe_worker"] if probes
+                        else [sys.executable, "manage.py", "run_worker"])
+        self.process: subprocess.Popen | None = None
+        self.log = Path(tempfile.mkstemp(prefix="kd-worker-", suffix=".log")[1])
+
+    def start(self) -> Worker:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the worker at once: nothing of it finishes anything."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    def stop(self) -> None:
+        """What systemd's stop does: SIGTERM, then SIGKILL for what still runs."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.process = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+    def __enter__(self) -> Worker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def probe(env: dict[str, str], *args: str) -> object:
+    """`python -m tests.jobs.probes ARGS` in the worker's database: what it prints (JSON)."""
+    done = subprocess.run([sys.executable, "-m", "tests.jobs.probes", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-4000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def wait_for(condition: Callable[[], object], seconds: float, workers: tuple[Worker, ...] = (),
+             what: str = "") -> object:
+    """Poll until `condition()` is truthy; fail with the workers' logs after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            logs = "\n".join(w.output() for w in workers)
+            raise AssertionError(f"{what or 'condition'} still false after {seconds} s\n{logs}")
+        time.sleep(0.1)
