@@ -124,6 +124,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /stats": rule(AUTHORITIES | {"admin"}, denied=403, officer_out=404),
     # tracing
     "POST /cases": TRACER,
+    "GET /case-requests": TRACER,
+    "POST /case-requests/{request_id}/approve": TRACER,
+    "POST /case-requests/{request_id}/refuse": TRACER,
     "GET /cases": TRACER,
     "GET /cases/{case_id}": CASE,
     "PATCH /cases/{case_id}": CASE,
@@ -195,7 +198,8 @@ def _params(ids: dict) -> dict[str, object]:
     return {"person_id": ids["person"], "serial": ids["serial"], "alert_id": ids["alert"],
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
-            "notice_id": ids["notice"], "pause_id": ids["pause"], "fmt": "xlsx"}
+            "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
+            "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654
