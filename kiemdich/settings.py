@@ -357,6 +357,9 @@ TRACING_NOTICE_APPROVAL_THRESHOLD = env_int("TRACING_NOTICE_APPROVAL_THRESHOLD",
 
 # Live feed: "memory" (one process), "postgres" (LISTEN/NOTIFY) or "redis".
 PUBSUB_BACKEND = env_str("PUBSUB_BACKEND", "memory")
+# An open live stream checks its viewer again at least this often (and at once when access at
+# its venue changes): kiemdich.scans.live.
+LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 30)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Personal QR signing keys live in the database (kiemdich.people.keys); each process reloads

@@ -16,6 +16,8 @@ from typing import Any
 from croniter import croniter
 from django.conf import settings
 
+from kiemdich.observability import current_request_id
+
 # The function the queue calls for every job: it finds the job by name, so what is stored
 # in the queue is a name and JSON-like arguments, never a pickled function.
 RUNNER = "kiemdich.jobs.runner.execute"
@@ -89,4 +91,6 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> str:
     options = {"timeout": spec.timeout, "group": name, "task_name": name}
     if spec.owner and settings.JOB_OWNER_QUEUE:
         options["cluster"] = settings.JOB_OWNER_QUEUE_NAME
+    # The job's log lines carry the id of the request that queued it (a retry keeps it).
+    kwargs = {"request_id": current_request_id(), **kwargs}
     return async_task(RUNNER, name, *args, q_options=options, **kwargs)

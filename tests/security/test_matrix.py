@@ -147,6 +147,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /me/notices": ANY_PERSON,
     "POST /me/notices/{notice_id}/read": OWN_CITIZEN,
     "GET /health": PUBLIC,
+    "GET /ready": PUBLIC,
     # privacy
     "POST /me/delete": rule(PEOPLE, owner=409, other_owner=409),  # owners hand venues over
     "GET /me/delete": rule(set(), denied=404),  # nobody has a pending request here
