@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kiemdich.observability.RequestObservationMiddleware",
+    "kiemdich.privacy.audit.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.middleware.SecurityHeadersMiddleware",
     "kiemdich.middleware.NoStoreMiddleware",

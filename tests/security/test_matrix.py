@@ -153,6 +153,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /me/delete": rule(set(), denied=404),  # nobody has a pending request here
     "POST /consent/withdraw": ANY_PERSON,
     "GET /flags": rule(AUTHORITIES | {"admin"}, denied=403),
+    "GET /audit": rule({"admin"}, denied=403),  # and auditors (tests/privacy/test_audit.py)
 }
 
 
