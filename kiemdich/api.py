@@ -6,15 +6,17 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from django.db import DatabaseError, DataError, connection
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema, Status
+from django.utils.translation import gettext_lazy
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
+from kiemdich import readiness
 from kiemdich.errors import DomainError, RetryLater
-from kiemdich.failures import database_unavailable, unavailable
+from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
 
 logger = logging.getLogger(__name__)
@@ -121,19 +123,50 @@ def on_unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 class HealthOut(Schema):
     status: str
-    database: bool
 
 
-@api.get("/health", auth=None, tags=["health"], response={200: HealthOut, 503: HealthOut})
+@api.get("/health", auth=None, tags=["health"], response={200: HealthOut})
 def health(request: HttpRequest):
-    """For load balancers: 200 when this process answers and reaches its database, else 503.
-    The cheapest request of the stack (one `SELECT 1`)."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return Status(503, {"status": "unavailable", "database": False})
-    return Status(200, {"status": "ok", "database": True})
+    """Liveness, for a supervisor: 200 while this process answers, whatever its database or
+    Redis do (restarting it would not bring them back). The cheapest request of the stack."""
+    return {"status": "ok"}
+
+
+class ReadyOut(Schema):
+    status: str
+    database: bool
+    redis: bool | None = Field(None, description="null where Redis is not configured")
+
+
+class NotReadyError(Schema):
+    code: str
+    message: str
+    down: list[str]
+
+
+class NotReadyOut(ReadyOut):
+    error: NotReadyError
+
+
+@api.get("/ready", auth=None, tags=["health"], response={200: ReadyOut, 503: NotReadyOut})
+def ready(request: HttpRequest):
+    """Readiness, for a load balancer: 200 when PostgreSQL and Redis (where configured)
+    answer; else 503 with `Retry-After`, naming each part that did not answer in
+    `error.down`. Each check gives up within its short timeout."""
+    checked = readiness.parts()
+    missing = readiness.down(checked)
+    if not missing:
+        return {"status": "ok", **checked}
+    message = _("Máy chủ chưa sẵn sàng: không kết nối được %(parts)s.") % {
+        "parts": ", ".join(PART_NAMES[name] for name in missing)}
+    response = api.create_response(request, {
+        "status": "unavailable", **checked,
+        "error": {"code": UNAVAILABLE, "message": message, "down": missing}}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+PART_NAMES = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
 
 
 def _mount() -> None:

@@ -1,18 +1,26 @@
 """Read caches kept in one server process for a few seconds, for the hot paths' lookups
-(venues and their staff, readers by token, venues by poster code).
+(venues and their staff, readers by token, venues by poster code); and `soft_cache`, the
+shared cache used where it is only an accelerator.
 
-An entry lives `seconds`; whoever changes the underlying rows calls `forget` (from a
-post_save/post_delete signal) so this process sees the change at once, and other processes
-within the TTL. Misses are never cached, so a new row is found at once everywhere.
+An entry lives `seconds`; a change of the underlying rows clears every process's caches
+(kiemdich.invalidation: at once in this process, by a published message in the others), and a
+process that cannot hear those messages does not use its caches. Misses are never cached, so
+a new row is found at once everywhere.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Hashable
 from time import monotonic
 from typing import Generic, TypeVar
 
+from redis import RedisError
+
+from kiemdich import invalidation
+
+log = logging.getLogger(__name__)
 V = TypeVar("V")
 
 
@@ -21,8 +29,11 @@ class ProcessCache(Generic[V]):
         self.seconds, self.max_entries = seconds, max_entries
         self._entries: dict[Hashable, tuple[V, float]] = {}
         self._lock = threading.Lock()
+        _caches.append(self)
 
     def get(self, key: Hashable) -> V | None:
+        if not invalidation.caches_usable():
+            return None
         entry = self._entries.get(key)
         return entry[0] if entry is not None and entry[1] >= monotonic() else None
 
@@ -39,3 +50,64 @@ class ProcessCache(Generic[V]):
                 self._entries.clear()
             else:
                 self._entries.pop(key, None)
+
+
+_caches: list[ProcessCache] = []
+
+
+def forget_all() -> None:
+    """Empty every process cache (access changed somewhere: kiemdich.invalidation)."""
+    for cache in _caches:
+        cache.forget()
+
+
+class SoftCache:
+    """The shared cache (Redis in production) where it only speeds a read up or counts for a
+    heuristic: a failing call (Redis down, or frozen past its socket timeout) is logged and
+    answered as a miss, and the cache is then left alone for `pause` seconds, so that a
+    frozen Redis costs a process one timeout every few seconds instead of one per call. The
+    caller reads the database instead (or skips the heuristic).
+
+    Not for the rate limits, which decide what to refuse: they have their own fallback.
+    """
+
+    def __init__(self, pause: float = 5.0) -> None:
+        self.pause = pause
+        self._resume_at = 0.0
+
+    def _call(self, operation: str, key: str, *args: object) -> object:
+        from django.core.cache import cache
+
+        if monotonic() < self._resume_at:
+            return _UNAVAILABLE
+        try:
+            return getattr(cache, operation)(key, *args)
+        except (RedisError, OSError) as exc:
+            self._resume_at = monotonic() + self.pause
+            log.warning("shared cache unavailable (%s %s: %s); reading without it for %.0f s",
+                        operation, key.split(":", 1)[0], type(exc).__name__, self.pause)
+            return _UNAVAILABLE
+
+    def get(self, key: str, default: object = None) -> object:
+        value = self._call("get", key)
+        return default if value is _UNAVAILABLE or value is None else value
+
+    def set(self, key: str, value: object, timeout: float) -> None:
+        self._call("set", key, value, timeout)
+
+    def add(self, key: str, value: object, timeout: float) -> bool | None:
+        """True if the key was new, False if it existed, None if the cache is unavailable."""
+        added = self._call("add", key, value, timeout)
+        return None if added is _UNAVAILABLE else bool(added)
+
+    def incr(self, key: str) -> int | None:
+        """The incremented count; None if the cache is unavailable or the key expired."""
+        try:
+            value = self._call("incr", key)
+        except ValueError:  # expired between the caller's add and this
+            return None
+        return None if value is _UNAVAILABLE else int(value)
+
+
+_UNAVAILABLE = object()
+soft_cache = SoftCache()

@@ -2,8 +2,9 @@
 
 One place for all of it:
 
-- **The database away** (stopped, restarting, failing over, unreachable, or no pooled
-  connection within `DB_POOL_TIMEOUT`): `503` with `Retry-After`, code `unavailable`. Django
+- **The database away** (stopped, restarting, failing over — a write that reached a server
+  which is not the leader any more —, unreachable, or no pooled connection within
+  `DB_POOL_TIMEOUT`): `503` with `Retry-After`, code `unavailable`. Django
   wraps every driver and pool error (psycopg's `OperationalError`, `InterfaceError`, the
   pool's `PoolTimeout`) into `django.db.OperationalError`/`InterfaceError`, whichever layer
   met it — a middleware loading the session, the authentication, a view. Nothing was
@@ -46,9 +47,16 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+# During a failover the write address may lead, for a moment, to a server that is not (or no
+# longer) the leader: PostgreSQL refuses the write as read-only, Django raises it as an
+# InternalError. Nothing was written; the client sends it again once the new leader serves.
+_NOT_THE_LEADER = (psycopg.errors.ReadOnlySqlTransaction,)
+
+
 def database_unavailable(exc: BaseException | None) -> bool:
     """The exception says the database cannot be reached or used right now."""
-    return isinstance(exc, _DATABASE_AWAY)
+    return isinstance(exc, (*_DATABASE_AWAY, *_NOT_THE_LEADER)) \
+        or isinstance(getattr(exc, "__cause__", None), _NOT_THE_LEADER)
 
 
 def json_error(status: int, code: str, message: str) -> JsonResponse:

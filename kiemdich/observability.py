@@ -22,7 +22,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -41,9 +42,14 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
-def use_request_id(value: str) -> contextvars.Token:
-    """Carry a request's id into work done elsewhere (a job the request queued)."""
-    return _request_id.set(value)
+@contextmanager
+def carrying_request_id(value: str) -> Iterator[None]:
+    """Work done elsewhere for a request (a job it queued) logs under the request's id."""
+    token = _request_id.set(value)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 def _route(request: HttpRequest) -> str:

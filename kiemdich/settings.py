@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kiemdich.observability.RequestObservationMiddleware",
+    "kiemdich.privacy.audit.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.middleware.SecurityHeadersMiddleware",
     "kiemdich.middleware.NoStoreMiddleware",
@@ -306,6 +307,15 @@ SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_HTTP_SENDER = env_str("SMS_HTTP_SENDER", "KIEMDICH")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10)
+# Every SMS goes through the outbox and the job queue (accounts.sms): a failed attempt is
+# retried after SMS_RETRY_BASE_SECONDS, doubled each time up to SMS_RETRY_MAX_SECONDS, until
+# SMS_MAX_ATTEMPTS or the message's age limit (SMS_MAX_AGE_SECONDS; a login code's lifetime).
+# SMS_SEND_NOW makes the first attempt in the process that asks (tests, no worker running).
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
+SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 1800)
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 12)
+SMS_MAX_AGE_SECONDS = env_int("SMS_MAX_AGE_SECONDS", 24 * 3600)
+SMS_SEND_NOW = env_bool("SMS_SEND_NOW", False)
 
 # One-time codes (accounts.otp).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
@@ -356,6 +366,9 @@ TRACING_NOTICE_APPROVAL_THRESHOLD = env_int("TRACING_NOTICE_APPROVAL_THRESHOLD",
 
 # Live feed: "memory" (one process), "postgres" (LISTEN/NOTIFY) or "redis".
 PUBSUB_BACKEND = env_str("PUBSUB_BACKEND", "memory")
+# An open live stream checks its viewer again at least this often (and at once when access at
+# its venue changes): kiemdich.scans.live.
+LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 30)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Personal QR signing keys live in the database (kiemdich.people.keys); each process reloads
@@ -429,7 +442,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 # One event per request (observability); Django's own duplicates it for errors.
-                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")}},
+                "kiemdich.request": {"level": env_str("REQUEST_LOG_LEVEL",
+                                                      env_str("LOG_LEVEL", "INFO"))}},
 }
 
 # GET /metrics (Prometheus): to these networks asking the server directly, or with

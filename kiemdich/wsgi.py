@@ -6,6 +6,11 @@ from django.urls import get_resolver
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiemdich.settings")
 application = get_wsgi_application()
 
+# A server process: its caches follow the changes of access published by the others.
+from kiemdich import invalidation  # noqa: E402
+
+invalidation.enable()
+
 # Import every view and API schema now rather than on the first request: granian puts a worker
 # in service once this module is loaded, so a worker that a reload or a crash brings in answers
 # its first requests as fast as the others instead of holding them for a second or more.

@@ -28,6 +28,29 @@ FIXTURES = Path(__file__).parent / "fixtures"
 collect_ignore = [] if os.environ.get("CLUSTER_TESTS") == "1" else ["cluster"]
 
 
+def _flush_past_the_audit_guard() -> None:
+    """Between transactional tests Django empties every table with one TRUNCATE, which the
+    audit trail's guard on PostgreSQL refuses (privacy migration 0004). The test database's
+    owner lifts the guard for that statement only, inside the flush's own transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    flush = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = flush(self, style, tables, reset_sequences=reset_sequences,
+                           allow_cascade=allow_cascade)
+        if "privacy_auditentry" not in tables or not statements:
+            return statements
+        table = "ALTER TABLE privacy_auditentry {} TRIGGER privacy_audit_no_truncate"
+        return [table.format("DISABLE"), *statements, table.format("ENABLE")]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+def pytest_configure(config) -> None:
+    _flush_past_the_audit_guard()
+
+
 def pytest_runtest_setup(item) -> None:
     if item.get_closest_marker("postgres_only") and not settings.IS_POSTGRES:
         pytest.skip("needs PostgreSQL (run by the PostgreSQL pass of make test)")

@@ -8,3 +8,6 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-01234567
 os.environ.setdefault("KEY_ENCRYPTION_KEY", "test-key-encryption-key-not-for-production-0123")
 os.environ.setdefault("AUDIT_KEY", "test-audit-key-not-for-production-0123456789")
 os.environ.setdefault("SMS_BACKEND", "file")
+# No worker runs beside most tests: the first attempt at an SMS is made by the process that
+# asks (tests of the queued delivery start a worker and set it off).
+os.environ.setdefault("SMS_SEND_NOW", "1")

@@ -48,6 +48,7 @@ PG, PATRONI_API = 10, 20  # + member number
 HAPROXY_WRITE, HAPROXY_READ, PUBLIC, STATS = 30, 31, 40, 41
 API, LIVE = 50, 55  # + server number
 REDIS = 60
+PROMETHEUS = 70
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Member:
     """One process of the cluster as topology.json records it."""
 
     name: str
-    kind: str  # etcd, postgres, haproxy, redis, api, live
+    kind: str  # etcd, postgres, haproxy, redis, api, live, prometheus
     address: str  # what clients connect to (PostgreSQL's port for a database member)
     pid: int | None = None
     role: str = ""  # for a database member: leader, sync_standby, replica (Patroni's words)
@@ -108,6 +109,8 @@ class Cluster:
         for n in range(1, self.databases + 1):
             mapping[f"10.0.1.1{n}:5432"] = self.local(PG + n)
             mapping[f"10.0.1.1{n}:8008"] = self.local(PATRONI_API + n)
+        # One etcd here stands for the three of deploy/cluster/.
+        mapping["10.0.1.11:2379"] = self.local(ETCD)
         for n in range(1, self.app_servers + 1):
             mapping[f"10.0.2.2{n}:8000"] = self.local(API + n)
             mapping[f"10.0.2.2{n}:8001"] = self.local(LIVE + n)
@@ -173,7 +176,7 @@ class Cluster:
     def app_env(self) -> dict[str, str]:
         """The application's environment (deploy/kiemdich.env.example on a server)."""
         keys = {}
-        for name in ("secret-key", "key-encryption-key", "audit-key"):
+        for name in ("secret-key", "key-encryption-key", "audit-key", "metrics-token"):
             key_file = self.dir / name
             if not key_file.exists():
                 key_file.write_text(secrets.token_urlsafe(48))
@@ -188,7 +191,8 @@ class Cluster:
                 # HAProxy (option forwardfor) names the client; here it runs on this machine.
                 "TRUSTED_PROXIES": LOCAL,
                 "SMS_BACKEND": "file", "KIEMDICH_DATA_DIR": str(self.dir / "app"),
-                "LOG_LEVEL": "WARNING", **self.app_settings}
+                "LOG_LEVEL": "WARNING", "METRICS_TOKEN": keys["metrics-token"],
+                **self.app_settings}
 
     def process_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
@@ -212,6 +216,12 @@ class Cluster:
         haproxy = haproxy.replace("/etc/haproxy/errors/", f"{DEPLOY}/errors/").replace(
             "Host kiemdich.example.vn", f"Host {LOCAL}")
         (self.dir / "haproxy.cfg").write_text(haproxy)
+        prometheus = self.localize((DEPLOY / "prometheus.yml").read_text()).replace(
+            "/etc/prometheus/kiemdich-metrics-token", str(self.dir / "metrics-token")).replace(
+            "scrape_interval: 15s", "scrape_interval: 2s")  # the test waits for a scrape
+        (self.dir / "prometheus").mkdir(exist_ok=True)
+        (self.dir / "prometheus.yml").write_text(prometheus)
+        shutil.copy(ROOT / "deploy" / "prometheus" / "alerts.yml", self.dir / "alerts.yml")
         (self.dir / "kiemdich.env").write_text(
             "".join(f"{k}={v}\n" for k, v in self.app_env().items()))
 
@@ -264,6 +274,11 @@ class Cluster:
             self.spawn(Member("redis", "redis", self.local(REDIS)), [
                 "redis-server", "--port", str(self.port(REDIS)), "--bind", LOCAL,
                 "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis")])
+        elif name == "prometheus":
+            self.spawn(Member("prometheus", "prometheus", self.local(PROMETHEUS)), [
+                "prometheus", f"--config.file={self.dir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.dir / 'prometheus'}",
+                f"--web.listen-address={self.local(PROMETHEUS)}"])
         elif name.startswith("api"):
             n = int(name[3:])
             env = {**self.process_env(), "PYTHON": sys.executable, "HOST": LOCAL,
@@ -312,11 +327,13 @@ class Cluster:
             wait_for(lambda name=name: _get(f"http://{self.members[name].address}"
                                             "/api/v1/health") == 200, name, seconds=60)
         wait_for(lambda: _get(self.base_url + "/api/v1/health") == 200, "the public URL")
+        self.start("prometheus")
+        wait_for(lambda: _get(f"http://{self.local(PROMETHEUS)}/-/ready") == 200, "Prometheus")
         self.write_topology()
 
     # Stopped in this order: nothing writes any more when the databases stop, the replicas
     # stop before the leader (no failover on the way down), etcd last.
-    STOP_ORDER = ("api", "live", "haproxy", "redis", "replica", "leader", "etcd")
+    STOP_ORDER = ("prometheus", "api", "live", "haproxy", "redis", "replica", "leader", "etcd")
 
     def down(self) -> None:
         if not self.topology_file.exists():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -112,3 +114,39 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class SmsMessage(models.Model):
+    """One SMS to send: the outbox row the job queue delivers (kiemdich.accounts.sms).
+
+    Its id goes to the gateway as the idempotency key, so a delivery repeated after a worker
+    died between the gateway's answer and our commit is recognised by the gateway; the row's
+    status makes a delivery after success a no-op. The text (which may hold a login code) is
+    blanked once the message is sent or given up."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Đang chờ gửi")
+        SENT = "sent", _("Đã gửi")
+        FAILED = "failed", _("Không gửi được")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    phone = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+    # What the message is for ("otp", "notice", ...) and, for some, what it is about: the
+    # delivery tells the owner of `purpose` (sms.on_delivered).
+    purpose = models.CharField(max_length=16)
+    ref = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # No attempt after this (a login code is worthless once expired).
+    expires_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A delivery in progress holds the message until then (one sender at a time).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="sms_due"),
+                   models.Index(fields=["created_at"], name="sms_created")]

@@ -69,8 +69,9 @@ def request_code(raw_phone: str, ip: str) -> int:
             phone=phone, code_hash=_hash(phone, code), ip=ip, created_at=now,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
-    send_sms(phone, _("Mã đăng nhập Kiểm Dịch QR của bạn: %(code)s. Không chia sẻ mã này.")
-             % {"code": code})
+        # In the same transaction: the code is sent if and only if it was stored.
+        send_sms(phone, _("Mã đăng nhập Kiểm Dịch QR của bạn: %(code)s. Không chia sẻ mã "
+                          "này.") % {"code": code}, purpose="otp", ttl=settings.OTP_TTL_SECONDS)
     return settings.OTP_TTL_SECONDS
 
 

@@ -116,7 +116,9 @@ def _gcra(tat: float | None, now: float, interval: float, window: float,
 
 
 # KEYS[1] the bucket; ARGV interval, window, n, now. The caller's clock, like the local
-# store's, so every server of one deployment (NTP-synchronised) counts alike.
+# store's, so every server of one deployment (NTP-synchronised) counts alike. The key outlives
+# its TAT by a window (a TAT in the past counts as none): Redis expires keys by its own clock,
+# and a caller whose clock runs behind must not find its bucket gone early.
 _GCRA_LUA = """
 local interval, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local n, now = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -127,7 +129,7 @@ local granted = math.min(n, math.max(fits, 0))
 local tat = start + granted * interval
 if granted > 0 then
   redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX',
-             math.max(1, math.ceil((tat - now) * 1000)))
+             math.ceil((tat - now + window) * 1000))
 end
 return {granted, string.format('%.6f', tat + interval - window - now)}
 """

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from croniter import croniter
 from django.conf import settings
+
+from kiemdich.observability import current_request_id
 
 # The function the queue calls for every job: it finds the job by name, so what is stored
 # in the queue is a name and JSON-like arguments, never a pickled function.
@@ -82,11 +85,35 @@ def get(name: str) -> Job:
 
 def enqueue(name: str, *args: Any, **kwargs: Any) -> str:
     """Put a run of job `name` on the queue; returns the queue's task id. The arguments are
-    stored in the database until a worker takes them: pass ids, not objects."""
+    stored in the database until a worker takes them: pass ids, not objects. The queue is a
+    table of the application's database, so a run queued inside a transaction is queued
+    only if the transaction commits."""
+    return _enqueue(name, args, kwargs)
+
+
+def enqueue_at(when: datetime, name: str, *args: Any, **kwargs: Any) -> str:
+    """Like `enqueue`, but no worker takes the run before `when` (a retry's backoff)."""
+    from django_q.brokers.orm import ORM
+
+    class Delayed(ORM):
+        # The ORM broker hands out a task once its `lock` is in the past: a task created
+        # with a lock in the future waits until then, in the same table as every other.
+        def enqueue(self, task: str) -> int:
+            return self.get_connection().create(key=self.list_key, payload=task,
+                                                lock=when).pk
+
+    return _enqueue(name, args, kwargs, broker_class=Delayed)
+
+
+def _enqueue(name: str, args: tuple, kwargs: dict, broker_class: type | None = None) -> str:
     from django_q.tasks import async_task
 
     spec = get(name)
     options = {"timeout": spec.timeout, "group": name, "task_name": name}
     if spec.owner and settings.JOB_OWNER_QUEUE:
         options["cluster"] = settings.JOB_OWNER_QUEUE_NAME
+    if broker_class is not None:
+        options["broker"] = broker_class(options.get("cluster"))
+    # The job's log lines carry the id of the request that queued it (a retry keeps it).
+    kwargs = {"request_id": current_request_id(), **kwargs}
     return async_task(RUNNER, name, *args, q_options=options, **kwargs)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import JobLease, JobRun
+from kiemdich.observability import carrying_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +29,17 @@ logger = logging.getLogger(__name__)
 RUNS_KEPT_DAYS = 14
 
 
-def execute(name: str, *args: Any, scheduled_for: str | None = None, **kwargs: Any) -> Any:
-    """The queue's entry point for every job (registry.RUNNER)."""
+def execute(name: str, *args: Any, scheduled_for: str | None = None, request_id: str = "",
+            **kwargs: Any) -> Any:
+    """The queue's entry point for every job (registry.RUNNER). Its log lines carry the id
+    of the request that queued it, or one of its own."""
     spec = registry.get(name)
-    if not spec.periodic:
-        return spec.func(*args, **kwargs)
-    return run_periodic(spec, trigger="schedule" if scheduled_for else "queue",
-                        scheduled_for=datetime.fromisoformat(scheduled_for)
-                        if scheduled_for else None)
+    with carrying_request_id(request_id or f"job-{uuid.uuid4().hex[:16]}"):
+        if not spec.periodic:
+            return spec.func(*args, **kwargs)
+        return run_periodic(spec, trigger="schedule" if scheduled_for else "queue",
+                            scheduled_for=datetime.fromisoformat(scheduled_for)
+                            if scheduled_for else None)
 
 
 def acquire(name: str, holder: str, hold: timedelta) -> bool:

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from prometheus_client.core import Metric
@@ -203,16 +203,20 @@ def import_directory(directory: Path, now: datetime | None = None) -> list[Signi
     return imported
 
 
-def _load() -> Keyring:
+def _load() -> tuple[Keyring, bool]:
+    """The keyring, and whether it holds a key made inside a transaction still open (which a
+    rollback may take away again)."""
     rows = usable()
+    provisional = False
     if _signing_row(rows) is None:
         # When another server made it first, load theirs.
         with contextlib.suppress(KeyConflict):
             _insert(Ed25519PrivateKey.generate(), timezone.now())
+            provisional = connection.in_atomic_block
         rows = usable()
     active = _signing_row(rows)
     assert active is not None
-    return Keyring({row.kid: _decrypt(row) for row in rows}, active=active.kid)
+    return Keyring({row.kid: _decrypt(row) for row in rows}, active=active.kid), provisional
 
 
 class StoredKeyring:
@@ -221,12 +225,17 @@ class StoredKeyring:
 
     def __init__(self) -> None:
         self._ring: Keyring | None = None
+        self._provisional = False
         self._loaded_at = 0.0
         self._lock = threading.Lock()
 
     def reload(self) -> Keyring:
         with self._lock:
-            self._ring, self._loaded_at = _load(), time.monotonic()
+            # A key made in a transaction that may yet roll back is loaded again from the
+            # database once outside it: kept blindly, this process could sign with a key no
+            # other server will ever find.
+            self._ring, self._provisional = _load()
+            self._loaded_at = time.monotonic()
             return self._ring
 
     def forget(self) -> None:
@@ -235,7 +244,8 @@ class StoredKeyring:
 
     def current(self) -> Keyring:
         ring = self._ring
-        if ring is None or time.monotonic() - self._loaded_at > settings.KEYRING_REFRESH_SECONDS:
+        if (ring is None or time.monotonic() - self._loaded_at > settings.KEYRING_REFRESH_SECONDS
+                or (self._provisional and not connection.in_atomic_block)):
             ring = self.reload()
         return ring
 

@@ -16,11 +16,11 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kiemdich.caching import soft_cache
 from kiemdich.privacy.models import Flag
 
 EARTH_RADIUS_KM = 6371.0
@@ -52,15 +52,16 @@ def _check_mass(venue, account_id: int) -> Flag | None:
     minute = int(time.time()) // 60
     prefix = f"abuse:v{venue.pk}:m{minute}"
     # add() is atomic: only an account's first check-in of the minute counts as distinct.
-    if not cache.add(f"{prefix}:a{account_id}", 1, timeout=120):
+    # Without the shared cache (Redis down) the check is skipped, logged: the check-in is
+    # already stored and must not fail after its commit.
+    if not soft_cache.add(f"{prefix}:a{account_id}", 1, timeout=120):
         return None
-    if cache.add(f"{prefix}:n", 1, timeout=120):
-        distinct = 1
-    else:
-        try:
-            distinct = cache.incr(f"{prefix}:n")
-        except ValueError:
-            return None
+    first = soft_cache.add(f"{prefix}:n", 1, timeout=120)
+    if first is None:
+        return None
+    distinct = 1 if first else soft_cache.incr(f"{prefix}:n")
+    if distinct is None:  # expired between add and incr, or the cache went away
+        return None
     # One flag per venue and minute: exactly the check-in that crosses the threshold.
     if distinct != settings.ABUSE_MASS_ACCOUNTS_PER_MINUTE + 1:
         return None

@@ -1,9 +1,9 @@
-"""Data-subject rights through the API (deleting the account, withdrawing consent) and the
-abuse flags for officers."""
+"""Data-subject rights through the API (deleting the account, withdrawing consent), the
+abuse flags for officers, and the audit trail for auditors."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -13,8 +13,8 @@ from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import Forbidden, NotFound
-from kiemdich.privacy import abuse, services
+from kiemdich.errors import Forbidden, Invalid, NotFound
+from kiemdich.privacy import abuse, audit, services
 
 router = Router(tags=["privacy"], auth=PEOPLE_AUTH)
 
@@ -39,6 +39,21 @@ class FlagOut(Schema):
     kind: str
     detail: str
     created_at: datetime
+
+
+class AuditEntryOut(Schema):
+    """One entry as the auditors read it: the actor's name and roles as they were then."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    actor_role: str
+    actor_label: str
+    action: str
+    target: str
+    reason: str
+    ip: str | None
 
 
 def _deletion_out(status: services.DeletionStatus) -> dict:
@@ -85,3 +100,22 @@ def list_flags(request: HttpRequest, limit: int = 100):
     if not scope.has("officer", "health_officer", "inspector"):
         raise Forbidden(_("Chỉ cán bộ quản lý địa bàn xem được."))
     return list(abuse.flags_for(scope)[:max(1, min(limit, 500))])
+
+
+@router.get("/audit", response={200: list[AuditEntryOut], 401: ErrorOut, 403: ErrorOut,
+                                422: ErrorOut})
+def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: str = "",
+               date_from: date | None = None, date_to: date | None = None,
+               limit: int = 100, before_id: int | None = None):
+    """The audit trail, newest first, with the filters of the audit page (admins and
+    auditors). Page on with `before_id` = the last id received."""
+    if not scope_of(request).has("admin", "auditor"):
+        raise Forbidden(_("Chỉ quản trị viên và kiểm toán viên xem được nhật ký."))
+    if date_from and date_to and date_to < date_from:
+        raise Invalid(_("Ngày kết thúc trước ngày bắt đầu."), code="date_range_invalid",
+                      field="date_to")
+    entries = audit.search(action=action, actor=actor, target=target, date_from=date_from,
+                           date_to=date_to)
+    if before_id is not None:
+        entries = entries.filter(pk__lt=before_id)
+    return list(entries[:max(1, min(limit, 500))])

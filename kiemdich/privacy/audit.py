@@ -16,7 +16,8 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -32,6 +33,27 @@ GENESIS = "0" * 64
 AUDIT_LOCK_ID = 0x4B44_4155  # any constant; names the audit chain's lock
 
 log = logging.getLogger(__name__)
+
+# The client address of the request being answered: every entry written while answering it
+# carries it, whichever service deep down writes the entry.
+_client_ip: ContextVar[str | None] = ContextVar("audit_client_ip", default=None)
+
+
+class ClientAddressMiddleware:
+    """Makes the request's client address (`accounts.ratelimit.client_ip`) the address of
+    every audit entry written while answering it."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from kiemdich.accounts.ratelimit import client_ip
+
+        token = _client_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _client_ip.reset(token)
 
 
 def pseudonym(value: str, key: str = "") -> str:
@@ -58,7 +80,7 @@ def reference(obj: object) -> str:
 def _canonical(entry: AuditEntry) -> str:
     return "|".join([
         entry.at.isoformat(), str(entry.actor_id or ""), entry.actor_label, entry.action,
-        entry.target, entry.reason, entry.ip or "",
+        entry.target, entry.reason, entry.ip or "", entry.actor_role, entry.actor_name,
     ])
 
 
@@ -67,12 +89,32 @@ def _chain(prev_hash: str, entry: AuditEntry) -> str:
                     hashlib.sha256).hexdigest()
 
 
+def describe_actor(user) -> tuple[str, str]:
+    """(roles, name) of an account as the trail shows it: "health_officer@79, admin" and the
+    display name (or the account's own person's name) of staff; "citizen" and no name for
+    an account without a role."""
+    from kiemdich.accounts.models import Grant
+    from kiemdich.people.models import Person
+
+    grants = Grant.objects.filter(user_id=user.pk).select_related("area").order_by("role", "pk")
+    roles = [f"{g.role}@{g.area.code}" if g.area_id else g.role for g in grants]
+    if not roles:
+        return "citizen", ""
+    name = getattr(user, "display_name", "") or (
+        Person.objects.filter(account_id=user.pk, is_self=True)
+        .values_list("full_name", flat=True).first() or "")
+    return ", ".join(dict.fromkeys(roles))[:200], name[:120]
+
+
 def record(actor, action: str, *, target: object = "", reason: str = "",
            ip: str | None = None) -> AuditEntry:
-    """Append one entry. `actor` is a user, a device/venue label string, or None."""
+    """Append one entry. `actor` is a user, a device/venue label string, or None. `ip` is
+    the client address of the request being answered unless given."""
     actor_id = getattr(actor, "pk", None) if actor is not None and not isinstance(actor, str) \
         else None
     label = actor if isinstance(actor, str) else ""
+    role, name = describe_actor(actor) if actor_id is not None else ("", "")
+    ip = ip or _client_ip.get()
     with transaction.atomic():
         # Serialise writers so the chain has one order: a transaction-scoped advisory lock on
         # PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock.
@@ -82,8 +124,9 @@ def record(actor, action: str, *, target: object = "", reason: str = "",
         last_id, last_hash = AuditEntry.objects.order_by("-id").values_list(
             "id", "entry_hash").first() or (0, GENESIS)
         entry = AuditEntry(
-            at=timezone.now(), actor_id=actor_id, actor_label=label[:64], action=action[:64],
-            target=reference(target), reason=(reason or "")[:500], ip=ip,
+            at=timezone.now(), actor_id=actor_id, actor_label=label[:64], actor_role=role,
+            actor_name=name, action=action[:64], target=reference(target),
+            reason=(reason or "")[:500], ip=ip,
             prev_hash=last_hash,
         )
         entry.entry_hash = _chain(entry.prev_hash, entry)
@@ -313,7 +356,7 @@ def _alert_break(summary: str) -> None:
             role__in=[Role.ADMIN, Role.AUDITOR]).values("user_id"))).distinct()
     for user in people:
         with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-            send_sms(user.phone, text())
+            send_sms(user.phone, text(), purpose="alert")
     if settings.ALERT_EMAILS:
         with translation.override(settings.LANGUAGE_CODE):
             send_mail(_("Nhật ký truy cập bị thay đổi"), text(), None, settings.ALERT_EMAILS)

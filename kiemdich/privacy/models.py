@@ -17,6 +17,12 @@ class AuditEntry(models.Model):
         related_name="+", db_constraint=False,
     )
     actor_label = models.CharField(max_length=64, blank=True)
+    # The actor as the auditors read it, as it was at the time (a grant revoked or an account
+    # deleted later does not change what the entry says): roles with their area codes, and
+    # the name of a staff account (citizens stay an account id: no citizen's name in a trail
+    # that is never purged).
+    actor_role = models.CharField(max_length=200, blank=True)
+    actor_name = models.CharField(max_length=120, blank=True)
     action = models.CharField(max_length=64, db_index=True)
     target = models.CharField(max_length=128, blank=True, db_index=True)
     reason = models.CharField(max_length=500, blank=True)

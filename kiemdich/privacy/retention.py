@@ -136,7 +136,7 @@ def _cutoff(days: int, now: datetime) -> datetime:
 def purge_expired(now: datetime | None = None, progress: Progress | None = None,
                   held: Held | None = None) -> dict[str, int]:
     """Delete every expired record; returns counts per kind. Safe to repeat."""
-    from kiemdich.accounts.models import ApiToken, OneTimeCode
+    from kiemdich.accounts.models import ApiToken, OneTimeCode, SmsMessage
     from kiemdich.declarations.models import Declaration
     from kiemdich.scans import partitions
     from kiemdich.scans.models import Scan, ScanNonce, Visit
@@ -174,6 +174,9 @@ def purge_expired(now: datetime | None = None, progress: Progress | None = None,
         ("notice_batches", NoticeBatch.objects.filter(
             created_at__lt=_cutoff(settings.RETENTION_NOTICES_DAYS, now))
          .exclude(case__status="open"), set()),
+        # The SMS outbox: a message still pending past the cut-off was given up long ago.
+        ("sms_messages", SmsMessage.objects.filter(
+            created_at__lt=_cutoff(settings.RETENTION_SMS_OUTBOX_DAYS, now)), set()),
         ("otp_codes", OneTimeCode.objects.filter(
             created_at__lt=_cutoff(settings.RETENTION_OTP_DAYS, now)), set()),
         ("api_tokens", ApiToken.objects.filter(Q(expires_at__lt=now)

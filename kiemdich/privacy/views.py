@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kiemdich.accounts.ratelimit import client_ip, rate_limited
+from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import DomainError
 from kiemdich.privacy import abuse, audit, services
@@ -79,11 +79,13 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         audit.record(request.user, "audit_exported", target="privacy.auditentry",
-                     reason=request.GET.urlencode()[:500], ip=client_ip(request))
-        rows = ((e.pk, e.at, e.actor_id or e.actor_label, e.action, e.target, e.reason, e.ip)
+                     reason=request.GET.urlencode()[:500])
+        rows = ((e.pk, e.at, e.actor_id or e.actor_label, e.actor_name, e.actor_role, e.action,
+                 e.target, e.reason, e.ip)
                 for e in entries[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=2000))
         return export_response(fmt, "audit", ["id", _("Thời điểm"), _("Người thực hiện"),
-                                              _("Hành động"), _("Đối tượng"), _("Lý do"), "IP"],
+                                              _("Họ tên"), _("Vai trò"), _("Hành động"),
+                                              _("Đối tượng"), _("Lý do"), "IP"],
                                rows, title=_("Nhật ký"))
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -1,8 +1,10 @@
 """Who is scanning, and at which venue: the venue lookup of the hot path, cached in-process.
 
 A reader or a staff phone sends scan after scan to the same venue, so the venue and its staff
-phones are kept for VENUE_CACHE_SECONDS. Saving a venue or its staff clears the entry in this
-process at once (signals in apps.py); other processes see the change within the TTL.
+phones are kept for VENUE_CACHE_SECONDS. Saving a venue or its staff clears the caches of
+every server process at once (kiemdich.invalidation); and a refusal is never answered from the
+cache: the venue is read again first, so a staff member added a moment ago through another
+server is accepted at once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
-from kiemdich.accounts.scopes import scope_of
+from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.caching import ProcessCache
 from kiemdich.errors import NotFound
 from kiemdich.venues.models import Device, Venue, VenueStaff
@@ -39,8 +41,8 @@ def _load(venue_id: int) -> _Entry | None:
     return _Entry(venue, phones)
 
 
-def _entry(venue_id: int) -> _Entry | None:
-    entry = _venues.get(venue_id)
+def _entry(venue_id: int, fresh: bool = False) -> _Entry | None:
+    entry = None if fresh else _venues.get(venue_id)
     if entry is None:
         entry = _load(venue_id)
         if entry is not None:
@@ -70,28 +72,50 @@ def _not_found() -> NotFound:
     return NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
 
 
+def _allowed_entry(scope: Scope, venue_id: int) -> _Entry:
+    """The venue's entry if this person may scan (or watch) there; a refusal is confirmed
+    from the database."""
+    entry = _entry(venue_id)
+    if entry is not None and scope.may_scan_at(entry.venue, entry.staff_phones):
+        return entry
+    entry = _entry(venue_id, fresh=True)
+    if entry is None or not scope.may_scan_at(entry.venue, entry.staff_phones):
+        raise _not_found()
+    return entry
+
+
 def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]:
     """The venue if the caller may scan there — a reader only at its own venue, a person if
     they own or staff it — else 404 (an unknown id and a foreign venue look the same)."""
-    entry = _entry(venue_id)
-    if entry is None:
-        raise _not_found()
     device = getattr(request, "device", None)
     if device is not None:
-        if device.venue_id != venue_id:
+        entry = _entry(venue_id)
+        if entry is None or device.venue_id != venue_id:
             raise _not_found()
         return entry.venue, Scanner(None, device)
     scope = scope_of(request)
-    if not scope.may_scan_at(entry.venue, entry.staff_phones):
-        raise _not_found()
-    return entry.venue, Scanner(scope.user, None)
+    return _allowed_entry(scope, venue_id).venue, Scanner(scope.user, None)
 
 
 def watched_venue(user: User | None, venue_id: int) -> Venue:
     """A venue whose live page and visits this user may see: its owner and its staff."""
-    from kiemdich.accounts.scopes import Scope
+    return _allowed_entry(Scope(user), venue_id).venue
 
-    entry = _entry(venue_id)
-    if entry is None or not Scope(user).may_scan_at(entry.venue, entry.staff_phones):
-        raise _not_found()
-    return entry.venue
+
+def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> bool:
+    """Whether an open live stream's viewer may still watch, read from the database (no
+    cache): the reader is not revoked, or the person still owns or staffs the venue and, when
+    they came with a token, it is still valid."""
+    from kiemdich.accounts.auth import user_for_token
+
+    entry = _entry(venue_id, fresh=True)
+    if entry is None:
+        return False
+    if scanner.device is not None:
+        return Device.objects.filter(pk=scanner.device.pk, venue_id=venue_id,
+                                     revoked_at__isnull=True).exists()
+    if api_token is not None:
+        user = user_for_token(api_token)
+    else:
+        user = User.objects.filter(pk=scanner.user.pk, is_active=True).first()
+    return user is not None and Scope(user).may_scan_at(entry.venue, entry.staff_phones)

@@ -24,7 +24,7 @@ from kiemdich.errors import DomainError
 from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
-from kiemdich.scans.live import event_stream
+from kiemdich.scans.live import event_stream, viewer_check
 from kiemdich.venues.services import owner_venue
 
 router = Router(tags=["scans"])
@@ -236,13 +236,16 @@ def _watch(request: HttpRequest, venue_id: int):
     venue, scanner = scanning_venue(request, venue_id)
     if venue.is_special:
         record(scanner.actor, "view_live_full", target=venue, reason="live feed")
-    return venue
+    return venue, scanner
 
 
 @router.get("/venues/{venue_id}/live", auth=SCANNER_AUTH, response={200: None, **LIVE_ERRORS},
             openapi_extra={"responses": {200: {
-                "description": "text/event-stream: `event: scan`, `data:` {person, direction, "
-                               "at, visit, …}; a comment every 15 s.",
+                "description": "text/event-stream: `event: ready` once listening, `event: "
+                               "scan`, `data:` {person, direction, at, visit, …}; a comment "
+                               "every 15 s; `event: lost` while the server's own subscription "
+                               "is down (then `ready` again); `event: revoked` and the end of "
+                               "the stream once the viewer may no longer watch.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}}})
 async def live(request: HttpRequest, venue_id: int):
     """Entries and exits at the venue as Server-Sent Events, people masked for the venue."""
@@ -251,8 +254,11 @@ async def live(request: HttpRequest, venue_id: int):
         raise DomainError(
             _("Luồng trực tiếp do máy chủ ASGI phục vụ (make serve-live hoặc make serve)."),
             code="live_needs_asgi", status=503)
-    venue = await sync_to_async(_watch)(request, venue_id)
-    response = StreamingHttpResponse(event_stream(venue.pk), content_type="text/event-stream")
+    venue, scanner = await sync_to_async(_watch)(request, venue_id)
+    # Authorised again while it streams: it ends within seconds of a revocation.
+    may_watch = viewer_check(venue.pk, scanner, getattr(request, "api_token", None))
+    response = StreamingHttpResponse(event_stream(venue.pk, may_watch),
+                                     content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

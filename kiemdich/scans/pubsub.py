@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +24,15 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 
+from kiemdich import redis_client
+
 log = logging.getLogger(__name__)
+
+# Put on a subscriber's queue when its broker's connection is lost, and when it listens again.
+LOST = "lost"
+RESUBSCRIBED = "resubscribed"
+RESUBSCRIBE_SECONDS = 1.0
+LIVENESS_SECONDS = 5.0
 
 
 def venue_channel(venue_id: int) -> str:
@@ -41,8 +49,14 @@ class Broker:
         raise NotImplementedError
 
     def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[asyncio.Queue]:
-        """An async context manager yielding a queue of messages; it is ready (listening)
-        when entered."""
+        """An async context manager yielding a queue of messages (and of `LOST` and
+        `RESUBSCRIBED`); it is ready (listening) when entered."""
+        raise NotImplementedError
+
+    def listen(self, channel: str, subscribed: Callable[[], None],
+               received: Callable[[dict[str, Any]], None]) -> None:
+        """Blocking, for a thread: subscribe, call `subscribed()`, then `received(message)`
+        for each message until the connection fails (raise, or return)."""
         raise NotImplementedError
 
 
@@ -73,7 +87,59 @@ class MemoryBroker(Broker):
                 self._subscribers.get(channel, set()).discard(member)
 
 
-class PostgresBroker(Broker):
+class _Resubscribing(Broker):
+    """A broker reached over a connection that can be lost (a restart of Redis or
+    PostgreSQL, a network cut): its subscriptions connect again by themselves.
+
+    Entering `subscribe` waits for the first subscription (and raises if it fails: the
+    stream ends and the browser connects again). Afterwards a lost connection puts `LOST` on
+    the queue, the subscription is tried again every RESUBSCRIBE_SECONDS, and `RESUBSCRIBED`
+    is put once it listens again; what was published in between is not delivered.
+    """
+
+    async def _listen(self, channel: str, queue: asyncio.Queue,
+                      subscribed: Callable[[], None]) -> None:
+        """Subscribe, call `subscribed()`, then put each message on `queue` until the
+        connection fails (raise, or return)."""
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue]:
+        queue: asyncio.Queue = asyncio.Queue()
+        first: asyncio.Future = asyncio.get_running_loop().create_future()
+        state = {"lost": False}
+
+        def subscribed() -> None:
+            if not first.done():
+                first.set_result(None)
+            elif state["lost"]:
+                state["lost"] = False
+                log.info("live feed: %s subscribed again", channel)
+                queue.put_nowait(RESUBSCRIBED)
+
+        async def pump() -> None:
+            while True:
+                try:
+                    await self._listen(channel, queue, subscribed)
+                    failure = "the connection ended"
+                except Exception as exc:  # noqa: BLE001 (any failure of the connection)
+                    if not first.done():
+                        first.set_exception(exc)
+                        return
+                    failure = type(exc).__name__
+                if not state["lost"]:
+                    state["lost"] = True
+                    log.warning("live feed: subscription to %s lost (%s); subscribing again",
+                                channel, failure)
+                    queue.put_nowait(LOST)
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+        async with _pumping(pump()):
+            await first
+            yield queue
+
+
+class PostgresBroker(_Resubscribing):
     """NOTIFY is sent on Django's connection; each subscriber LISTENs on its own async
     connection (an SSE stream is long-lived, so it cannot borrow a request's connection)."""
 
@@ -86,27 +152,36 @@ class PostgresBroker(Broker):
         db = connections["default"].settings_dict
         info = {"dbname": db["NAME"], "user": db.get("USER") or None,
                 "password": db.get("PASSWORD") or None, "host": db.get("HOST") or None,
-                "port": db.get("PORT") or None}
+                "port": db.get("PORT") or None,
+                "connect_timeout": db.get("OPTIONS", {}).get("connect_timeout")}
         return {key: value for key, value in info.items() if value}
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue]:
+    async def _listen(self, channel: str, queue: asyncio.Queue,
+                      subscribed: Callable[[], None]) -> None:
         import psycopg
         from psycopg import sql
 
-        queue: asyncio.Queue = asyncio.Queue()
         conn = await psycopg.AsyncConnection.connect(autocommit=True, **self._conninfo())
         try:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-
-            async def pump() -> None:
-                async for note in conn.notifies():
-                    queue.put_nowait(json.loads(note.payload))
-
-            async with _pumping(pump()):
-                yield queue
+            subscribed()
+            async for note in conn.notifies():
+                queue.put_nowait(json.loads(note.payload))
         finally:
             await conn.close()
+
+    def listen(self, channel: str, subscribed: Callable[[], None],
+               received: Callable[[dict[str, Any]], None]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(autocommit=True, **self._conninfo()) as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            subscribed()
+            while True:
+                for note in conn.notifies(timeout=LIVENESS_SECONDS):
+                    received(json.loads(note.payload))
+                conn.execute("SELECT 1")  # a server gone away shows here
 
 
 @contextlib.asynccontextmanager
@@ -121,12 +196,13 @@ async def _pumping(pump: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
             await task
 
 
-class RedisBroker(Broker):
-    def __init__(self, url: str) -> None:
-        import redis
+class RedisBroker(_Resubscribing):
+    """Every connection with the short timeouts of kiemdich.redis_client. A subscriber that
+    has heard nothing for LIVENESS_SECONDS sends a PING: a Redis that restarted closes the
+    connection at once, but a frozen one only shows by not answering."""
 
+    def __init__(self, url: str) -> None:
         self.url = url
-        self._client = redis.Redis.from_url(url)
 
     @staticmethod
     def _key(channel: str) -> str:
@@ -134,28 +210,58 @@ class RedisBroker(Broker):
         return f"{connections['default'].settings_dict['NAME']}:{channel}"
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
-        self._client.publish(self._key(channel), _encode(message))
+        redis_client.client(self.url).publish(self._key(channel), _encode(message))
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue]:
-        import redis.asyncio as aioredis
+    async def _listen(self, channel: str, queue: asyncio.Queue,
+                      subscribed: Callable[[], None]) -> None:
+        import redis
 
-        queue: asyncio.Queue = asyncio.Queue()
-        client = aioredis.Redis.from_url(self.url)
+        client = redis_client.async_client(self.url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self._key(channel))
-
-            async def pump() -> None:
-                async for item in pubsub.listen():
-                    if item.get("type") == "message":
-                        queue.put_nowait(json.loads(item["data"]))
-
-            async with _pumping(pump()):
-                yield queue
+            subscribed()
+            pinged = False
+            while True:
+                item = await pubsub.get_message(timeout=LIVENESS_SECONDS)
+                if item is None:
+                    if pinged:
+                        raise redis.ConnectionError("no answer to PING")
+                    await pubsub.ping()
+                    pinged = True
+                    continue
+                pinged = False
+                if item.get("type") == "message":
+                    queue.put_nowait(json.loads(item["data"]))
         finally:
-            await pubsub.aclose()
-            await client.aclose()
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def listen(self, channel: str, subscribed: Callable[[], None],
+               received: Callable[[dict[str, Any]], None]) -> None:
+        import redis
+
+        pubsub = redis_client.client(self.url).pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self._key(channel))
+            subscribed()
+            pinged = False
+            while True:
+                item = pubsub.get_message(timeout=LIVENESS_SECONDS)
+                if item is None:
+                    if pinged:
+                        raise redis.ConnectionError("no answer to PING")
+                    pubsub.ping()
+                    pinged = True
+                    continue
+                pinged = False
+                if item.get("type") == "message":
+                    received(json.loads(item["data"]))
+        finally:
+            with contextlib.suppress(Exception):
+                pubsub.close()
 
 
 @lru_cache(maxsize=4)

@@ -13,8 +13,9 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
 from kiemdich.errors import NotFound
+from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
-from kiemdich.tracing.models import Case, Notice, NoticeBatch
+from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
 
 router = Router(tags=["tracing"], auth=PEOPLE_AUTH)
 
@@ -96,6 +97,25 @@ class ContactPersonOut(Schema):
     id_number: str
     birth: str
     masked: bool
+
+
+class CaseRequestOut(Schema):
+    id: int
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    case_id: int | None
+
+
+class CaseRequestToDecideOut(CaseRequestOut):
+    requested_by: str
+    confirmed_at: datetime
+    person: ContactPersonOut
+
+
+class CaseRequestsOut(Schema):
+    mine: list[CaseRequestOut]
+    to_decide: list[CaseRequestToDecideOut]
 
 
 class ContactOut(Schema):
@@ -206,6 +226,11 @@ class NoticeOut(Schema):
     read_at: datetime | None
 
 
+def _request_out(made: CaseRequest) -> dict:
+    return {"id": made.pk, "status": made.status, "created_at": made.created_at,
+            "decided_at": made.decided_at, "case_id": made.case_id}
+
+
 def _case_out(case: Case) -> dict:
     return {"id": case.pk, "person_id": case.person_id,
             "area_code": case.area.code if case.area_id else None,
@@ -246,18 +271,48 @@ def _case(request: HttpRequest, case_id: int) -> Case:
     return services.get_case(scope_of(request), case_id)
 
 
-@router.post("/cases", response={201: CaseOut, **ERRORS})
+@router.post("/cases", response={201: CaseOut, 202: CaseRequestOut, **ERRORS})
 @rate_limited("case-register", per_user=60, window=3600)
 def register_case(request: HttpRequest, payload: CaseIn):
-    """Register an F0 found by phone, ID number or the text of any QR the scanner reads."""
+    """Register an F0 found by phone, ID number or the text of any QR the scanner reads.
+    For a person of the officer's area the case opens (201). For anyone else — or a phone,
+    number or code the platform does not know — the answer is the same 202 with a pending
+    request: a health officer of the person's area decides, and the platform's knowledge of
+    a phone is never told."""
+    terms = payload.dict(exclude={"person"})
+    made = services.register_or_request(request.user, scope_of(request),
+                                        payload.person.dict(), **terms)
+    if isinstance(made, CaseRequest):
+        return Status(202, _request_out(made))
+    return Status(201, _case_out(made))
+
+
+@router.get("/case-requests", response={200: CaseRequestsOut, 403: ErrorOut})
+def list_case_requests(request: HttpRequest):
+    """`mine`: this officer's requests, as they stand (nothing about the person);
+    `to_decide`: pending requests about people of this officer's area, with who they are
+    (each view audited)."""
     scope = scope_of(request)
-    services.require_tracer(scope)
-    person = services.find_person(**payload.person.dict())
-    case = services.register_case(
-        request.user, scope, person=person, confirmed_at=payload.confirmed_at,
-        onset_at=payload.onset_at, window_start=payload.window_start,
-        window_end=payload.window_end, margin_minutes=payload.margin_minutes)
-    return Status(201, _case_out(case))
+    to_decide = list(services.requests_to_decide(scope)[:200])
+    people = {r.pk: shape_for_officer(r.person, request.user, scope,
+                                      reason=f"case request={r.pk}") for r in to_decide}
+    return {"mine": [_request_out(r) for r in services.my_requests(request.user)[:200]],
+            "to_decide": [{**_request_out(r), "requested_by": pauses.officer_label(
+                r.requested_by), "confirmed_at": r.confirmed_at, "person": people[r.pk]}
+                for r in to_decide]}
+
+
+@router.post("/case-requests/{request_id}/approve", response={200: CaseRequestOut, **ERRORS})
+def approve_case_request(request: HttpRequest, request_id: int):
+    """A health officer of the person's area opens the case; its requester then sees it."""
+    return _request_out(services.decide_request(request.user, scope_of(request), request_id,
+                                                approve=True))
+
+
+@router.post("/case-requests/{request_id}/refuse", response={200: CaseRequestOut, **ERRORS})
+def refuse_case_request(request: HttpRequest, request_id: int):
+    return _request_out(services.decide_request(request.user, scope_of(request), request_id,
+                                                approve=False))
 
 
 @router.get("/cases", response={200: list[CaseOut], 403: ErrorOut})

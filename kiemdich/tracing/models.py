@@ -129,3 +129,39 @@ class NoticePause(models.Model):
     @property
     def active(self) -> bool:
         return self.resumed_at is None
+
+
+class CaseRequest(models.Model):
+    """A health officer's request to open a case for a person outside their area, waiting for
+    a health officer of that area. Made alike whether or not the platform knows the person
+    (then `person` is empty and nobody can approve it), so the answer tells the requester
+    nothing about a phone or ID number they do not already have the right to see."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ địa bàn phê duyệt")
+        APPROVED = "approved", _("Đã được phê duyệt")
+        REFUSED = "refused", _("Bị từ chối")
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    # The area whose health officers decide: where the person lives, or was last seen.
+    area = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    confirmed_at = models.DateTimeField()
+    onset_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    margin_minutes = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "area"], name="case_request_pending")]

@@ -169,8 +169,8 @@ def send_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
 
 
 def _send(actor: User, batch: NoticeBatch, exp: services.Exposures) -> None:
-    """Write one Notice per person and text them. The notice is the record; an SMS gateway
-    failure is logged and flagged on the notice, never rolls the warning back."""
+    """Write one Notice per person and queue their SMS. The notice is the record; its
+    `sms_sent` turns true when the SMS is delivered (an outage delays it, never loses it)."""
     wanted = set(batch.person_ids)
     already = _notified(batch.case)
     people = services.people_by_id(wanted)
@@ -185,22 +185,17 @@ def _send(actor: User, batch: NoticeBatch, exp: services.Exposures) -> None:
                               account=person.account, venue=exp.venues[main.venue_id],
                               exposed_from=main.start, exposed_until=main.end, sent_at=now))
     Notice.objects.bulk_create(notices)
+    texted = 0
     for notice in notices:
         phone = notice.person.phone or (notice.account.phone if notice.account else "")
-        if not phone:
-            continue
-        try:
-            send_sms(phone, sms_text(notice))
-        except Exception:  # a gateway outage must not lose the in-app notice
-            logger.exception("exposure SMS not sent for notice %s", notice.pk)
-            continue
-        notice.sms_sent = True
-    Notice.objects.bulk_update([n for n in notices if n.sms_sent], ["sms_sent"])
+        if phone:
+            send_sms(phone, sms_text(notice), purpose="notice", ref=str(notice.pk))
+            texted += 1
     batch.status, batch.sent_at = NoticeBatch.Status.SENT, now
     batch.save(update_fields=["status", "sent_at"])
     record(actor, "notices_sent", target=batch,
            reason=f"case={batch.case_id} notices={len(notices)} "
-                  f"sms={sum(n.sms_sent for n in notices)}")
+                  f"sms={texted}")
 
 
 # What the citizen reads -----------------------------------------------------------------
@@ -217,6 +212,10 @@ def message(notice: Notice) -> str:
         return gettext("Bạn đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % values
     return gettext("%(name)s đã ở %(venue)s ngày %(date)s khi có ca bệnh ở đó.") % {
         **values, "name": notice.person.full_name}
+
+
+def sms_delivered(notice_id: str) -> None:
+    Notice.objects.filter(pk=notice_id).update(sms_sent=True)
 
 
 def sms_text(notice: Notice) -> str:

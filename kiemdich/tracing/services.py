@@ -25,7 +25,7 @@ from kiemdich.people.protect import id_digests
 from kiemdich.people.services import subject_public_id
 from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
-from kiemdich.tracing.models import Case
+from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
 
 TRACING_ROLES = (Role.HEALTH_OFFICER,)
@@ -149,14 +149,21 @@ def check_margin(margin: int) -> None:
 
 # Cases ----------------------------------------------------------------------------------
 
-@transaction.atomic
-def register_case(actor: User, scope: Scope, *, person: Person, confirmed_at: datetime,
-                  onset_at: datetime | None = None, window_start: datetime | None = None,
-                  window_end: datetime | None = None,
-                  margin_minutes: int | None = None) -> Case:
-    """Open a case for a person found by `find_person`. Any health officer may register one:
-    an F0 is often tested far from home."""
-    require_tracer(scope)
+@dataclass(frozen=True)
+class CaseTerms:
+    """What the health officer decided about a case, checked: nothing here depends on who the
+    person is, so a refusal reads the same whether or not the platform knows them."""
+
+    confirmed_at: datetime
+    onset_at: datetime | None
+    window_start: datetime
+    window_end: datetime
+    margin_minutes: int
+
+
+def case_terms(*, confirmed_at: datetime, onset_at: datetime | None = None,
+               window_start: datetime | None = None, window_end: datetime | None = None,
+               margin_minutes: int | None = None) -> CaseTerms:
     confirmed_at, onset_at = aware(confirmed_at), aware(onset_at)
     if confirmed_at > timezone.now() + CLOCK_SKEW:
         raise Invalid(_("Ngày xét nghiệm dương tính không thể ở tương lai."),
@@ -166,13 +173,105 @@ def register_case(actor: User, scope: Scope, *, person: Person, confirmed_at: da
     check_window(start, end)
     margin = settings.TRACING_MARGIN_MINUTES if margin_minutes is None else margin_minutes
     check_margin(margin)
+    return CaseTerms(confirmed_at, onset_at, start, end, margin)
+
+
+@transaction.atomic
+def register_case(actor: User, scope: Scope, *, person: Person, confirmed_at: datetime,
+                  onset_at: datetime | None = None, window_start: datetime | None = None,
+                  window_end: datetime | None = None,
+                  margin_minutes: int | None = None) -> Case:
+    """Open a case for a person found by `find_person`, with no area check: for callers that
+    decided already (`register_or_request` is the health officers' way in)."""
+    require_tracer(scope)
+    terms = case_terms(confirmed_at=confirmed_at, onset_at=onset_at, window_start=window_start,
+                       window_end=window_end, margin_minutes=margin_minutes)
+    return _open_case(actor, actor, person, terms, home_area(person, terms))
+
+
+def home_area(person: Person, terms: CaseTerms):
+    """Where the F0 lives or, unknown, where they were last seen in the window."""
+    return person.area or _last_seen_area(person, terms.window_start, terms.window_end)
+
+
+def _open_case(actor: User, created_by: User | None, person: Person, terms: CaseTerms,
+               area) -> Case:
     case = Case.objects.create(
-        person=person, area=person.area or _last_seen_area(person, start, end),
-        confirmed_at=confirmed_at, onset_at=onset_at, window_start=start, window_end=end,
-        margin_minutes=margin, created_by=actor,
+        person=person, area=area, confirmed_at=terms.confirmed_at, onset_at=terms.onset_at,
+        window_start=terms.window_start, window_end=terms.window_end,
+        margin_minutes=terms.margin_minutes, created_by=created_by,
     )
-    record(actor, "case_registered", target=case)
+    reason = "" if created_by == actor else f"requested_by={getattr(created_by, 'pk', '')}"
+    record(actor, "case_registered", target=case, reason=reason)
     return case
+
+
+# Out of the officer's area ----------------------------------------------------------------
+#
+# An F0 is often tested far from home, but opening a case shows every visit and contact of
+# that person in full. So a health officer opens one at once only for a person of their own
+# area (a province-level grant covers the province); for anyone else the case waits for a
+# health officer of the person's area. The answer is the same request, status and shape
+# whether the phone, ID number or code belongs to someone the platform knows or to nobody:
+# registering is not a way to learn who uses the platform.
+
+@transaction.atomic
+def register_or_request(actor: User, scope: Scope, lookup: dict, **terms) -> Case | CaseRequest:
+    """A case (the person is in the officer's area) or a pending request (anyone else, or
+    no one)."""
+    require_tracer(scope)
+    checked = case_terms(**terms)
+    try:
+        person: Person | None = find_person(**lookup)
+    except PersonUnknown:
+        person = None
+    area = home_area(person, checked) if person is not None else None
+    if person is not None and scope.covers(area, *TRACING_ROLES):
+        return _open_case(actor, actor, person, checked, area)
+    request = CaseRequest.objects.create(
+        requested_by=actor, person=person, area=area, confirmed_at=checked.confirmed_at,
+        onset_at=checked.onset_at, window_start=checked.window_start,
+        window_end=checked.window_end, margin_minutes=checked.margin_minutes)
+    record(actor, "case_requested", target=request)
+    return request
+
+
+def my_requests(actor: User) -> QuerySet[CaseRequest]:
+    return CaseRequest.objects.filter(requested_by=actor)
+
+
+def requests_to_decide(scope: Scope) -> QuerySet[CaseRequest]:
+    """Pending requests about a person of this officer's area (requests about nobody are
+    never shown: there is nothing to decide)."""
+    require_tracer(scope)
+    return (CaseRequest.objects.filter(status=CaseRequest.Status.PENDING, person__isnull=False)
+            .filter(scope.area_filter("area", *TRACING_ROLES))
+            .select_related("person", "area", "requested_by"))
+
+
+@transaction.atomic
+def decide_request(actor: User, scope: Scope, request_id: int, *, approve: bool) -> CaseRequest:
+    """A health officer of the person's area approves (the case opens, its requester sees it)
+    or refuses."""
+    request = (requests_to_decide(scope).select_for_update(of=("self",))
+               .filter(pk=request_id).first())
+    if request is None:
+        raise NotFound(_("Không tìm thấy yêu cầu này."), code="case_request_not_found")
+    if request.requested_by_id == actor.pk:
+        raise Forbidden(_("Không thể tự phê duyệt yêu cầu của mình."), code="self_approval")
+    request.decided_by, request.decided_at = actor, timezone.now()
+    if approve:
+        terms = CaseTerms(request.confirmed_at, request.onset_at, request.window_start,
+                          request.window_end, request.margin_minutes)
+        request.case = _open_case(actor, request.requested_by, request.person, terms,
+                                  request.area)
+        request.status = CaseRequest.Status.APPROVED
+    else:
+        request.status = CaseRequest.Status.REFUSED
+    request.save(update_fields=["decided_by", "decided_at", "case", "status"])
+    record(actor, f"case_request_{request.status}", target=request,
+           reason=f"case={request.case_id or ''}")
+    return request
 
 
 def _last_seen_area(person: Person, start: datetime, end: datetime):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.register, name="register"),
     path("pauses/", views.pause, name="pause"),
+    path("requests/<int:request_id>/", views.decide_request, name="decide_request"),
     path("pauses/<int:pause_id>/resume/", views.resume, name="resume"),
     path("<int:case_id>/", views.detail, name="detail"),
     path("<int:case_id>/window/", views.edit_window, name="window"),

@@ -18,11 +18,12 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, Forbidden, NotFound
+from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.replica import replica_reads
 from kiemdich.tracing import notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
-from kiemdich.tracing.models import Case
+from kiemdich.tracing.models import Case, CaseRequest
 
 # The page shows the top of the ranking; the exports and the API carry every contact.
 PAGE_CONTACTS = 200
@@ -52,6 +53,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "tracing/case_list.html", {
         "cases": cases[:200], "status": status, "pauses": _pauses_shown(scope),
         "may_pause_country": country, "pausable_areas": areas,
+        "my_requests": services.my_requests(request.user)[:50],
+        "to_decide": [{"r": r, "person": shape_for_officer(r.person, request.user, scope,
+                                                           reason=f"case request={r.pk}"),
+                       "requested_by": pauses.officer_label(r.requested_by)}
+                      for r in services.requests_to_decide(scope)[:50]],
     })
 
 
@@ -69,16 +75,22 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            person = services.find_person(**{data["lookup"]: data["value"]})
-            case = services.register_case(
-                request.user, scope, person=person, confirmed_at=data["confirmed_at"],
-                onset_at=data["onset_at"], margin_minutes=data["margin_minutes"])
+            made = services.register_or_request(
+                request.user, scope, {data["lookup"]: data["value"]},
+                confirmed_at=data["confirmed_at"], onset_at=data["onset_at"],
+                margin_minutes=data["margin_minutes"])
         except DomainError as exc:
             form.add_error("value" if exc.field in ("person", "phone", "id_number", None)
                            else None, exc.message)
         else:
+            if isinstance(made, CaseRequest):
+                # Worded alike for a person of another area and for nobody known.
+                messages.info(request, _("Người này không thuộc địa bàn của bạn, hoặc chưa có "
+                                         "trong hệ thống. Đã gửi yêu cầu mở ca bệnh; cán bộ y "
+                                         "tế nơi người này sống sẽ xem xét."))
+                return redirect(f"{reverse('tracing:list')}#case-requests")
             messages.success(request, _("Đã đăng ký ca bệnh."))
-            return redirect("tracing:detail", case_id=case.pk)
+            return redirect("tracing:detail", case_id=made.pk)
     return render(request, "tracing/register.html", {"form": form},
                   status=400 if request.method == "POST" else 200)
 
@@ -167,6 +179,25 @@ def approve(request: HttpRequest, batch_id: int) -> HttpResponse:
         raise Http404(str(exc.message)) from exc
     return _act(request, batch.case_id, lambda: notices.approve_batch(request.user, scope, batch),
                 _("Đã phê duyệt và gửi thông báo."))
+
+
+@login_required
+@require_POST
+def decide_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    approve = request.POST.get("decision") == "approve"
+    try:
+        made = services.decide_request(request.user, scope_of(request), request_id,
+                                       approve=approve)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('tracing:list')}#case-requests")
+    if made.case_id:
+        messages.success(request, _("Đã phê duyệt: ca bệnh đã được mở."))
+        return redirect("tracing:detail", case_id=made.case_id)
+    messages.success(request, _("Đã từ chối yêu cầu."))
+    return redirect(f"{reverse('tracing:list')}#case-requests")
 
 
 @login_required

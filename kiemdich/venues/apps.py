@@ -8,21 +8,21 @@ class VenuesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from kiemdich.venues.models import Device, Venue
+        from kiemdich.venues.models import Device, Venue, VenueStaff
 
-        # Readers (by token) and venues (by poster code) are cached on the scan hot paths: a
-        # revoked device, a rotated code or a closed venue is refused at once in this process
-        # (others wait out the short TTL).
-        for model in (Device, Venue):
-            post_save.connect(_forget_cached, sender=model,
-                              dispatch_uid=f"venues_forget_cached_{model.__name__}")
-            post_delete.connect(_forget_cached, sender=model,
-                                dispatch_uid=f"venues_forget_cached_{model.__name__}_d")
+        # Venues with their staff, readers by token and venues by poster code are cached on
+        # the scan hot paths: a change of any of them is seen at once by every server
+        # process, and closes the live streams of viewers who lost access
+        # (kiemdich.invalidation).
+        for model in (Device, Venue, VenueStaff):
+            post_save.connect(_access_changed, sender=model,
+                              dispatch_uid=f"venues_access_changed_{model.__name__}")
+            post_delete.connect(_access_changed, sender=model,
+                                dispatch_uid=f"venues_access_changed_{model.__name__}_d")
 
 
-def _forget_cached(sender, instance, **kwargs) -> None:
-    from kiemdich.venues.devices import forget_devices
-    from kiemdich.venues.services import forget_venue_codes
+def _access_changed(sender, instance, **kwargs) -> None:
+    from kiemdich import invalidation
+    from kiemdich.venues.models import Venue
 
-    forget_devices()
-    forget_venue_codes()
+    invalidation.changed(instance.pk if isinstance(instance, Venue) else instance.venue_id)

@@ -2,8 +2,7 @@
 
 A reader authenticates every scan, so the token lookup is on the hot path: devices are kept
 in-process for DEVICE_CACHE_SECONDS by the token's digest. Revoking a device or changing its
-venue drops the entries of this process at once (signals in apps.py); other server processes
-stop accepting a revoked reader within the TTL.
+venue clears the caches of every server process at once (kiemdich.invalidation).
 """
 
 from __future__ import annotations
@@ -46,8 +45,3 @@ def device_for_token(token: str) -> Device | None:
         Device.objects.filter(pk=device.pk).update(last_used_at=now)
         device.last_used_at = now
     return device
-
-
-def forget_devices() -> None:
-    """Drop this process's cached readers (a device or venue changed)."""
-    _readers.forget()

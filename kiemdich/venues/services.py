@@ -298,8 +298,8 @@ def staffed_venues(user: User) -> QuerySet[Venue]:
 
 
 # Every poster check-in names its venue by code: active venues are kept in-process for
-# VENUE_CODE_CACHE_SECONDS. Saving a venue (a rotated code, a closure) clears this process's
-# entries at once (signals in apps.py); other processes see it within the TTL.
+# VENUE_CODE_CACHE_SECONDS. Saving a venue (a rotated code, a closure) clears the caches of
+# every server process at once (kiemdich.invalidation).
 VENUE_CODE_CACHE_SECONDS = 30.0
 _by_code: ProcessCache[Venue] = ProcessCache(VENUE_CODE_CACHE_SECONDS, max_entries=50_000)
 
@@ -320,11 +320,6 @@ def venue_by_code(raw: str) -> Venue:
         raise Invalid(_("Mã QR này không còn hiệu lực: địa điểm đã đổi mã. "
                         "Hãy quét mã trên áp phích mới."), code="venue_code_retired")
     raise NotFound(_("Không có địa điểm với mã này."), code="venue_unknown")
-
-
-def forget_venue_codes() -> None:
-    """Drop this process's cached poster codes (a venue changed)."""
-    _by_code.forget()
 
 
 # Staff phones ----------------------------------------------------------------------------
@@ -377,11 +372,7 @@ def _invite(venue: Venue, actor: User, phone: str) -> bool:
     else:
         text = _("Kiểm Dịch QR: bạn được phép quét mã ra vào tại một địa điểm. Đăng nhập "
                  "%(url)s bằng số điện thoại này để mở màn hình quét.") % {"url": url}
-    try:
-        send_sms(phone, text)
-    except Exception:  # the authorisation stands; the owner can tell the person directly
-        logger.warning("staff invitation SMS failed for venue %s", venue.pk, exc_info=True)
-        return False
+    send_sms(phone, text, purpose="staff", ref=str(venue.pk))
     return True
 
 

@@ -25,7 +25,7 @@ def test_it_logs_in_and_creates_the_account_with_its_own_person(anon, outbox):
     assert response.status_code == 202
     assert response.json()["expires_in"] == 300
     sms = outbox.messages()[-1]
-    assert sms["phone"] == "+84912345678" and set(sms) == {"phone", "text", "sent_at"}
+    assert sms["phone"] == "+84912345678" and set(sms) == {"phone", "text", "sent_at", "id"}
 
     response = anon.post("/api/v1/auth/token",
                          {"phone": "+84912345678", "code": outbox.last_code("+84912345678")})

@@ -9,10 +9,12 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kiemdich.accounts.services import account_for_phone
 from kiemdich.privacy.retention import purge_expired
 from kiemdich.scans import partitions
 from kiemdich.scans.models import Scan, ScanNonce, Visit
 from kiemdich.tracing.models import Case
+from tests.scans.conftest import make_venue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'")
@@ -88,11 +90,14 @@ def test_a_nonce_is_unique_per_venue_whatever_the_day():
 
 
 @postgres_only
-def test_retention_drops_old_days_but_keeps_what_an_open_case_holds(settings):
+def test_retention_drops_old_days_but_keeps_what_an_open_case_holds(settings, areas):
     settings.RETENTION_SCANS_DAYS = 30
     old_day = partitions.local_today() - timedelta(days=40)
     partitions.ensure(old_day, old_day)
-    f0_scan, f0_visit = _scan(_noon(40), person_id=7), _visit(_noon(40), person_id=7)
+    # Tracing reads a visit with its venue (its default stay): the F0's is a real one.
+    venue = make_venue(account_for_phone("0912000002"), "Quán Phở Hòa")
+    f0_scan = _scan(_noon(40), venue_id=venue.pk, person_id=7)
+    f0_visit = _visit(_noon(40), venue_id=venue.pk, person_id=7)
     other_scan, other_visit = _scan(_noon(40), person_id=8, venue_id=5), \
         _visit(_noon(40), person_id=8, venue_id=5)
     recent = _scan(_noon(1))

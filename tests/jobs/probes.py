@@ -6,7 +6,8 @@
   the work of KEY is one row in the jobs' lease table (`probe-done:KEY`), created once.
 
 `python -m tests.jobs.probes enqueue KEY` queues probe.slow; `... state` prints the runs,
-the queue's task results and the probe's notes as JSON; `... admin PHONE` makes an admin and
+the queue's task results and the probe's notes as JSON; `... sms` the SMS outbox's rows;
+`... admin PHONE` makes an admin and
 prints an API token of theirs.
 """
 
@@ -76,6 +77,12 @@ if __name__ == "__main__":
         print(json.dumps(enqueue("probe.slow", sys.argv[2])))
     elif command == "state":
         print(json.dumps(state()))
+    elif command == "sms":
+        from kiemdich.accounts.models import SmsMessage
+
+        print(json.dumps([{"id": str(m.pk), "phone": m.phone, "status": m.status,
+                           "attempts": m.attempts, "text": m.text, "error": m.last_error}
+                          for m in SmsMessage.objects.order_by("created_at")]))
     elif command == "admin":
         from kiemdich.accounts.auth import issue_token
         from kiemdich.accounts.services import grant_role

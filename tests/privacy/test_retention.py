@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from kiemdich.accounts.auth import issue_token
-from kiemdich.accounts.models import ApiToken, OneTimeCode
+from kiemdich.accounts.models import ApiToken, OneTimeCode, SmsMessage
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.declarations.models import Declaration
 from kiemdich.privacy import retention
@@ -51,6 +51,9 @@ def test_it_deletes_each_kind_after_its_own_retention(areas, owner, settings):
     old_decl, new_decl = _declaration(an, days_ago(31)), _declaration(an, days_ago(2))
     OneTimeCode.objects.create(phone="+84912000001", code_hash="x", created_at=days_ago(2),
                                expires_at=days_ago(2))
+    _old_sms, new_sms = (SmsMessage.objects.create(
+        phone="+84912000001", purpose="otp", created_at=days_ago(age),
+        expires_at=days_ago(age)) for age in (8, 6))
     expired_user = account_for_phone("0912000005")
     _token, token = issue_token(expired_user)
     ApiToken.objects.filter(pk=token.pk).update(expires_at=days_ago(1))
@@ -65,6 +68,7 @@ def test_it_deletes_each_kind_after_its_own_retention(areas, owner, settings):
     assert Scan.objects.filter(pk=rejected_new.pk).exists()
     assert list(Declaration.objects.values_list("pk", flat=True)) == [new_decl.pk]
     assert not OneTimeCode.objects.exists() and not ApiToken.objects.exists()
+    assert list(SmsMessage.objects.values_list("pk", flat=True)) == [new_sms.pk]
     assert counts["scans"] == 2 and counts["rejected_scans"] == 1 and counts["visits"] == 1
     assert counts["declarations"] == 1 and old_decl.pk
     assert AuditEntry.objects.count() == audit_before  # the trail is never purged

@@ -105,3 +105,64 @@ def first_scan_event(stream_url: str, token: str, then) -> dict:
             elif line.startswith("data: ") and event == "scan":
                 return json.loads(line[len("data: "):])
     raise AssertionError("the stream ended without an event")
+
+
+def shared_database_url() -> str:
+    """The URL of the PostgreSQL test database, for server processes sharing it."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
+            f":{db['PORT'] or 5432}/{db['NAME']}")
+
+
+class EventStream:
+    """An open live stream read on a thread: every event with the time it arrived, and
+    whether the server ended the stream."""
+
+    def __init__(self, url: str, authorization: str) -> None:
+        import json
+
+        self.url, self.authorization, self._json = url, authorization, json
+        self.events: list[tuple[str, dict, float]] = []
+        self.status = 0
+        self.ended_at: float | None = None
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._client = httpx.Client(timeout=httpx.Timeout(10, read=60))
+
+    def _read(self) -> None:
+        headers = {"Authorization": self.authorization, "Accept": "text/event-stream"}
+        try:
+            with self._client.stream("GET", self.url, headers=headers) as response:
+                self.status = response.status_code
+                event = ""
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        event = line[len("event: "):]
+                    elif line.startswith("data: "):
+                        self.events.append((event, self._json.loads(line[len("data: "):]),
+                                            time.monotonic()))
+                self.ended_at = time.monotonic()
+        except (httpx.HTTPError, RuntimeError):
+            pass  # closed by the test
+
+    def names(self) -> list[str]:
+        return [name for name, _data, _at in self.events]
+
+    def wait_for(self, name: str, count: int = 1, seconds: float = 30) -> float | None:
+        """When the `count`-th event called `name` arrived, waiting up to `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            arrived = [at for event, _data, at in self.events if event == name]
+            if len(arrived) >= count:
+                return arrived[count - 1]
+            time.sleep(0.05)
+        return None
+
+    def __enter__(self) -> EventStream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+        self._thread.join(5)

@@ -12,7 +12,7 @@ from django.db import connection
 from kiemdich.privacy.models import AuditEntry
 from kiemdich.scans.access import forget
 from kiemdich.scans.pubsub import broker, venue_channel
-from tests.scans.servers import first_scan_event, process_server, thread_server
+from tests.scans.servers import first_scan_event, process_server, shared_database_url, thread_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,9 +72,7 @@ def test_only_the_venues_people_may_watch(venue, binh, anon):
 def test_the_stream_crosses_server_processes(backend, venue, minh, hoa, lan_person):
     if connection.vendor != "postgresql":
         pytest.skip("two processes share a PostgreSQL database")
-    db = connection.settings_dict
-    database_url = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
-                    f":{db['PORT'] or 5432}/{db['NAME']}")
+    database_url = shared_database_url()
     forget()
     with process_server(database_url, PUBSUB_BACKEND=backend) as watcher, \
             process_server(database_url, PUBSUB_BACKEND=backend) as scanner:
@@ -94,7 +92,10 @@ def test_the_stream_says_ready_then_keeps_the_connection_alive_with_comments(set
     settings.PUBSUB_BACKEND = "memory"
 
     async def first_chunks() -> list[str]:
-        stream = event_stream(1, heartbeat=0.05)
+        async def allowed() -> bool:
+            return True
+
+        stream = event_stream(1, allowed, heartbeat=0.05)
         chunks = [await anext(stream) for _ in range(3)]
         await stream.aclose()
         return chunks

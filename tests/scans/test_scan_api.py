@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import connection
 from django.utils import timezone
 
 from kiemdich.declarations.models import Declaration
@@ -286,3 +287,18 @@ def test_a_reader_past_its_rate_is_told_to_wait_and_other_readers_are_not(
     assert scan(other, 0).status_code == 201
     clock.stop()
     cache.clear()
+
+
+@pytest.mark.postgres_only
+def test_a_scan_reaching_a_server_that_is_no_longer_the_leader_answers_503(venue, hoa, lan_code):
+    """During a failover the write address can lead, for a moment, to a read-only server: the
+    scan is not stored, and the reader is told to send it again (503 with Retry-After), not
+    given a 500."""
+    with connection.cursor() as cursor:
+        # What the demoted leader, or a standby not yet promoted, does with every write.
+        cursor.execute("SET TRANSACTION READ ONLY")
+    response = hoa.post(scans_url(venue), {"code": lan_code, "direction": "in",
+                                           "nonce": "failover-1"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert response["Retry-After"].isdigit()

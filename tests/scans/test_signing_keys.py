@@ -156,3 +156,23 @@ def test_import_refuses_what_is_not_a_key_file(tmp_path, name, content, message)
     with pytest.raises(CommandError, match=message):
         keys_command("import", str(tmp_path))
     assert not SigningKey.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_key_made_in_a_transaction_rolled_back_is_never_signed_with_again(areas):
+    from django.db import transaction
+
+    from kiemdich.people.keys import StoredKeyring
+
+    ring = StoredKeyring()
+    now = timezone.now()
+    claims = Claims("app", 2**41, 0, now, now + timedelta(hours=1))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lost = ring.sign(claims)
+        raise RuntimeError("the request failed")
+    assert not SigningKey.objects.exists()
+    # Outside the transaction the keyring asks the database again: a key that exists.
+    kept = ring.sign(claims)
+    (row,) = SigningKey.objects.all()
+    assert kept.startswith(f"KD1.{row.kid}.") and not lost.startswith(f"KD1.{row.kid}.")
+    assert StoredKeyring().verify(kept).kid == row.kid

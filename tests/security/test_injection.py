@@ -115,8 +115,11 @@ def test_the_live_feed_carries_masked_names_as_json_text(world,
     response, callbacks = _scan_lan(world, django_capture_on_commit_callbacks, execute=False)
     assert response.json()["person"]["display_name"] == mask_name(PERSON_NAME)
 
+    async def allowed() -> bool:
+        return True
+
     async def first_event() -> str:
-        stream = event_stream(world.ids["venue"], heartbeat=5)
+        stream = event_stream(world.ids["venue"], allowed, heartbeat=5)
         assert "event: ready" in await stream.__anext__()
         for callback in callbacks:  # the commit happens: the scan is announced
             callback()

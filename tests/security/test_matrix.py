@@ -124,6 +124,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /stats": rule(AUTHORITIES | {"admin"}, denied=403, officer_out=404),
     # tracing
     "POST /cases": TRACER,
+    "GET /case-requests": TRACER,
+    "POST /case-requests/{request_id}/approve": TRACER,
+    "POST /case-requests/{request_id}/refuse": TRACER,
     "GET /cases": TRACER,
     "GET /cases/{case_id}": CASE,
     "PATCH /cases/{case_id}": CASE,
@@ -144,11 +147,13 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /me/notices": ANY_PERSON,
     "POST /me/notices/{notice_id}/read": OWN_CITIZEN,
     "GET /health": PUBLIC,
+    "GET /ready": PUBLIC,
     # privacy
     "POST /me/delete": rule(PEOPLE, owner=409, other_owner=409),  # owners hand venues over
     "GET /me/delete": rule(set(), denied=404),  # nobody has a pending request here
     "POST /consent/withdraw": ANY_PERSON,
     "GET /flags": rule(AUTHORITIES | {"admin"}, denied=403),
+    "GET /audit": rule({"admin"}, denied=403),  # and auditors (tests/privacy/test_audit.py)
 }
 
 
@@ -194,7 +199,8 @@ def _params(ids: dict) -> dict[str, object]:
     return {"person_id": ids["person"], "serial": ids["serial"], "alert_id": ids["alert"],
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
-            "notice_id": ids["notice"], "pause_id": ids["pause"], "fmt": "xlsx"}
+            "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
+            "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654

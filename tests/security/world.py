@@ -18,7 +18,7 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
 from kiemdich.declarations.models import Declaration, SymptomAlert
 from kiemdich.people.models import Credential, Person
-from kiemdich.tracing.models import Case, Notice, NoticeBatch, NoticePause
+from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch, NoticePause
 from kiemdich.venues.devices import create_device
 from kiemdich.venues.models import VenueStaff
 from tests.conftest import ApiClient, client_for
@@ -89,9 +89,14 @@ def build(areas) -> World:
                                    venue=cafe, exposed_from=stay, exposed_until=stay, sent_at=now)
     # Paused by an account since removed, so any health officer of the province may resume it.
     pause = NoticePause.objects.create(area=areas["740"], reason="Kiểm tra lại", paused_by=None)
+    # Asked by a health officer of another province: Nam lives in the health persona's.
+    asker = grant_role("0912000030", Role.HEALTH_OFFICER, areas["74"]).user
+    case_request = CaseRequest.objects.create(
+        requested_by=asker, person=nam, area=areas["25993"], confirmed_at=now,
+        window_start=now - timedelta(days=14), window_end=now, margin_minutes=60)
     world.ids.update(
-        pause=pause.pk, notice=notice.pk, person=lan.pk, child=child.pk, other_person=nam.pk,
-        venue=cafe.pk, venue_code=cafe.code,
+        request=case_request.pk, pause=pause.pk, notice=notice.pk, person=lan.pk,
+        child=child.pk, other_person=nam.pk, venue=cafe.pk, venue_code=cafe.code,
         other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
         serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,
     )

@@ -83,8 +83,17 @@
     status.className = "badge badge-ok";
     root.dataset.connected = "1";
   });
-  source.addEventListener("error", function () {
+  function lost() {
     status.textContent = text.lost;
     status.className = "badge badge-bad";
+    delete root.dataset.connected;
+  }
+  source.addEventListener("error", lost);
+  // The server lost its own subscription (Redis restarting): it says "ready" again once back.
+  source.addEventListener("lost", lost);
+  // This account or reader may no longer watch this venue: the server has ended the stream.
+  source.addEventListener("revoked", function () {
+    source.close();
+    lost();
   });
 })();
