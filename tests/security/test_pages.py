@@ -42,7 +42,9 @@ def _values(ids: dict) -> dict[str, object]:
     return {"person_id": ids["person"], "serial": ids["serial"], "alert_id": ids["alert"],
             "venue_id": ids["venue"], "device_id": ids["device"], "case_id": ids["case"],
             "batch_id": ids["batch"], "notice_id": ids["notice"], "pause_id": ids["pause"],
-            "code": ids["venue_code"], "pk": 1}
+            "code": ids["venue_code"], "pk": 1,
+            # No such failed task or case request: the page answers 404 with its protections.
+            "task_id": "no-such-task", "request_id": 1}
 
 
 def _url(pattern: str, ids: dict) -> str:
