@@ -98,12 +98,16 @@ def test_retention_drops_old_days_but_keeps_what_an_open_case_holds(settings, ar
     venue = make_venue(account_for_phone("0912000002"), "Quán Phở Hòa")
     f0_scan = _scan(_noon(40), venue_id=venue.pk, person_id=7)
     f0_visit = _visit(_noon(40), venue_id=venue.pk, person_id=7)
-    other_scan, other_visit = _scan(_noon(40), person_id=8, venue_id=5), \
-        _visit(_noon(40), person_id=8, venue_id=5)
-    recent = _scan(_noon(1))
     from kiemdich.people.models import Person
 
     person = Person.objects.create(full_name="F0")
+    # Someone else, elsewhere (ids that cannot be the F0's or its venue's, whatever ran
+    # before): nothing holds their day.
+    elsewhere = venue.pk + 1000
+    other = Person.objects.create(full_name="Other").pk
+    other_scan, other_visit = _scan(_noon(40), person_id=other, venue_id=elsewhere), \
+        _visit(_noon(40), person_id=other, venue_id=elsewhere)
+    recent = _scan(_noon(1))
     Visit.objects.filter(pk=f0_visit.pk).update(person_id=person.pk)
     Scan.objects.filter(pk=f0_scan.pk).update(person_id=person.pk)
     Case.objects.create(person=person, confirmed_at=_noon(38), window_start=_noon(42),
