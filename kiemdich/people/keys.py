@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from prometheus_client.core import Metric
 
@@ -88,9 +88,11 @@ def _decrypt(row: SigningKey) -> Ed25519PrivateKey:
 def usable(now: datetime | None = None) -> list[SigningKey]:
     """The keys that verify now, oldest generation first."""
     now = now or timezone.now()
-    return list(SigningKey.objects.filter(retired_at__isnull=True)
-                .filter(Q(verify_until__isnull=True) | Q(verify_until__gt=now))
-                .order_by("generation"))
+    return [row for row in SigningKey.objects.order_by("generation") if _verifies(row, now)]
+
+
+def _verifies(row: SigningKey, now: datetime) -> bool:
+    return row.retired_at is None and (row.verify_until is None or row.verify_until > now)
 
 
 def _signing_row(rows: list[SigningKey]) -> SigningKey | None:
@@ -110,10 +112,13 @@ def key_figures() -> list[Metric]:
 
 
 def _insert(key: Ed25519PrivateKey, now: datetime, *, kid: str = "",
-            superseded: bool = False) -> SigningKey:
-    """A new row of the next generation. Raises KeyConflict when another server inserted the
-    same generation first (the unique constraint decides)."""
-    generation = (SigningKey.objects.aggregate(n=Max("generation"))["n"] or 0) + 1
+            superseded: bool = False, after: int | None = None) -> SigningKey:
+    """A new row of the generation after `after` (by default the highest there is now). Raises
+    KeyConflict when another server inserted that generation first (the unique constraint
+    decides)."""
+    if after is None:
+        after = SigningKey.objects.aggregate(n=Max("generation"))["n"] or 0
+    generation = after + 1
     if not kid:
         taken = set(SigningKey.objects.values_list("kid", flat=True))
         kid = next(k for k in iter(codes.random_kid, None) if k not in taken)
@@ -206,12 +211,17 @@ def import_directory(directory: Path, now: datetime | None = None) -> list[Signi
 def _load() -> tuple[Keyring, bool]:
     """The keyring, and whether it holds a key made inside a transaction still open (which a
     rollback may take away again)."""
-    rows = usable()
+    now = timezone.now()
+    # One statement, so the keys and the highest generation are seen at the same moment: a
+    # key another server commits in between cannot make this one add a second (next) one.
+    every = list(SigningKey.objects.order_by("generation"))
+    rows = [row for row in every if _verifies(row, now)]
     provisional = False
     if _signing_row(rows) is None:
         # When another server made it first, load theirs.
         with contextlib.suppress(KeyConflict):
-            _insert(Ed25519PrivateKey.generate(), timezone.now())
+            _insert(Ed25519PrivateKey.generate(), now,
+                    after=every[-1].generation if every else 0)
             provisional = connection.in_atomic_block
         rows = usable()
     active = _signing_row(rows)
