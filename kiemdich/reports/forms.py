@@ -4,11 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
-from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
+from kiemdich.reports.imports import ImportKind
+from kiemdich.reports.models import Inspection, ViolationCategory
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Loại dữ liệu"), choices=ImportJob.Kind.choices)
+    kind = forms.ChoiceField(label=_("Loại dữ liệu"), choices=ImportKind.choices)
     file = forms.FileField(label=_("Tệp CSV (UTF-8)"))
     all_or_nothing = forms.BooleanField(
         label=_("Chỉ nhập khi mọi dòng đều đúng"), required=False)

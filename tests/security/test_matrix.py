@@ -154,6 +154,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /consent/withdraw": ANY_PERSON,
     "GET /flags": rule(AUTHORITIES | {"admin"}, denied=403),
     "GET /audit": rule({"admin"}, denied=403),  # and auditors (tests/privacy/test_audit.py)
+    # long tasks: the officer's import; nobody else's, not even an admin's
+    "GET /tasks/{task_id}": rule({"officer"}),
+    "POST /tasks/{task_id}/cancel": rule({"officer"}),
 }
 
 
@@ -200,6 +203,7 @@ def _params(ids: dict) -> dict[str, object]:
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
             "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
+            "task_id": ids["task"],
             "fmt": "xlsx"}
 
 
