@@ -67,7 +67,10 @@ if not DEBUG and len(AUDIT_KEY) < 32:
 AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.jsonl")))
 AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
 
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where QR codes, posters and SMS point. Unset, it is this machine on the port being served
+# (`make run PORT=9000` prints and encodes :9000), not a fixed :8000 nobody listens on.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL",
+                          f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
