@@ -200,16 +200,16 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         items = compliance.unregistered(query.area, query.sectors)
         headers = [_("Số đăng ký"), _("Tên cơ sở"), _("Lĩnh vực"), _("Xã/phường")]
         rows = [[e.reg_no, e.name, e.get_sector_display(), e.area.name] for e in items]
+    kinds = {"establishments": _("Cơ sở chưa đăng ký địa điểm"),
+             "venues": _("Địa điểm không có lượt quét"),
+             "roster": _("Người chưa khai báo hôm nay")}
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return export_response(fmt, f"{kind}-{query.area.code}-{today.isoformat()}", headers,
-                               rows, title=kind, actor=request.user)
+                               rows, title=kinds[kind], actor=request.user)
     return render(request, "reports/compliance.html", {
         "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
-        "breadcrumb": _breadcrumb(request, query.area),
-        "kinds": [("establishments", _("Cơ sở chưa đăng ký địa điểm")),
-                  ("venues", _("Địa điểm không có lượt quét")),
-                  ("roster", _("Người chưa khai báo hôm nay"))],
+        "breadcrumb": _breadcrumb(request, query.area), "kinds": list(kinds.items()),
     })
 
 
@@ -246,7 +246,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
                  i.staff_declared, i.violation.legal_reference if i.violation else "",
                  i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
         return export_response(fmt, f"kiem-tra-{rollups.local_today().isoformat()}", headers,
-                               rows, title="inspections", actor=request.user)
+                               rows, title=_("Các lần kiểm tra"), actor=request.user)
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),

@@ -279,7 +279,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         headers, rows = services.directory_rows(venues.iterator(chunk_size=2000))
-        return export_response(fmt, "dia-diem", headers, rows, title="Venues",
+        return export_response(fmt, "dia-diem", headers, rows, title=_("Địa điểm"),
                                actor=request.user)
     page = Paginator(venues, 50).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k not in ("page", "format") and v}
