@@ -319,6 +319,9 @@ SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 1800)
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 12)
 SMS_MAX_AGE_SECONDS = env_int("SMS_MAX_AGE_SECONDS", 24 * 3600)
 SMS_SEND_NOW = env_bool("SMS_SEND_NOW", False)
+# A symptom alert still open this many minutes after its commune's health officers were
+# texted goes to the level above (district, then province, then the country), once a level.
+ALERT_ESCALATION_MINUTES = env_int("ALERT_ESCALATION_MINUTES", 120)
 
 # One-time codes (accounts.otp).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)

@@ -141,6 +141,14 @@ class Scope:
         return self.covers(venue.area, *roles, sector=venue.sector)
 
 
+def holders_at(role: str, area: Area | None) -> QuerySet[User]:
+    """The active accounts holding `role` with a grant on exactly `area` (None = the whole
+    country): who answers for that level, e.g. the health officers a commune's alerts go to
+    before they are escalated to the district's."""
+    return User.objects.filter(is_active=True, grants__role=role,
+                               grants__area=area).distinct().order_by("pk")
+
+
 def scope_of(request_or_user) -> Scope:
     """The Scope for a request (cached on it) or a user."""
     user = getattr(request_or_user, "user", request_or_user)

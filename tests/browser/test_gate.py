@@ -180,3 +180,26 @@ def test_a_camera_still_is_made_smaller_before_it_is_sent(browser, live_server, 
     assert len(body) < big.stat().st_size
     assert Scan.objects.get(venue=hospital).accepted
     page.context.close()
+
+
+def test_the_kiosk_works_offline_from_its_first_load(browser, live_server, sign_in, hospital):
+    """Loaded once, the network goes: a reload still opens the kiosk, a scan waits in the
+    queue, and goes up when the network is back."""
+    code = lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital, 320)
+    expect(page.locator("#kiosk")).to_have_attribute("data-offline-ready", "1")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result")).to_have_class(re.compile("result-warn"))
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    assert not Scan.objects.exists()
+    page.context.set_offline(False)
+    expect(page.locator("#queue-count")).to_be_hidden()
+    assert Scan.objects.get(venue=hospital).accepted
+    page.context.close()
+

@@ -148,8 +148,23 @@
   setInterval(flush, 15000);
   saveQueue(loadQueue());
   flush();
-  if ("serviceWorker" in navigator) {
+  // Offline from the first load: this visit was not served through the worker (it is not
+  // installed yet), so the page puts itself and its files into the worker's cache now.
+  const OFFLINE_CACHE = "kd-scan-v1";
+  if ("serviceWorker" in navigator && window.caches) {
     navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan/" }).catch(function () {});
+    const files = [location.pathname];
+    document.querySelectorAll("link[rel=stylesheet][href], script[src], link[rel=icon][href]")
+      .forEach(function (el) { files.push(el.getAttribute("href") || el.getAttribute("src")); });
+    caches.open(OFFLINE_CACHE).then(function (cache) {
+      return Promise.all(files.map(function (file) {
+        return fetch(file, { credentials: "same-origin" }).then(function (response) {
+          // A login page met on the way is not the kiosk: keep nothing rather than that.
+          if (!response.ok || response.redirected) throw new Error(file);
+          return cache.put(file, response);
+        });
+      }));
+    }).then(function () { root.dataset.offlineReady = "1"; }).catch(function () {});
   }
 
   async function submit(fields) {
