@@ -33,7 +33,6 @@ from kiemdich.reports import (
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
-from kiemdich.venues.types import VENUE_TYPES
 
 SORTABLE = ("name", *stats_service.FIGURES)
 
@@ -106,11 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "totals": [(labels[k], result.totals[k], k) for k in stats_service.FIGURES],
         "columns": [(k, labels[k]) for k in stats_service.FIGURES],
         "breadcrumb": _breadcrumb(request, query.area),
-        "by_type": [{**r, "type_label": VENUE_TYPES[r["venue_type"]].label
-                     if r["venue_type"] in VENUE_TYPES else r["venue_type"],
-                     "sector_label": Sector(r["sector"]).label
-                     if r["sector"] in Sector.values else r["sector"]}
-                    for r in result.by_type],
+        "by_type": daily.type_rows(result),
         "trend": trend, "bars": bars, "bars_height": bars_height,
         "sectors": _sectors(request), "today": rollups.local_today(),
         "sector_label": dict(Sector.choices).get(query.sector, ""),
@@ -128,9 +123,9 @@ def report(request: HttpRequest, fmt: str) -> HttpResponse:
         return _invalid_page(request, exc, "reports/dashboard.html")
     result = stats_service.compute(query)
     if fmt == "pdf":
-        body, content_type = daily.pdf(result), "application/pdf"
+        body, content_type = daily.pdf(daily.build(result)), "application/pdf"
     else:
-        body = daily.xlsx(result)
+        body = daily.xlsx(daily.build(result))
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{daily.filename(result, fmt)}"'
