@@ -57,6 +57,11 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
 
 
+def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+    """The sector filter's choices: only sectors the viewer may open."""
+    return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
+
+
 def _name_key(name: str) -> str:
     """Sort Vietnamese names as readers expect: by letters first, diacritics after."""
     base = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
@@ -103,7 +108,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breadcrumb": _breadcrumb(request, query.area),
         "by_type": daily.type_rows(result),
         "trend": trend, "bars": bars, "bars_height": bars_height,
-        "sectors": Sector.choices, "today": rollups.local_today(),
+        "sectors": _sectors(request), "today": rollups.local_today(),
+        "sector_label": dict(Sector.choices).get(query.sector, ""),
         "week_ago": rollups.local_today() - timedelta(days=6),
         "month_ago": rollups.local_today() - timedelta(days=29),
     })
@@ -138,7 +144,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/coverage.html", {
         "query": query, "breadcrumb": _breadcrumb(request, query.area),
         "figures": coverage.coverage(query.area, query.sectors, today),
-        "form": ImportForm(),
+        "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
         "may_import": scope_of(request).has(*coverage.IMPORT_ROLES),
         "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],
     })
@@ -150,7 +156,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*coverage.IMPORT_ROLES):
         raise Http404
-    form = ImportForm(request.POST, request.FILES)
+    form = ImportForm(request.POST, request.FILES, scope=scope)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -211,6 +217,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/compliance.html", {
         "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
         "breadcrumb": _breadcrumb(request, query.area), "kinds": list(kinds.items()),
+        "sectors": _sectors(request),
     })
 
 
