@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.db.models import Q, QuerySet
 
-from kiemdich.accounts.models import Grant, Role, User
+from kiemdich.accounts.models import Grant, Role, Sector, User
 from kiemdich.areas.models import Area
 
 
@@ -79,6 +79,16 @@ class Scope:
                 covered = True
                 sectors.add(reach.sector)
         return frozenset(sectors) if covered else None
+
+    def sector_choices(self, *roles: str) -> list[tuple[str, str]]:
+        """The sectors a filter or form may offer these roles, as (value, label): every
+        sector for a grant without one, otherwise only the grants' sectors (offering the
+        others would only lead to a refusal)."""
+        reaches = self.reaches(*roles)
+        if any(not reach.sector for reach in reaches):
+            return list(Sector.choices)
+        mine = {reach.sector for reach in reaches}
+        return [(value, label) for value, label in Sector.choices if value in mine]
 
     def area_filter(self, field: str, *roles: str, sector_field: str | None = None) -> Q:
         """A Q keeping rows whose `field` (an Area FK) lies within the roles' reach."""
