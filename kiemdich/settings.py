@@ -71,6 +71,9 @@ AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
 # (`make run PORT=9000` prints and encodes :9000), not a fixed :8000 nobody listens on.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL",
                           f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+# The deployment's own province (its official code): the forms and the public progress
+# page start there rather than at the first province in alphabetical order.
+HOME_AREA = env_str("HOME_AREA", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.caching import soft_cache
 from kiemdich.errors import DomainError, Invalid, NotFound
@@ -337,8 +338,9 @@ PUBLIC_CACHE_SECONDS = 60
 
 def progress(request: HttpRequest) -> HttpResponse:
     """Public, no login: each province's registered venues, declarations today, coverage."""
-    provinces = list(Area.objects.filter(parent__isnull=True).order_by("name"))
+    provinces = area_services.provinces()
     code = request.GET.get("area", "")
+    # Without a choice, the deployment's home province (HOME_AREA; listed first).
     province = next((p for p in provinces if p.code == code), None) or \
         (provinces[0] if provinces else None)
     context: dict = {"provinces": provinces, "province": province}
