@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich import csvrows
 from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
@@ -169,12 +170,7 @@ LAYOUTS = {
 
 
 def _header(text: str, kind: str) -> list[str]:
-    header = [h.strip().lower() for h in next(csv.reader(io.StringIO(text)), [])]
-    missing = [c for c in LAYOUTS[kind].columns if c not in header]
-    if missing:
-        raise Invalid(_("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)},
-                      code="csv_columns", field="file")
-    return header
+    return csvrows.header_of(next(csv.reader(io.StringIO(text)), []), LAYOUTS[kind].columns)
 
 
 def checked_pieces(pieces: Iterable[bytes], kind: str) -> Iterator[bytes]:
@@ -187,8 +183,7 @@ def checked_pieces(pieces: Iterable[bytes], kind: str) -> Iterator[bytes]:
         try:
             text = decoder.decode(piece)
         except UnicodeDecodeError:
-            raise Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding",
-                          field="file") from None
+            raise csvrows.not_utf8() from None
         if head is not None:
             head += text
             if "\n" in head:
@@ -198,8 +193,7 @@ def checked_pieces(pieces: Iterable[bytes], kind: str) -> Iterator[bytes]:
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding",
-                      field="file") from None
+        raise csvrows.not_utf8() from None
     if head is not None:
         _header(head, kind)
 
@@ -246,19 +240,16 @@ def _records(run: tasks.Run, layout: Layout) -> Iterator[tuple[int, dict]]:
     None. A file CSV cannot read fails the task, naming the line."""
     reader = csv.DictReader(run.input())
     try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in layout.columns if c not in header]
-        if missing:
-            raise tasks.Failed(gettext("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)})
-        reader.fieldnames = header
+        reader.fieldnames = csvrows.header_of(reader.fieldnames, layout.columns)
         for row in reader:
             bad = None in row or any(v is None for v in row.values())
             yield reader.line_num, None if bad else row
+    except Invalid as exc:
+        raise tasks.Failed(str(exc.message)) from None
     except csv.Error:
-        raise tasks.Failed(gettext("Tệp CSV hỏng ở dòng %(n)s.") % {"n": reader.line_num}) \
-            from None
+        raise tasks.Failed(str(csvrows.malformed(reader.line_num).message)) from None
     except UnicodeDecodeError:
-        raise tasks.Failed(gettext("Tệp phải là CSV mã hóa UTF-8.")) from None
+        raise tasks.Failed(str(csvrows.not_utf8().message)) from None
 
 
 def _check(parse: Callable[[dict], tuple], layout: Layout, seen: set[tuple],
