@@ -27,7 +27,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,8 +40,9 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from kiemdich.errors import Conflict, NotFound
+from kiemdich.errors import Conflict, DomainError, NotFound
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import Task, TaskError, TaskFile
 
@@ -126,14 +127,16 @@ class Run:
         return self.task.state
 
     @contextmanager
-    def chunk(self) -> Iterator[Callable[..., None]]:
+    def chunk(self, resumable: bool = True) -> Iterator[Callable[..., None]]:
         """A transaction for one chunk of work and its progress, committed together. After
-        it, the run stops if the task was cancelled or its slice of time is over."""
+        it, the run stops if the task was cancelled or (for work that goes on from its
+        checkpoint) its slice of time is over. Work that cannot go on from a checkpoint (a
+        file built in memory) says `resumable=False`, and must end within JOB_TIMEOUT."""
         with transaction.atomic():
             yield self._commit
         if Task.objects.filter(pk=self.task.pk, cancel_requested=True).exists():
             raise _Cancelled
-        if time.monotonic() > self.deadline:
+        if resumable and time.monotonic() > self.deadline:
             raise _SliceOver
 
     def _commit(self, *, done: int | None = None, total: int | None = None,
@@ -224,6 +227,58 @@ def file_pieces(task: Task, role: str) -> Iterator[bytes]:
     for pk in TaskFile.objects.filter(task=task, role=role).order_by("seq").values_list(
             "pk", flat=True):
         yield bytes(TaskFile.objects.values_list("data", flat=True).get(pk=pk))
+
+
+# Lists written to a file ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """A list to export: its file's name (without extension), headers, rows, row count."""
+
+    filename: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    total: int
+    title: str = "Data"  # of the XLSX sheet
+
+
+EXPORT_PROGRESS_ROWS = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_kind(name: str, *, label: Promise, personal: bool,
+               table: Callable[[Task], Table]) -> None:
+    """Declare a kind that writes the list `table(task)` makes (in the worker, with the
+    task's owner and parameters) to CSV or XLSX (`params["format"]`), every cell safe from
+    formulas, progress committed every EXPORT_PROGRESS_ROWS rows. A run cut short starts the
+    file again (nothing was stored before its end)."""
+    from kiemdich.privacy.exports import csv_lines, xlsx_bytes
+
+    def run(run: Run) -> None:
+        made = table(run.task)
+        with run.chunk(resumable=False) as commit:
+            commit(done=0, total=made.total, stage=Stage.WRITING)
+
+        def counted() -> Iterator[Sequence[object]]:
+            done = 0
+            for row in made.rows:
+                yield row
+                done += 1
+                if done % EXPORT_PROGRESS_ROWS == 0:
+                    with run.chunk(resumable=False) as commit:
+                        commit(done=done)
+            with run.chunk(resumable=False) as commit:
+                commit(done=done, total=done)
+
+        if run.task.params.get("format") == "xlsx":
+            run.write_result(xlsx_bytes(made.headers, counted(), made.title),
+                             f"{made.filename}.xlsx", XLSX)
+        else:
+            run.write_result(b"".join(csv_lines(made.headers, counted())),
+                             f"{made.filename}.csv", "text/csv; charset=utf-8")
+
+    task_kind(name, label=label, unit=_lazy("dòng"), personal=personal)(run)
 
 
 # Starting, following, cancelling -------------------------------------------------------
@@ -338,6 +393,9 @@ def execute(task_id: int) -> str:
         return "rejected"
     except Failed as exc:
         _finish(task, holder, Task.Status.FAILED, str(exc))
+        return "failed"
+    except DomainError as exc:  # refused by a service (the owner's scope no longer allows it)
+        _finish(task, holder, Task.Status.FAILED, str(exc.message))
         return "failed"
     except Exception:
         logger.exception("task %s (%s) failed", task.pk, task.kind)

@@ -25,13 +25,13 @@ from kiemdich.people.models import Person
 from kiemdich.reports import coverage, imports, rollups
 from kiemdich.reports.models import Establishment, Population, RosterMember
 from kiemdich.venues.models import Venue
+from tests.conftest import run_queued_tasks
 
 
 def _upload(client, kind: str, text: str, **extra):
     response = client.post("/reports/imports/", {
         "kind": kind, "file": SimpleUploadedFile("data.csv", text.encode("utf-8")), **extra})
-    for task in Task.objects.filter(status=Task.Status.QUEUED):
-        tasks.execute(task.pk)
+    run_queued_tasks()
     return response
 
 
