@@ -14,7 +14,6 @@ var/bench-imports). Prints the figures and writes bench/results/imports-<time>.j
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
 
-from bench.jobs import _fresh_database, _stop  # noqa: E402
+from bench.jobs import _fresh_database, _stop, bench_env, save_results  # noqa: E402
 
 
 def roster_pieces(rows: int, piece_rows: int = 20_000):
@@ -73,11 +72,7 @@ def main() -> None:
     else:
         (data / "bench.sqlite3").unlink(missing_ok=True)
         url = f"sqlite:///{data / 'bench.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "SMS_BACKEND": "console",
-           "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-           "KEY_ENCRYPTION_KEY": "bench-key-encryption-key-not-for-production-0123",
-           "AUDIT_KEY": "bench-audit-key-not-for-production-0123456789",
-           "KIEMDICH_DATA_DIR": str(data), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env = bench_env(url, data)
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "kiemdich.settings"
     import django
@@ -103,10 +98,7 @@ def main() -> None:
         print(f"roster import ({name}, {args.database}): {row['rows']} rows in "
               f"{row['seconds']} s = {row['rows_per_second']} rows/s {row['counts']}",
               flush=True)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"imports-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
-        json.dumps(results, indent=2))
+    save_results("imports", results)
 
 
 if __name__ == "__main__":

@@ -218,9 +218,9 @@ def _pieces_of(data: bytes) -> Iterator[bytes]:
 
 
 def _store(task: Task, role: str, pieces: Iterable[bytes]) -> None:
-    TaskFile.objects.bulk_create(
-        (TaskFile(task=task, role=role, seq=seq, data=piece)
-         for seq, piece in enumerate(pieces)), batch_size=8)
+    # One row at a time: bulk_create would hold the whole file in memory first.
+    for seq, piece in enumerate(pieces):
+        TaskFile.objects.create(task=task, role=role, seq=seq, data=piece)
 
 
 def file_pieces(task: Task, role: str) -> Iterator[bytes]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import new_context
-from tests.faults.harness import ApiServer, manage, server_env
-from tests.jobs.harness import FAST_JOBS, Worker, job_database
+from tests.faults.harness import ApiServer
+from tests.jobs.harness import Worker, served_database
 from tests.jobs.test_imports import establishments, portal
 
 # The bar's values as the widget moves it, kept across the reload that shows the result.
@@ -25,9 +25,7 @@ WATCH_BAR = """() => {
 
 @pytest.fixture
 def env(tmp_path):
-    with job_database(tmp_path) as url:
-        env = server_env(url, tmp_path, SECURE_COOKIES="0", **FAST_JOBS)
-        manage(env, "migrate", "--noinput")
+    with served_database(tmp_path) as env:
         yield env
 
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.faults.harness import ROOT, ApiServer, manage, report, server_env
-from tests.jobs.harness import FAST_JOBS, Worker, job_database, wait_for
+from tests.faults.harness import ROOT, ApiServer, report
+from tests.jobs.harness import Worker, served_database, wait_for
 
 CHUNK = 5000  # kiemdich.reports.imports.CHUNK_ROWS
 
@@ -35,10 +35,7 @@ def portal(env: dict[str, str], *args: str) -> dict:
 
 @pytest.fixture
 def env(tmp_path):
-    with job_database(tmp_path) as url:
-        # Plain HTTP on loopback: the cookies may not be marked Secure.
-        env = server_env(url, tmp_path, SECURE_COOKIES="0", **FAST_JOBS)
-        manage(env, "migrate", "--noinput")
+    with served_database(tmp_path) as env:
         yield env
 
 
