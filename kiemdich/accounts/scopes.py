@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.db.models import Q, QuerySet
 
-from kiemdich.accounts.models import Grant, Role, User
+from kiemdich.accounts.models import Grant, Role, Sector, User
 from kiemdich.areas.models import Area
 
 
@@ -80,6 +80,16 @@ class Scope:
                 sectors.add(reach.sector)
         return frozenset(sectors) if covered else None
 
+    def sector_choices(self, *roles: str) -> list[tuple[str, str]]:
+        """The sectors a filter or form may offer these roles, as (value, label): every
+        sector for a grant without one, otherwise only the grants' sectors (offering the
+        others would only lead to a refusal)."""
+        reaches = self.reaches(*roles)
+        if any(not reach.sector for reach in reaches):
+            return list(Sector.choices)
+        mine = {reach.sector for reach in reaches}
+        return [(value, label) for value, label in Sector.choices if value in mine]
+
     def area_filter(self, field: str, *roles: str, sector_field: str | None = None) -> Q:
         """A Q keeping rows whose `field` (an Area FK) lies within the roles' reach."""
         q = Q(pk__in=[])
@@ -139,6 +149,14 @@ class Scope:
 
     def may_supervise_venue(self, venue, *roles: str) -> bool:
         return self.covers(venue.area, *roles, sector=venue.sector)
+
+
+def holders_at(role: str, area: Area | None) -> QuerySet[User]:
+    """The active accounts holding `role` with a grant on exactly `area` (None = the whole
+    country): who answers for that level, e.g. the health officers a commune's alerts go to
+    before they are escalated to the district's."""
+    return User.objects.filter(is_active=True, grants__role=role,
+                               grants__area=area).distinct().order_by("pk")
 
 
 def scope_of(request_or_user) -> Scope:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.caching import soft_cache
 from kiemdich.errors import DomainError, Invalid, NotFound
@@ -33,7 +34,6 @@ from kiemdich.reports import (
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
-from kiemdich.venues.types import VENUE_TYPES
 
 SORTABLE = ("name", *stats_service.FIGURES)
 
@@ -55,6 +55,11 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
     scope = scope_of(request)
     return [a for a in area.ancestors()
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
+
+
+def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+    """The sector filter's choices: only sectors the viewer may open."""
+    return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
 
 
 def _name_key(name: str) -> str:
@@ -101,13 +106,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "totals": [(labels[k], result.totals[k], k) for k in stats_service.FIGURES],
         "columns": [(k, labels[k]) for k in stats_service.FIGURES],
         "breadcrumb": _breadcrumb(request, query.area),
-        "by_type": [{**r, "type_label": VENUE_TYPES[r["venue_type"]].label
-                     if r["venue_type"] in VENUE_TYPES else r["venue_type"],
-                     "sector_label": Sector(r["sector"]).label
-                     if r["sector"] in Sector.values else r["sector"]}
-                    for r in result.by_type],
+        "by_type": daily.type_rows(result),
         "trend": trend, "bars": bars, "bars_height": bars_height,
-        "sectors": Sector.choices, "today": rollups.local_today(),
+        "sectors": _sectors(request), "today": rollups.local_today(),
+        "sector_label": dict(Sector.choices).get(query.sector, ""),
         "week_ago": rollups.local_today() - timedelta(days=6),
         "month_ago": rollups.local_today() - timedelta(days=29),
     })
@@ -122,9 +124,9 @@ def report(request: HttpRequest, fmt: str) -> HttpResponse:
         return _invalid_page(request, exc, "reports/dashboard.html")
     result = stats_service.compute(query)
     if fmt == "pdf":
-        body, content_type = daily.pdf(result), "application/pdf"
+        body, content_type = daily.pdf(daily.build(result)), "application/pdf"
     else:
-        body = daily.xlsx(result)
+        body = daily.xlsx(daily.build(result))
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{daily.filename(result, fmt)}"'
@@ -142,7 +144,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/coverage.html", {
         "query": query, "breadcrumb": _breadcrumb(request, query.area),
         "figures": coverage.coverage(query.area, query.sectors, today),
-        "form": ImportForm(),
+        "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
         "may_import": scope_of(request).has(*coverage.IMPORT_ROLES),
         "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],
     })
@@ -154,7 +156,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*coverage.IMPORT_ROLES):
         raise Http404
-    form = ImportForm(request.POST, request.FILES)
+    form = ImportForm(request.POST, request.FILES, scope=scope)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -215,6 +217,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/compliance.html", {
         "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
         "breadcrumb": _breadcrumb(request, query.area), "kinds": list(kinds.items()),
+        "sectors": _sectors(request),
     })
 
 
@@ -335,8 +338,9 @@ PUBLIC_CACHE_SECONDS = 60
 
 def progress(request: HttpRequest) -> HttpResponse:
     """Public, no login: each province's registered venues, declarations today, coverage."""
-    provinces = list(Area.objects.filter(parent__isnull=True).order_by("name"))
+    provinces = area_services.provinces()
     code = request.GET.get("area", "")
+    # Without a choice, the deployment's home province (HOME_AREA; listed first).
     province = next((p for p in provinces if p.code == code), None) or \
         (provinces[0] if provinces else None)
     context: dict = {"provinces": provinces, "province": province}

@@ -80,7 +80,9 @@
       if (body.visit === "repeat") parts.push(text.repeat);
       const kind = body.has_symptoms ? "bad"
         : (!body.declared_today || body.visit === "repeat") ? "warn" : "ok";
-      show(kind, text.ok, body.person.display_name + " · " + body.person.phone, parts.join(" · "));
+      // A person without a phone shows the name alone, not "name · ".
+      const who = [body.person.display_name, body.person.phone].filter(Boolean).join(" · ");
+      show(kind, text.ok, who, parts.join(" · "));
     } else {
       const message = body && body.error ? body.error.message : text.error + " " + status;
       show("bad", text.refused, "", message);
