@@ -200,7 +200,7 @@ def test_the_kiosk_works_offline_from_its_first_load(browser, live_server, sign_
     expect(page.locator("#queue-count")).to_contain_text("1")
     assert not Scan.objects.exists()
     page.context.set_offline(False)
-    expect(page.locator("#queue-count")).to_be_hidden()
+    expect(page.locator("#queue-count")).to_be_hidden(timeout=20_000)
     assert Scan.objects.get(venue=hospital).accepted
     page.context.close()
 
@@ -290,7 +290,7 @@ def test_when_the_shift_is_over_scans_wait_for_the_next_sign_in(browser, live_se
     page.fill("input[name=code]", outbox.last_code(normalize_phone(STAFF)))
     page.click("button[type=submit]")
     expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
-    expect(page.locator("#queue-count")).to_be_hidden()
+    expect(page.locator("#queue-count")).to_be_hidden(timeout=20_000)
     expect(page.locator("#kiosk-state")).to_be_hidden()
     assert Scan.objects.filter(venue=hospital, accepted=True).count() == 2
     kiosks = Device.objects.filter(venue=hospital).order_by("pk")
