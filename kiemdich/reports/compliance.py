@@ -105,6 +105,10 @@ class AreaCompliance:
     def name(self) -> str:
         return self.area.name
 
+    @property
+    def coverages(self) -> tuple[Coverage, Coverage, Coverage]:
+        return self.residents, self.venues, self.roster
+
 
 def by_area(area: Area, sectors: frozenset[str] | None, day: date) -> list[AreaCompliance]:
     """The table per child area of `area` for `day`: eight grouped queries whatever the

@@ -77,6 +77,28 @@ def _sorted_rows(rows: list, sort: str) -> list:
     return sorted(rows, key=lambda r: r.figures[key], reverse=sort.startswith("-"))
 
 
+# The coverage table's columns, in daily.area_headers()'s order.
+COVERAGE_SORTS = ("name", "residents", "venues", "roster", "unregistered", "undeclared",
+                  "silent", "violations")
+
+
+def _sorted_coverage(rows: list[compliance.AreaCompliance],
+                     sort: str) -> list[compliance.AreaCompliance]:
+    """Sorted by a column; areas without data for a percentage last, whichever the order."""
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key not in COVERAGE_SORTS:
+        return rows
+    if key == "name":
+        return sorted(rows, key=lambda r: _name_key(r.name), reverse=descending)
+
+    def value(row: compliance.AreaCompliance) -> float | None:
+        figure = getattr(row, key)
+        return figure.percent if isinstance(figure, coverage.Coverage) else figure
+
+    known = sorted((r for r in rows if value(r) is not None), key=value, reverse=descending)
+    return known + [r for r in rows if value(r) is None]
+
+
 def _invalid_page(request: HttpRequest, exc: Invalid, template: str) -> HttpResponse:
     return render(request, template, {"error": exc.message}, status=exc.status)
 
@@ -140,10 +162,23 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         query = _query(request)
     except Invalid as exc:
         return _invalid_page(request, exc, "reports/coverage.html")
-    today = rollups.local_today()
+    # As of the chosen day (today unless date_to says otherwise), as the daily report.
+    today = query.date_to
+    sort = request.GET.get("sort", "")
+    rows = _sorted_coverage(compliance.by_area(query.area, query.sectors, today), sort)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        # The file holds the page's table, in the page's order.
+        return export_response(fmt, f"bao-phu-{query.area.code}-{today.isoformat()}",
+                               [_("Mã"), *daily.area_headers()],
+                               [[r.area.code, *cells]
+                                for r, cells in zip(rows, daily.area_rows(rows), strict=True)],
+                               title="coverage", actor=request.user)
     return render(request, "reports/coverage.html", {
         "query": query, "breadcrumb": _breadcrumb(request, query.area),
         "figures": coverage.coverage(query.area, query.sectors, today),
+        "rows": rows, "sort": sort,
+        "columns": list(zip(COVERAGE_SORTS, daily.area_headers(), strict=True)),
         "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
         "may_import": scope_of(request).has(*coverage.IMPORT_ROLES),
         "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pypdfium2
 import pytest
@@ -14,19 +14,10 @@ from reportlab.lib.pagesizes import A4
 from kiemdich.accounts.models import Role, User
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import load_tree
-from kiemdich.reports import rollups
 from kiemdich.reports.models import (
     CitizenRegistration,
-    Establishment,
-    Inspection,
-    Organisation,
-    Population,
-    RosterMember,
-    ViolationCategory,
 )
-from kiemdich.reports.rollups import LOCAL_ZONE
-from kiemdich.venues.models import Venue
-from tests.reports.gen import generate
+from tests.reports.gen import seed_compliance
 
 DAY = date(2021, 10, 12)  # day 285 of the year
 
@@ -42,27 +33,7 @@ def pdf_sizes(content: bytes) -> list[tuple[float, float]]:
 
 @pytest.fixture
 def data(areas):
-    communes = list(Area.objects.leaves().order_by("code"))
-    generate(communes, [DAY - timedelta(days=1), DAY], seed=3)
-    rollups.refresh(since=DAY - timedelta(days=2), until=DAY)
-    # Biên Hòa (731): 200 residents, two schools of which one registered a venue, a roster
-    # of two of whom nobody declared, one inspection that found a violation on the day.
-    Population.objects.create(area=areas["25993"], residents=200)
-    venue = Venue.objects.filter(area=areas["25993"]).first()
-    Venue.objects.filter(pk=venue.pk).update(business_reg_no="GD-001", status="active")
-    Establishment.objects.create(reg_no="GD-001", name="Trường A", area=areas["25993"],
-                                 sector="education")
-    Establishment.objects.create(reg_no="GD-002", name="Trường B", area=areas["25996"],
-                                 sector="education")
-    organisation = Organisation.objects.create(name="Sở Giáo dục", area=areas["25993"],
-                                               sector="education")
-    for n in range(2):
-        RosterMember.objects.create(organisation=organisation, full_name=f"Cán bộ {n}",
-                                    phone=f"+8490999000{n}")
-    Inspection.objects.create(
-        venue=venue, area=venue.area, sector=venue.sector, result="violation",
-        violation=ViolationCategory.objects.get(code="nd117-d12-k2"), fine=5_000_000,
-        inspected_at=datetime(2021, 10, 12, 9, 0, tzinfo=LOCAL_ZONE))
+    seed_compliance(areas, DAY)
 
 
 def test_the_daily_report_is_an_administrative_document(data, portal):
@@ -170,3 +141,74 @@ def test_the_emailed_report_is_the_same_document(data, areas, mailoutbox):
     (_name, content, _type), _xlsx = message.attachments
     first = pdf_pages(content)[0]
     assert "Số: 285/BC-UBND" in first and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in first
+
+
+def _page_rows(html: str) -> list[list[str]]:
+    """The coverage table's rows as shown: area code, then the cells' text."""
+    import re
+
+    body = html.split('id="coverage-rows"')[1].split("</table>")[0].split("<tbody>")[1]
+    rows = []
+    for code, cells in re.findall(r'<tr data-area="([^"]+)">(.*?)</tr>', body, re.S):
+        texts = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                        cells, re.S)]
+        rows.append([code, *texts])
+    return rows
+
+
+def _as_shown(value, percent: bool) -> str:
+    """A CSV or XLSX value written as the page shows it (50.0 → "50,0 %", None → "—")."""
+    if value in (None, ""):
+        return "—"
+    if percent:
+        return f"{float(value):.1f}".replace(".", ",") + " %"
+    return str(value)
+
+
+def test_the_coverage_page_has_one_table_of_every_child_area(data, portal):
+    client = portal("0912000756", Role.OFFICER, Area.objects.get(code="75"))
+    html = client.get("/reports/coverage/", {"area": "75", "date_to": DAY}).content.decode()
+    rows = _page_rows(html)
+    assert [r[:2] for r in rows] == [["731", "Thành phố Biên Hòa"], ["740", "Huyện Long Thành"]]
+    assert rows[0][3:9] == ["50,0 %", "0,0 %", "1", "2", rows[0][7], "1"]
+    assert rows[1][2:5] == ["—", "—", "—"]
+    assert "Cơ sở chưa đăng ký địa điểm" in html and "?area=731" in html
+
+
+@pytest.mark.parametrize(("sort", "order"), [
+    ("name", ["740", "731"]), ("-name", ["731", "740"]),  # Huyện before Thành phố
+    ("-venues", ["731", "740"]), ("venues", ["731", "740"]),  # no data last either way
+    ("undeclared", ["740", "731"]), ("-undeclared", ["731", "740"]),
+    ("bogus", ["731", "740"]),
+])
+def test_the_coverage_table_sorts_on_the_server(data, portal, sort, order):
+    client = portal("0912000766", Role.OFFICER, Area.objects.get(code="75"))
+    html = client.get("/reports/coverage/", {"area": "75", "sort": sort}).content.decode()
+    assert [r[0] for r in _page_rows(html)] == order
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_coverage_export_holds_the_pages_rows(data, portal, fmt):
+    import csv
+
+    client = portal("0912000776", Role.OFFICER, Area.objects.get(code="75"))
+    params = {"area": "75", "sort": "-name"}
+    shown = _page_rows(client.get("/reports/coverage/", params).content.decode())
+    response = client.get("/reports/coverage/", {**params, "format": fmt})
+    assert response.status_code == 200
+    if fmt == "csv":
+        table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        table = [[c.value for c in row] for row in sheet.iter_rows()]
+    header, *rows = table
+    assert header[:3] == ["Mã", "Địa bàn", "Người dân dùng ứng dụng (chỉ tiêu 50–80%)"]
+    assert [[str(r[0]), r[1], *(_as_shown(v, 2 <= i <= 4) for i, v in enumerate(r) if i >= 2)]
+            for r in rows] == shown
+
+
+def test_a_commune_has_no_child_table_and_another_district_is_not_found(data, portal):
+    client = portal("0912000786", Role.OFFICER, Area.objects.get(code="731"))
+    html = client.get("/reports/coverage/", {"area": "25993"}).content.decode()
+    assert 'id="coverage-rows"' not in html
+    assert client.get("/reports/coverage/", {"area": "740", "format": "csv"}).status_code == 404
