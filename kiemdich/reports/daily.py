@@ -17,10 +17,10 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, KeepInFrame, Spacer, Table, TableStyle
 
 from kiemdich.accounts.models import Sector
+from kiemdich.core import clock
 from kiemdich.documents import fonts
 from kiemdich.documents.text import paragraph, plain
 from kiemdich.privacy.exports import xlsx_workbook
-from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
 
 
@@ -118,7 +118,7 @@ def pdf(stats: Stats) -> bytes:
     story.append(paragraph(_("Xu hướng: lượt vào (xanh) và tờ khai (cam) theo ngày"), h2))
     story.append(_trend_drawing(stats, width))
     if stats.refreshed_at:
-        refreshed = stats.refreshed_at.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y")
+        refreshed = stats.refreshed_at.astimezone(clock.zone()).strftime("%H:%M %d/%m/%Y")
         story.append(paragraph(_("Số liệu cập nhật lúc %(t)s.") % {"t": refreshed}, small))
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4)
