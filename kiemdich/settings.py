@@ -71,6 +71,9 @@ AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
 # (`make run PORT=9000` prints and encodes :9000), not a fixed :8000 nobody listens on.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL",
                           f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+# The deployment's own province (its official code): the forms and the public progress
+# page start there rather than at the first province in alphabetical order.
+HOME_AREA = env_str("HOME_AREA", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
@@ -98,6 +101,7 @@ INSTALLED_APPS = [
     "kiemdich.scans",
     "kiemdich.tracing",
     "kiemdich.reports",
+    "kiemdich.zones",
     "django_q",
     "kiemdich.jobs",
     "kiemdich.operations",
@@ -339,6 +343,9 @@ OTP_VERIFY_PER_IP_PER_HOUR = env_int("OTP_VERIFY_PER_IP_PER_HOUR", 60)
 STAFF_INVITES_PER_OWNER_PER_DAY = env_int("STAFF_INVITES_PER_OWNER_PER_DAY", 50)
 STAFF_INVITES_PER_PHONE_PER_DAY = env_int("STAFF_INVITES_PER_PHONE_PER_DAY", 3)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
+# A staff phone signed in as a venue's kiosk holds for one shift, whatever the portal
+# session's idle timeout (a gate may see nobody for an hour).
+KIOSK_SHIFT_HOURS = env_int("KIOSK_SHIFT_HOURS", 14)
 
 # Scans (scans.services).
 SCAN_MAX_AGE_HOURS = env_int("SCAN_MAX_AGE_HOURS", 72)

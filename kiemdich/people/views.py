@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.areas.models import Area
+from kiemdich.areas.services import home_province
 from kiemdich.errors import DomainError, NotFound
 from kiemdich.people import export, services
 from kiemdich.people.cards import (
@@ -37,8 +38,9 @@ def person_or_404(request: HttpRequest, person_id: int) -> Person:
 
 
 def _province_of(person: Person | None) -> Area | None:
+    """The person's province; for someone not placed yet, the deployment's home province."""
     if person is None or not person.area_id:
-        return None
+        return home_province()
     ancestors = person.area.ancestors()
     return ancestors[0] if ancestors else None
 

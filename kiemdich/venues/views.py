@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kiemdich.accounts.models import Sector
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
@@ -286,7 +285,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     areas = scope.visible_areas(*services.DIRECTORY_ROLES).order_by("path")
     return render(request, "venues/directory.html", {
         "page": page, "filters": filters, "query": urlencode(query),
-        "sectors": Sector.choices, "type_groups": type_groups(),
+        "sectors": scope.sector_choices(*services.DIRECTORY_ROLES),
+        "type_groups": type_groups(),
         "statuses": Venue.Status.choices,
         "areas": list(areas) if areas.count() <= AREA_SELECT_LIMIT else None,
         "export_csv": "?" + urlencode({**query, "format": "csv"}),
