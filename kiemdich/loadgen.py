@@ -363,7 +363,7 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
     for index in ranking[:max(1, int(len(ranking) * DEVICE_VENUE_SHARE))]:
         did, device_id = device_id, device_id + 1
         pop.venues[index].device_id = did
-        devices.append((did, pop.venues[index].id, "Máy quét cửa chính",
+        devices.append((did, pop.venues[index].id, "Máy quét cửa chính", Device.Kind.READER,
                         hashlib.sha256(f"generated-device-{did}".encode()).hexdigest(),
                         now - timedelta(days=plan.days), None, None))
 
@@ -372,8 +372,8 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
     for model, columns, rows in [
             (User, user_columns, users), (Person, person_columns, people),
             (Venue, venue_columns, venues),
-            (Device, ["id", "venue_id", "name", "token_hash", "created_at", "last_used_at",
-                      "revoked_at"], devices)]:
+            (Device, ["id", "venue_id", "name", "kind", "token_hash", "created_at",
+                      "last_used_at", "revoked_at"], devices)]:
         for chunk in _chunks(rows):
             sink.write(model, columns, chunk)
             done += len(chunk)
