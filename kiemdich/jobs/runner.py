@@ -43,7 +43,11 @@ def execute(name: str, *args: Any, scheduled_for: str | None = None, request_id:
 
 
 def acquire(name: str, holder: str, hold: timedelta) -> bool:
-    JobLease.objects.get_or_create(name=name, defaults={"expires_at": timezone.now()})
+    # A new lease is born expired by a second: the database's clock (Now(), milliseconds on
+    # SQLite) could otherwise still read the instant it was made as earlier, and the first
+    # run of a job would skip itself.
+    JobLease.objects.get_or_create(
+        name=name, defaults={"expires_at": timezone.now() - timedelta(seconds=1)})
     return JobLease.objects.filter(name=name, expires_at__lte=Now()).update(
         holder=holder, expires_at=Now() + hold) == 1
 
