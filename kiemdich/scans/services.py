@@ -653,7 +653,7 @@ VISIT_EXPORT_HEADERS = [_("Họ tên"), _("Điện thoại"), _("Số giấy t�
 
 def visit_rows(visits: list[dict[str, Any]]) -> list[list[Any]]:
     return [[v["person"]["display_name"], v["person"]["phone"], v["person"]["id_number"],
-             v["person"]["birth"], v["entered_at"], v["left_at"], v["closes_at"]]
+             v["person"]["birth_text"], v["entered_at"], v["left_at"], v["closes_at"]]
             for v in visits]
 
 
