@@ -85,11 +85,11 @@ def test_a_scan_reaches_the_statistics_through_the_workers_even_with_one_killed(
                  "the scan in the statistics with worker1 dead", seconds=120)
         with_one = time.monotonic() - started
         runs_after = statistics_runs(cluster, "worker2")
-        alive = [name for name in ("worker1", "worker2") if alive(cluster.members[name].pid)]
+        running = [name for name in ("worker1", "worker2") if alive(cluster.members[name].pid)]
     report("job worker killed", scan_to_statistics_seconds=round(with_both, 1),
            with_one_worker_seconds=round(with_one, 1))
     cluster.start("worker1")
     wait_for(lambda: cluster.worker_started("worker1"), "worker1 back", seconds=60)
 
-    assert alive == ["worker2"]
+    assert running == ["worker2"]
     assert runs_after > runs_before
