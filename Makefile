@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Read by the settings too: unless PUBLIC_BASE_URL is set, QR codes, posters and SMS point to
+# the port being served.
+export PORT
 WORKERS ?= 1
 THREADS ?= 4
 LIVE_PORT ?= 8001

@@ -67,7 +67,13 @@ if not DEBUG and len(AUDIT_KEY) < 32:
 AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.jsonl")))
 AUDIT_ANCHOR_EVERY = max(1, env_int("AUDIT_ANCHOR_EVERY", 10))
 
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where QR codes, posters and SMS point. Unset, it is this machine on the port being served
+# (`make run PORT=9000` prints and encodes :9000), not a fixed :8000 nobody listens on.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL",
+                          f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+# The deployment's own province (its official code): the forms and the public progress
+# page start there rather than at the first province in alphabetical order.
+HOME_AREA = env_str("HOME_AREA", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
@@ -316,6 +322,9 @@ SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 1800)
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 12)
 SMS_MAX_AGE_SECONDS = env_int("SMS_MAX_AGE_SECONDS", 24 * 3600)
 SMS_SEND_NOW = env_bool("SMS_SEND_NOW", False)
+# A symptom alert still open this many minutes after its commune's health officers were
+# texted goes to the level above (district, then province, then the country), once a level.
+ALERT_ESCALATION_MINUTES = env_int("ALERT_ESCALATION_MINUTES", 120)
 
 # One-time codes (accounts.otp).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)

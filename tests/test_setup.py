@@ -38,16 +38,20 @@ def _free_port() -> int:
 
 @pytest.mark.skipif(settings.IS_POSTGRES, reason="make run uses SQLite: the SQLite pass runs it")
 def test_make_run_steps_work_on_a_fresh_sqlite_database_and_serve(tmp_path):
-    env = _env(tmp_path)
+    port = _free_port()
+    # `make run PORT=…` exports the port: what is printed and encoded follows it.
+    env = _env(tmp_path, PORT=str(port))
     _manage(env, "migrate", "--noinput")
     _manage(env, "load_areas")
     first = _manage(env, "seed_demo")
-    assert "0900000001" in first and "Demo data ready." in first
+    assert "0900000001" in first and f"Open http://127.0.0.1:{port}/ " in first
+    poster = _manage(env, "shell", "-c", "from kiemdich.venues.models import Venue;"
+                     "print(Venue.objects.order_by('pk').first().checkin_url)")
+    assert poster.splitlines()[-1].startswith(f"http://127.0.0.1:{port}/v/")
     _manage(env, "seed_demo")  # idempotent: a second run neither fails nor duplicates
     _manage(env, "collectstatic", "--noinput")
     assert (tmp_path / "kiemdich.sqlite3").exists()
 
-    port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "kiemdich.asgi:application", "--host", "127.0.0.1",
          "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -102,6 +106,24 @@ def test_it_refuses_to_start_without_a_real_key_encryption_key_when_debug_is_off
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "KEY_ENCRYPTION_KEY" in result.stderr
+
+
+def _public_base_url(env: dict) -> str:
+    code = "from django.conf import settings as s;print(s.PUBLIC_BASE_URL)"
+    result = subprocess.run([sys.executable, "-c", f"import django;django.setup();{code}"],
+                            cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "kiemdich.settings"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip()
+
+
+def test_the_public_url_follows_the_port_served_unless_it_is_set(tmp_path):
+    env = {k: v for k, v in _env(tmp_path).items() if k not in ("PORT", "PUBLIC_BASE_URL")}
+    assert _public_base_url(env) == "http://127.0.0.1:8000"
+    assert _public_base_url({**env, "PORT": "9123"}) == "http://127.0.0.1:9123"
+    assert _public_base_url({**env, "PORT": "9123",
+                             "PUBLIC_BASE_URL": "https://kiemdich.example.vn/"}) \
+        == "https://kiemdich.example.vn"
 
 
 def test_production_settings_turn_on_browser_protections(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiemdich.accounts.models import Role
+from kiemdich.accounts.models import Role, Sector
 from kiemdich.accounts.services import account_for_phone, grant_role
 from kiemdich.areas.models import Area
 
@@ -18,6 +18,8 @@ DEMO_AUTHORITIES = [
     ("0900000006", Role.HEALTH_OFFICER, "province", ""),
     ("0900000007", Role.INSPECTOR, "province", ""),
     ("0900000008", Role.AUDITOR, "province", ""),
+    # A commune's health officer: the alerts and tracing of one commune, as most work.
+    ("0900000009", Role.HEALTH_OFFICER, "commune", ""),
 ]
 DEMO_OWNER_PHONE = "0900000010"
 DEMO_STAFF_PHONE = "0900000011"
@@ -40,7 +42,7 @@ def seed(out) -> None:
         area = first_commune if where == "commune" else province
         grant_role(phone, role, area, sector)
         out.write(f"  {phone}  {Role(role).label} — {area.name}"
-                  + (f" · {sector}" if sector else ""))
+                  + (f" · {Sector(sector).label}" if sector else ""))
     for phone, label in [(DEMO_OWNER_PHONE, "venue owner"), (DEMO_STAFF_PHONE, "venue staff"),
                          (DEMO_CITIZEN_PHONE, "citizen")]:
         account_for_phone(phone)

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts.models import Role, Sector
+
 
 class PhoneForm(forms.Form):
     phone = forms.CharField(
@@ -17,3 +19,31 @@ class CodeForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
                                       "pattern": "[0-9]{6}", "autofocus": True}),
     )
+
+
+def _area_field() -> forms.CharField:
+    return forms.CharField(label=_("Mã địa bàn"), max_length=16, required=False,
+                           help_text=_("Mã thống kê của tỉnh, huyện hoặc xã; để trống là toàn "
+                                       "quốc."),
+                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+
+
+class GrantForm(forms.Form):
+    role = forms.ChoiceField(label=_("Vai trò"), choices=Role.choices)
+    area_code = _area_field()
+    sector = forms.ChoiceField(label=_("Lĩnh vực"), required=False,
+                               choices=[("", _("Mọi lĩnh vực")), *Sector.choices])
+
+
+class OfficerForm(GrantForm):
+    phone = forms.CharField(label=_("Số điện thoại"), max_length=20,
+                            widget=forms.TextInput(attrs={"inputmode": "tel",
+                                                          "autocomplete": "off"}))
+    display_name = forms.CharField(label=_("Họ tên"), max_length=120, required=False)
+    field_order = ["phone", "display_name", "role", "area_code", "sector"]
+
+
+class RosterForm(forms.Form):
+    file = forms.FileField(label=_("Tệp CSV"),
+                           help_text=_("Cột: phone, role, area_code, sector, display_name "
+                                       "(sector và display_name có thể để trống)."))

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.db.models import Q, QuerySet
 
-from kiemdich.accounts.models import Grant, Role, User
+from kiemdich.accounts.models import Grant, Role, Sector, User
 from kiemdich.areas.models import Area
 
 
@@ -80,6 +80,16 @@ class Scope:
                 sectors.add(reach.sector)
         return frozenset(sectors) if covered else None
 
+    def sector_choices(self, *roles: str) -> list[tuple[str, str]]:
+        """The sectors a filter or form may offer these roles, as (value, label): every
+        sector for a grant without one, otherwise only the grants' sectors (offering the
+        others would only lead to a refusal)."""
+        reaches = self.reaches(*roles)
+        if any(not reach.sector for reach in reaches):
+            return list(Sector.choices)
+        mine = {reach.sector for reach in reaches}
+        return [(value, label) for value, label in Sector.choices if value in mine]
+
     def area_filter(self, field: str, *roles: str, sector_field: str | None = None) -> Q:
         """A Q keeping rows whose `field` (an Area FK) lies within the roles' reach."""
         q = Q(pk__in=[])
@@ -103,6 +113,47 @@ class Scope:
         if any(r.path == "" for r in self.reaches(*roles)):
             return list(Area.objects.filter(parent__isnull=True))
         return [g.area for g in self.grants if g.role in roles and g.area is not None]
+
+    # Authority accounts ----------------------------------------------------------------
+
+    def account_paths(self) -> list[str]:
+        """Where an admin manages authority accounts: the areas of their admin grants ("" =
+        everywhere; a superuser without any admin grant is a country-wide admin). Narrower
+        than `reaches`: a province's admin sees everything for tracing, but manages only the
+        accounts of that province."""
+        if self.user is None:
+            return []
+        paths = [g.area.path if g.area else "" for g in self.grants if g.role == Role.ADMIN]
+        if not paths and self.user.is_superuser:
+            return [""]
+        return paths
+
+    def may_manage_area(self, area: Area | None) -> bool:
+        """May this admin grant a role over `area` (None = the whole country)?"""
+        return any(p == "" or (area is not None and area.path.startswith(p))
+                   for p in self.account_paths())
+
+    def managed_accounts(self) -> QuerySet[User]:
+        """Accounts holding a grant within the admin's reach (listing). Acting on one needs
+        `may_manage_account` as well: all of its grants must lie within reach."""
+        paths = self.account_paths()
+        if "" in paths:
+            return User.objects.filter(grants__isnull=False).distinct()
+        q = Q(pk__in=[])
+        for path in paths:
+            q |= Q(grants__area__path__startswith=path)
+        return User.objects.filter(q).distinct()
+
+    def may_manage_account(self, user: User, grants: list[Grant] | None = None) -> bool:
+        """Every grant of `user` lies within the admin's reach (a province's admin cannot
+        change an account that also holds a grant elsewhere, nor a country-wide one), and
+        it is not the admin's own account (nobody disables or demotes themselves)."""
+        if self.user is None or user.pk == self.user.pk:
+            return False
+        held = grants if grants is not None else list(user.grants.select_related("area"))
+        if user.is_superuser and not held:
+            return "" in self.account_paths()
+        return bool(held) and all(self.may_manage_area(g.area) for g in held)
 
     # Venues ----------------------------------------------------------------------------
 
@@ -139,6 +190,14 @@ class Scope:
 
     def may_supervise_venue(self, venue, *roles: str) -> bool:
         return self.covers(venue.area, *roles, sector=venue.sector)
+
+
+def holders_at(role: str, area: Area | None) -> QuerySet[User]:
+    """The active accounts holding `role` with a grant on exactly `area` (None = the whole
+    country): who answers for that level, e.g. the health officers a commune's alerts go to
+    before they are escalated to the district's."""
+    return User.objects.filter(is_active=True, grants__role=role,
+                               grants__area=area).distinct().order_by("pk")
 
 
 def scope_of(request_or_user) -> Scope:

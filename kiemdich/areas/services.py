@@ -9,6 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +119,19 @@ def resolve_area(code: str, *, leaf: bool = False) -> Area:
         raise NotFound(_("Không có địa bàn mã %(code)s.") % {"code": code}, code="area_unknown",
                        field="area_code")
     return area
+
+
+def provinces() -> list[Area]:
+    """The top-level areas by name, the deployment's home province (`HOME_AREA`) first."""
+    home = settings.HOME_AREA
+    return sorted(Area.objects.filter(parent__isnull=True).order_by("name"),
+                  key=lambda a: a.code != home)
+
+
+def home_province() -> Area | None:
+    """`HOME_AREA`'s province, where forms and the progress page start; without it (or if
+    the code is not a province), the first province by name."""
+    return next(iter(provinces()), None)
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,12 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from kiemdich.accounts.demo import DEMO_AUTHORITIES, DEMO_CITIZEN_PHONE, demo_province
+from kiemdich.accounts.demo import (
+    DEMO_AUTHORITIES,
+    DEMO_CITIZEN_PHONE,
+    demo_communes,
+    demo_province,
+)
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.declarations.models import SYMPTOMS, AlertAction, Declaration, SymptomAlert
@@ -109,5 +114,25 @@ def seed(out) -> None:
         rng = random.Random(day.toordinal())  # noqa: S311 — demo data
         count, alerts = _seed_day(day, people, rng, now)
         made, raised = made + count, raised + alerts
+    raised += _an_open_alert(demo_communes()[0], now)
     out.write(f"Declarations: {made} new over the last {DAYS} days, {raised} symptom alerts"
               f" (demo health officers see them at /alerts/).")
+
+
+@transaction.atomic
+def _an_open_alert(commune, now: datetime) -> int:
+    """The commune's health officer always finds one to handle: with no open alert in the
+    commune (none drawn there, or all handled since the last run), one of its people declares
+    a fever now."""
+    if SymptomAlert.objects.filter(area=commune, status=SymptomAlert.Status.OPEN).exists():
+        return 0
+    person = (Person.objects.filter(area=commune, account__isnull=False)
+              .exclude(full_name="").exclude(declarations__local_date=now.date())
+              .exclude(account__phone=normalize_phone(DEMO_CITIZEN_PHONE)).order_by("pk").first())
+    if person is None:
+        return 0
+    declaration = Declaration.objects.create(
+        person=person, submitted_by_id=person.account_id, area=commune, local_date=now.date(),
+        created_at=now, fever=True, cough=True, has_symptoms=True)
+    SymptomAlert.objects.create(declaration=declaration, person=person, area=commune)
+    return 1

@@ -54,10 +54,16 @@ class SymptomAlert(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # How far up the area tree the alert has been sent by SMS: 0 = its commune's health
+    # officers, 1 = the level above, ... (None: nobody at any level to tell). While it stays
+    # open, it goes one level up at `escalate_at` (None: no level above is left).
+    notified_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        # The queue: open alerts of an area subtree, newest first.
-        indexes = [models.Index(fields=["status", "created_at"], name="alert_status_time")]
+        # The queue: open alerts of an area subtree, newest first; and the escalation check.
+        indexes = [models.Index(fields=["status", "created_at"], name="alert_status_time"),
+                   models.Index(fields=["status", "escalate_at"], name="alert_escalation")]
 
 
 class AlertAction(models.Model):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, User
-from kiemdich.accounts.scopes import Scope
+from kiemdich.accounts.scopes import Scope, holders_at
+from kiemdich.accounts.sms import send_sms
+from kiemdich.areas.models import Area
 from kiemdich.declarations.models import (
     EXPOSURES,
     SYMPTOMS,
@@ -82,8 +87,9 @@ def declare(person: Person, submitted_by: User | None, data: dict[str, Any]) -> 
     declaration.has_exposure = any(answers[e] for e in EXPOSURES)
     declaration.save()
     if declaration.has_symptoms or declaration.has_exposure:
-        SymptomAlert.objects.create(declaration=declaration, person=person,
-                                    area_id=declaration.area_id)
+        alert = SymptomAlert.objects.create(declaration=declaration, person=person,
+                                            area_id=declaration.area_id)
+        notify(alert, level=0)
     return declaration
 
 
@@ -189,4 +195,75 @@ def record_action(scope: Scope, alert_id: int, status: str, note: str = "") -> A
 
 def open_alert_count(scope: Scope) -> int:
     return alerts_for(scope).exclude(status=SymptomAlert.Status.CLOSED).count()
+
+
+def unhandled_alert_count(scope: Scope) -> int:
+    """Alerts in the officer's reach that nobody has acted on yet (the badge in the menu)."""
+    return alerts_for(scope).filter(status=SymptomAlert.Status.OPEN).count()
+
+
+# Notification and escalation -------------------------------------------------------------
+
+def alert_levels(alert: SymptomAlert) -> list[Area | None]:
+    """Who answers for an alert, nearest first: its commune, then each area above it, then
+    the health officers of the whole country (None)."""
+    return [*reversed(alert.area.ancestors()), None] if alert.area_id else [None]
+
+
+def _alert_text(alert: SymptomAlert, escalated: bool) -> str:
+    # No personal data in an SMS: where, and the link to the alert behind the login.
+    url = settings.PUBLIC_BASE_URL + reverse("alerts:detail", args=[alert.pk])
+    where = alert.area.name if alert.area_id else "-"
+    if escalated:
+        return gettext("Kiểm Dịch QR: cảnh báo triệu chứng ở %(area)s chưa được xử lý sau "
+                       "%(minutes)s phút. Xem: %(url)s") % {
+            "area": where, "minutes": settings.ALERT_ESCALATION_MINUTES, "url": url}
+    return gettext("Kiểm Dịch QR: cảnh báo triệu chứng mới ở %(area)s. Xem và xử lý: "
+                   "%(url)s") % {"area": where, "url": url}
+
+
+def notify(alert: SymptomAlert, level: int) -> int | None:
+    """Text the health officers of the first level from `level` up that has any (the SMS go
+    through the outbox, in the caller's transaction), and set when the alert goes one level
+    further if it is still not handled. Returns the level told (None: nobody was left)."""
+    levels = alert_levels(alert)
+    for told in range(level, len(levels)):
+        officers = list(holders_at(Role.HEALTH_OFFICER, levels[told]))
+        if officers:
+            break
+    else:
+        alert.escalate_at = None
+        alert.save(update_fields=["escalate_at"])
+        return None
+    escalated = level > 0
+    for officer in officers:
+        with translation.override(officer.preferred_language or settings.LANGUAGE_CODE):
+            send_sms(officer.phone, _alert_text(alert, escalated), purpose="alert",
+                     ref=str(alert.pk))
+    alert.notified_level = told
+    window = timedelta(minutes=settings.ALERT_ESCALATION_MINUTES)
+    alert.escalate_at = timezone.now() + window if told < len(levels) - 1 else None
+    alert.save(update_fields=["notified_level", "escalate_at"])
+    area = levels[told]
+    record(None, "alert_escalated" if escalated else "alert_notified", target=alert,
+           reason=f"level={told} area={area.code if area else '*'} officers={len(officers)}")
+    return told
+
+
+def escalate_due(limit: int = 500) -> int:
+    """Send every alert still open past its window one level up (the periodic job). Each
+    alert is claimed by clearing its `escalate_at` first, so that two runs never send the
+    same level twice."""
+    due = list(SymptomAlert.objects.filter(status=SymptomAlert.Status.OPEN,
+                                           escalate_at__lte=timezone.now())
+               .select_related("area").order_by("escalate_at")[:limit])
+    escalated = 0
+    for alert in due:
+        with transaction.atomic():
+            claimed = SymptomAlert.objects.filter(
+                pk=alert.pk, status=SymptomAlert.Status.OPEN,
+                escalate_at=alert.escalate_at).update(escalate_at=None)
+            if claimed and notify(alert, level=(alert.notified_level or 0) + 1) is not None:
+                escalated += 1
+    return escalated
 

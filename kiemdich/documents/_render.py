@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -79,6 +79,23 @@ class Page:
     width: float
     height: float
     shapes: Sequence[Shape]
+
+
+def placed(page: Page, x: float, y: float, scale: float) -> list[Shape]:
+    """`page`'s shapes scaled by `scale` with its top-left corner moved to (x, y): several
+    small pages laid out on one sheet (A6 posters four to an A4 sheet)."""
+    shapes: list[Shape] = []
+    for shape in page.shapes:
+        moved = {"x": x + shape.x * scale, "y": y + shape.y * scale}
+        match shape:
+            case Box():
+                shapes.append(replace(shape, **moved, w=shape.w * scale, h=shape.h * scale,
+                                      stroke_width=shape.stroke_width * scale))
+            case Text():
+                shapes.append(replace(shape, **moved, size=shape.size * scale))
+            case QRSymbol():
+                shapes.append(replace(shape, **moved, module=shape.module * scale))
+    return shapes
 
 
 def make_qr(content: str, *, error: str, min_version: int) -> segno.QRCode:

@@ -1,7 +1,8 @@
 """Venue posters: the venue's check-in QR code printed large, with bilingual instructions.
 
 The layout is designed once on A4 and scaled uniformly for A5 and A6, so every size has the
-same look and the QR code keeps its share of the page.
+same look and the QR code keeps its share of the page. A6 posters (table cards, counters,
+vehicles) are printed four to an A4 sheet, as offices print them, with cut lines between.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kiemdich.documents._render import (
     Text,
     fit_lines,
     make_qr,
+    placed,
     qr_symbol,
     render_pdf,
     render_png,
@@ -38,6 +40,7 @@ _DARK = "#0b4f6c"
 _HEADER_SUBTITLE = "#cfe4ee"
 _MUTED = "#44505a"
 _TINT = "#e9f1f5"
+_CUT_LINE = "#9aa5ad"
 
 # Vertical zones of the A4 layout, in points from the top edge.
 _HEADER_H = 58
@@ -81,18 +84,46 @@ def format_short_code(code: str) -> str:
 
 
 def poster_pdf(info: PosterInfo, size: PaperSize = "A4") -> bytes:
-    """A one-page PDF poster for one venue on A4, A5 or A6 paper."""
-    return posters_pdf([info], size)
+    """A one-page PDF poster for one venue on A4 or A5 paper; on A6, one A4 sheet with four
+    copies of it (a place usually needs several small ones: tables, counters, doors)."""
+    return posters_pdf([info] * (_PER_SHEET if size == "A6" else 1), size)
 
 
 def posters_pdf(infos: Sequence[PosterInfo], size: PaperSize = "A4") -> bytes:
-    """One PDF with one poster page per venue, in the given order."""
+    """One PDF of the posters in the given order: one page each on A4 and A5, four to an A4
+    sheet (left to right, top to bottom) on A6."""
     if size not in _PAPER:
         raise ValueError(f"size must be one of {', '.join(_PAPER)}, not {size!r}")
     if not infos:
         raise ValueError("at least one venue is needed to print posters")
-    title = f"Mã QR – {infos[0].name}" if len(infos) == 1 else "Mã QR địa điểm / Venue QR codes"
-    return render_pdf([_poster_page(info) for info in infos], title=title, page_size=_PAPER[size])
+    names = {info.name for info in infos}
+    title = f"Mã QR – {infos[0].name}" if len(names) == 1 else "Mã QR địa điểm / Venue QR codes"
+    pages = [_poster_page(info) for info in infos]
+    if size == "A6":
+        sheets = [_a6_sheet(pages[i:i + _PER_SHEET]) for i in range(0, len(pages), _PER_SHEET)]
+        return render_pdf(sheets, title=title)
+    return render_pdf(pages, title=title, page_size=_PAPER[size])
+
+
+_PER_SHEET = 4  # A6 is a quarter of A4
+
+
+def _a6_sheet(pages: Sequence[Page]) -> Page:
+    """Up to four A4 poster layouts scaled to A6 in the quarters of one A4 sheet."""
+    a6_w, a6_h = A6
+    scale = min(a6_w / _W, a6_h / _H)
+    # A6 (105 × 148 mm) is a hair shorter than half of A4 (148.5 mm): centred in its quarter.
+    cell_w, cell_h = _W / 2, _H / 2
+    shapes: list[Shape] = []
+    for index, page in enumerate(pages):
+        row, column = divmod(index, 2)
+        x = column * cell_w + (cell_w - _W * scale) / 2
+        y = row * cell_h + (cell_h - _H * scale) / 2
+        shapes += placed(page, x, y, scale)
+    # Hairlines on the two cuts, over the posters' margins and header bands only.
+    shapes += [Box(cell_w - 0.15, 0, 0.3, _H, fill=_CUT_LINE),
+               Box(0, cell_h - 0.15, _W, 0.3, fill=_CUT_LINE)]
+    return Page(_W, _H, shapes)
 
 
 def poster_png(info: PosterInfo, dpi: int = 150) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import segno
 from django.http import HttpResponse
@@ -32,15 +33,23 @@ def qr_png(payload: str) -> bytes:
 
 def card_pdf_for(user: User, person: Person) -> bytes:
     """Issue a new card (its own serial, revocable) and lay it out on an A4 sheet."""
+    return cards_pdf_for(user, [person])
+
+
+def cards_pdf_for(user: User, people: Sequence[Person]) -> bytes:
+    """A new card for each person (each its own serial), ten to an A4 sheet."""
+    return cards_pdf([_card_info(user, person) for person in people])
+
+
+def _card_info(user: User, person: Person) -> CardInfo:
     credential, payload = issue_card(user, person)
-    info = CardInfo(
+    return CardInfo(
         full_name=person.full_name or "—",
         payload=payload,
         expires_at=timezone.localtime(credential.expires_at).date(),
         serial=format_serial(credential.serial),
         declared_note="Xuất trình thẻ khi vào địa điểm. Báo mất thẻ trong ứng dụng.",
     )
-    return cards_pdf([info])
 
 
 def format_serial(serial: int) -> str:

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import F
 from django.utils import timezone
 
 from kiemdich.accounts.models import User
-from kiemdich.people.models import Credential
+from kiemdich.people.models import Credential, Person
 from kiemdich.people.services import people_of, person_data
 from kiemdich.privacy.audit import record, reference
 
@@ -85,11 +86,13 @@ def _movements(ids: list[int]) -> tuple[dict, dict]:
     """Check-ins and scans, read from the scans app (empty until it records any)."""
     from kiemdich.scans.models import Scan, Visit
 
+    # Each with the venue's name: a person reads where they were, not a number.
     visits = _grouped(Visit.objects.filter(person_id__in=ids).order_by("entered_at")
-                      .values("person_id", "venue_id", "entered_at", "left_at"))
+                      .values("person_id", "venue_id", "entered_at", "left_at",
+                              venue_name=F("venue__name")))
     scans = _grouped(Scan.objects.filter(person_id__in=ids).order_by("scanned_at")
                      .values("person_id", "venue_id", "direction", "method", "accepted",
-                             "reason", "scanned_at"))
+                             "reason", "scanned_at", venue_name=F("venue__name")))
     return visits, scans
 
 
@@ -129,6 +132,7 @@ def _pdf(data: dict[str, Any]) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
+    from kiemdich.declarations.models import SymptomAlert
     from kiemdich.documents import fonts
     from kiemdich.documents.text import paragraph
 
@@ -167,8 +171,9 @@ def _pdf(data: dict[str, Any]) -> bytes:
               ("phone", "Điện thoại / Phone"), ("area_name", "Xã/phường / Commune"),
               ("street", "Địa chỉ / Address"), ("nationality", "Quốc tịch / Nationality")]
     for person in data["people"]:
+        readable = {**person, "gender": _label(Person.Gender, person["gender"])}
         story += [Spacer(1, 6 * mm), paragraph(_text(person["full_name"]) or "—", h2),
-                  table(["", ""], [[label, person[key]] for key, label in labels]),
+                  table(["", ""], [[label, readable[key]] for key, label in labels]),
                   paragraph("Tờ khai / Declarations", styles["Heading3"]),
                   table(["Ngày / Date", "Triệu chứng / Symptoms", "Tiếp xúc / Exposure",
                          "Nơi đã đến / Places"],
@@ -176,14 +181,15 @@ def _pdf(data: dict[str, Any]) -> bytes:
                           d["visited_places_text"]] for d in person["declarations"]]),
                   paragraph("Cảnh báo / Alerts", styles["Heading3"]),
                   table(["Lúc / At", "Trạng thái / Status"],
-                        [[a["created_at"], a["status"]] for a in person["alerts"]]),
+                        [[a["created_at"], _label(SymptomAlert.Status, a["status"])]
+                         for a in person["alerts"]]),
                   paragraph("Thẻ QR / Cards", styles["Heading3"]),
                   table(["Sê-ri / Serial", "Hết hạn / Expires", "Thu hồi / Revoked"],
                         [[c["serial"], c["expires_at"], c["revoked_at"]]
                          for c in person["credentials"]]),
                   paragraph("Ra vào / Visits", styles["Heading3"]),
                   table(["Địa điểm / Venue", "Vào / In", "Ra / Out"],
-                        [[v["venue_id"], v["entered_at"], v["left_at"]]
+                        [[v["venue_name"], v["entered_at"], v["left_at"]]
                          for v in person["visits"]]),
                   paragraph("Truy cập đầy đủ / Full views", styles["Heading3"]),
                   table(["Lúc / At", "Việc / Action"],
@@ -192,6 +198,11 @@ def _pdf(data: dict[str, Any]) -> bytes:
     SimpleDocTemplate(buffer, pagesize=A4, title="Dữ liệu cá nhân / Personal data",
                       leftMargin=15 * mm, rightMargin=15 * mm).build(story)
     return buffer.getvalue()
+
+
+def _label(choices, value: str) -> str:
+    """A stored choice as the document's reader knows it ("Nữ", not "female")."""
+    return str(choices(value).label) if value in choices.values else value
 
 
 def _yes(value: bool) -> str:

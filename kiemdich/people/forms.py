@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.people.models import Person
 
@@ -32,11 +33,11 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args, province: Area | None = None, is_self: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        provinces = Area.objects.filter(parent__isnull=True).order_by("name")
+        provinces = area_services.provinces()
         self.fields["province"].choices = [("", "—")] + [(a.code, a.name) for a in provinces]
         chosen = self.data.get("province") if self.is_bound else None
         if chosen:
-            province = provinces.filter(code=chosen).first()
+            province = next((p for p in provinces if p.code == chosen), None)
         self.fields["area_code"].choices = [("", "—")] + commune_choices(province)
         self.fields["province"].widget.attrs.update({
             "hx-get": "/people/communes/", "hx-target": "#id_area_code",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("my-data.pdf", views.my_data_pdf, name="my_data_pdf"),
     path("<int:person_id>/edit/", views.edit_person, name="edit"),
     path("<int:person_id>/qr/", views.qr_page, name="qr"),
+    path("cards.pdf", views.family_cards, name="family_cards"),
     path("<int:person_id>/card/", views.card_page, name="card"),
     path("<int:person_id>/cards/<int:serial>/revoke/", views.revoke_card, name="revoke_card"),
 ]

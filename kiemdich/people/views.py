@@ -15,9 +15,16 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.areas.models import Area
+from kiemdich.areas.services import home_province
 from kiemdich.errors import DomainError, NotFound
 from kiemdich.people import export, services
-from kiemdich.people.cards import card_pdf_for, format_serial, pdf_response, qr_svg
+from kiemdich.people.cards import (
+    card_pdf_for,
+    cards_pdf_for,
+    format_serial,
+    pdf_response,
+    qr_svg,
+)
 from kiemdich.people.forms import PersonForm, commune_choices
 from kiemdich.people.models import Person
 
@@ -31,8 +38,9 @@ def person_or_404(request: HttpRequest, person_id: int) -> Person:
 
 
 def _province_of(person: Person | None) -> Area | None:
+    """The person's province; for someone not placed yet, the deployment's home province."""
     if person is None or not person.area_id:
-        return None
+        return home_province()
     ancestors = person.area.ancestors()
     return ancestors[0] if ancestors else None
 
@@ -122,6 +130,16 @@ def card_page(request: HttpRequest, person_id: int) -> HttpResponse:
     cards = [(c, format_serial(c.serial)) for c in services.cards_of(person)]
     return render(request, "people/card.html", {"person": person, "cards": cards,
                                                 "now": timezone.now()})
+
+
+@login_required
+@require_POST
+def family_cards(request: HttpRequest) -> HttpResponse:
+    """Cards for everyone of the family with a complete profile, in one PDF (ten a sheet)."""
+    people = [p for p in services.people_of(request.user) if services.is_complete(p)]
+    if not people:
+        raise Http404(_("Chưa có ai đủ hồ sơ để in thẻ."))
+    return pdf_response(cards_pdf_for(request.user, people), "the-qr-ca-nhan-gia-dinh.pdf")
 
 
 @login_required

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from kiemdich.people.protect import decrypt_id
 
 
@@ -39,6 +41,12 @@ def mask_name(full_name: str) -> str:
     return " ".join([words[0]] + [w[0] + "*" * (len(w) - 1) for w in words[1:]])
 
 
+def unnamed() -> str:
+    """What a person recorded without a name (a phone typed in at a gate) is called on every
+    screen and file: a label, never an empty cell or a number."""
+    return gettext("(chưa có tên)")
+
+
 def person_shape(person, *, full: bool) -> dict[str, Any]:
     """The person as JSON for a viewer: full, or masked. A masked shape carries no identifier
     at all (a venue's screen needs none), so nothing in it links the person across venues or
@@ -48,14 +56,14 @@ def person_shape(person, *, full: bool) -> dict[str, Any]:
     if full:
         return {
             "id": person.pk,
-            "display_name": person.full_name,
+            "display_name": person.full_name or unnamed(),
             "phone": _national(person.phone),
             "id_number": id_number,
             "birth": birth.isoformat() if birth else "",
             "masked": False,
         }
     return {
-        "display_name": mask_name(person.full_name),
+        "display_name": mask_name(person.full_name) or unnamed(),
         "phone": mask_phone(person.phone),
         "id_number": mask_id_number(id_number),
         "birth": str(birth.year) if birth else "",

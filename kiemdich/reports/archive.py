@@ -81,8 +81,9 @@ def generate(area, day: date) -> DailyReport:
     existing = DailyReport.objects.filter(area=area, day=day).first()
     if existing is not None:
         return existing
-    result = stats.compute(stats.StatsQuery(area, day, day, None))
-    report = DailyReport(area=area, day=day, pdf=daily.pdf(result), xlsx=daily.xlsx(result))
+    document = daily.build(stats.compute(stats.StatsQuery(area, day, day, None)))
+    report = DailyReport(area=area, day=day, pdf=daily.pdf(document),
+                         xlsx=daily.xlsx(document))
     try:
         with transaction.atomic():
             report.save()

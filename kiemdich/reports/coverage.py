@@ -8,8 +8,6 @@ in which case one bad row rejects the file.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
+from kiemdich.csvrows import read_rows
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.reports.models import (
     CitizenRegistration,
@@ -200,29 +199,7 @@ def _roster_row(organisation: Organisation) -> Callable[[dict, Scope], Callable[
 
 
 def _rows(data: bytes, kind: str) -> list[tuple[int, dict]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding",
-                      field="file") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS[kind] if c not in header]
-    if missing:
-        raise Invalid(_("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)},
-                      code="csv_columns", field="file")
-    reader.fieldnames = header
-    rows = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-            if len(rows) > max_rows():
-                raise Invalid(_("Tệp quá lớn (tối đa %(n)s dòng).") % {"n": max_rows()},
-                              code="csv_too_large", field="file")
-    except csv.Error:
-        raise Invalid(_("Tệp CSV hỏng ở dòng %(n)s.") % {"n": reader.line_num},
-                      code="csv_malformed", field="file") from None
-    return rows
+    return read_rows(data, COLUMNS[kind], max_rows())
 
 
 def organisation_for(scope: Scope, user: User, name: str, area_code: str,

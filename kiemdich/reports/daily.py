@@ -1,27 +1,46 @@
-"""The daily report: one PDF page and a workbook of the day's figures with the trend, per
-child area and per sector — what a district sends the provincial chairman each evening."""
+"""The daily report: what an area's People's Committee sends up each evening, as a document
+its chairman signs (PDF, laid out as a Vietnamese administrative report: issuing body,
+number, national motto, place and date, title, tables, recipients and signature) and as a
+workbook of the same figures (XLSX), per child area and per sector, with the coverage
+against the plan's targets and the counts of who does not comply."""
 
 from __future__ import annotations
 
 import io
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Frame, KeepInFrame, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from kiemdich.accounts.models import Sector
+from kiemdich.areas.models import Area
 from kiemdich.documents import fonts
 from kiemdich.documents.text import paragraph, plain
 from kiemdich.privacy.exports import xlsx_workbook
+from kiemdich.reports import compliance, coverage
 from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
+from kiemdich.venues.types import VENUE_TYPES
+
+MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+SYMBOL = "BC-UBND"  # Báo cáo of an Ủy ban nhân dân, as Decree 30/2020 abbreviates them
 
 
 def figure_labels() -> dict[str, str]:
@@ -37,38 +56,270 @@ def figure_labels() -> dict[str, str]:
     }
 
 
+def sector_label(sector: str) -> str:
+    return str(Sector(sector).label) if sector in Sector.values else sector
+
+
+def type_label(venue_type: str) -> str:
+    return str(VENUE_TYPES[venue_type].label) if venue_type in VENUE_TYPES else venue_type
+
+
+def type_rows(stats: Stats) -> list[dict]:
+    """The figures per venue type with the sector's and the type's names beside the keys."""
+    return [{**row, "sector_label": sector_label(row["sector"]),
+             "type_label": type_label(row["venue_type"])} for row in stats.by_type]
+
+
 def by_sector(stats: Stats) -> list[dict]:
     totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(VENUE_FIGURES, 0))
     for row in stats.by_type:
         for key in VENUE_FIGURES:
             totals[row["sector"]][key] += row[key]
-    return [{"sector": s, "label": str(Sector(s).label) if s in Sector.values else s, **f}
-            for s, f in sorted(totals.items())]
+    return [{"sector": s, "label": sector_label(s), **f} for s, f in sorted(totals.items())]
+
+
+def vn_number(value: float | int | None, decimals: int = 0) -> str:
+    """1234.5 → "1.234,5": a point between thousands, a comma before the decimals."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def vn_percent(value: float | None) -> str:
+    return "—" if value is None else f"{vn_number(value, 1)}%"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the report shows, computed once for the PDF and the workbook."""
+
+    stats: Stats
+    coverage: list[coverage.Coverage]  # the area as a whole
+    areas: list[compliance.AreaCompliance]  # per child area
+    issued_on: date
+
+    @property
+    def area(self) -> Area:
+        return self.stats.query.area
+
+    @property
+    def number(self) -> str:
+        """A one-day report is numbered by the day of the year (the report of 12/10 is 285):
+        made again, it carries the same number. A range is left for the clerk to number."""
+        q = self.stats.query
+        return str(q.date_to.timetuple().tm_yday) if q.days == 1 else ""
+
+
+def build(stats: Stats, issued_on: date | None = None) -> Report:
+    """The report of `stats`; coverage and compliance as of its last day."""
+    query = stats.query
+    return Report(
+        stats=stats,
+        coverage=coverage.coverage(query.area, query.sectors, query.date_to),
+        areas=compliance.by_area(query.area, query.sectors, query.date_to),
+        issued_on=issued_on or timezone.localdate(),
+    )
+
+
+def _when(stats: Stats) -> str:
+    q = stats.query
+    return q.date_to.strftime("%d/%m/%Y") if q.days == 1 else \
+        f"{q.date_from:%d/%m/%Y} – {q.date_to:%d/%m/%Y}"
 
 
 def _title(stats: Stats) -> str:
-    q = stats.query
-    when = q.date_to.strftime("%d/%m/%Y") if q.days == 1 else \
-        f"{q.date_from:%d/%m/%Y} – {q.date_to:%d/%m/%Y}"
-    return _("Báo cáo ngày %(when)s — %(area)s") % {"when": when, "area": q.area.full_name()}
+    return _("Báo cáo ngày %(when)s — %(area)s") % {"when": _when(stats),
+                                                    "area": stats.query.area.full_name()}
 
 
-def _fmt(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
+def _place(area: Area) -> str:
+    """Where the document is issued, as the date line names it: the province without its
+    kind ("Tỉnh Đồng Nai" → "Đồng Nai")."""
+    province = (area.ancestors() or [area])[0]
+    kind = province.kind.strip()
+    if kind and province.name.lower().startswith(kind.lower() + " "):
+        return province.name[len(kind) + 1:]
+    return province.name
 
 
-def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
-    # Cells are drawn as plain strings (no markup), made printable like every document's text.
-    table = Table([[plain(c) for c in row] for row in (header, *rows)], colWidths=widths,
-                  repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), fonts.REGULAR, 7),
-        ("FONT", (0, 0), (-1, 0), fonts.BOLD, 7),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f3ee")),
+def _dated(place: str, day: date) -> str:
+    return _("%(place)s, ngày %(d)s tháng %(m)s năm %(y)s") % {
+        "place": place, "d": f"{day.day:02d}", "m": f"{day.month:02d}", "y": day.year}
+
+
+def _level(item: coverage.Coverage) -> str:
+    return {"ok": _("Đạt"), "warn": _("Gần đạt"), "bad": _("Chưa đạt")}.get(
+        item.level, _("Chưa có dữ liệu"))
+
+
+def _target(item: coverage.Coverage) -> str:
+    low, high = item.target.low, item.target.high
+    return f"{low}%" if low == high else f"{low}–{high}%"
+
+
+# The PDF ----------------------------------------------------------------------------------
+
+_PAGE_W, _PAGE_H = A4
+_MARGINS = {"leftMargin": 25 * mm, "rightMargin": 15 * mm, "topMargin": 18 * mm,
+            "bottomMargin": 18 * mm}  # Decree 30/2020: 30–35 mm left, 15–20 mm right
+_WIDTH = _PAGE_W - _MARGINS["leftMargin"] - _MARGINS["rightMargin"]
+_HEAD_BG = colors.HexColor("#e8f3ee")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    fonts.register_fonts()
+    base = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=10, leading=13)
+    return {
+        "body": base,
+        "bold_c": ParagraphStyle("bold_c", parent=base, fontName=fonts.BOLD, alignment=TA_CENTER),
+        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
+        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
+        "title": ParagraphStyle("title", parent=base, fontName=fonts.BOLD, fontSize=13,
+                                leading=17, alignment=TA_CENTER),
+        "h2": ParagraphStyle("h2", parent=base, fontName=fonts.BOLD, spaceBefore=8,
+                             spaceAfter=3),
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "small_b": ParagraphStyle("small_b", parent=base, fontName=fonts.BOLD, fontSize=8,
+                                  leading=10),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
+        "cell_r": ParagraphStyle("cell_r", parent=base, fontSize=7.5, leading=9,
+                                 alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", parent=base, fontName=fonts.BOLD, fontSize=7.5,
+                               leading=9, alignment=TA_CENTER),
+    }
+
+
+def _grid(header: list[str], rows: list[list], widths: list[float],
+          st: dict[str, ParagraphStyle], total: list | None = None) -> Table:
+    """A ruled table whose headers wrap within their column and repeat on every page; the
+    first column is text, the others figures aligned right."""
+    data = [[paragraph(h, st["head"]) for h in header]]
+    for row in [*rows, *([total] if total else [])]:
+        data.append([paragraph(row[0], st["cell"]),
+                     *(paragraph(c, st["cell_r"]) for c in row[1:])])
+    table = Table(data, colWidths=widths, repeatRows=1)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), _HEAD_BG),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]))
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if total:
+        style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f3f3f3")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _columns(first: float, others: int) -> list[float]:
+    return [first] + [(_WIDTH - first) / others] * others
+
+
+def _heading(report: Report, st: dict[str, ParagraphStyle]) -> list:
+    area = report.area
+    number = report.number or "\u00a0" * 8
+    issuer = [paragraph(_("ỦY BAN NHÂN DÂN"), st["bold_c"]),
+              paragraph(area.name.upper(), st["bold_c"]),
+              paragraph("—————", st["center"]),
+              paragraph(_("Số: %(n)s/%(symbol)s") % {"n": number, "symbol": SYMBOL},
+                        st["center"])]
+    motto = [paragraph(MOTTO[0], st["bold_c"]), paragraph(MOTTO[1], st["bold_c"]),
+             paragraph("———————————", st["center"]),
+             paragraph(_dated(_place(area), report.issued_on), st["center"])]
+    table = Table([[issuer, motto]], colWidths=[_WIDTH * 0.42, _WIDTH * 0.58])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    q = report.stats.query
+    title = [Spacer(1, 10), paragraph(_("BÁO CÁO"), st["title"]),
+             paragraph(_("Tình hình khai báo y tế điện tử và quét mã QR ngày %(when)s")
+                       % {"when": _when(report.stats)}, st["bold_c"]),
+             paragraph(_("trên địa bàn %(area)s") % {"area": area.full_name()}, st["bold_c"])]
+    if q.sector:
+        title.append(paragraph(_("Lĩnh vực: %(s)s") % {"s": sector_label(q.sector)},
+                               st["center"]))
+    return [table, *title, Spacer(1, 8)]
+
+
+def _figures(report: Report, st: dict[str, ParagraphStyle]) -> list:
+    stats, labels = report.stats, figure_labels()
+    parts: list = [paragraph(_("I. SỐ LIỆU TỔNG HỢP"), st["h2"]),
+                   _grid([_("Chỉ tiêu"), _("Số liệu")],
+                         [[labels[k], vn_number(stats.totals[k])] for k in FIGURES],
+                         [_WIDTH * 0.7, _WIDTH * 0.3], st)]
+    parts.append(paragraph(_("II. ĐỘ BAO PHỦ SO VỚI CHỈ TIÊU CỦA KẾ HOẠCH"), st["h2"]))
+    parts.append(_grid(
+        [_("Chỉ tiêu"), _("Đã đạt"), _("Tổng số"), _("Tỷ lệ"), _("Mục tiêu"), _("Đánh giá")],
+        [[c.label, vn_number(c.done), vn_number(c.total), vn_percent(c.percent), _target(c),
+          _level(c)] for c in report.coverage],
+        [_WIDTH * w for w in (0.34, 0.11, 0.11, 0.1, 0.12, 0.22)], st))
+    if stats.rows:
+        parts.append(paragraph(_("III. SỐ LIỆU THEO ĐỊA BÀN"), st["h2"]))
+        parts.append(_grid(
+            [_("Địa bàn"), *(labels[k] for k in FIGURES)],
+            [[r.area.name, *(vn_number(r.figures[k]) for k in FIGURES)] for r in stats.rows],
+            _columns(_WIDTH * 0.2, len(FIGURES)), st,
+            total=[_("Tổng cộng"), *(vn_number(stats.totals[k]) for k in FIGURES)]))
+    if report.areas:
+        parts.append(paragraph(_("IV. ĐỘ BAO PHỦ VÀ CHƯA TUÂN THỦ THEO ĐỊA BÀN"), st["h2"]))
+        parts.append(_grid(area_headers(), [_area_cells(a, vn_percent, vn_number)
+                                            for a in report.areas],
+                           _columns(_WIDTH * 0.2, 7), st))
+    sectors = by_sector(stats)
+    if sectors:
+        parts.append(paragraph(_("V. SỐ LIỆU THEO LĨNH VỰC"), st["h2"]))
+        parts.append(_grid([_("Lĩnh vực"), *(labels[k] for k in VENUE_FIGURES)],
+                           [[s["label"], *(vn_number(s[k]) for k in VENUE_FIGURES)]
+                            for s in sectors], _columns(_WIDTH * 0.36, 4), st))
+    parts.append(CondPageBreak(150))
+    parts.append(paragraph(_("Xu hướng: lượt vào (xanh) và tờ khai (cam) theo ngày"), st["h2"]))
+    parts.append(_trend_drawing(stats, _WIDTH))
+    if stats.refreshed_at:
+        refreshed = stats.refreshed_at.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y")
+        parts.append(paragraph(_("Số liệu cập nhật lúc %(t)s.") % {"t": refreshed},
+                               st["small"]))
+    return parts
+
+
+def area_headers() -> list[str]:
+    """The columns of the coverage-and-compliance table per child area (report and page)."""
+    return [_("Địa bàn"), _("Người dân dùng ứng dụng (chỉ tiêu 50–80%)"),
+            _("Cơ sở đã đăng ký địa điểm (chỉ tiêu 100%)"),
+            _("Người phải khai báo đã khai báo (chỉ tiêu 100%)"),
+            _("Cơ sở chưa đăng ký địa điểm"), _("Người phải khai báo chưa khai báo"),
+            _("Địa điểm không có lượt quét %(n)s ngày") % {"n": compliance.SILENT_DAYS},
+            _("Vi phạm bị lập biên bản")]
+
+
+def _area_cells(a: compliance.AreaCompliance, pct, num) -> list:
+    return [a.name, pct(a.residents.percent), pct(a.venues.percent), pct(a.roster.percent),
+            num(a.unregistered), num(a.undeclared), num(a.silent), num(a.violations)]
+
+
+def area_rows(areas: list[compliance.AreaCompliance]) -> list[list]:
+    """The same table as values (percentages as numbers), for CSV and XLSX."""
+    return [_area_cells(a, lambda p: p, lambda n: n) for a in areas]
+
+
+def _closing(report: Report, st: dict[str, ParagraphStyle]) -> Table:
+    area = report.area
+    recipients = [_("Nơi nhận:")]
+    if area.parent_id:
+        recipients.append(_("- UBND %(area)s (để báo cáo);") % {"area": area.parent.name})
+    recipients += [_("- Ban Chỉ đạo phòng, chống dịch %(area)s;") % {"area": area.name}]
+    if report.stats.rows:
+        recipients.append(_("- UBND các địa phương trực thuộc (để thực hiện);"))
+    recipients.append(_("- Lưu: VT."))
+    left = [paragraph(recipients[0], st["small_b"]),
+            *(paragraph(line, st["small"]) for line in recipients[1:])]
+    right = [paragraph(_("TM. ỦY BAN NHÂN DÂN"), st["bold_c"]),
+             paragraph(_("CHỦ TỊCH"), st["bold_c"]),
+             paragraph(_("(Ký, ghi rõ họ tên, đóng dấu)"), st["center"]),
+             Spacer(1, 28 * mm)]
+    table = Table([[left, right]], colWidths=[_WIDTH * 0.5, _WIDTH * 0.5])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
 
@@ -82,6 +333,7 @@ def _trend_drawing(stats: Stats, width: float) -> Drawing:
     chart.categoryAxis.labels.fontSize = 6
     chart.valueAxis.labels.fontName = fonts.REGULAR
     chart.valueAxis.labels.fontSize = 6
+    chart.valueAxis.labelTextFormat = lambda v: vn_number(v)
     chart.valueAxis.valueMin = 0
     chart.bars[0].fillColor = colors.HexColor("#0b5d3b")
     chart.bars[1].fillColor = colors.HexColor("#d08a00")
@@ -89,58 +341,47 @@ def _trend_drawing(stats: Stats, width: float) -> Drawing:
     return drawing
 
 
-def pdf(stats: Stats) -> bytes:
-    fonts.register_fonts()
-    labels = figure_labels()
-    h1 = ParagraphStyle("h1", fontName=fonts.BOLD, fontSize=12, leading=15)
-    h2 = ParagraphStyle("h2", fontName=fonts.BOLD, fontSize=9, leading=12, spaceBefore=6)
-    small = ParagraphStyle("small", fontName=fonts.REGULAR, fontSize=7, leading=9)
-    width = A4[0] - 30 * mm
-    story = [paragraph(_title(stats), h1)]
-    if stats.query.sector:
-        story.append(paragraph(_("Lĩnh vực: %(s)s") % {"s": Sector(stats.query.sector).label},
-                               small))
-    story.append(Spacer(1, 4))
-    story.append(_table([labels[k] for k in FIGURES],
-                        [[_fmt(stats.totals[k]) for k in FIGURES]], [width / 8] * 8))
-    if stats.rows:
-        story.append(paragraph(_("Theo địa bàn"), h2))
-        story.append(_table(
-            [_("Địa bàn"), *(labels[k] for k in FIGURES)],
-            [[r.area.name, *(_fmt(r.figures[k]) for k in FIGURES)] for r in stats.rows],
-            [width * 0.2] + [width * 0.1] * 8))
-    sectors = by_sector(stats)
-    if sectors:
-        story.append(paragraph(_("Theo lĩnh vực"), h2))
-        story.append(_table([_("Lĩnh vực"), *(labels[k] for k in VENUE_FIGURES)],
-                            [[s["label"], *(_fmt(s[k]) for k in VENUE_FIGURES)]
-                             for s in sectors], [width * 0.2] + [width * 0.2] * 4))
-    story.append(paragraph(_("Xu hướng: lượt vào (xanh) và tờ khai (cam) theo ngày"), h2))
-    story.append(_trend_drawing(stats, width))
-    if stats.refreshed_at:
-        refreshed = stats.refreshed_at.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y")
-        story.append(paragraph(_("Số liệu cập nhật lúc %(t)s.") % {"t": refreshed}, small))
+def _page_number(canvas, doc) -> None:
+    # From the second page on, the page number at the top centre (Decree 30/2020).
+    if doc.page > 1:
+        canvas.setFont(fonts.REGULAR, 9)
+        canvas.drawCentredString(_PAGE_W / 2, _PAGE_H - 10 * mm, str(doc.page))
+
+
+def pdf(report: Report) -> bytes:
+    st = _styles()
     out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A4)
-    canvas.setTitle(plain(_title(stats)))
-    frame = Frame(15 * mm, 15 * mm, width, A4[1] - 30 * mm, showBoundary=0)
-    # Shrinks the content rather than spilling onto a second page.
-    frame.addFromList([KeepInFrame(width, A4[1] - 30 * mm, story, mode="shrink")], canvas)
-    canvas.showPage()
-    canvas.save()
+    document = SimpleDocTemplate(out, pagesize=A4, title=plain(_title(report.stats)),
+                                 author=plain(_("ỦY BAN NHÂN DÂN") + " " + report.area.name),
+                                 creator="Kiểm Dịch QR", invariant=True, **_MARGINS)
+    story = [*_heading(report, st), *_figures(report, st), Spacer(1, 10),
+             KeepTogether(_closing(report, st))]
+    document.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return out.getvalue()
 
 
-def xlsx(stats: Stats) -> bytes:
-    labels = figure_labels()
+# The workbook -----------------------------------------------------------------------------
+
+
+def xlsx(report: Report) -> bytes:
+    stats, labels = report.stats, figure_labels()
+    percent = _("Tỷ lệ (%)")
     return xlsx_workbook([
         (_("Tổng hợp"), [_("Địa bàn"), *(labels[k] for k in FIGURES)],
-         [[stats.query.area.name, *(stats.totals[k] for k in FIGURES)], [], [_title(stats)]]),
+         [[stats.query.area.name, *(stats.totals[k] for k in FIGURES)], [],
+          [_title(stats)]]),
         (_("Theo địa bàn"), [_("Mã"), _("Địa bàn"), *(labels[k] for k in FIGURES)],
          [[r.area.code, r.area.name, *(r.figures[k] for k in FIGURES)] for r in stats.rows]),
+        (_("Độ bao phủ"), [_("Chỉ tiêu"), _("Đã đạt"), _("Tổng số"), percent, _("Mục tiêu"),
+                          _("Đánh giá")],
+         [[c.label, c.done, c.total, c.percent, _target(c), _level(c)]
+          for c in report.coverage]),
+        (_("Bao phủ theo địa bàn"), [_("Mã"), *area_headers()],
+         [[a.area.code, *cells] for a, cells in zip(report.areas, area_rows(report.areas),
+                                                     strict=True)]),
         (_("Theo lĩnh vực"), [_("Lĩnh vực"), _("Loại hình"), *(labels[k] for k in VENUE_FIGURES)],
-         [[r["sector"], r["venue_type"], *(r[k] for k in VENUE_FIGURES)]
-          for r in stats.by_type]),
+         [[r["sector_label"], r["type_label"], *(r[k] for k in VENUE_FIGURES)]
+          for r in type_rows(stats)]),
         (_("Xu hướng"), [_("Ngày"), labels["scans_in"], labels["scans_out"],
                          labels["venues_active"], labels["declarations"], labels["symptomatic"]],
          [[d["day"], d["scans_in"], d["scans_out"], d["venues_active"], d["declarations"],

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, demo_communes, demo_province
 from kiemdich.accounts.models import User
+from kiemdich.accounts.phones import normalize_phone
 from kiemdich.reports import rollups
 from kiemdich.reports.models import (
     Establishment,
@@ -20,7 +21,20 @@ from kiemdich.reports.models import (
 )
 
 INSPECTOR_PHONE = "+84900000007"
+MATCHED_ESTABLISHMENTS = 12
+ROSTER_CITIZENS = 10
 SECTORS = ["trade", "labour", "education", "government", "health"]
+
+
+def _roster(commune) -> list[tuple[str, str]]:
+    """(name, phone) of a commune office's staff: demo citizens of the commune, each with
+    their own name and phone (so who has declared today shows), and two who have no account."""
+    from kiemdich.people.models import Person
+
+    citizens = (Person.objects.filter(area=commune, is_self=True, account__isnull=False)
+                .exclude(full_name="").exclude(account__phone=normalize_phone(DEMO_CITIZEN_PHONE))
+                .order_by("pk").values_list("full_name", "account__phone")[:ROSTER_CITIZENS])
+    return [*citizens, ("Trần Thị Bình", "+84900000031"), ("Lê Văn Cường", "+84900000032")]
 
 
 def seed(out) -> None:
@@ -31,29 +45,31 @@ def seed(out) -> None:
         Population.objects.update_or_create(area=commune,
                                             defaults={"residents": 8000 + 37 * (index % 97)})
     venues = list(Venue.objects.filter(area__in=communes).order_by("pk")[:20])
+    businesses = list(Venue.objects.filter(area__in=communes).exclude(business_reg_no="")
+                      .order_by("pk")[:MATCHED_ESTABLISHMENTS])
     for index, commune in enumerate(communes[:10]):
         for n in range(3):
             Establishment.objects.update_or_create(
                 reg_no=f"3600{commune.code}{n}", defaults={
                     "name": f"Cơ sở {n + 1} — {commune.name}", "area": commune,
                     "sector": SECTORS[(index + n) % len(SECTORS)]})
-    for venue in venues[:5]:
-        if venue.business_reg_no:
-            Establishment.objects.update_or_create(
-                reg_no=venue.business_reg_no, defaults={"name": venue.name,
-                                                        "area": venue.area,
-                                                        "sector": venue.sector})
+    # The registry also lists places that registered (coverage counts them as done).
+    for venue in businesses:
+        Establishment.objects.update_or_create(
+            reg_no=venue.business_reg_no, defaults={"name": venue.name, "area": venue.area,
+                                                    "sector": venue.sector})
     if communes:
         organisation, _created = Organisation.objects.get_or_create(
             name="UBND " + communes[0].name, area=communes[0],
             defaults={"sector": "government"})
-        for n, (name, phone) in enumerate([("Nguyễn Văn An", DEMO_CITIZEN_PHONE),
-                                           ("Trần Thị Bình", "0900000031"),
-                                           ("Lê Văn Cường", "0900000032")]):
+        members = _roster(communes[0])
+        for name, phone in members:
             RosterMember.objects.update_or_create(
-                organisation=organisation, phone="+84" + phone.lstrip("0"),
+                organisation=organisation, phone=phone,
                 defaults={"full_name": name, "id_number_digest": ""})
-            out.write(f"  roster member {n + 1}: {name}")
+        # An earlier demo's members who are not among them (an old roster) leave it.
+        organisation.members.exclude(phone__in=[phone for _name, phone in members]).delete()
+        out.write(f"  roster of {organisation.name}: {len(members)} people")
     inspector = User.objects.filter(phone=INSPECTOR_PHONE).first()
     violation = ViolationCategory.objects.filter(code="nd117-d12-k2").first()
     now = timezone.now()

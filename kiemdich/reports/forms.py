@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
+from kiemdich.accounts.scopes import Scope
 from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
 
 
@@ -16,8 +17,16 @@ class ImportForm(forms.Form):
                                    required=False, max_length=200)
     organisation_area = forms.CharField(label=_("Mã xã/phường của đơn vị"), required=False,
                                         max_length=16)
+    # Every choice is one the importer may use: no blank the import would then refuse.
     organisation_sector = forms.ChoiceField(label=_("Lĩnh vực của đơn vị"), required=False,
-                                            choices=[("", "—"), *Sector.choices])
+                                            choices=Sector.choices)
+
+    def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if scope is not None:
+            from kiemdich.reports.coverage import IMPORT_ROLES
+
+            self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
 
 
 class InspectionForm(forms.Form):

@@ -186,7 +186,7 @@ def _new_declarants(query: StatsQuery) -> QuerySet[DeclarantSeen]:
                                         day__lte=query.date_to)
 
 
-def _children_of_communes(area: Area) -> tuple[list[Area], dict[int, int]]:
+def children_of_communes(area: Area) -> tuple[list[Area], dict[int, int]]:
     """The child areas of `area`, and each commune under it mapped to its child."""
     children = list(area.children.order_by("code"))
     owner: dict[int, int] = {}
@@ -250,7 +250,7 @@ def compute(query: StatsQuery, *, with_details: bool = True) -> Stats:
     # Distinct declarants of the whole area: a person declaring in two of its communes once.
     totals["declarants"] = int(_new_declarants(query).filter(area=query.area)
                                .aggregate(n=Sum("people"))["n"] or 0)
-    children, owner = _children_of_communes(query.area)
+    children, owner = children_of_communes(query.area)
     by_child: dict[int, dict[str, int]] = {}
     for (commune, _sector, _type), figures in venues.items():
         _add(by_child.setdefault(owner.get(commune), {}), figures)

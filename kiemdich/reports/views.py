@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.caching import soft_cache
 from kiemdich.errors import DomainError, Invalid, NotFound
@@ -33,7 +34,6 @@ from kiemdich.reports import (
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
-from kiemdich.venues.types import VENUE_TYPES
 
 SORTABLE = ("name", *stats_service.FIGURES)
 
@@ -57,6 +57,11 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
 
 
+def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+    """The sector filter's choices: only sectors the viewer may open."""
+    return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
+
+
 def _name_key(name: str) -> str:
     """Sort Vietnamese names as readers expect: by letters first, diacritics after."""
     base = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
@@ -70,6 +75,28 @@ def _sorted_rows(rows: list, sort: str) -> list:
     if key == "name":
         return sorted(rows, key=lambda r: _name_key(r.area.name), reverse=sort.startswith("-"))
     return sorted(rows, key=lambda r: r.figures[key], reverse=sort.startswith("-"))
+
+
+# The coverage table's columns, in daily.area_headers()'s order.
+COVERAGE_SORTS = ("name", "residents", "venues", "roster", "unregistered", "undeclared",
+                  "silent", "violations")
+
+
+def _sorted_coverage(rows: list[compliance.AreaCompliance],
+                     sort: str) -> list[compliance.AreaCompliance]:
+    """Sorted by a column; areas without data for a percentage last, whichever the order."""
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key not in COVERAGE_SORTS:
+        return rows
+    if key == "name":
+        return sorted(rows, key=lambda r: _name_key(r.name), reverse=descending)
+
+    def value(row: compliance.AreaCompliance) -> float | None:
+        figure = getattr(row, key)
+        return figure.percent if isinstance(figure, coverage.Coverage) else figure
+
+    known = sorted((r for r in rows if value(r) is not None), key=value, reverse=descending)
+    return known + [r for r in rows if value(r) is None]
 
 
 def _invalid_page(request: HttpRequest, exc: Invalid, template: str) -> HttpResponse:
@@ -101,13 +128,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "totals": [(labels[k], result.totals[k], k) for k in stats_service.FIGURES],
         "columns": [(k, labels[k]) for k in stats_service.FIGURES],
         "breadcrumb": _breadcrumb(request, query.area),
-        "by_type": [{**r, "type_label": VENUE_TYPES[r["venue_type"]].label
-                     if r["venue_type"] in VENUE_TYPES else r["venue_type"],
-                     "sector_label": Sector(r["sector"]).label
-                     if r["sector"] in Sector.values else r["sector"]}
-                    for r in result.by_type],
+        "by_type": daily.type_rows(result),
         "trend": trend, "bars": bars, "bars_height": bars_height,
-        "sectors": Sector.choices, "today": rollups.local_today(),
+        "sectors": _sectors(request), "today": rollups.local_today(),
+        "sector_label": dict(Sector.choices).get(query.sector, ""),
         "week_ago": rollups.local_today() - timedelta(days=6),
         "month_ago": rollups.local_today() - timedelta(days=29),
     })
@@ -122,9 +146,9 @@ def report(request: HttpRequest, fmt: str) -> HttpResponse:
         return _invalid_page(request, exc, "reports/dashboard.html")
     result = stats_service.compute(query)
     if fmt == "pdf":
-        body, content_type = daily.pdf(result), "application/pdf"
+        body, content_type = daily.pdf(daily.build(result)), "application/pdf"
     else:
-        body = daily.xlsx(result)
+        body = daily.xlsx(daily.build(result))
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{daily.filename(result, fmt)}"'
@@ -138,11 +162,24 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         query = _query(request)
     except Invalid as exc:
         return _invalid_page(request, exc, "reports/coverage.html")
-    today = rollups.local_today()
+    # As of the chosen day (today unless date_to says otherwise), as the daily report.
+    today = query.date_to
+    sort = request.GET.get("sort", "")
+    rows = _sorted_coverage(compliance.by_area(query.area, query.sectors, today), sort)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        # The file holds the page's table, in the page's order.
+        return export_response(fmt, f"bao-phu-{query.area.code}-{today.isoformat()}",
+                               [_("Mã"), *daily.area_headers()],
+                               [[r.area.code, *cells]
+                                for r, cells in zip(rows, daily.area_rows(rows), strict=True)],
+                               title="coverage", actor=request.user)
     return render(request, "reports/coverage.html", {
         "query": query, "breadcrumb": _breadcrumb(request, query.area),
         "figures": coverage.coverage(query.area, query.sectors, today),
-        "form": ImportForm(),
+        "rows": rows, "sort": sort,
+        "columns": list(zip(COVERAGE_SORTS, daily.area_headers(), strict=True)),
+        "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
         "may_import": scope_of(request).has(*coverage.IMPORT_ROLES),
         "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],
     })
@@ -154,7 +191,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*coverage.IMPORT_ROLES):
         raise Http404
-    form = ImportForm(request.POST, request.FILES)
+    form = ImportForm(request.POST, request.FILES, scope=scope)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -205,16 +242,17 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         items = compliance.unregistered(query.area, query.sectors)
         headers = [_("Số đăng ký"), _("Tên cơ sở"), _("Lĩnh vực"), _("Xã/phường")]
         rows = [[e.reg_no, e.name, e.get_sector_display(), e.area.name] for e in items]
+    kinds = {"establishments": _("Cơ sở chưa đăng ký địa điểm"),
+             "venues": _("Địa điểm không có lượt quét"),
+             "roster": _("Người chưa khai báo hôm nay")}
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return export_response(fmt, f"{kind}-{query.area.code}-{today.isoformat()}", headers,
-                               rows, title=kind, actor=request.user)
+                               rows, title=kinds[kind], actor=request.user)
     return render(request, "reports/compliance.html", {
         "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
-        "breadcrumb": _breadcrumb(request, query.area),
-        "kinds": [("establishments", _("Cơ sở chưa đăng ký địa điểm")),
-                  ("venues", _("Địa điểm không có lượt quét")),
-                  ("roster", _("Người chưa khai báo hôm nay"))],
+        "breadcrumb": _breadcrumb(request, query.area), "kinds": list(kinds.items()),
+        "sectors": _sectors(request),
     })
 
 
@@ -251,7 +289,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
                  i.staff_declared, i.violation.legal_reference if i.violation else "",
                  i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
         return export_response(fmt, f"kiem-tra-{rollups.local_today().isoformat()}", headers,
-                               rows, title="inspections", actor=request.user)
+                               rows, title=_("Các lần kiểm tra"), actor=request.user)
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),
@@ -335,8 +373,9 @@ PUBLIC_CACHE_SECONDS = 60
 
 def progress(request: HttpRequest) -> HttpResponse:
     """Public, no login: each province's registered venues, declarations today, coverage."""
-    provinces = list(Area.objects.filter(parent__isnull=True).order_by("name"))
+    provinces = area_services.provinces()
     code = request.GET.get("area", "")
+    # Without a choice, the deployment's home province (HOME_AREA; listed first).
     province = next((p for p in provinces if p.code == code), None) or \
         (provinces[0] if provinces else None)
     context: dict = {"provinces": provinces, "province": province}

@@ -20,6 +20,7 @@ from kiemdich.accounts.phones import normalize_phone
 from kiemdich.people.models import Person
 from kiemdich.scans.models import Direction, Method, Scan, Visit
 from kiemdich.scans.visits import ScanPoint, fold, local_day
+from kiemdich.venues.demo import QUIET_SINCE_DAYS, quiet_venue_names
 from kiemdich.venues.models import Venue
 
 DAYS = 14
@@ -67,9 +68,13 @@ def _scans(rng: random.Random, venues: list[Venue], people: list[int]) -> list[S
     popular = venues[: max(1, len(venues) // 5)]
     scans: list[Scan] = []
 
+    # The places venues.demo keeps quiet: scanned until QUIET_SINCE_DAYS ago, then not at all.
+    quiet = set(quiet_venue_names())
+    quiet_since = now - timedelta(days=QUIET_SINCE_DAYS)
+
     def add(venue: Venue, person: int, direction: str, at: datetime, method: str,
             reason: str = "") -> None:
-        if at > now:
+        if at > now or at < venue.created_at or (venue.name in quiet and at >= quiet_since):
             return
         scans.append(Scan(
             venue_id=venue.pk, person_id=None if reason else person, direction=direction,

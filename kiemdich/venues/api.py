@@ -8,6 +8,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kiemdich.accounts.api import ErrorOut
@@ -278,7 +279,7 @@ def directory_export(request: HttpRequest, filters: Query[DirectoryQuery],
     """The filtered directory as a spreadsheet; formula-like cells are neutralised."""
     qs = services.directory(scope_of(request), services.directory_filters(filters.dict()))
     headers, rows = services.directory_rows(qs.iterator(chunk_size=2000))
-    return export_response(format, "venues", headers, rows, title="Venues",
+    return export_response(format, "venues", headers, rows, title=_("Địa điểm"),
                            actor=request.auth)
 
 

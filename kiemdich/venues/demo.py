@@ -6,6 +6,10 @@ second run add nothing.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from kiemdich.accounts.demo import (
     DEMO_OWNER_PHONE,
     DEMO_STAFF_PHONE,
@@ -34,19 +38,80 @@ ROUTES = ["Biên Hòa – Long Thành", "Biên Hòa – Trảng Bom", "Biên Hò
           "Long Khánh – Xuân Lộc", "Phà Cát Lái"]
 
 
+# Registered over the last REGISTERED_OVER_DAYS days (the n-th place the longest ago), so the
+# figures of registrations by day have a history; one place in QUIET_EVERY stopped scanning
+# QUIET_SINCE_DAYS ago, so the compliance list of places without scans has rows.
+REGISTERED_OVER_DAYS = 40
+QUIET_EVERY = 16
+QUIET_SINCE_DAYS = 9
+# The demo province's places, spread around Biên Hòa and the province's east: each commune
+# has its own spot, so a case's map draws its places apart.
+_ORIGIN = (10.85, 106.80)
+_GRID_STEP = 0.045
+
+
+def _kind(n: int):
+    return list(VENUE_TYPES.values())[n % len(VENUE_TYPES)]
+
+
+def _name(n: int) -> str:
+    return f"{_kind(n).label} {NAMES[n % len(NAMES)]} {n // len(NAMES) + 1}"
+
+
+def _commune_index(n: int, communes: list) -> int:
+    return (n * 7) % len(communes)
+
+
+def _position(n: int, communes: list) -> tuple[float, float]:
+    row, column = divmod(_commune_index(n, communes), 14)
+    lat = _ORIGIN[0] + row * _GRID_STEP + ((n * 37) % 100 - 50) / 10_000
+    lon = _ORIGIN[1] + column * _GRID_STEP + ((n * 53) % 100 - 50) / 10_000
+    return round(lat, 6), round(lon, 6)
+
+
 def _data(n: int, communes: list) -> dict:
-    kind = list(VENUE_TYPES.values())[n % len(VENUE_TYPES)]
-    commune = communes[(n * 7) % len(communes)]
-    data = {"name": f"{kind.label} {NAMES[n % len(NAMES)]} {n // len(NAMES) + 1}",
-            "venue_type": kind.key, "area_code": commune.code,
+    kind = _kind(n)
+    commune = communes[_commune_index(n, communes)]
+    lat, lon = _position(n, communes)
+    data = {"name": _name(n), "venue_type": kind.key, "area_code": commune.code,
             "street": f"{(n * 13) % 400 + 1} {STREETS[n % len(STREETS)]}",
-            "opening_hours": "6:00–21:00"}
+            "opening_hours": "6:00–21:00", "latitude": lat, "longitude": lon}
     if kind.is_vehicle:
         data.update(street="", vehicle_plate=f"60B{10000 + n}",
                     vehicle_route=ROUTES[n % len(ROUTES)])
-    if kind.sector == "labour":
+    # Businesses carry their registration number, which the establishments registry matches.
+    if kind.sector in ("labour", "trade"):
         data["business_reg_no"] = f"36{n:08d}"
     return data
+
+
+def quiet_venue_names() -> list[str]:
+    """The demo places that have had no scan for QUIET_SINCE_DAYS (scans.demo leaves them be)."""
+    return [_name(n) for n in range(VENUE_COUNT) if n % QUIET_EVERY == 3]
+
+
+def _registered_at(n: int, now):
+    return now - timedelta(days=(VENUE_COUNT - n) * REGISTERED_OVER_DAYS // VENUE_COUNT,
+                           hours=n % 9)
+
+
+def _complete(venue: Venue, data: dict) -> None:
+    """A place an earlier demo made keeps its code and gains what it lacked then (the
+    coordinates, the registration number)."""
+    Venue.objects.filter(pk=venue.pk, latitude__isnull=True).update(
+        latitude=data["latitude"], longitude=data["longitude"])
+    if data.get("business_reg_no"):
+        Venue.objects.filter(pk=venue.pk, business_reg_no="").update(
+            business_reg_no=data["business_reg_no"])
+
+
+def _backdate(venue: Venue, n: int, now) -> None:
+    """A place made by this run gets its day of registration in the past; one made by an
+    earlier run keeps the day it was given then."""
+    registered = _registered_at(n, now)
+    if n % QUIET_EVERY == 3:  # registered before it went quiet
+        registered = min(registered, now - timedelta(days=QUIET_SINCE_DAYS + 14))
+    Venue.objects.filter(pk=venue.pk, created_at__gt=registered).update(created_at=registered)
 
 
 def _register(owner, data: dict) -> Venue:
@@ -64,16 +129,21 @@ def seed(out) -> None:
     demo_owner = account_for_phone(DEMO_OWNER_PHONE)
     owners = [account_for_phone(f"09010000{i:02d}") for i in range(OTHER_OWNERS)]
     before = Venue.objects.count()
+    now = timezone.now()
     own: list[Venue] = []
     for n in range(VENUE_COUNT):
         # The demo owner holds every 40th place (several, of different types).
         owner = demo_owner if n % 40 == 0 else owners[n % OTHER_OWNERS]
-        venue = _register(owner, _data(n, communes))
+        data = _data(n, communes)
+        venue = _register(owner, data)
+        _complete(venue, data)
+        _backdate(venue, n, now)
         if owner == demo_owner:
             own.append(venue)
     hospital = _register(demo_owner, {
         "name": SPECIAL_HOSPITAL, "venue_type": "hospital", "area_code": communes[0].code,
-        "street": "234 Quốc lộ 1A", "contact_phone": "0251 3883 560"})
+        "street": "234 Quốc lộ 1A", "contact_phone": "0251 3883 560",
+        "latitude": _ORIGIN[0] + 0.012, "longitude": _ORIGIN[1] + 0.021})
     own.append(hospital)
     staffed = next((v for v in own if v.sector == "trade"), own[0])
     if not staffed.staff.filter(phone=normalize_phone(DEMO_STAFF_PHONE)).exists():

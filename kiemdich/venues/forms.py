@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
+from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError
 from kiemdich.venues.types import VENUE_TYPES
@@ -52,9 +53,9 @@ class VenueForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["venue_type"].choices = [("", "—"), *type_groups()]
-        provinces = list(Area.objects.filter(depth=0).order_by("name").values_list("code",
-                                                                                     "name"))
+        provinces = [(a.code, a.name) for a in area_services.provinces()]
         self.fields["province"].choices = provinces
+        # Unset, the select shows its first option: the home province (HOME_AREA).
         province = self.data.get("province") or self.initial.get("province") \
             or (provinces[0][0] if provinces else "")
         self.fields["area_code"].choices = [("", "—"), *commune_choices(province)]

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kiemdich.accounts.models import Sector
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
@@ -279,14 +278,15 @@ def directory(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         headers, rows = services.directory_rows(venues.iterator(chunk_size=2000))
-        return export_response(fmt, "dia-diem", headers, rows, title="Venues",
+        return export_response(fmt, "dia-diem", headers, rows, title=_("Địa điểm"),
                                actor=request.user)
     page = Paginator(venues, 50).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k not in ("page", "format") and v}
     areas = scope.visible_areas(*services.DIRECTORY_ROLES).order_by("path")
     return render(request, "venues/directory.html", {
         "page": page, "filters": filters, "query": urlencode(query),
-        "sectors": Sector.choices, "type_groups": type_groups(),
+        "sectors": scope.sector_choices(*services.DIRECTORY_ROLES),
+        "type_groups": type_groups(),
         "statuses": Venue.Status.choices,
         "areas": list(areas) if areas.count() <= AREA_SELECT_LIMIT else None,
         "export_csv": "?" + urlencode({**query, "format": "csv"}),

@@ -79,3 +79,22 @@ def test_the_pages_offer_both_downloads(lan, client, two_families):
     data = json.loads(client.get("/people/my-data.json").content)
     assert {p["id"] for p in data["people"]} == {two_families["me"], two_families["child"]}
     assert client.get("/people/my-data.pdf")["Content-Type"] == "application/pdf"
+
+
+def test_the_pdf_export_reads_as_words_not_codes(lan, minh, two_families):
+    from kiemdich.venues.services import register_venue
+
+    venue = register_venue(minh.user, {"name": "Quán Phở Hòa", "venue_type": "restaurant",
+                                       "area_code": "25993", "street": "1 Lê Lợi"})
+    checkin = lan.post("/api/v1/checkins", {"venue_code": venue.code,
+                                            "person_ids": [two_families["child"]],
+                                            "direction": "in"})
+    assert checkin.status_code == 201, checkin.content
+    data = lan.get("/api/v1/me/export").json()
+    assert data["people"][1]["visits"][0]["venue_name"] == "Quán Phở Hòa"
+
+    document = pdfium.PdfDocument(lan.get("/api/v1/me/export.pdf").content)
+    text = " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in document)
+    assert "Quán Phở Hòa" in text
+    assert " Nam " in f" {text} " and "male" not in text  # the child's sex, as a word
+    assert "Đã gọi" in text and "called" not in text  # the alert's status

@@ -127,6 +127,41 @@ def test_printing_and_revoking_a_card_from_the_card_page(lan_page, lan):
     assert card.revoked_at is not None
 
 
+def _pdf_pages(content: bytes) -> list[tuple[tuple[float, float], int, str]]:
+    """(size in points, QR codes decoded, text) of each page of a PDF."""
+    import pypdfium2
+    import zxingcpp
+
+    pages = []
+    for page in pypdfium2.PdfDocument(content):
+        codes = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil(),
+                                       formats=zxingcpp.BarcodeFormat.QRCode)
+        text = " ".join(page.get_textpage().get_text_range().split())
+        pages.append((page.get_size(), len(codes), text))
+    return pages
+
+
+@pytest.mark.parametrize(("people", "per_page"), [(10, [10]), (11, [10, 1])])
+def test_family_cards_print_ten_to_an_a4_sheet(lan_page, lan, people, per_page):
+    ready(lan)
+    for n in range(people - 1):
+        add_child(lan, name=f"Nguyễn Văn Con {n + 1}")
+    assert "/people/cards.pdf" in lan_page.get("/").content.decode()
+    response = lan_page.post("/people/cards.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    pages = _pdf_pages(response.content)
+    assert [codes for _size, codes, _text in pages] == per_page
+    assert all(size == pytest.approx((595.3, 841.9), abs=0.5) for size, _c, _t in pages)
+    assert "Trần Thị Lan" in pages[0][2] and f"Nguyễn Văn Con {people - 1}" in pages[-1][2]
+    assert Credential.objects.filter(person__account=lan.user).count() == people
+
+
+def test_family_cards_need_a_complete_profile_and_a_post(lan_page, lan):
+    assert lan_page.post("/people/cards.pdf").status_code == 404
+    assert lan_page.get("/people/cards.pdf").status_code == 405
+    assert not Credential.objects.exists()
+
+
 def test_another_accounts_person_is_not_found_on_every_page(client, lan, minh, areas):
     ready(lan)
     child = add_child(lan)
@@ -141,3 +176,13 @@ def test_another_accounts_person_is_not_found_on_every_page(client, lan, minh, a
 
 def test_pages_need_a_login(client):
     assert client.get("/people/add/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_form_refuses_an_id_number_another_person_has(lan_page, lan):
+    data = {"full_name": "Nguyễn Bảo Ngọc", "id_number": "079215012345", "nationality": "VN",
+            "province": "75", "area_code": "25996"}
+    assert lan_page.post("/people/add/", data).status_code == 302
+    response = lan_page.post("/people/add/", {**data, "full_name": "Nguyễn Bảo Trâm"})
+    assert response.status_code == 400
+    assert "đã được khai cho một người khác" in response.context["form"].errors["id_number"][0]
+    assert not Person.objects.filter(full_name="Nguyễn Bảo Trâm").exists()

@@ -125,3 +125,44 @@ def truth(data: Generated, area_ids: set[int], date_from: date, date_to: date,
         "citizens_registered": sum(1 for p in data.people if p.is_self and p.area_id in area_ids
                                    and local_day(p.created_at) <= date_to),
     }
+
+
+def seed_compliance(areas: dict, day: date) -> None:
+    """Generated activity around `day`, and in Biên Hòa (731) what coverage and compliance
+    count: 200 residents, two schools of which one registered a venue, a roster of two of
+    whom nobody declared, one inspection that found a violation on the day."""
+    from kiemdich.areas.models import Area
+    from kiemdich.reports import rollups
+    from kiemdich.reports.models import (
+        Establishment,
+        Inspection,
+        Organisation,
+        Population,
+        RosterMember,
+        ViolationCategory,
+    )
+
+    generate(list(Area.objects.leaves().order_by("code")), [day - timedelta(days=1), day],
+             seed=3)
+    rollups.refresh(since=day - timedelta(days=2), until=day)
+    Population.objects.create(area=areas["25993"], residents=200)
+    venue = Venue.objects.filter(area=areas["25993"]).first()
+    Venue.objects.filter(pk=venue.pk).update(business_reg_no="GD-001", status="active")
+    Establishment.objects.create(reg_no="GD-001", name="Trường A", area=areas["25993"],
+                                 sector="education")
+    Establishment.objects.create(reg_no="GD-002", name="Trường B", area=areas["25996"],
+                                 sector="education")
+    organisation = Organisation.objects.create(name="Sở Giáo dục", area=areas["25993"],
+                                               sector="education")
+    for n in range(2):
+        RosterMember.objects.create(organisation=organisation, full_name=f"Cán bộ {n}",
+                                    phone=f"+8490999000{n}")
+    # The catalogue comes with a migration; tests that flush the database lose it.
+    article, _created = ViolationCategory.objects.get_or_create(
+        code="nd117-d12-k2", defaults={"legal_reference": "Điều 12 khoản 2",
+                                       "title": "Không thực hiện biện pháp chống dịch",
+                                       "fine_min": 5_000_000, "fine_max": 10_000_000})
+    Inspection.objects.create(
+        venue=venue, area=venue.area, sector=venue.sector, result="violation",
+        violation=article, fine=5_000_000,
+        inspected_at=datetime.combine(day, time(9), tzinfo=HCM))

@@ -123,6 +123,10 @@ def test_exports_neutralise_formulas(areas, officer):
 
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["B2"].value.startswith("'=") and sheet["B2"].data_type == "s"
+    # Named in words for whoever opens the file, as the page names the list.
+    assert sheet.title == "Cơ sở chưa đăng ký địa điểm"
+    assert [c.value for c in sheet[1]] == ["Số đăng ký", "Tên cơ sở", "Lĩnh vực", "Xã/phường"]
+    assert sheet["C2"].value == "Công thương"
 
 
 def test_silent_venues_are_listed_from_the_rollups(areas, officer):

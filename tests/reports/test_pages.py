@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-import pypdfium2
 import pytest
 from django.test import Client
-from openpyxl import load_workbook
 
 from kiemdich.accounts.models import Role
 from kiemdich.areas.models import Area
@@ -70,25 +68,6 @@ def test_a_citizen_has_no_dashboard(data):
     client = Client()
     client.force_login(account_for_phone("0912000705"))
     assert client.get("/reports/").status_code == 404
-
-
-def test_the_daily_report_is_one_pdf_page_and_a_workbook(data, portal):
-    client = portal("0912000706", Role.OFFICER, Area.objects.get(code="75"))
-    response = client.get("/reports/report.pdf", {"area": "75", "date_to": DAY,
-                                                  "date_from": DAY})
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    pdf = pypdfium2.PdfDocument(response.content)
-    assert len(pdf) == 1
-    text = pdf[0].get_textpage().get_text_range()
-    assert "Báo cáo ngày 12/10/2021" in text and "Huyện Long Thành" in text
-    response = client.get("/reports/report.xlsx", {"area": "75", "date_to": DAY,
-                                                   "date_from": DAY})
-    book = load_workbook(io.BytesIO(response.content))
-    api = client.get("/api/v1/stats", {"area": "75", "date_to": DAY, "date_from": DAY}).json()
-    areas_sheet = book["Theo địa bàn"]
-    assert [r[0].value for r in areas_sheet.iter_rows(min_row=2)] == ["731", "740"]
-    assert areas_sheet["C2"].value == api["rows"][0]["venues_registered"]
-    assert book["Tổng hợp"]["D2"].value == api["totals"]["scans_in"]
 
 
 def test_the_daily_report_command_writes_both_files(data, tmp_path):

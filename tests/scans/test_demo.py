@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.people.models import Person
 from kiemdich.scans import demo
 from kiemdich.scans.models import Scan, Visit
 from kiemdich.scans.services import rederive_day
+from kiemdich.venues.models import Venue
 from tests.scans.conftest import make_venue
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +22,8 @@ pytestmark = pytest.mark.django_db
 def test_demo_scans_are_made_once_and_their_visits_follow_the_rules(areas):
     owner = account_for_phone("0900000010")
     venues = [make_venue(owner, f"Chợ {n}", street=f"{n} Lê Lợi") for n in range(3)]
+    # Registered before the two weeks of demo scans (none is made before its place).
+    Venue.objects.update(created_at=timezone.now() - timedelta(days=30))
     for n in range(80):
         Person.objects.create(full_name=f"Người {n}", area=areas["25993"])
     demo.seed(io.StringIO())

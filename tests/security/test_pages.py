@@ -44,7 +44,9 @@ def _values(ids: dict) -> dict[str, object]:
             "batch_id": ids["batch"], "notice_id": ids["notice"], "pause_id": ids["pause"],
             "code": ids["venue_code"], "pk": 1,
             # No such failed task or case request: the page answers 404 with its protections.
-            "task_id": "no-such-task", "request_id": 1}
+            "task_id": "no-such-task", "request_id": 1,
+            # The first account and its first grant; a confirmation page only asks.
+            "user_id": 1, "grant_id": 1, "action": "disable"}
 
 
 def _url(pattern: str, ids: dict) -> str:

@@ -27,11 +27,13 @@
   }
 
   // Always focused: a reader types into whatever has focus, so keep it on the input unless
-  // staff are typing in the manual form.
+  // staff are typing in the manual form (open, it has the focus back for the next person).
   function refocus() {
     const active = document.activeElement;
     if (active && active.closest && active.closest("#manual-form")) return;
-    input.focus();
+    const manual = document.getElementById("manual-form");
+    if (!manual.hidden) document.getElementById("manual-id").focus();
+    else input.focus();
   }
   input.addEventListener("blur", function () { setTimeout(refocus, 50); });
   document.addEventListener("click", function () { setTimeout(refocus, 50); });
@@ -78,7 +80,9 @@
       if (body.visit === "repeat") parts.push(text.repeat);
       const kind = body.has_symptoms ? "bad"
         : (!body.declared_today || body.visit === "repeat") ? "warn" : "ok";
-      show(kind, text.ok, body.person.display_name + " · " + body.person.phone, parts.join(" · "));
+      // A person without a phone shows the name alone, not "name · ".
+      const who = [body.person.display_name, body.person.phone].filter(Boolean).join(" · ");
+      show(kind, text.ok, who, parts.join(" · "));
     } else {
       const message = body && body.error ? body.error.message : text.error + " " + status;
       show("bad", text.refused, "", message);
@@ -144,8 +148,23 @@
   setInterval(flush, 15000);
   saveQueue(loadQueue());
   flush();
-  if ("serviceWorker" in navigator) {
+  // Offline from the first load: this visit was not served through the worker (it is not
+  // installed yet), so the page puts itself and its files into the worker's cache now.
+  const OFFLINE_CACHE = "kd-scan-v1";
+  if ("serviceWorker" in navigator && window.caches) {
     navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan/" }).catch(function () {});
+    const files = [location.pathname];
+    document.querySelectorAll("link[rel=stylesheet][href], script[src], link[rel=icon][href]")
+      .forEach(function (el) { files.push(el.getAttribute("href") || el.getAttribute("src")); });
+    caches.open(OFFLINE_CACHE).then(function (cache) {
+      return Promise.all(files.map(function (file) {
+        return fetch(file, { credentials: "same-origin" }).then(function (response) {
+          // A login page met on the way is not the kiosk: keep nothing rather than that.
+          if (!response.ok || response.redirected) throw new Error(file);
+          return cache.put(file, response);
+        });
+      }));
+    }).then(function () { root.dataset.offlineReady = "1"; }).catch(function () {});
   }
 
   async function submit(fields) {
@@ -178,11 +197,42 @@
     return null;
   }
 
-  document.getElementById("wedge-form").addEventListener("submit", function (event) {
-    event.preventDefault();
+  function takeInput() {
+    clearTimeout(pauseTimer);
     const code = input.value.trim();
     input.value = "";
     if (code) submit(typedIdentity(code) || { code: code });
+  }
+  document.getElementById("wedge-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    takeInput();
+  });
+  // Readers end a code with Enter, with Tab, or with nothing at all. Tab would move the focus
+  // away, so it ends the code instead; a code that arrived as fast as a machine types (or
+  // pasted at once) ends when the typing pauses. A person typing by hand is far slower than
+  // MACHINE_KEY_MS a key, and still ends with Enter.
+  const MACHINE_KEY_MS = 50;
+  const PAUSE_MS = 300;
+  const MIN_MACHINE_LENGTH = 6;
+  let pauseTimer = null;
+  let burst = { start: 0, last: 0, chars: 0 };
+  input.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    event.preventDefault();
+    takeInput();
+  });
+  input.addEventListener("input", function (event) {
+    const now = Date.now();
+    if (now - burst.last > PAUSE_MS || !input.value) burst = { start: now, last: now, chars: 0 };
+    burst.chars += event.data ? event.data.length : 1;
+    burst.last = now;
+    clearTimeout(pauseTimer);
+    const pasted = event.inputType === "insertFromPaste";
+    pauseTimer = setTimeout(function () {
+      const machine = burst.chars >= MIN_MACHINE_LENGTH &&
+        (burst.last - burst.start) / (burst.chars - 1) < MACHINE_KEY_MS;
+      if ((machine || pasted) && input.value.trim().length >= MIN_MACHINE_LENGTH) takeInput();
+    }, PAUSE_MS);
   });
 
   // Manual entry: a phone number or an ID number.
@@ -199,8 +249,9 @@
     // Whatever is not a phone goes as an ID number: the server says if it is neither.
     const fields = typedIdentity(value) || { id_number: value };
     if (name) fields.full_name = name;
+    // The form stays open for the next person in the queue at the desk.
     manualForm.reset();
-    manualForm.hidden = true;
+    document.getElementById("manual-id").focus();
     submit(fields);
   });
 
@@ -239,12 +290,32 @@
       tick();
     });
   }
+  // A cheap phone's camera takes 12 MP photos: a QR code reads as well from PHOTO_MAX_SIDE
+  // pixels, which upload in a fraction of the time on a slow network.
+  const PHOTO_MAX_SIDE = 1600;
+  async function downscaled(file) {
+    try {
+      const image = await createImageBitmap(file);
+      const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(image.width, image.height));
+      if (scale === 1 && file.size < 1500000) return file;
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(image.width * scale);
+      canvas.height = Math.round(image.height * scale);
+      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
+      image.close();
+      return await new Promise(function (resolve) {
+        canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.85);
+      });
+    } catch (e) {
+      return file;  // a format the browser cannot draw: the server may still read it
+    }
+  }
   document.getElementById("photo-input").addEventListener("change", async function (event) {
     const file = event.target.files[0];
     event.target.value = "";
     if (!file) return;
     const form = new FormData();
-    form.append("photo", file);
+    form.append("photo", await downscaled(file), "photo.jpg");
     try {
       const response = await fetch(root.dataset.decodeUrl, {
         method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form,

@@ -24,7 +24,8 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(fetch(request).then(function (response) {
       return remember(request, response);
     }).catch(function () {
-      return caches.match(request);
+      // The copy the page stored itself was fetched with other headers than a navigation.
+      return caches.match(request, { ignoreVary: true, ignoreSearch: true });
     }));
   } else if (url.pathname.startsWith("/static/")) {
     event.respondWith(caches.match(request).then(function (cached) {

@@ -3,6 +3,7 @@ people, declarations and scans), so every page has something to show. Idempotent
 
 from importlib import import_module
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 # Each app may provide `kiemdich.<app>.demo.seed(out)`; they run in this order because
@@ -22,4 +23,5 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(self.stdout)
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready. Open {settings.PUBLIC_BASE_URL}/ and log in with a phone above."))

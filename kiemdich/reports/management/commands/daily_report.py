@@ -30,9 +30,10 @@ class Command(BaseCommand):
         if options["refresh"]:
             rollups.refresh(since=day, until=day)
         result = stats.compute(stats.StatsQuery(area, day, day, None))
+        report = daily.build(result)
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
         for ext, render in (("pdf", daily.pdf), ("xlsx", daily.xlsx)):
             path = out / daily.filename(result, ext)
-            path.write_bytes(render(result))
+            path.write_bytes(render(report))
             self.stdout.write(str(path))

@@ -1,0 +1,158 @@
+"""Pages for admins to manage authority accounts (kiemdich.accounts.officers does the work):
+the list within their areas, a new account, a roster import, and one account with its roles,
+where disabling and logging out everywhere ask for confirmation first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kiemdich.accounts import officers
+from kiemdich.accounts.forms import GrantForm, OfficerForm, RosterForm
+from kiemdich.accounts.models import Grant
+from kiemdich.accounts.scopes import Scope, scope_of
+from kiemdich.errors import DomainError, NotFound
+
+
+def _admin_scope(request: HttpRequest) -> Scope:
+    scope = scope_of(request)
+    if not officers.is_account_admin(scope):
+        raise Http404
+    return scope
+
+
+def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        raise Http404 from None
+    return render(request, "accounts/officer_refused.html",
+                  {"code": exc.code, "message": exc.message}, status=exc.status)
+
+
+@login_required
+def officer_list(request: HttpRequest) -> HttpResponse:
+    scope = _admin_scope(request)
+    phone = request.GET.get("phone", "")
+    return render(request, "accounts/officers.html", {
+        "accounts": officers.accounts(scope, phone)[:300], "phone": phone,
+        "areas": scope.account_paths(),
+    })
+
+
+@login_required
+def officer_new(request: HttpRequest) -> HttpResponse:
+    scope = _admin_scope(request)
+    form = OfficerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            grant = officers.create(scope, data["phone"], data["role"], data["area_code"],
+                                    data["sector"], data["display_name"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form.error_code = exc.code
+        else:
+            messages.success(request, _("Đã cấp quyền cho %(phone)s.") % {
+                "phone": grant.user.phone})
+            return redirect("accounts:officer", user_id=grant.user_id)
+    return render(request, "accounts/officer_new.html", {"form": form},
+                  status=422 if request.method == "POST" else 200)
+
+
+@login_required
+def officer_import(request: HttpRequest) -> HttpResponse:
+    scope = _admin_scope(request)
+    form = RosterForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = officers.import_roster(scope, form.cleaned_data["file"].read())
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+            form.error_code = exc.code
+    ok = result is not None and not result.errors
+    status = 200 if request.method == "GET" or ok else 422
+    return render(request, "accounts/officer_import.html",
+                  {"form": form, "result": result, "columns": officers.IMPORT_COLUMNS},
+                  status=status)
+
+
+@login_required
+def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    scope = _admin_scope(request)
+    try:
+        account = officers.account(scope, user_id)
+    except DomainError as exc:
+        return _refused(request, exc)
+    grants = list(account.grants.all())
+    forms = [(g, GrantForm(initial={"role": g.role, "sector": g.sector,
+                                    "area_code": g.area.code if g.area else ""},
+                           prefix=f"g{g.pk}")) for g in grants]
+    return render(request, "accounts/officer_detail.html", {
+        "account": account, "forms": forms,
+        "manageable": scope.may_manage_account(account, grants),
+    })
+
+
+@login_required
+@require_POST
+def grant_edit(request: HttpRequest, grant_id: int) -> HttpResponse:
+    scope = _admin_scope(request)
+    form = GrantForm(request.POST, prefix=f"g{grant_id}")
+    if not form.is_valid():
+        return _refused(request, DomainError(_("Dữ liệu không hợp lệ."), code="invalid",
+                                             status=422))
+    try:
+        grant = officers.change_grant(scope, grant_id, form.cleaned_data["role"],
+                                      form.cleaned_data["area_code"], form.cleaned_data["sector"])
+    except DomainError as exc:
+        return _refused(request, exc)
+    messages.success(request, _("Đã đổi quyền."))
+    return redirect("accounts:officer", user_id=grant.user_id)
+
+
+# Actions that end access: a GET shows what will happen and asks; the POST does it.
+ACTIONS = {
+    "disable": (officers.disable, gettext_lazy("Vô hiệu hóa tài khoản"),
+                gettext_lazy("Tài khoản không đăng nhập được nữa; mọi phiên đăng nhập và mã "
+                             "API của nó bị thu hồi ngay."),
+                gettext_lazy("Đã vô hiệu hóa tài khoản.")),
+    "enable": (officers.enable, gettext_lazy("Mở lại tài khoản"),
+               gettext_lazy("Tài khoản đăng nhập lại được bằng mã gửi qua SMS."),
+               gettext_lazy("Đã mở lại tài khoản.")),
+    "sessions": (officers.revoke_sessions, gettext_lazy("Đăng xuất khỏi mọi nơi"),
+                 gettext_lazy("Mọi phiên đăng nhập và mã API của tài khoản bị thu hồi ngay; "
+                              "tài khoản vẫn đăng nhập lại được."),
+                 gettext_lazy("Đã thu hồi mọi phiên đăng nhập và mã API.")),
+    "revoke": (officers.revoke_grant, gettext_lazy("Thu hồi quyền"),
+               gettext_lazy("Tài khoản mất vai trò này ngay."), gettext_lazy("Đã thu hồi quyền.")),
+}
+
+
+@login_required
+def officer_action(request: HttpRequest, user_id: int, action: str,
+                   grant_id: int | None = None) -> HttpResponse:
+    scope = _admin_scope(request)
+    if action not in ACTIONS or (action == "revoke") != (grant_id is not None):
+        raise Http404
+    run, title, explanation, done = ACTIONS[action]
+    try:
+        account = officers.account(scope, user_id)
+    except DomainError as exc:
+        return _refused(request, exc)
+    grant = get_object_or_404(Grant, pk=grant_id, user=account) if grant_id else None
+    if request.method == "POST":
+        try:
+            run(scope, grant.pk if grant else account.pk)
+        except DomainError as exc:
+            return _refused(request, exc)
+        messages.success(request, done)
+        return redirect("accounts:officer", user_id=account.pk)
+    return render(request, "accounts/officer_confirm.html", {
+        "account": account, "grant": grant, "title": title, "explanation": explanation,
+        "destructive": action != "enable",
+    })

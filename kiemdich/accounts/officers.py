@@ -1,0 +1,246 @@
+"""Authority accounts managed by admins in the portal: made, given another role or area,
+disabled (their sessions and API tokens ended at once), and imported from a roster.
+
+An admin acts only within the areas of their admin grants (Scope.account_paths); every
+change is written to the audit trail with its actor, target and before/after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.accounts.models import ApiToken, Grant, Role, Sector, User
+from kiemdich.accounts.phones import normalize_phone
+from kiemdich.accounts.scopes import Scope
+from kiemdich.accounts.services import grant_role
+from kiemdich.areas.models import Area
+from kiemdich.areas.services import resolve_area
+from kiemdich.csvrows import read_rows
+from kiemdich.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.privacy.audit import record
+
+IMPORT_COLUMNS = ("phone", "role", "area_code")
+IMPORT_OPTIONAL = ("sector", "display_name")
+# A roster of a province's officers is a few hundred rows: checked and saved in the request.
+IMPORT_MAX_ROWS = 2000
+
+
+def is_account_admin(scope: Scope) -> bool:
+    return bool(scope.account_paths())
+
+
+def _require_admin(scope: Scope) -> None:
+    if not is_account_admin(scope):
+        raise NotFound(_("Không tìm thấy."), code="not_found")
+
+
+def accounts(scope: Scope, phone: str = "") -> QuerySet[User]:
+    """The authority accounts an admin sees, with their grants, newest first."""
+    _require_admin(scope)
+    qs = scope.managed_accounts().prefetch_related(
+        Prefetch("grants", queryset=Grant.objects.select_related("area").order_by("pk")))
+    if phone.strip():
+        try:
+            qs = qs.filter(phone=normalize_phone(phone))
+        except DomainError:
+            qs = qs.none()
+    return qs.order_by("-date_joined", "-pk")
+
+
+def account(scope: Scope, user_id: int) -> User:
+    """One account in the admin's list (404 otherwise: an id outside it is not confirmed)."""
+    user = accounts(scope).filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("Không tìm thấy tài khoản."), code="account_not_found")
+    return user
+
+
+def _managed(scope: Scope, user_id: int) -> User:
+    user = account(scope, user_id)
+    if user.pk == scope.user.pk:
+        raise Forbidden(_("Không thể tự thay đổi tài khoản của mình."), code="own_account")
+    if not scope.may_manage_account(user, list(user.grants.all())):
+        raise Forbidden(_("Tài khoản này có quyền ngoài phạm vi quản lý của bạn."),
+                        code="account_out_of_scope")
+    return user
+
+
+def _area(scope: Scope, code: str) -> Area | None:
+    area = resolve_area(code) if (code or "").strip() else None
+    if not scope.may_manage_area(area):
+        raise Forbidden(_("Địa bàn ngoài phạm vi quản lý của bạn."), code="area_out_of_scope",
+                        field="area_code")
+    return area
+
+
+def _check(role: str, sector: str) -> None:
+    if role not in Role.values:
+        raise Invalid(_("Vai trò không hợp lệ."), code="role_invalid", field="role")
+    if sector and sector not in Sector.values:
+        raise Invalid(_("Lĩnh vực không hợp lệ."), code="sector_invalid", field="sector")
+
+
+def describe(grant: Grant) -> str:
+    """A grant as the audit trail reads it: role@area/sector."""
+    return f"{grant.role}@{grant.area.code if grant.area else '*'}/{grant.sector or '*'}"
+
+
+def _sync_admin_flags(user: User) -> None:
+    """Admins are staff and superusers (accounts.services.grant_role); a changed or revoked
+    admin grant takes that away when no admin grant is left."""
+    is_admin = user.grants.filter(role=Role.ADMIN).exists()
+    if user.is_superuser != is_admin or user.is_staff != is_admin:
+        user.is_staff = user.is_superuser = is_admin
+        user.save(update_fields=["is_staff", "is_superuser"])
+
+
+@transaction.atomic
+def create(scope: Scope, phone: str, role: str, area_code: str = "", sector: str = "",
+           display_name: str = "") -> Grant:
+    """A role for a phone number (the account is made if new), as `create_officer` does."""
+    _require_admin(scope)
+    _check(role, sector)
+    area = _area(scope, area_code)
+    grant = grant_role(phone, role, area, sector, granted_by=scope.user)
+    name = " ".join((display_name or "").split())[:120]
+    if name and grant.user.display_name != name:
+        grant.user.display_name = name
+        grant.user.save(update_fields=["display_name"])
+    return grant
+
+
+@transaction.atomic
+def change_grant(scope: Scope, grant_id: int, role: str, area_code: str = "",
+                 sector: str = "") -> Grant:
+    grant = Grant.objects.select_related("area", "user").filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound(_("Không tìm thấy quyền."), code="grant_not_found")
+    user = _managed(scope, grant.user_id)
+    _check(role, sector)
+    before = describe(grant)
+    was_admin = grant.role == Role.ADMIN
+    grant.role, grant.area, grant.sector = role, _area(scope, area_code), sector
+    try:
+        with transaction.atomic():
+            grant.save(update_fields=["role", "area", "sector"])
+    except IntegrityError:
+        raise Conflict(_("Tài khoản đã có quyền này."), code="grant_exists") from None
+    if was_admin or role == Role.ADMIN:
+        _sync_admin_flags(user)
+    record(scope.user, "role_changed", target=user,
+           reason=f"before={before} after={describe(grant)}")
+    return grant
+
+
+@transaction.atomic
+def revoke_grant(scope: Scope, grant_id: int) -> User:
+    grant = Grant.objects.select_related("area").filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound(_("Không tìm thấy quyền."), code="grant_not_found")
+    user = _managed(scope, grant.user_id)
+    before = describe(grant)
+    grant.delete()
+    _sync_admin_flags(user)
+    record(scope.user, "role_revoked", target=user, reason=f"before={before} after=-")
+    return user
+
+
+def _end_sessions(user: User) -> int:
+    """End every portal session and API token of the account at once: a new (unusable)
+    password hash changes the session's auth hash, so each session is refused on its next
+    request, on every server; tokens are revoked in the database they are checked in."""
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+
+
+@transaction.atomic
+def disable(scope: Scope, user_id: int) -> User:
+    user = _managed(scope, user_id)
+    if not user.is_active:
+        raise Conflict(_("Tài khoản đã bị vô hiệu hóa."), code="account_disabled")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    tokens = _end_sessions(user)
+    record(scope.user, "account_disabled", target=user,
+           reason=f"before=active after=disabled tokens_revoked={tokens}")
+    return user
+
+
+@transaction.atomic
+def enable(scope: Scope, user_id: int) -> User:
+    user = _managed(scope, user_id)
+    if user.is_active:
+        raise Conflict(_("Tài khoản đang hoạt động."), code="account_active")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record(scope.user, "account_enabled", target=user, reason="before=disabled after=active")
+    return user
+
+
+@transaction.atomic
+def revoke_sessions(scope: Scope, user_id: int) -> int:
+    """Log the account out everywhere (portal and apps) without disabling it."""
+    user = _managed(scope, user_id)
+    tokens = _end_sessions(user)
+    record(scope.user, "sessions_revoked", target=user, reason=f"tokens_revoked={tokens}")
+    return tokens
+
+
+# Roster import ---------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    imported: int = 0
+    # {"line", "reason"}: the reason never repeats the row (it holds a phone number).
+    errors: list[dict] = field(default_factory=list)
+
+
+def import_roster(scope: Scope, data: bytes) -> ImportResult:
+    """Columns phone, role, area_code (empty = the whole country), and optionally sector and
+    display_name. Every row is checked first; one bad row and nothing is imported, so that
+    the roster corrected and sent again is imported whole (a row already granted is
+    granted again as a no-op)."""
+    _require_admin(scope)
+    rows = read_rows(data, IMPORT_COLUMNS, IMPORT_MAX_ROWS)
+    result = ImportResult(rows=len(rows))
+    wanted: list[tuple[str, str, str, str, str]] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for line, row in rows:
+        if None in row or any(row.get(c) is None for c in IMPORT_COLUMNS):
+            result.errors.append({"line": line, "reason": gettext("số cột không đúng")})
+            continue
+        value = {c: " ".join((row.get(c) or "").split()) for c in
+                 (*IMPORT_COLUMNS, *IMPORT_OPTIONAL)}
+        try:
+            phone = normalize_phone(value["phone"])
+            _check(value["role"], value["sector"])
+            _area(scope, value["area_code"])
+        except DomainError as exc:
+            result.errors.append({"line": line, "reason": str(exc.message)})
+            continue
+        key = (phone, value["role"], value["area_code"], value["sector"])
+        if key in seen:
+            result.errors.append({"line": line,
+                                  "reason": gettext("trùng với một dòng ở trên")})
+            continue
+        seen.add(key)
+        wanted.append((phone, value["role"], value["area_code"], value["sector"],
+                       value["display_name"]))
+    if result.errors or not wanted:
+        return result
+    with transaction.atomic():
+        for phone, role, area_code, sector, name in wanted:
+            create(scope, phone, role, area_code, sector, name)
+        record(scope.user, "officers_imported", target="accounts.roster",
+               reason=f"rows={len(wanted)}")
+    result.imported = len(wanted)
+    return result

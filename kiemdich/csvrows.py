@@ -1,0 +1,40 @@
+"""Reading an uploaded CSV file the same way for every import: UTF-8 (with or without BOM),
+headers matched case-insensitively, required columns checked, a row limit, and refusals
+with stable codes on the `file` field."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.errors import Invalid
+
+
+def read_rows(data: bytes, columns: Iterable[str], max_rows: int) -> list[tuple[int, dict]]:
+    """(line number, row) for each row, keys lower-cased; at most `max_rows` rows."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding",
+                      field="file") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise Invalid(_("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)},
+                      code="csv_columns", field="file")
+    reader.fieldnames = header
+    rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+            if len(rows) > max_rows:
+                raise Invalid(_("Tệp quá lớn (tối đa %(n)s dòng).") % {"n": max_rows},
+                              code="csv_too_large", field="file")
+    except csv.Error:
+        raise Invalid(_("Tệp CSV hỏng ở dòng %(n)s.") % {"n": reader.line_num},
+                      code="csv_malformed", field="file") from None
+    return rows

@@ -1,0 +1,205 @@
+"""The kiosk at the gate on a cheap phone: a long Vietnamese venue name at 320 and 360 px,
+readers that end a code with Tab or with nothing, the manual form that stays open, and the
+camera still that is made smaller before it is sent."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from kiemdich.accounts.services import account_for_phone
+from kiemdich.people.codes import issue_app_code
+from kiemdich.people.models import Person
+from kiemdich.scans.access import forget
+from kiemdich.scans.models import Scan
+from kiemdich.venues.models import VenueStaff
+from tests.browser.conftest import new_context
+from tests.scans.conftest import make_venue
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OWNER, STAFF, VISITOR = "0912000702", "0912000704", "0912000701"
+LONG_NAME = "Bệnh viện Đa khoa Khu vực Củ Chi — Khoa Khám bệnh Truyền nhiễm"
+SHOTS = os.path.join(os.environ.get("KIEMDICH_DATA_DIR", "var"), "screenshots")
+
+
+@pytest.fixture
+def hospital(areas):
+    forget()
+    venue = make_venue(account_for_phone(OWNER), LONG_NAME, venue_type="hospital",
+                       street="Số 1 Đường Nguyễn Văn Hoài, Khu phố 7")
+    VenueStaff.objects.create(venue=venue, phone=account_for_phone(STAFF).phone)
+    yield venue
+    forget()
+
+
+def lan_code() -> str:
+    person = Person.objects.get(account=account_for_phone(VISITOR), is_self=True)
+    person.full_name = "Nguyễn Thị Lan"
+    person.save()
+    return issue_app_code(person.public_id, timezone.now())[0]
+
+
+def kiosk(browser, base_url, sign_in, venue, width: int = 360):
+    context = new_context(browser, base_url, "vi", viewport={"width": width, "height": 740})
+    sign_in(context, account_for_phone(STAFF))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"/scan/{venue.pk}/")
+    expect(page.locator("#scan-input")).to_be_focused()
+    return page
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_a_long_vietnamese_name_holds_at_phone_width(browser, live_server, sign_in, hospital,
+                                                     width):
+    page = kiosk(browser, live_server.url, sign_in, hospital, width)
+    title = page.locator(".kiosk-title")
+    expect(title).to_have_text(LONG_NAME)
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, f"kiosk-{width}.png"), full_page=True)
+    # Words stay whole: the title takes the width of the page, not one letter a line.
+    box = title.bounding_box()
+    assert box["width"] > width * 0.8, box
+    words = page.evaluate("""() => {
+        const h = document.querySelector('.kiosk-title');
+        const range = document.createRange();
+        const lines = new Set();
+        const node = h.firstChild;
+        for (let i = 0; i < node.length; i++) {
+            range.setStart(node, i); range.setEnd(node, i + 1);
+            const r = range.getBoundingClientRect();
+            if (r.width) lines.add(Math.round(r.top));
+        }
+        return lines.size;
+    }""")
+    assert words <= 5, words
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.context.close()
+
+
+@pytest.mark.parametrize("ending", ["Tab", "pause"])
+def test_a_reader_that_ends_a_code_with_tab_or_nothing_scans(browser, live_server, sign_in,
+                                                            hospital, ending):
+    code = lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital)
+    page.keyboard.type(code)
+    if ending == "Tab":
+        page.keyboard.press("Tab")
+    expect(page.locator("#result")).to_be_visible()
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    expect(page.locator("#scan-input")).to_have_value("")
+    scan = Scan.objects.get(venue=hospital)
+    assert scan.accepted and scan.method == "staff"
+    page.locator("#result").click()
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.context.close()
+
+
+def test_a_phone_typed_by_hand_is_not_cut_short_by_a_pause(browser, live_server, sign_in,
+                                                          hospital):
+    lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital)
+    # A person types slower than any reader: the number goes when they press Enter, whole.
+    page.keyboard.type("0912000701", delay=400)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    scan = Scan.objects.get(venue=hospital)
+    assert scan.accepted and scan.method == "manual"
+    page.context.close()
+
+
+def test_the_manual_form_stays_open_for_the_next_person(browser, live_server, sign_in,
+                                                        hospital):
+    lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital, 320)
+    page.get_by_role("button", name="Nhập tay", exact=True).click()
+    page.fill("#manual-id", "0912 000 701")
+    page.get_by_role("button", name="Ghi nhận", exact=True).click()
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    page.locator("#result").click()
+    expect(page.locator("#manual-form")).to_be_visible()
+    expect(page.locator("#manual-id")).to_have_value("")
+    expect(page.locator("#manual-id")).to_be_focused()
+    # Bad input: a number that is neither a phone nor an ID is refused with a message, and the
+    # form is still there.
+    page.fill("#manual-id", "12")
+    page.get_by_role("button", name="Ghi nhận", exact=True).click()
+    expect(page.locator("#result")).to_have_class(re.compile("result-bad"))
+    expect(page.locator("#result-detail")).not_to_be_empty()
+    page.locator("#result").click()
+    expect(page.locator("#manual-form")).to_be_visible()
+    assert Scan.objects.filter(venue=hospital, accepted=True).count() == 1
+    page.context.close()
+
+
+def qr_photo(text: str, side: int) -> bytes:
+    """A camera still of `side` × 3/4 `side` pixels with the QR code in the middle."""
+    import segno
+    from PIL import Image
+
+    drawn = io.BytesIO()
+    segno.make(text, error="m").save(drawn, kind="png", scale=max(4, side // 120), border=4)
+    code = Image.open(drawn).convert("RGB")
+    # Sensor noise on a grey table, as a phone's photo has: it does not compress away.
+    size = (side, side * 3 // 4)
+    photo = Image.merge("RGB", [Image.effect_noise(size, 40).point(lambda v: v // 2 + 110)] * 3)
+    photo.paste(code, ((photo.width - code.width) // 2, (photo.height - code.height) // 2))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_a_camera_still_is_made_smaller_before_it_is_sent(browser, live_server, sign_in,
+                                                          hospital, tmp_path):
+    from PIL import Image
+
+    code = lan_code()
+    big = tmp_path / "still.jpg"
+    big.write_bytes(qr_photo(code, 4000))  # a 12 MP still
+    page = kiosk(browser, live_server.url, sign_in, hospital)
+    sent = []
+
+    def keep(route):
+        sent.append(route.request.post_data_buffer)
+        route.continue_()
+
+    page.route("**/decode-photo", keep)
+    page.set_input_files("#photo-input", str(big))
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    (body,) = sent
+    jpeg = body[body.index(b"\xff\xd8\xff"):]
+    width, height = Image.open(io.BytesIO(jpeg)).size
+    assert (width, height) == (1600, 1200)
+    assert len(body) < big.stat().st_size
+    assert Scan.objects.get(venue=hospital).accepted
+    page.context.close()
+
+
+def test_the_kiosk_works_offline_from_its_first_load(browser, live_server, sign_in, hospital):
+    """Loaded once, the network goes: a reload still opens the kiosk, a scan waits in the
+    queue, and goes up when the network is back."""
+    code = lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital, 320)
+    expect(page.locator("#kiosk")).to_have_attribute("data-offline-ready", "1")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result")).to_have_class(re.compile("result-warn"))
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    assert not Scan.objects.exists()
+    page.context.set_offline(False)
+    expect(page.locator("#queue-count")).to_be_hidden()
+    assert Scan.objects.get(venue=hospital).accepted
+    page.context.close()
+
