@@ -1,7 +1,7 @@
 """`python -m tests.observability.worker_probe COMMAND`, in a job worker's database:
 `expired-token` leaves an API token past its expiry (the retention purge removes it),
-`enqueue NAME` puts a run of job NAME on the queue, `runs NAME` prints how many runs of
-job NAME succeeded."""
+`enqueue NAME` puts a run of job NAME on the queue, `unschedule NAME` moves the next
+scheduled run of job NAME a day away (so that the test's queued run is its only one)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import django  # noqa: E402
 django.setup()
 
 from django.utils import timezone  # noqa: E402
+from django_q.models import Schedule  # noqa: E402
 
 from kiemdich.accounts.auth import issue_token  # noqa: E402
 from kiemdich.accounts.services import account_for_phone  # noqa: E402
-from kiemdich.jobs.models import JobRun  # noqa: E402
 from kiemdich.jobs.registry import enqueue  # noqa: E402
 
 if __name__ == "__main__":
@@ -30,4 +30,5 @@ if __name__ == "__main__":
     elif sys.argv[1] == "enqueue":
         enqueue(sys.argv[2])
     else:
-        print(JobRun.objects.filter(name=sys.argv[2], status=JobRun.Status.OK).count())
+        Schedule.objects.filter(name=sys.argv[2]).update(
+            next_run=timezone.now() + timedelta(days=1))
