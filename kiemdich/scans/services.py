@@ -44,6 +44,7 @@ from kiemdich import metrics
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.areas.services import top_area_code
+from kiemdich.core.clock import day_bounds, local_day
 from kiemdich.db import execute, instance_from_row, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.errors import Busy, DomainError, Invalid, NotFound, TooLarge
@@ -61,9 +62,7 @@ from kiemdich.scans.pubsub import publish, venue_channel
 from kiemdich.scans.visits import (
     Action,
     ScanPoint,
-    day_bounds,
     fold,
-    local_day,
     new_visit,
     step,
 )
