@@ -53,6 +53,9 @@ def test_the_demo_data_shows_every_feature_and_a_rerun_brings_an_alert(areas):
     matched = Establishment.objects.filter(reg_no__in=list(registered))
     assert matched.exists() and Establishment.objects.exclude(pk__in=matched).exists()
     assert not any(e.reg_no in unregistered for e in matched)
+    # Communes below, within and above the target share of residents using the app.
+    table = _page("0900000002", "/reports/coverage/", area="75")
+    assert 'data-level="ok"' in table and 'data-level="warn"' in table
 
     # Every place on the map; the demo case's page draws its sites.
     assert not Venue.objects.filter(latitude__isnull=True).exists()

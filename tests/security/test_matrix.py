@@ -159,6 +159,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     # long tasks: the officer's import; nobody else's, not even an admin's
     "GET /tasks/{task_id}": rule({"officer"}),
     "POST /tasks/{task_id}/cancel": rule({"officer"}),
+    # zones: officers and health officers of the area draw and lift them
+    "GET /zones": rule(AUTHORITIES | {"admin"}, denied="empty"),
+    "POST /zones": rule({"officer", "health", "admin"}),
+    "POST /zones/{zone_id}/lift": rule({"officer", "health", "admin"}),
 }
 
 
@@ -191,6 +195,9 @@ def _bodies(ids: dict) -> dict[str, object]:
         "POST /cases/{case_id}/f2": {"person_ids": [ids["child"]]},
         "POST /cases/{case_id}/notice-batches": {"person_ids": [ids["child"]], "send": False},
         "POST /tracing/pauses": {"area_code": "26368", "reason": "Kiểm tra lại"},
+        "POST /zones": {"kind": "green", "area_code": "25996",
+                        "starts_on": timezone.localdate().isoformat(),
+                        "ends_on": timezone.localdate().isoformat()},
     }
 
 
@@ -205,8 +212,7 @@ def _params(ids: dict) -> dict[str, object]:
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
             "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
-            "task_id": ids["task"],
-            "fmt": "xlsx"}
+            "task_id": ids["task"], "zone_id": ids["zone"], "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654

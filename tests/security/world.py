@@ -22,6 +22,7 @@ from kiemdich.people.models import Credential, Person
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch, NoticePause
 from kiemdich.venues.devices import create_device
 from kiemdich.venues.models import VenueStaff
+from kiemdich.zones.models import Zone
 from tests.conftest import ApiClient, client_for
 from tests.privacy.factories import venue, visit
 
@@ -99,8 +100,14 @@ def build(areas) -> World:
     task = Task.objects.create(kind="reports.import", owner=c["officer"].user, label="ds.csv",
                                params={"kind": "establishments", "all_or_nothing": False,
                                        "organisation": None})
+    # A lockdown drawn by the district's officer on one of its communes.
+    zone = Zone.objects.create(kind=Zone.Kind.LOCKDOWN, area=areas["25993"],
+                               starts_on=timezone.localdate(),
+                               ends_on=timezone.localdate() + timedelta(days=14),
+                               created_by=c["officer"].user)
     world.ids.update(
-        task=task.pk, request=case_request.pk, pause=pause.pk, notice=notice.pk, person=lan.pk,
+        task=task.pk, zone=zone.pk, request=case_request.pk, pause=pause.pk, notice=notice.pk,
+        person=lan.pk,
         child=child.pk, other_person=nam.pk, venue=cafe.pk, venue_code=cafe.code,
         other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
         serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,
