@@ -64,7 +64,11 @@ def _count(name: str, result: str, started: float | None) -> None:
 
 
 def acquire(name: str, holder: str, hold: timedelta) -> bool:
-    JobLease.objects.get_or_create(name=name, defaults={"expires_at": timezone.now()})
+    # A new lease is born expired by a second: the database's clock (Now(), milliseconds on
+    # SQLite) could otherwise still read the instant it was made as earlier, and the first
+    # run of a job would skip itself.
+    JobLease.objects.get_or_create(
+        name=name, defaults={"expires_at": timezone.now() - timedelta(seconds=1)})
     return JobLease.objects.filter(name=name, expires_at__lte=Now()).update(
         holder=holder, expires_at=Now() + hold) == 1
 
