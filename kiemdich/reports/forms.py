@@ -30,7 +30,10 @@ class ImportForm(forms.Form):
 
 
 class InspectionForm(forms.Form):
-    venue_code = forms.CharField(label=_("Mã QR địa điểm"), max_length=24)
+    venue_code = forms.CharField(
+        label=_("Mã QR địa điểm"), max_length=32,
+        help_text=_("Như in dưới “Mã nhập tay” trên áp phích: có hay không có gạch nối, chữ "
+                    "hoa hay thường."))
     inspected_at = forms.DateTimeField(
         label=_("Thời điểm kiểm tra"),
         input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],

@@ -35,8 +35,10 @@ class InspectionInput:
 
 def _venue(scope: Scope, code: str):
     from kiemdich.venues.models import Venue
+    from kiemdich.venues.services import typed_code
 
-    venue = Venue.objects.select_related("area").filter(code=(code or "").strip()).first()
+    # The poster's "Mã nhập tay" as the inspector types it: dashes, spaces, any case.
+    venue = Venue.objects.select_related("area").filter(code=typed_code(code or "")).first()
     if venue is None or not scope.may_supervise_venue(venue, *RECORD_ROLES):
         raise NotFound(_("Không có địa điểm mã này trong phạm vi của bạn."),
                        code="venue_unknown", field="venue_code")

@@ -305,6 +305,18 @@ VENUE_CODE_CACHE_SECONDS = 30.0
 _by_code: ProcessCache[Venue] = ProcessCache(VENUE_CODE_CACHE_SECONDS, max_entries=50_000)
 
 
+def typed_code(raw: str) -> str:
+    """The canonical code for the poster's printed code typed by hand ("Mã nhập tay": any
+    case, with or without its dashes and spaces); a refusal that says what a code looks like
+    for anything that cannot be one."""
+    code = codes.normalize_code(raw)
+    if code is None:
+        raise Invalid(_("Mã địa điểm gồm 13 chữ và số, như in dưới “Mã nhập tay” trên áp "
+                        "phích (ví dụ K7QM-2XHP-5RTA-9)."), code="venue_code_invalid",
+                      field="venue_code")
+    return code
+
+
 def venue_by_code(raw: str) -> Venue:
     """The active venue a poster's code names; refusals say why (unknown, rotated, closed)."""
     code = codes.normalize_code(raw)
@@ -621,6 +633,11 @@ def area_labels(areas: Iterable[Area]) -> dict[int, str]:
     names = dict(Area.objects.filter(pk__in=ids).values_list("pk", "name"))
     return {a.pk: ", ".join(names.get(int(p), "") for p in reversed(a.path.strip("/").split("/"))
                             if p) for a in areas}
+
+
+def venue_address(venue: Venue) -> str:
+    """One venue's address line, its area named in full."""
+    return address_line(venue, area_labels([venue.area]))
 
 
 def address_line(venue: Venue, labels: Mapping[int, str]) -> str:
