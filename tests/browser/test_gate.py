@@ -12,14 +12,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.people.codes import issue_app_code
 from kiemdich.people.models import Person
 from kiemdich.scans.access import forget
 from kiemdich.scans.models import Scan
 from kiemdich.venues.models import VenueStaff
-from tests.browser.conftest import new_context
+from tests.browser.conftest import fill_login, new_context
 from tests.scans.conftest import make_venue
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -284,11 +283,7 @@ def test_when_the_shift_is_over_scans_wait_for_the_next_sign_in(browser, live_se
     page.screenshot(path=os.path.join(SHOTS, "kiosk-signin-360.png"), full_page=True)
 
     page.locator("#kiosk-signin").click()
-    page.fill("input[name=phone]", STAFF)
-    page.click("button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", outbox.last_code(normalize_phone(STAFF)))
-    page.click("button[type=submit]")
+    fill_login(page, outbox, STAFF)
     expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
     expect(page.locator("#queue-count")).to_be_hidden(timeout=20_000)
     expect(page.locator("#kiosk-state")).to_be_hidden()
@@ -391,11 +386,7 @@ def test_the_posters_page_says_where_and_what_then_logs_in_and_comes_back(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=os.path.join(SHOTS, f"poster-intro-{width}.png"), full_page=True)
     page.locator("#checkin-login").click()
-    page.fill("input[name=phone]", VISITOR)
-    page.click("button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", outbox.last_code(normalize_phone(VISITOR)))
-    page.click("button[type=submit]")
+    fill_login(page, outbox, VISITOR)
     # Back at the check-in of the same place, ready for the one tap.
     expect(page.locator("#venue-name")).to_have_text(LONG_NAME)
     assert page.url.endswith(f"/v/{hospital.code}")
@@ -427,3 +418,59 @@ def test_a_visitor_types_the_posters_manual_code(browser, live_server, sign_in, 
     page.get_by_role("button", name="Vào", exact=True).click()
     expect(page.locator("#confirmation")).to_be_visible()
     context.close()
+
+
+# A live camera without BarcodeDetector --------------------------------------------------------
+
+def y4m_of(text: str, path) -> None:
+    """A camera's video of a personal QR code on a desk, as Chromium's fake camera plays it."""
+    import segno
+    from PIL import Image
+
+    drawn = io.BytesIO()
+    segno.make(text, error="m").save(drawn, kind="png", scale=6, border=4)
+    code = Image.open(drawn).convert("L")
+    frame = Image.new("L", (640, 480), 200)
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    chroma = bytes([128]) * (320 * 240)
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _frame in range(10):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+
+
+def test_a_live_camera_without_barcode_detector_decodes_with_our_own_jsqr(
+        browser, live_server, sign_in, hospital, tmp_path):
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    code = lan_code()
+    video = tmp_path / "camera.y4m"
+    y4m_of(code, video)
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = new_context(camera, live_server.url, "vi",
+                              viewport={"width": 360, "height": 740}, permissions=["camera"])
+        # As on an iPhone or in Firefox: no BarcodeDetector.
+        context.add_init_script("delete window.BarcodeDetector;")
+        sign_in(context, account_for_phone(STAFF))
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        loaded = []
+        page.on("response", lambda r: loaded.append(r.url) if "jsQR" in r.url else None)
+        page.goto(f"/scan/{hospital.pk}/")
+        expect(page.locator("#kiosk")).to_have_attribute("data-camera", "jsqr")
+        page.get_by_role("button", name="Camera", exact=True).click()
+        expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+        assert loaded and all(u.startswith(live_server.url + "/static/vendor/jsqr/")
+                              for u in loaded), loaded
+        page.locator("#result").click()
+        page.get_by_role("button", name="Camera", exact=True).click()  # off again
+        expect(page.locator("#camera")).to_be_hidden()
+        # The code held in front of the camera is one scan (again only after a few seconds).
+        scans = list(Scan.objects.filter(venue=hospital))
+        assert scans and all(s.accepted and s.method == "staff" for s in scans)
+        context.close()
+    finally:
+        camera.close()
