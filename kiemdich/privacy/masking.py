@@ -60,7 +60,7 @@ def person_shape(person, *, full: bool) -> dict[str, Any]:
             "phone": _national(person.phone),
             "id_number": id_number,
             "birth": birth.isoformat() if birth else "",
-            # For pages and files (the API's schemas leave it out): as people write dates.
+            # As people write dates, for pages, files and venue screens.
             "birth_text": birth.strftime("%d/%m/%Y") if birth else "",
             "masked": False,
         }

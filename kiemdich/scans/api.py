@@ -76,6 +76,8 @@ class PersonShape(Schema):
     phone: str
     id_number: str
     birth: str
+    birth_text: str = Field(description="the birth date as people write it (dd/mm/yyyy), "
+                                        "or the year alone when masked")
     masked: bool
 
 

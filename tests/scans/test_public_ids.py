@@ -20,7 +20,7 @@ from tests.scans.servers import first_scan_event, thread_server
 
 pytestmark = pytest.mark.django_db
 
-MASKED_KEYS = {"display_name", "phone", "id_number", "birth", "masked"}
+MASKED_KEYS = {"display_name", "phone", "id_number", "birth", "birth_text", "masked"}
 
 
 def scans_url(venue) -> str:
