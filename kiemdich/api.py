@@ -178,9 +178,11 @@ def _mount() -> None:
     from kiemdich.scans.api import router as scans
     from kiemdich.tracing.api import router as tracing
     from kiemdich.venues.api import router as venues
+    from kiemdich.zones.api import router as zones
 
     # The scans first: Django tries the patterns in order, and a scan is most of the traffic.
-    for router in (scans, accounts, people, declarations, venues, reports, tracing, privacy):
+    for router in (scans, accounts, people, declarations, venues, reports, tracing, privacy,
+                   zones):
         api.add_router("", router)
 
 

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kiemdich.scans",
     "kiemdich.tracing",
     "kiemdich.reports",
+    "kiemdich.zones",
     "django_q",
     "kiemdich.jobs",
     "kiemdich.operations",

@@ -32,6 +32,7 @@ urlpatterns = [
     path("reports/", include("kiemdich.reports.urls")),
     path("progress/", include("kiemdich.reports.public_urls")),
     path("tracing/", include("kiemdich.tracing.urls")),
+    path("zones/", include("kiemdich.zones.urls")),
     path("operations/", include("kiemdich.operations.urls")),
     path("jobs/", include("kiemdich.jobs.urls")),
     path("v/", include("kiemdich.scans.poster_urls")),

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,8 +30,9 @@ def _admin_scope(request: HttpRequest) -> Scope:
 def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if isinstance(exc, NotFound):
         raise Http404 from None
-    return render(request, "accounts/officer_refused.html",
-                  {"code": exc.code, "message": exc.message}, status=exc.status)
+    return render(request, "refused.html", {
+        "code": exc.code, "message": exc.message, "back_url": reverse("accounts:officers"),
+        "back_label": _("Tài khoản cán bộ")}, status=exc.status)
 
 
 @login_required

@@ -111,6 +111,7 @@ def _apply(person: Person, data: dict[str, Any], *, partial: bool) -> None:
         text = (data["id_number"] or "").strip()
         if text:
             kind, number = validate_id_number(text)
+            _refuse_taken_id_number(person, number)
             person.id_kind, person.id_number_cipher = kind, encrypt_id(number)
             person.id_number_digest = id_digest(number)
         else:
@@ -133,6 +134,20 @@ def _apply(person: Person, data: dict[str, Any], *, partial: bool) -> None:
         person.nationality = (str(data["nationality"] or "").strip() or "VN")[:60]
     if "relationship" in data:
         person.relationship = str(data["relationship"] or "").strip()[:40]
+
+
+def _refuse_taken_id_number(person: Person, number: str) -> None:
+    """One ID number, one person among those accounts declare for: a second (a child given a
+    parent's number, the same relative added by two accounts) is refused, found by the lookup
+    digest under every key. People recorded at a gate from a scanned card are the same human
+    seen again and are not counted."""
+    taken = (Person.objects.filter(id_number_digest__in=id_digests(number),
+                                   source=Person.Source.ACCOUNT)
+             .exclude(pk=person.pk).exists())
+    if taken:
+        raise Conflict(_("Số giấy tờ này đã được khai cho một người khác. Hãy kiểm tra lại; "
+                         "nếu đúng là của người này, hãy liên hệ cán bộ xã/phường."),
+                       code="id_number_taken", field="id_number")
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.caching import soft_cache
 from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.privacy.audit import record
 from kiemdich.privacy.exports import export_response
 from kiemdich.replica import replica_reads
 from kiemdich.reports import (
@@ -38,6 +39,7 @@ from kiemdich.reports import (
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
+from kiemdich.zones import services as zone_services
 
 SORTABLE = ("name", *stats_service.FIGURES)
 
@@ -241,6 +243,13 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
                                       int(organisation) if str(organisation).isdigit() else None)
         headers = [_("Đơn vị"), _("Họ và tên"), _("Số điện thoại")]
         rows = [[m.organisation.name, m.full_name, m.phone] for m in items]
+        if not organisation and not query.sectors:
+            # People living in a quarantine or lockdown zone must declare too (plan II.2).
+            residents = zone_services.undeclared_resident_rows(query.area, today)
+            rows += [list(r) for r in residents]
+            if residents:
+                record(request.user, "view_zone_residents", target=query.area,
+                       reason=f"undeclared={len(residents)}")
     else:
         kind = "establishments"
         items = compliance.unregistered(query.area, query.sectors)

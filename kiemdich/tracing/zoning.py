@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from kiemdich.svgmap import empty_map, frame, projection
 from kiemdich.tracing.services import Exposures
 
 
@@ -61,25 +62,15 @@ def summary(exp: Exposures) -> list[CommuneSummary]:
     return sorted(communes.values(), key=lambda c: (-len(c.contacts), c.area_code))
 
 
-WIDTH, HEIGHT, PAD = 640, 420, 48
-
-
 def map_svg(communes: list[CommuneSummary]) -> str:
     """Sites with coordinates as circles (area grows with contacts), numbered, with commune
-    names at the middle of their sites. Equirectangular projection scaled by cos(latitude),
-    which is exact enough at the size of a province."""
+    names at the middle of their sites (kiemdich.svgmap's projection)."""
     placed = [s for c in communes for s in c.sites
               if s.latitude is not None and s.longitude is not None]
-    label = escape(gettext("Bản đồ điểm phơi nhiễm"))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'role="img" class="tracing-map" aria-label="{label}">',
-             f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#eef3f1" '
-             f'stroke="#cfd6d3"/>']
+    label = gettext("Bản đồ điểm phơi nhiễm")
     if not placed:
-        empty = escape(gettext("Chưa có tọa độ địa điểm"))
-        parts.append(f'<text x="{WIDTH // 2}" y="{HEIGHT // 2}" text-anchor="middle" '
-                     f'fill="#4a5560" font-size="16">{empty}</text></svg>')
-        return "".join(parts)
+        return empty_map("tracing-map", label)
+    parts = frame("tracing-map", label)
     project = _projection(placed)
     for commune in communes:
         points = [project(s) for s in commune.sites
@@ -104,18 +95,5 @@ def map_svg(communes: list[CommuneSummary]) -> str:
 
 
 def _projection(sites: list[SiteSummary]):
-    lats = [s.latitude for s in sites]
-    lngs = [s.longitude for s in sites]
-    mid_lat = math.radians((min(lats) + max(lats)) / 2)
-    x_span = max((max(lngs) - min(lngs)) * math.cos(mid_lat), 1e-6)
-    y_span = max(max(lats) - min(lats), 1e-6)
-    scale = min((WIDTH - 2 * PAD) / x_span, (HEIGHT - 2 * PAD) / y_span)
-    x_off = (WIDTH - x_span * scale) / 2 if x_span > 1e-6 else WIDTH / 2
-    y_off = (HEIGHT - y_span * scale) / 2 if y_span > 1e-6 else HEIGHT / 2
-
-    def project(site: SiteSummary) -> tuple[float, float]:
-        x = x_off + (site.longitude - min(lngs)) * math.cos(mid_lat) * scale
-        y = y_off + (max(lats) - site.latitude) * scale
-        return x, y
-
-    return project
+    project = projection([(s.latitude, s.longitude) for s in sites])
+    return lambda site: project(site.latitude, site.longitude)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -88,6 +89,14 @@ def test_it_throttles_sending_to_one_phone(anon):
     assert again.status_code == 429
     assert again.json()["error"]["code"] == "rate_limited"
     assert 0 < int(again["Retry-After"]) <= 30
+    # The message says how long to wait: the same seconds as Retry-After.
+    assert f"thử lại sau {again['Retry-After']} giây" in again.json()["error"]["message"]
+
+
+def test_the_login_page_says_how_long_to_wait(client):
+    assert client.post("/accounts/login/", {"phone": "0912345678"}).status_code == 200
+    again = client.post("/accounts/login/", {"phone": "0912345678"}).content.decode()
+    assert re.search(r"thử lại sau \d+ giây", again), again
 
 
 def test_it_throttles_sending_from_one_ip(anon, settings):

@@ -107,3 +107,10 @@ def sign_in(live_server):
         context.add_cookies(cookies)
 
     return do_sign_in
+
+
+def screenshot(page, name: str) -> None:
+    """A full-page PNG into SCREENSHOT_DIR, when set, to look at a page at phone width."""
+    shots = os.environ.get("SCREENSHOT_DIR")
+    if shots:
+        page.screenshot(path=f"{shots}/{name}.png", full_page=True)

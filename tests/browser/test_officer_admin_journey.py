@@ -3,8 +3,6 @@ disables it after confirming, and imports a roster whose bad row is reported."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from kiemdich.accounts.models import Grant, Role, User
@@ -14,17 +12,11 @@ from kiemdich.areas.services import file_tree, load_tree
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _shot(page, name: str) -> None:
-    shots = os.environ.get("SCREENSHOT_DIR")
-    if shots:
-        page.screenshot(path=f"{shots}/{name}.png", full_page=True)
-
-
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_in,
                                                      fixtures_dir, tmp_path, lang, t):
     from kiemdich.areas.models import Area
-    from tests.browser.conftest import new_context
+    from tests.browser.conftest import new_context, screenshot
 
     load_tree(file_tree(fixtures_dir / "areas-3level.json"))
     admin = grant_role("0912000091", Role.ADMIN, Area.objects.get(code="75")).user
@@ -39,7 +31,7 @@ def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_
     page.fill("input[name=display_name]", "Lê Thị Mai")
     page.select_option("select[name=role]", "health_officer")
     page.fill("input[name=area_code]", "25993")
-    _shot(page, f"officer-new-{lang}")
+    screenshot(page, f"officer-new-{lang}")
     page.get_by_role("button", name=t("Cấp quyền")).click()
     page.wait_for_url("**/accounts/officers/*/")
     user = User.objects.get(phone="+84913500001")
@@ -51,12 +43,12 @@ def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_
     form.get_by_role("button", name=t("Lưu thay đổi")).click()
     page.wait_for_load_state()
     assert t("Thanh tra") in page.locator(f'[data-grant="{grant.pk}"] p').first.inner_text()
-    _shot(page, f"officer-detail-{lang}")
+    screenshot(page, f"officer-detail-{lang}")
 
     page.click("#disable")
     assert page.locator("#confirm h1").inner_text() == t("Vô hiệu hóa tài khoản")
     assert User.objects.get(pk=user.pk).is_active
-    _shot(page, f"officer-confirm-{lang}")
+    screenshot(page, f"officer-confirm-{lang}")
     page.click("#confirm-action")
     page.wait_for_url(f"**/accounts/officers/{user.pk}/")
     assert page.locator("#account-status").inner_text() == t("Đã vô hiệu hóa")
@@ -72,6 +64,6 @@ def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_
     page.wait_for_selector("#import-errors")
     assert page.locator("#import-errors li").count() == 1
     assert page.locator('#import-errors li[data-line="3"]').is_visible()
-    _shot(page, f"officer-import-{lang}")
+    screenshot(page, f"officer-import-{lang}")
     assert not User.objects.filter(phone="+84913500002").exists()
     context.close()

@@ -176,3 +176,13 @@ def test_another_accounts_person_is_not_found_on_every_page(client, lan, minh, a
 
 def test_pages_need_a_login(client):
     assert client.get("/people/add/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_form_refuses_an_id_number_another_person_has(lan_page, lan):
+    data = {"full_name": "Nguyễn Bảo Ngọc", "id_number": "079215012345", "nationality": "VN",
+            "province": "75", "area_code": "25996"}
+    assert lan_page.post("/people/add/", data).status_code == 302
+    response = lan_page.post("/people/add/", {**data, "full_name": "Nguyễn Bảo Trâm"})
+    assert response.status_code == 400
+    assert "đã được khai cho một người khác" in response.context["form"].errors["id_number"][0]
+    assert not Person.objects.filter(full_name="Nguyễn Bảo Trâm").exists()

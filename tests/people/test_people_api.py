@@ -136,3 +136,23 @@ def test_it_never_answers_500_to_any_name_or_id_text(text):
         _apply(person, {"full_name": text, "id_number": text, "phone": text}, partial=True)
     except DomainError as exc:
         assert exc.status == 422 and exc.field in {"full_name", "id_number", "phone"}
+
+
+def test_a_second_person_with_the_same_id_number_is_refused(lan, minh, areas):
+    first = add_child(lan, id_number="079215012345")
+    again = lan.post("/api/v1/people", {"full_name": "Nguyễn Minh Hai",
+                                        "id_number": "079215012345"})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "id_number_taken"
+    assert again.json()["error"]["field"] == "id_number"
+    # Another account adding the same number, or giving it to its own person, is refused too.
+    other = minh.post("/api/v1/people", {"full_name": "Lê Văn Tư", "id_number": "079215012345"})
+    assert other.json()["error"]["code"] == "id_number_taken"
+    me = minh.get("/api/v1/people").json()[0]["id"]
+    patch = minh.patch(f"/api/v1/people/{me}", {"id_number": "079215012345"})
+    assert patch.status_code == 409 and patch.json()["error"]["code"] == "id_number_taken"
+    assert Person.objects.filter(full_name__in=["Nguyễn Minh Hai", "Lê Văn Tư"]).count() == 0
+    # The person keeps their own number when it is sent again with other changes.
+    same = lan.patch(f"/api/v1/people/{first['id']}", {"id_number": "079215012345",
+                                                       "street": "7 Lê Lợi"})
+    assert same.status_code == 200, same.content

@@ -46,7 +46,7 @@ def _values(ids: dict) -> dict[str, object]:
             # No such failed task or case request: the page answers 404 with its protections.
             "task_id": "no-such-task", "request_id": 1,
             # The first account and its first grant; a confirmation page only asks.
-            "user_id": 1, "grant_id": 1, "action": "disable"}
+            "user_id": 1, "grant_id": 1, "action": "disable", "zone_id": 1}
 
 
 def _url(pattern: str, ids: dict) -> str:

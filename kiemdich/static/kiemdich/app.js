@@ -1,5 +1,6 @@
 /* Every page: makes sideways-scrolling regions (wide tables on a phone) reachable by keyboard,
-   registers the portal's service worker, and forgets the offline copies on logout. */
+   asks before the submit of a form with data-confirm, registers the portal's service worker,
+   and forgets the offline copies on logout. */
 "use strict";
 (function () {
   function focusableScrollers(root) {
@@ -17,6 +18,16 @@
   if ("serviceWorker" in navigator && !location.pathname.startsWith("/scan/")) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
   }
+  // A one-click that cannot be undone (a new QR code, a revoked card, consent withdrawn)
+  // asks first: the form says what will happen in data-confirm.
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   const logout = document.querySelector("form[data-logout]");
   if (logout && "caches" in window) {
     logout.addEventListener("submit", function () {

@@ -1,0 +1,22 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.zones.models import Zone
+
+
+def _day(label) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"},
+                                                                format="%Y-%m-%d"))
+
+
+class ZoneForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Loại vùng"), choices=Zone.Kind.choices)
+    area_code = forms.CharField(label=_("Mã xã/phường"), max_length=16, required=False,
+                                help_text=_("Cả xã/phường; hoặc để trống và ghi mã QR của "
+                                            "một địa điểm."),
+                                widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    venue_code = forms.CharField(label=_("Mã QR địa điểm"), max_length=40, required=False)
+    starts_on = _day(_("Từ ngày"))
+    ends_on = _day(_("Đến ngày (hết ngày này)"))
+    reason = forms.CharField(label=_("Lý do"), max_length=300, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
