@@ -343,6 +343,9 @@ OTP_VERIFY_PER_IP_PER_HOUR = env_int("OTP_VERIFY_PER_IP_PER_HOUR", 60)
 STAFF_INVITES_PER_OWNER_PER_DAY = env_int("STAFF_INVITES_PER_OWNER_PER_DAY", 50)
 STAFF_INVITES_PER_PHONE_PER_DAY = env_int("STAFF_INVITES_PER_PHONE_PER_DAY", 3)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
+# A staff phone signed in as a venue's kiosk holds for one shift, whatever the portal
+# session's idle timeout (a gate may see nobody for an hour).
+KIOSK_SHIFT_HOURS = env_int("KIOSK_SHIFT_HOURS", 14)
 
 # Scans (scans.services).
 SCAN_MAX_AGE_HOURS = env_int("SCAN_MAX_AGE_HOURS", 72)

@@ -18,9 +18,13 @@ from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
 from kiemdich.db import execute, instance_from_row, prepared_cursor
-from kiemdich.errors import Forbidden
+from kiemdich.errors import Forbidden, Unauthorized
 
 TOKEN_PREFIX = "kd_"
+_DEVICE_REFUSALS = {
+    "device_revoked": _("Máy quét này đã bị chủ địa điểm thu hồi."),
+    "device_expired": _("Ca làm việc của máy quét đã hết: nhân viên cần đăng nhập lại."),
+}
 
 
 def digest(token: str) -> str:
@@ -96,12 +100,19 @@ class DeviceAuth(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None):
         if not key or not key.startswith("Device "):
             return None
-        from kiemdich.venues.devices import device_for_token
+        from kiemdich.venues.devices import device_for_token, refusal_reason
 
-        device = device_for_token(key[len("Device "):].strip())
+        token = key[len("Device "):].strip()
+        device = device_for_token(token)
         if device is not None:
             request.device = device
-        return device
+            return device
+        # A kiosk must tell "sign in again" (its scans wait) from "taken back" (it stops):
+        # the code stays `unauthorized`, the reason says which.
+        reason = refusal_reason(token) if token else None
+        if reason is not None:
+            raise Unauthorized(_DEVICE_REFUSALS[reason], extra={"reason": reason})
+        return None
 
 
 class PortalSessionAuth(SessionAuth):

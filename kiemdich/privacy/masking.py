@@ -60,6 +60,8 @@ def person_shape(person, *, full: bool) -> dict[str, Any]:
             "phone": _national(person.phone),
             "id_number": id_number,
             "birth": birth.isoformat() if birth else "",
+            # For pages and files (the API's schemas leave it out): as people write dates.
+            "birth_text": birth.strftime("%d/%m/%Y") if birth else "",
             "masked": False,
         }
     return {
@@ -67,6 +69,7 @@ def person_shape(person, *, full: bool) -> dict[str, Any]:
         "phone": mask_phone(person.phone),
         "id_number": mask_id_number(id_number),
         "birth": str(birth.year) if birth else "",
+        "birth_text": str(birth.year) if birth else "",
         "masked": True,
     }
 

@@ -35,6 +35,7 @@ from kiemdich.reports.models import (
 )
 from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import children_of_communes
+from kiemdich.zones.services import residents_declared
 
 MAX_SILENT_DAYS = 92
 # The per-area table counts venues silent for a week, the compliance list's default.
@@ -138,6 +139,11 @@ def by_area(area: Area, sectors: frozenset[str] | None, day: date) -> list[AreaC
     roster = roster_members(area, sectors)
     roster_all = counted(roster, "organisation__area_id")
     declared = counted(roster.filter(declared_on(day)), "organisation__area_id")
+    if not sectors:
+        # Residents of quarantine and lockdown zones must declare too (coverage.coverage).
+        zoned, zoned_declared = residents_declared(area, day)
+        roster_all += counted(zoned)
+        declared += counted(zoned_declared)
     silent = counted(_silent(area, sectors, SILENT_DAYS, day))
     start = datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
     inspections = Inspection.objects.filter(**in_area, result=Inspection.Result.VIOLATION,

@@ -34,6 +34,7 @@ from kiemdich.reports.models import (
     Population,
     RosterMember,
 )
+from kiemdich.zones.services import residents_declared
 
 IMPORT_ROLES = (Role.OFFICER, Role.ADMIN)
 COLUMNS = {
@@ -127,14 +128,20 @@ def coverage(area: Area, sectors: frozenset[str] | None, today: date) -> list[Co
         area__path__startswith=area.path, day__lte=today).aggregate(n=Sum("citizens"))["n"] or 0
     registry = establishments(area, sectors)
     roster = roster_members(area, sectors)
+    must, declared = roster.count(), roster.filter(declared_on(today)).count()
+    if not sectors:
+        # People living in a quarantine or lockdown zone must declare too (plan II.2); they
+        # belong to no sector.
+        residents, declared_residents = residents_declared(area, today)
+        must, declared = must + residents.count(), declared + declared_residents.count()
     return [
         Coverage(gettext("Người dân dùng ứng dụng"), citizens, population_of(area),
                  RESIDENTS_TARGET),
         Coverage(gettext("Cơ sở đã đăng ký địa điểm"),
                  registry.filter(registered_venue_exists(area)).count(), registry.count(),
                  VENUES_TARGET),
-        Coverage(gettext("Người phải khai báo đã khai báo hôm nay"),
-                 roster.filter(declared_on(today)).count(), roster.count(), ROSTER_TARGET),
+        Coverage(gettext("Người phải khai báo đã khai báo hôm nay"), declared, must,
+                 ROSTER_TARGET),
     ]
 
 

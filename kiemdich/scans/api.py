@@ -25,7 +25,7 @@ from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.live import event_stream, viewer_check
-from kiemdich.venues.services import owner_venue
+from kiemdich.venues.services import enroll_kiosk, owner_venue
 
 router = Router(tags=["scans"])
 
@@ -219,6 +219,33 @@ def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
 
 def _nonce(raw: dict[str, Any]) -> str | None:
     return raw.get("nonce") if isinstance(raw.get("nonce"), str) else None
+
+
+class KioskIn(Schema):
+    previous_token: str | None = Field(
+        None, max_length=200, description="This phone's last kiosk token at the venue, if "
+                                          "any: it is revoked (one kiosk a phone).")
+
+
+class KioskOut(Schema):
+    id: int
+    name: str
+    token: str = Field(description="Send as `Authorization: Device <token>`; shown once.")
+    expires_at: datetime
+
+
+@router.post("/venues/{venue_id}/kiosk", auth=PEOPLE_AUTH,
+             response={201: KioskOut, **ERRORS})
+@rate_limited("venue-kiosk", per_user=30, window=3600)
+def kiosk_enroll(request: HttpRequest, venue_id: int, payload: KioskIn | None = None):
+    """Staff (or the owner) sign this phone in as the venue's kiosk for one shift: a device
+    token, listed with the venue's readers and revocable by the owner, so that the kiosk
+    keeps scanning whatever happens to the portal session. 401 with `reason`
+    `device_expired` on a scan tells the kiosk to sign in again, `device_revoked` to stop."""
+    venue, scanner = scanning_venue(request, venue_id)
+    device, token = enroll_kiosk(venue, scanner.user, (payload or KioskIn()).previous_token)
+    return Status(201, {"id": device.pk, "name": device.name, "token": token,
+                        "expires_at": device.expires_at})
 
 
 @router.post("/venues/{venue_id}/scans/decode-photo", auth=SCANNER_AUTH,

@@ -67,7 +67,7 @@ from kiemdich.scans.visits import (
     new_visit,
     step,
 )
-from kiemdich.venues.models import Venue
+from kiemdich.venues.models import Device, Venue
 from kiemdich.venues.services import venue_by_code
 
 MAX_BATCH = 500
@@ -319,7 +319,9 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
     if item.code is None:
         method = Method.MANUAL
     else:
-        method = Method.DEVICE if scanner.device is not None else Method.STAFF
+        # A kiosk is a staff member's phone signed in for the shift: a staff scan.
+        method = Method.DEVICE if scanner.device is not None and \
+            scanner.device.kind == Device.Kind.READER else Method.STAFF
     scan = Scan(venue_id=venue.pk, direction=item.direction, method=method,
                 scanned_at=scanned_at, received_at=received_at, nonce=item.nonce,
                 body_digest=digest, device=scanner.device, actor=scanner.user)
@@ -637,7 +639,7 @@ VISIT_EXPORT_HEADERS = [_("Họ tên"), _("Điện thoại"), _("Số giấy t�
 
 def visit_rows(visits: list[dict[str, Any]]) -> list[list[Any]]:
     return [[v["person"]["display_name"], v["person"]["phone"], v["person"]["id_number"],
-             v["person"]["birth"], v["entered_at"], v["left_at"], v["closes_at"]]
+             v["person"]["birth_text"], v["entered_at"], v["left_at"], v["closes_at"]]
             for v in visits]
 
 

@@ -4,6 +4,7 @@ visits by day and the citizen's history. Thin: each calls one service and render
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -90,6 +91,10 @@ def kiosk(request: HttpRequest, venue_id: int) -> HttpResponse:
         "scan_url": f"/api/v1/venues/{venue.pk}/scans",
         "batch_url": f"/api/v1/venues/{venue.pk}/scans/batch",
         "decode_url": f"/api/v1/venues/{venue.pk}/scans/decode-photo",
+        "kiosk_url": f"/api/v1/venues/{venue.pk}/kiosk",
+        # Back here after the login, asking for a new kiosk token even after a revocation.
+        "signin_url": reverse("accounts:login") + "?" + urlencode(
+            {"next": reverse("scans:kiosk", args=[venue.pk]) + "?enroll=1"}),
         "live_url": reverse("scans:live", args=[venue.pk]),
     })
 

@@ -128,7 +128,10 @@ class DeviceCreatedOut(Schema):
 class DeviceOut(Schema):
     id: int
     name: str
+    kind: str = Field(description="reader (a dedicated reader) or kiosk (a staff phone "
+                                  "signed in for a shift)")
     created_at: datetime
+    expires_at: datetime | None = Field(description="a kiosk's end of shift")
     last_used_at: datetime | None
     revoked_at: datetime | None
     active: bool
@@ -363,9 +366,10 @@ def staff_remove(request: HttpRequest, id: int, phone: str):
 def device_list(request: HttpRequest, id: int):
     """The venue's readers with when each was last used."""
     venue = services.owner_venue(request.auth, id)
-    return [{"id": d.pk, "name": d.name, "created_at": d.created_at,
-             "last_used_at": d.last_used_at, "revoked_at": d.revoked_at,
-             "active": d.revoked_at is None} for d in services.list_devices(venue)]
+    return [{"id": d.pk, "name": d.name, "kind": d.kind, "created_at": d.created_at,
+             "expires_at": d.expires_at, "last_used_at": d.last_used_at,
+             "revoked_at": d.revoked_at, "active": services.device_active(d)}
+            for d in services.list_devices(venue)]
 
 
 @router.post("/venues/{int:id}/devices", response={201: DeviceCreatedOut, **ERRORS},

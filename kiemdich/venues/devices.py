@@ -8,11 +8,12 @@ venue clears the caches of every server process at once (kiemdich.invalidation).
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from kiemdich.accounts.auth import digest
+from kiemdich.accounts.models import User
 from kiemdich.caching import ProcessCache
 from kiemdich.venues.models import Device, Venue
 
@@ -24,15 +25,19 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 _readers: ProcessCache[Device] = ProcessCache(DEVICE_CACHE_SECONDS)
 
 
-def create_device(venue: Venue, name: str) -> tuple[Device, str]:
+def create_device(venue: Venue, name: str, *, kind: str = Device.Kind.READER,
+                  expires_at: datetime | None = None,
+                  enrolled_by: User | None = None) -> tuple[Device, str]:
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    device = Device.objects.create(venue=venue, name=name, token_hash=digest(token))
+    device = Device.objects.create(venue=venue, name=name, token_hash=digest(token), kind=kind,
+                                   expires_at=expires_at, enrolled_by=enrolled_by)
     return device, token
 
 
 def device_for_token(token: str) -> Device | None:
     """The active reader holding this token at an active venue, or None."""
     token_hash = digest(token)
+    now = timezone.now()
     device = _readers.get(token_hash)
     if device is None:
         device = (Device.objects.select_related("venue")
@@ -40,8 +45,24 @@ def device_for_token(token: str) -> Device | None:
         if device is None or device.venue.status != Venue.Status.ACTIVE:
             return None
         _readers.put(token_hash, device)
-    now = timezone.now()
+    if device.expires_at is not None and device.expires_at <= now:
+        return None
     if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
         Device.objects.filter(pk=device.pk).update(last_used_at=now)
         device.last_used_at = now
     return device
+
+
+def refusal_reason(token: str) -> str | None:
+    """Why a token that once was a device's no longer is: `device_revoked` (its owner took it
+    back: the device stops) or `device_expired` (a kiosk's shift is over: staff sign in
+    again). None for a token that never was one. Read only once a token was refused."""
+    device = Device.objects.filter(token_hash=digest(token)).only(
+        "revoked_at", "expires_at").first()
+    if device is None:
+        return None
+    if device.revoked_at is not None:
+        return "device_revoked"
+    if device.expires_at is not None and device.expires_at <= timezone.now():
+        return "device_expired"
+    return None

@@ -92,11 +92,22 @@ class VenueStaff(models.Model):
 
 
 class Device(models.Model):
-    """A dedicated QR reader. Its token is shown once; only the SHA-256 is kept."""
+    """A dedicated QR reader, or a staff phone signed in as the venue's kiosk for a shift.
+    Its token is shown once; only the SHA-256 is kept."""
+
+    class Kind(models.TextChoices):
+        READER = "reader", _("Máy quét chuyên dụng")
+        KIOSK = "kiosk", _("Điện thoại quét mã (theo ca)")
 
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="devices")
     name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.READER)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A kiosk holds for one shift; a reader until it is revoked.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Who signed the kiosk in: its scans are theirs to answer for.
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts import ratelimit
+from kiemdich.accounts.auth import digest
 from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
 from kiemdich.accounts.scopes import Scope
@@ -400,11 +401,46 @@ def add_device(venue: Venue, actor: User, name: object) -> tuple[Device, str]:
     name = " ".join(name.split())
     if len(name) > Device._meta.get_field("name").max_length:
         raise Invalid(_("Tên máy quét quá dài."), code="too_long", field="name")
-    if venue.devices.filter(revoked_at__isnull=True).count() >= MAX_DEVICES_PER_VENUE:
-        raise Invalid(_("Mỗi địa điểm có tối đa %(n)s máy quét.") % {"n": MAX_DEVICES_PER_VENUE},
-                      code="device_limit", field="name")
+    _check_device_limit(venue)
     device, token = devices.create_device(venue, name)
     record(actor, "venue_device_created", target=device)
+    return device, token
+
+
+def device_active(device: Device) -> bool:
+    """Not revoked, and for a kiosk its shift not over."""
+    return device.revoked_at is None and (device.expires_at is None
+                                          or device.expires_at > timezone.now())
+
+
+def _check_device_limit(venue: Venue) -> None:
+    """At most MAX_DEVICES_PER_VENUE working devices; a kiosk whose shift ended is none."""
+    working = venue.devices.filter(revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    if working.count() >= MAX_DEVICES_PER_VENUE:
+        raise Invalid(_("Mỗi địa điểm có tối đa %(n)s máy quét.") % {"n": MAX_DEVICES_PER_VENUE},
+                      code="device_limit", field="name")
+
+
+def enroll_kiosk(venue: Venue, actor: User, previous_token: str | None = None
+                 ) -> tuple[Device, str]:
+    """A staff phone signs in as the venue's kiosk for one shift (KIOSK_SHIFT_HOURS): a device
+    token kept on the phone, so the kiosk scans whatever becomes of the portal session. It is
+    listed with the venue's readers and revocable like them. The phone's previous kiosk token
+    at this venue, if it sends one, is revoked: one kiosk a phone."""
+    _check_device_limit(venue)
+    with transaction.atomic():
+        # Saved one by one: a save tells every server to forget the token at once.
+        for previous in venue.devices.filter(
+                token_hash=digest(previous_token or ""), kind=Device.Kind.KIOSK,
+                revoked_at__isnull=True) if previous_token else ():
+            previous.revoked_at = timezone.now()
+            previous.save(update_fields=["revoked_at"])
+        name = _("Kiosk của %(phone)s") % {"phone": national_form(actor.phone)}
+        device, token = devices.create_device(
+            venue, name, kind=Device.Kind.KIOSK, enrolled_by=actor,
+            expires_at=timezone.now() + timedelta(hours=settings.KIOSK_SHIFT_HOURS))
+        record(actor, "venue_kiosk_enrolled", target=device)
     return device, token
 
 

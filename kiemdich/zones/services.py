@@ -143,6 +143,17 @@ def outbreak_residents(within: Area, day: date | None = None) -> QuerySet:
     return Person.objects.filter(Exists(zones.filter(area_id=OuterRef("area_id"))))
 
 
+def residents_declared(within: Area, day: date | None = None) -> tuple[QuerySet, QuerySet]:
+    """(the residents of outbreak zones within `within`, those of them declared for on
+    `day`): what the must-declare coverage adds to the imported rosters."""
+    from kiemdich.declarations.models import Declaration
+
+    day = day or today()
+    everyone = outbreak_residents(within, day)
+    declared = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day)
+    return everyone, everyone.filter(Exists(declared))
+
+
 def undeclared_residents(within: Area, day: date | None = None) -> QuerySet:
     """Of those, the ones nobody declared for on `day`."""
     from kiemdich.declarations.models import Declaration

@@ -6,6 +6,9 @@ health officer with an alert to handle — again after a re-run once it is handl
 from __future__ import annotations
 
 import io
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -50,6 +53,9 @@ def test_the_demo_data_shows_every_feature_and_a_rerun_brings_an_alert(areas):
     matched = Establishment.objects.filter(reg_no__in=list(registered))
     assert matched.exists() and Establishment.objects.exclude(pk__in=matched).exists()
     assert not any(e.reg_no in unregistered for e in matched)
+    # Communes below, within and above the target share of residents using the app.
+    table = _page("0900000002", "/reports/coverage/", area="75")
+    assert 'data-level="ok"' in table and 'data-level="warn"' in table
 
     # Every place on the map; the demo case's page draws its sites.
     assert not Venue.objects.filter(latitude__isnull=True).exists()
@@ -84,3 +90,79 @@ def test_the_demo_data_shows_every_feature_and_a_rerun_brings_an_alert(areas):
         == counts
     assert len(officer.get("/api/v1/alerts").json()) == 1
     assert "data-alert=" in _page(COMMUNE_HEALTH_OFFICER, "/alerts/")
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees on a page (no scripts, styles or attribute values), and the
+    page's links."""
+
+    HIDDEN = {"script", "style", "template", "svg"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.links: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.links.append(href)
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.HIDDEN and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data) -> None:
+        if not self._hidden:
+            self.text.append(data)
+
+
+ROLES = ["0900000001", "0900000002", "0900000003", "0900000004", "0900000005", "0900000007",
+         "0900000008", "0900000009", "0900000010", "0900000011", "0900000020"]
+NOT_PAGES = ("/api/", "/admin/", "/accounts/logout", "/i18n/", "/metrics")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _crawl(client: Client, limit: int = 60) -> dict[str, str]:
+    """Visible text of the pages reachable from the home page, two links deep."""
+    seen: dict[str, str] = {}
+    frontier = ["/"]
+    for _depth in range(3):
+        following: list[str] = []
+        for path in frontier:
+            if path in seen or len(seen) >= limit:
+                continue
+            response = client.get(path)
+            assert response.status_code < 500, path
+            if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+                seen[path] = ""
+                continue
+            parser = _VisibleText()
+            parser.feed(response.content.decode())
+            seen[path] = " ".join(parser.text)
+            for href in parser.links:
+                link = urlsplit(href)
+                if link.netloc or not link.path.startswith("/") or "format=" in link.query \
+                        or link.path.startswith(NOT_PAGES) \
+                        or re.search(r"\.(pdf|png|csv|xlsx|json|js)$", link.path):
+                    continue
+                following.append(link.path + (f"?{link.query}" if link.query else ""))
+        frontier = following
+    return seen
+
+
+def test_every_page_shows_dates_as_dd_mm_yyyy_for_every_role(areas):
+    call_command("seed_demo", stdout=io.StringIO())
+    found = {}
+    for phone in ROLES:
+        client = Client()
+        client.force_login(account_for_phone(phone))
+        pages = _crawl(client)
+        assert len(pages) > 3, phone
+        for path, text in pages.items():
+            if ISO_DATE.search(text):
+                found[(phone, path)] = ISO_DATE.findall(text)[:3]
+    assert found == {}

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.people.codes import issue_app_code
 from kiemdich.people.models import Person
@@ -199,7 +200,126 @@ def test_the_kiosk_works_offline_from_its_first_load(browser, live_server, sign_
     expect(page.locator("#queue-count")).to_contain_text("1")
     assert not Scan.objects.exists()
     page.context.set_offline(False)
-    expect(page.locator("#queue-count")).to_be_hidden()
+    expect(page.locator("#queue-count")).to_be_hidden(timeout=20_000)
     assert Scan.objects.get(venue=hospital).accepted
     page.context.close()
 
+
+
+# The kiosk's own sign-in --------------------------------------------------------------------
+
+def idle_past_timeout(context) -> None:
+    """The staff member's portal session as it is after 31 quiet minutes at the gate."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    (cookie,) = [c for c in context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME]
+    session = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
+    session["kd_seen"] = session["kd_seen"] - settings.SESSION_IDLE_SECONDS - 60
+    session.save()
+
+
+def kiosk_token(page, venue) -> dict:
+    expect(page.locator("#kiosk")).to_have_attribute("data-offline-ready", "1")
+    page.wait_for_function("k => JSON.parse(localStorage.getItem(k) || '{}').token",
+                           arg=f"kd-kiosk-{venue.pk}")
+    return page.evaluate("k => JSON.parse(localStorage.getItem(k))", f"kd-kiosk-{venue.pk}")
+
+
+def scan_code(page, code: str) -> None:
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def test_a_kiosk_idle_past_the_session_timeout_keeps_scanning(browser, live_server, sign_in,
+                                                              hospital):
+    from kiemdich.venues.models import Device
+
+    code = lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital, 320)
+    kiosk_token(page, hospital)
+    device = Device.objects.get(venue=hospital)
+    assert device.kind == "kiosk" and device.enrolled_by.phone.endswith("912000704")
+    idle_past_timeout(page.context)
+    # The portal session is over: its pages ask for a login...
+    live = page.request.get(f"/scan/{hospital.pk}/live/", max_redirects=0)
+    assert live.status == 302 and "/accounts/login/" in live.headers["location"]
+    scan_code(page, code)
+    expect(page.locator("#result")).to_have_class(re.compile("result-warn"))
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    expect(page.locator("#kiosk-state")).to_be_hidden()
+    # ...and a reload of the kiosk still opens the kiosk, which still scans.
+    page.reload()
+    expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
+    scan_code(page, code)
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    assert Scan.objects.filter(venue=hospital, accepted=True, device=device).count() == 2
+    page.context.close()
+
+
+def test_when_the_shift_is_over_scans_wait_for_the_next_sign_in(browser, live_server, sign_in,
+                                                                outbox, hospital):
+    from kiemdich.venues import devices
+    from kiemdich.venues.models import Device
+
+    code = lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital, 360)
+    first = kiosk_token(page, hospital)
+    idle_past_timeout(page.context)
+    Device.objects.filter(venue=hospital).update(expires_at=timezone.now())
+    devices._readers.forget()
+    # The visitor is not turned away: the scan waits, and the kiosk asks for a sign-in.
+    scan_code(page, code)
+    expect(page.locator("#result")).to_have_class(re.compile("result-warn"))
+    expect(page.locator("#result-title")).to_have_text(
+        "Đã lưu: sẽ gửi khi nhân viên đăng nhập lại")
+    expect(page.locator("#kiosk-state")).to_have_attribute("data-state", "signin")
+    expect(page.locator("#queue-count")).to_contain_text("1")
+    assert not Scan.objects.exists()
+    page.locator("#result").click()
+    scan_code(page, code)  # the next one waits too, without asking the server again
+    expect(page.locator("#queue-count")).to_contain_text("2")
+    page.screenshot(path=os.path.join(SHOTS, "kiosk-signin-360.png"), full_page=True)
+
+    page.locator("#kiosk-signin").click()
+    page.fill("input[name=phone]", STAFF)
+    page.click("button[type=submit]")
+    page.wait_for_selector("input[name=code]")
+    page.fill("input[name=code]", outbox.last_code(normalize_phone(STAFF)))
+    page.click("button[type=submit]")
+    expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
+    expect(page.locator("#queue-count")).to_be_hidden(timeout=20_000)
+    expect(page.locator("#kiosk-state")).to_be_hidden()
+    assert Scan.objects.filter(venue=hospital, accepted=True).count() == 2
+    kiosks = Device.objects.filter(venue=hospital).order_by("pk")
+    assert [bool(d.revoked_at) for d in kiosks] == [True, False]
+    assert kiosk_token(page, hospital)["token"] != first["token"]
+    page.context.close()
+
+
+def test_a_revoked_kiosk_stops_and_says_so(browser, live_server, sign_in, hospital):
+    from kiemdich.venues import services
+    from kiemdich.venues.models import Device
+
+    code = lan_code()
+    page = kiosk(browser, live_server.url, sign_in, hospital, 320)
+    kiosk_token(page, hospital)
+    device = Device.objects.get(venue=hospital)
+    services.revoke_device(hospital, account_for_phone(OWNER), device.pk)
+    scan_code(page, code)
+    expect(page.locator("#result")).to_have_class(re.compile("result-bad"))
+    expect(page.locator("#result-detail")).to_have_text(
+        "Máy này đã bị chủ địa điểm thu hồi quyền quét mã.")
+    expect(page.locator("#kiosk-state")).to_have_attribute("data-state", "revoked")
+    page.locator("#result").click()
+    expect(page.locator("#scan-input")).to_be_hidden()
+    page.screenshot(path=os.path.join(SHOTS, "kiosk-revoked-320.png"), full_page=True)
+    # It stays stopped when the page is opened again, though the session is still valid.
+    page.reload()
+    expect(page.locator("#kiosk-state")).to_have_attribute("data-state", "revoked")
+    expect(page.locator("#scan-input")).to_be_hidden()
+    assert Device.objects.filter(venue=hospital).count() == 1
+    assert not Scan.objects.filter(accepted=True).exists()
+    page.context.close()

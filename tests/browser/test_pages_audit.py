@@ -18,6 +18,7 @@ from kiemdich.people.models import Person
 from kiemdich.people.services import CONSENT_VERSION, give_consent
 from kiemdich.tracing.services import register_case
 from kiemdich.venues.models import VenueStaff
+from kiemdich.zones.services import draw
 from tests.browser.audit import PHONE, Auditor, problems
 from tests.scans.conftest import make_venue
 from tests.tracing.conftest import World, at
@@ -54,9 +55,12 @@ def town(areas):
     world.visit(me, venue, at(10, 9, 30), at(10, 10, 30))
     case = register_case(health, scope_of(health), person=f0,
                          confirmed_at=timezone.now() - timedelta(days=1))
+    officer = grant_role("0912400005", Role.OFFICER, areas["75"]).user
+    draw(scope_of(officer), "lockdown", area_code="25993", starts_on=timezone.localdate(),
+         ends_on=timezone.localdate() + timedelta(days=14), reason="Ổ dịch")
     return {
         "citizen": citizen, "owner": owner, "staff": staff, "health": health,
-        "officer": grant_role("0912400005", Role.OFFICER, areas["75"]).user,
+        "officer": officer,
         "admin": grant_role("0912400006", Role.ADMIN, None).user,
         "me": me, "venue": venue, "case": case,
     }
@@ -79,7 +83,13 @@ def journey_pages(t: dict) -> list[tuple[str | None, str, str]]:
         ("health", "/tracing/", "#notice-switch"), ("health", "/tracing/new/", "form"),
         ("health", f"/tracing/{t['case'].pk}/", "#places"),
         ("health", "/alerts/", "main"),
+        ("officer", "/zones/", ".zones-map"), ("officer", "/zones/new/", "form"),
         ("admin", "/privacy/audit/", "main"),
+        ("admin", "/accounts/officers/", "#officer-rows"),
+        ("admin", "/accounts/officers/new/", "form"),
+        ("admin", "/accounts/officers/import/", "form"),
+        ("admin", f"/accounts/officers/{t['officer'].pk}/", "[data-grant]"),
+        ("admin", f"/accounts/officers/{t['officer'].pk}/disable/", "#confirm"),
     ]
 
 

@@ -42,5 +42,6 @@ def test_the_masked_shape_shows_the_birth_year_only():
     masked, full = person_shape(person, full=False), person_shape(person, full=True)
     # No identifier at all in the masked shape: nothing links it across venues or days.
     assert masked == {"display_name": "Nguyễn V** A*", "phone": "091****678",
-                      "id_number": "", "birth": "1990", "masked": True}
+                      "id_number": "", "birth": "1990", "birth_text": "1990", "masked": True}
     assert full["birth"] == "1990-05-17" and full["display_name"] == "Nguyễn Văn An"
+    assert full["birth_text"] == "17/05/1990"  # what pages and files show

@@ -116,6 +116,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /venues/{venue_id}/scans": VENUE_SCANNER,
     "POST /venues/{venue_id}/scans/batch": VENUE_SCANNER,
     "POST /venues/{venue_id}/scans/decode-photo": VENUE_SCANNER,
+    # staff sign a phone in as the kiosk; a reader cannot make more devices
+    "POST /venues/{venue_id}/kiosk": rule({"owner", "staff"}),
     "GET /venues/{venue_id}/live": VENUE_SCANNER,
     "POST /checkins": OWN_CITIZEN,  # checking in Lan's person: only her account may
     "GET /me/checkins": ANY_PERSON,

@@ -164,3 +164,27 @@ def test_lifting_through_the_page_asks_first(tuan, lan):
     assert tuan.post(f"/zones/{zone.pk}/lift/").status_code == 302
     assert "Trần Thị Lan" not in _must_declare(tuan)
     assert tuan.post(f"/zones/{zone.pk}/lift/").status_code == 409
+
+
+def test_residents_count_in_the_must_declare_coverage(tuan, lan, make_client, areas):
+    from kiemdich.reports import compliance, coverage
+
+    ready(lan, commune="25993", name="Trần Thị Lan")
+    ready(make_client("0912000006"), commune="25993", name="Đỗ Văn Hùng")
+    me = lan.get("/api/v1/people").json()[0]["id"]
+    lan.post(f"/api/v1/people/{me}/declarations", answers())
+    roster = coverage.coverage(areas["731"], None, _today())[2]
+    assert (roster.done, roster.total) == (0, 0)
+
+    _draw(tuan)
+    roster = coverage.coverage(areas["731"], None, _today())[2]
+    assert (roster.done, roster.total) == (1, 2)
+    rows = {row.area.code: row for row in compliance.by_area(areas["731"], None, _today())}
+    assert (rows["25993"].roster.done, rows["25993"].roster.total,
+            rows["25993"].undeclared) == (1, 2, 1)
+    assert rows["25996"].roster.total == 0
+    # Residents belong to no sector: a sector's coverage leaves them out.
+    trade = coverage.coverage(areas["731"], frozenset({"trade"}), _today())[2]
+    assert trade.total == 0
+    page = tuan.get("/reports/coverage/", {"area": "731"}).content.decode()
+    assert 'data-area="25993"' in page

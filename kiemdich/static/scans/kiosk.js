@@ -1,4 +1,4 @@
-/* Staff scanning page: keyboard-wedge readers (code + Enter), camera (BarcodeDetector or a
+/* Staff scanning page: keyboard-wedge readers (code + Enter, Tab or a pause), camera (BarcodeDetector or a
    photo decoded by the server), manual entry, a full-screen result with a beep, and an
    offline queue kept in localStorage and uploaded in one batch when the network is back.
    The queue holds only what the upload needs: an ID card's QR (name, birth date, address in
@@ -114,27 +114,106 @@
     saveQueue(items);
   }
 
+  // The kiosk's own sign-in ------------------------------------------------------------
+  // Staff sign the phone in once for the shift: a device token kept on the phone, so the
+  // kiosk scans however long the gate stays quiet (the portal session times out after
+  // minutes). When the shift is over the kiosk asks for a sign-in and its scans wait in the
+  // queue meanwhile; when the owner revokes it, it stops and says so.
+  const kioskKey = "kd-kiosk-" + root.dataset.venue;
+  const banner = document.getElementById("kiosk-state");
+  let kiosk = null;
+  try { kiosk = JSON.parse(localStorage.getItem(kioskKey) || "null"); } catch (e) { kiosk = null; }
+  let state = kiosk && kiosk.revoked ? "revoked" : "ok";
+
+  function setState(next) {
+    state = next;
+    banner.hidden = next === "ok";
+    banner.className = "msg " + (next === "revoked" ? "msg-error" : "msg-warn");
+    banner.dataset.state = next;
+    document.getElementById("kiosk-state-text").textContent =
+      next === "revoked" ? text.revoked : text.signin;
+    root.classList.toggle("kiosk-stopped", next === "revoked");
+    if (next !== "ok") input.blur();
+  }
+
+  function keep(value) {
+    kiosk = value;
+    localStorage.setItem(kioskKey, JSON.stringify(value));
+  }
+
+  // A new kiosk token from the staff member's session (the old one, if any, is revoked).
+  async function enroll(force) {
+    if (!force && kiosk && kiosk.token && Date.parse(kiosk.expires_at) > Date.now()) return true;
+    try {
+      const response = await fetch(root.dataset.kioskUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ previous_token: kiosk && kiosk.token ? kiosk.token : null }),
+      });
+      if (response.status === 201) {
+        const body = await response.json();
+        keep({ token: body.token, expires_at: body.expires_at });
+        setState("ok");
+        return true;
+      }
+      setState("signin");  // no session any more (or no longer staff here)
+    } catch (e) { /* offline: the token held, if any, is tried when the network is back */ }
+    return false;
+  }
+
+  // True when the kiosk itself was refused: the shift is over or the kiosk was revoked.
+  function refusedKiosk(status, body) {
+    if (status !== 401) return false;
+    if (body && body.error && body.error.reason === "device_revoked") {
+      keep({ revoked: true });
+      setState("revoked");
+    } else {
+      setState("signin");
+    }
+    return true;
+  }
+
+  async function answer(response) {
+    let body = {};
+    try { body = await response.json(); } catch (e) { /* not JSON */ }
+    return body;
+  }
+
   function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(body),
-    });
+    const headers = { "Content-Type": "application/json" };
+    if (kiosk && kiosk.token) headers.Authorization = "Device " + kiosk.token;
+    else headers["X-CSRFToken"] = csrf;
+    return fetch(url, { method: "POST", credentials: "same-origin", headers: headers,
+                        body: JSON.stringify(body) });
+  }
+
+  // A request the kiosk sends; a shift that ended is renewed once from a live session.
+  async function send(url, body) {
+    let response = await post(url, body);
+    let data = await answer(response);
+    if (response.status === 401 && data.error && data.error.reason === "device_expired" &&
+        await enroll(true)) {
+      response = await post(url, body);
+      data = await answer(response);
+    }
+    return { status: response.status, ok: response.ok, body: data };
   }
 
   let flushing = false;
   async function flush() {
     const items = loadQueue();
-    if (flushing || items.length === 0 || !navigator.onLine) return;
+    if (state === "signin") await enroll(true);
+    if (flushing || items.length === 0 || !navigator.onLine || state !== "ok") return;
     flushing = true;
     try {
       const batch = items.slice(0, 200);
-      const response = await post(root.dataset.batchUrl, { scans: batch });
+      const response = await send(root.dataset.batchUrl, { scans: batch });
+      if (refusedKiosk(response.status, response.body)) return;
       if (response.ok) {
         // An item the server answered (stored, refused or a replay) is gone from the browser
         // at once; one it could not take now is sent again at the next flush: beyond the
         // reader's rate limit (429), or a part of the server down (5xx).
-        const body = await response.json();
+        const body = response.body;
         const answered = new Set((body.results || [])
           .filter(function (r) { return r.status !== 429 && r.status < 500; })
           .map(function (r) { return batch[r.index] && batch[r.index].nonce; }));
@@ -147,7 +226,12 @@
   window.addEventListener("online", flush);
   setInterval(flush, 15000);
   saveQueue(loadQueue());
-  flush();
+  if (state === "revoked" && new URLSearchParams(location.search).has("enroll")) {
+    state = "ok";  // back from a new sign-in, asked for on purpose
+    kiosk = null;
+  }
+  if (state === "revoked") setState("revoked");
+  else enroll(new URLSearchParams(location.search).has("enroll")).then(flush);
   // Offline from the first load: this visit was not served through the worker (it is not
   // installed yet), so the page puts itself and its files into the worker's cache now.
   const OFFLINE_CACHE = "kd-scan-v1";
@@ -171,16 +255,24 @@
     // The nonce and the scan time are fixed here, so a retry or a late upload is the same scan.
     const item = Object.assign({ direction: direction(), nonce: nonce(),
                                  scanned_at: new Date().toISOString() }, fields);
-    if (!navigator.onLine) {
+    if (state === "revoked") {
+      show("bad", text.refused, "", text.revoked);
+      return;
+    }
+    if (!navigator.onLine || state === "signin") {
       enqueue(item);
-      show("warn", text.queued, "", "");
+      show("warn", navigator.onLine ? text.held : text.queued, "", "");
       return;
     }
     try {
-      const response = await post(root.dataset.scanUrl, item);
-      let body = {};
-      try { body = await response.json(); } catch (e) { /* not JSON */ }
-      showAnswer(response.status, body);
+      const response = await send(root.dataset.scanUrl, item);
+      if (refusedKiosk(response.status, response.body)) {
+        // The visitor is not turned away for the kiosk's own sign-in: the scan waits.
+        if (state === "revoked") show("bad", text.refused, "", text.revoked);
+        else { enqueue(item); show("warn", text.held, "", ""); }
+        return;
+      }
+      showAnswer(response.status, response.body);
     } catch (e) {
       enqueue(item);
       show("warn", text.queued, "", "");
@@ -317,12 +409,16 @@
     const form = new FormData();
     form.append("photo", await downscaled(file), "photo.jpg");
     try {
+      const headers = kiosk && kiosk.token ? { Authorization: "Device " + kiosk.token }
+        : { "X-CSRFToken": csrf };
       const response = await fetch(root.dataset.decodeUrl, {
-        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form,
+        method: "POST", credentials: "same-origin", headers: headers, body: form,
       });
-      const body = await response.json();
+      const body = await answer(response);
       if (response.ok) submit({ code: body.text });
-      else showAnswer(response.status, body);
+      else if (!refusedKiosk(response.status, body)) showAnswer(response.status, body);
+      else show(state === "revoked" ? "bad" : "warn", text.refused, "",
+                state === "revoked" ? text.revoked : text.signin);
     } catch (e) {
       show("bad", text.error, "", "");
     }
