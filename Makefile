@@ -86,11 +86,16 @@ serve-live: check-installed
 
 # The job worker and scheduler alone (production: as many as wanted, on any machine; the
 # systemd unit deploy/kiemdich-worker.service runs the same command). JOB_WORKERS processes.
+# Its metrics on JOB_METRICS_PORT (kiemdich/jobs/worker.py; 0, the default: none).
+JOB_METRICS_PORT ?= 0
 worker: check-installed
-	$(PY) manage.py run_worker
+	$(call fresh_metrics,worker,$(JOB_METRICS_PORT))
+	PROMETHEUS_MULTIPROC_DIR=$(call METRICS_DIR,worker,$(JOB_METRICS_PORT)) \
+		JOB_METRICS_PORT=$(JOB_METRICS_PORT) $(PY) manage.py run_worker
 
 # The production topology of deploy/cluster/ on one machine (tools/cluster.py): etcd, three
-# PostgreSQL members under Patroni, HAProxy, two API servers, two live servers, Redis, on
+# PostgreSQL members under Patroni, HAProxy, two API servers, two live servers, two job
+# workers, Redis, Prometheus and the PostgreSQL and Redis exporters, on
 # ports 17000–17099 (CLUSTER_PORT_BASE), data under var/cluster/; var/cluster/topology.json
 # says who is where. `make cluster-down` stops it and keeps the data (`rm -rf var/cluster`
 # for a fresh one).

@@ -1,7 +1,8 @@
 """Reader scans per second through the cluster's public entry (HAProxy, two API servers,
-PostgreSQL under Patroni with a synchronous standby and an async replica), against one box
-(one API server with as many workers, one PostgreSQL and one Redis of its own) in the same
-run, and the replicas' lag under that load.
+PostgreSQL under Patroni with a synchronous standby and an async replica, two job workers,
+Prometheus scraping every member), against one box (one API server with as many workers,
+a job worker, one PostgreSQL and one Redis of its own) in the same run, and the replicas'
+lag under that load.
 
     .venv/bin/python bench/cluster.py [--seconds 20] [--threads 16]
 
@@ -33,6 +34,7 @@ from tests.faults.harness import (  # noqa: E402
     own_redis,
     server_env,
 )
+from tests.jobs.harness import Worker  # noqa: E402
 from tools.cluster import Cluster, free_port_base  # noqa: E402
 
 # The load sends every scan through one reader, far above a gate's pace.
@@ -108,8 +110,9 @@ def main() -> None:
         env = server_env(pg.create_database("kd"), data, REDIS_URL=redis.url,
                          PUBSUB_BACKEND="redis", **SINGLE_BOX_KEYS, **UNLIMITED)
         world = build_world(env)
-        # Two workers: the cluster's two API servers have one each.
-        with ApiServer(env, workers=2, threads=4) as server:
+        # Two workers: the cluster's two API servers have one each. A job worker beside it,
+        # as beside each of them (the statistics of today every 20 s).
+        with ApiServer(env, workers=2, threads=4) as server, Worker(env):
             results["single_box"] = throughput(server.url, world, args.seconds, args.threads)
         shutil.rmtree(data, ignore_errors=True)
 

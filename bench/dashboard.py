@@ -20,6 +20,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from kiemdich.core import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -45,7 +47,6 @@ def _generate(venues: int, scans: int, declarations: int, days: int, seed: int) 
     from kiemdich.areas.models import Area
     from kiemdich.declarations.models import Declaration
     from kiemdich.people.models import Person
-    from kiemdich.reports.rollups import LOCAL_ZONE
     from kiemdich.scans.models import Scan
     from kiemdich.venues.models import Venue
     from kiemdich.venues.types import VENUE_TYPES
@@ -65,7 +66,7 @@ def _generate(venues: int, scans: int, declarations: int, days: int, seed: int) 
     people = Person.objects.bulk_create(
         [Person(full_name=f"P{i}", area=rng.choice(communes), source="scanned")
          for i in range(max(1000, declarations // 5))], batch_size=batch)
-    start = datetime.now(LOCAL_ZONE).replace(hour=0, minute=0, second=0, microsecond=0) \
+    start = datetime.now(clock.zone()).replace(hour=0, minute=0, second=0, microsecond=0) \
         - timedelta(days=days - 1)
     span = days * 86400
 
@@ -85,7 +86,7 @@ def _generate(venues: int, scans: int, declarations: int, days: int, seed: int) 
         for _ in range(min(batch, declarations - offset)):
             at, person = moment(), rng.choice(people)
             rows.append(Declaration(person=person, created_at=at,
-                                    local_date=at.astimezone(LOCAL_ZONE).date(),
+                                    local_date=at.astimezone(clock.zone()).date(),
                                     area_id=person.area_id, has_symptoms=rng.random() < 0.05))
         Declaration.objects.bulk_create(rows)
 
@@ -124,7 +125,7 @@ def main() -> None:
         began = time.perf_counter()
         _generate(args.venues, args.scans, args.declarations, args.days, args.seed)
         print(f"generated in {time.perf_counter() - began:.1f} s")
-        today = rollups.local_today()
+        today = clock.today()
         began = time.perf_counter()
         rollups.refresh(since=today - timedelta(days=args.days), until=today)
         print(f"refresh_rollups over {args.days + 1} days: {time.perf_counter() - began:.1f} s")

@@ -33,6 +33,8 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
+from kiemdich.core import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SCALES = {
@@ -107,7 +109,7 @@ def ensure_data(scale: str) -> dict:
 
         # Data made before these rollups existed.
         if not DeclarantSeen.objects.exists() or not VenueSeen.objects.exists():
-            rollups.refresh(since=rollups.local_today() - timedelta(days=days - 1))
+            rollups.refresh(since=clock.today() - timedelta(days=days - 1))
     from kiemdich.scans.models import Visit
 
     return {"scans": _estimate(Scan), "visits": _estimate(Visit), "days": days}
@@ -233,13 +235,12 @@ def bench_dashboard(base: str, days: int, runs: int = 15) -> dict:
     from kiemdich.accounts.models import Role
     from kiemdich.accounts.services import grant_role
     from kiemdich.areas.models import Area
-    from kiemdich.reports import rollups
 
     province = Area.objects.filter(depth=0, code="75").first() or \
         Area.objects.filter(depth=0).order_by("code").first()
     grant = grant_role("0869999998", Role.OFFICER, province)
     token, _record = issue_token(grant.user)
-    today = rollups.local_today()
+    today = clock.today()
     results = {}
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
                       timeout=30) as http:

@@ -35,13 +35,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+from kiemdich.core import clock
+
 CHUNK = 50_000
 DEFER_INDEXES_FROM = 2_000_000  # scans: above this, indexes are built once at the end
 REPEAT_SHARE = 0.05
@@ -363,7 +363,7 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
     for index in ranking[:max(1, int(len(ranking) * DEVICE_VENUE_SHARE))]:
         did, device_id = device_id, device_id + 1
         pop.venues[index].device_id = did
-        devices.append((did, pop.venues[index].id, "Máy quét cửa chính",
+        devices.append((did, pop.venues[index].id, "Máy quét cửa chính", Device.Kind.READER,
                         hashlib.sha256(f"generated-device-{did}".encode()).hexdigest(),
                         now - timedelta(days=plan.days), None, None))
 
@@ -372,8 +372,8 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
     for model, columns, rows in [
             (User, user_columns, users), (Person, person_columns, people),
             (Venue, venue_columns, venues),
-            (Device, ["id", "venue_id", "name", "token_hash", "created_at", "last_used_at",
-                      "revoked_at"], devices)]:
+            (Device, ["id", "venue_id", "name", "kind", "token_hash", "created_at",
+                      "last_used_at", "revoked_at"], devices)]:
         for chunk in _chunks(rows):
             sink.write(model, columns, chunk)
             done += len(chunk)
@@ -425,7 +425,7 @@ def _declarations(pop: Population, day: date, rng: random.Random, ids: Ids, out:
     """A third of the people declare in the morning (those whose time has come by
     `horizon`); returns person id → has symptoms."""
     declared: dict[int, bool] = {}
-    morning = datetime(day.year, day.month, day.day, 6, tzinfo=LOCAL)
+    morning = datetime(day.year, day.month, day.day, 6, tzinfo=clock.zone())
     for index in rng.sample(range(len(pop.people)), int(len(pop.people) * DECLARE_SHARE)):
         person = pop.people[index]
         sick = rng.random() < SYMPTOM_SHARE
@@ -453,7 +453,7 @@ def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
     from kiemdich.scans.models import Scan, ScanNonce, Visit
 
     out = DayRows([], [], [], [], [])
-    midnight = datetime(day.year, day.month, day.day, tzinfo=LOCAL) + timedelta(days=1)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=clock.zone()) + timedelta(days=1)
     # Today's traffic stops at the present: a scan from the future would make every real scan
     # of that person today a late one.
     horizon = min(midnight, now)
@@ -479,7 +479,7 @@ def _day(pop: Population, day: date, plan: Plan, rng: random.Random, ids: Ids,
 
     for index, group in itertools.groupby(chosen):
         person = pop.people[index]
-        at = datetime(day.year, day.month, day.day, 6, tzinfo=LOCAL) \
+        at = datetime(day.year, day.month, day.day, 6, tzinfo=clock.zone()) \
             + timedelta(seconds=rng.randrange(6 * 3600))
         for _ in group:
             venue = pop.pick_venue(rng, person)
@@ -574,7 +574,7 @@ def _outing(person: PersonInfo, venue: VenueInfo, at: datetime, midnight: dateti
 
 
 def day_of(moment: datetime) -> date:
-    return moment.astimezone(LOCAL).date()
+    return clock.local_day(moment)
 
 
 # The whole run --------------------------------------------------------------------------------
@@ -596,7 +596,7 @@ def generate(plan: Plan, progress: Progress | None = None) -> Result:
     # COPY commits chunk by chunk; bulk_create (small sizes) in one transaction.
     with transaction.atomic() if not sink.copy else nullcontext():
         pop = _make_population(plan, rng, sink, result, progress)
-        last = plan.last_day or rollups.local_today()
+        last = plan.last_day or clock.today()
         first = last - timedelta(days=plan.days - 1)
         ids = Ids()
         now = timezone.now()

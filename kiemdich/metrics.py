@@ -79,6 +79,15 @@ POOL_WAIT_SECONDS = Counter("kiemdich_db_pool_wait_seconds",
                             "Time requests spent waiting for a pooled connection.")
 RETENTION_PURGED = Counter("kiemdich_retention_purged_rows",
                            "Rows removed by the retention purge, by kind.", ["kind"])
+# Counted by the job worker's processes, answered by the worker itself (kiemdich/jobs/
+# worker.py): a job runs on whichever worker took it, on whichever machine.
+JOB_RUNS = Counter("kiemdich_job_runs", "Job runs by this worker, by job and result "
+                   "(ok, failed, skipped: another run held the lease or did the period).",
+                   ["job_name", "result"])
+# Seconds: from the statistics of today (under a second) to the nightly purge (half an hour).
+JOB_DURATION = Histogram("kiemdich_job_run_duration_seconds",
+                         "Time a job's run took on this worker (runs that were skipped apart).",
+                         ["job_name"], buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800))
 
 # Figures of a state kept in the database (the signing key's age, the jobs' last runs), read
 # when scraped by the process that answers, so every server tells the same: each reader

@@ -22,7 +22,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -128,24 +128,26 @@ def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
             for item in settings.METRICS_ALLOWED_NETWORKS.split(",") if item.strip()]
 
 
-def may_read_metrics(request: HttpRequest) -> bool:
+def may_read_metrics(environ: Mapping[str, str]) -> bool:
+    """Whether the scraper of a request (its WSGI environ, `request.META` in Django: the job
+    worker's metrics server asks the same) may read the metrics."""
     token = settings.METRICS_TOKEN
-    offered = request.META.get("HTTP_AUTHORIZATION", "")
+    offered = environ.get("HTTP_AUTHORIZATION", "")
     if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
         return True
     # A request relayed by the proxy comes from the proxy's address: only a scraper asking
     # the server itself is let in by its network.
-    if "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_FORWARDED" in request.META:
+    if "HTTP_X_FORWARDED_FOR" in environ or "HTTP_FORWARDED" in environ:
         return False
     try:
-        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
     return any(peer in network for network in _networks())
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    if not may_read_metrics(request):
+    if not may_read_metrics(request.META):
         return HttpResponse("forbidden\n", status=403, content_type="text/plain")
     body, content_type = metrics.exposition()
     return HttpResponse(body, content_type=content_type)

@@ -1,4 +1,5 @@
-"""Reads that may lag, from a replica: the dashboard, coverage, tracing pages and exports.
+"""Reads that may lag, from a replica: the dashboard, coverage, tracing pages and exports,
+and GET /api/v1/stats.
 
 Off unless `DATABASE_REPLICA_URL` is set (settings.py adds the `replica` database, on a
 cluster HAProxy's read port: any running replica, the leader when none is). Then:
@@ -11,7 +12,8 @@ cluster HAProxy's read port: any running replica, the leader when none is). Then
   OPTIONS) reads from the leader for `REPLICA_PIN_SECONDS` afterwards (default 10, well
   above the replica's lag under load), so the page after a form shows what the form did;
 - the page says how fresh its data is: `data_freshness` in the template context (the
-  replica's lag in seconds, measured on it before the view runs).
+  replica's lag in seconds, measured on it before the view runs); an API answer says it
+  in a field (`replica_lag_of`).
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ def replica_reads(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def replica_lag_of(request: HttpRequest) -> float | None:
+    """The replica's lag when the request's reads went to it (seconds), else None."""
+    fresh = getattr(request, "data_freshness", None)
+    return fresh["lag_seconds"] if fresh else None
 
 
 def freshness(request: HttpRequest) -> dict:

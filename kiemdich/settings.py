@@ -463,3 +463,7 @@ LOGGING = {
 # `Authorization: Bearer METRICS_TOKEN` from anywhere.
 METRICS_ALLOWED_NETWORKS = env_str("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# The job worker answers its own /metrics on this address (kiemdich.jobs.worker; 0: not at
+# all), with the same protection. Set PROMETHEUS_MULTIPROC_DIR for it as well.
+JOB_METRICS_HOST = env_str("JOB_METRICS_HOST", "127.0.0.1")
+JOB_METRICS_PORT = env_int("JOB_METRICS_PORT", 0)

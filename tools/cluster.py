@@ -4,7 +4,10 @@
     etcd ─ Patroni pg1, pg2, pg3 (PostgreSQL 15: leader, synchronous standby, async replica)
     HAProxy: public HTTP → api1, api2 (deploy/serve-api), live1, live2 (uvicorn)
              PostgreSQL :write → the leader (Patroni GET /primary), :read → replicas (/replica)
+    worker1, worker2 (manage.py run_worker, one beside each API server: the jobs, the schedule)
     Redis (rate limits, the live feed), pgBackRest (WAL archive and backups)
+    Prometheus scraping every member: the app servers and workers, Patroni, etcd, HAProxy,
+    and PostgreSQL and Redis through their exporters (one beside each database member)
 
 Every member runs from the configuration files an operator installs on real machines
 (deploy/cluster/): only the addresses become local ports (PORT_BASE + the offsets below), the
@@ -20,6 +23,7 @@ an operator's script can find and kill the leader.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -46,9 +50,10 @@ LOCAL = "127.0.0.1"
 ETCD, ETCD_PEER = 1, 2
 PG, PATRONI_API = 10, 20  # + member number
 HAPROXY_WRITE, HAPROXY_READ, PUBLIC, STATS = 30, 31, 40, 41
-API, LIVE = 50, 55  # + server number
+API, LIVE, WORKER = 50, 55, 65  # + server number (a worker's address: its metrics)
 REDIS = 60
 PROMETHEUS = 70
+POSTGRES_EXPORTER, REDIS_EXPORTER = 80, 85  # + member number for PostgreSQL's
 
 
 @dataclass
@@ -56,10 +61,12 @@ class Member:
     """One process of the cluster as topology.json records it."""
 
     name: str
-    kind: str  # etcd, postgres, haproxy, redis, api, live, prometheus
+    kind: str  # etcd, postgres, haproxy, redis, api, live, worker, prometheus, exporter
     address: str  # what clients connect to (PostgreSQL's port for a database member)
     pid: int | None = None
-    role: str = ""  # for a database member: leader, sync_standby, replica (Patroni's words)
+    # A database member's: leader, sync_standby, replica (Patroni's words), down; a job
+    # worker's: jobs (it takes the queue's jobs and runs the schedule).
+    role: str = ""
     patroni_pid: int | None = None
     patroni_api: str = ""
     data_dir: str = ""
@@ -109,11 +116,14 @@ class Cluster:
         for n in range(1, self.databases + 1):
             mapping[f"10.0.1.1{n}:5432"] = self.local(PG + n)
             mapping[f"10.0.1.1{n}:8008"] = self.local(PATRONI_API + n)
+            mapping[f"10.0.1.1{n}:9187"] = self.local(POSTGRES_EXPORTER + n)
+        mapping["10.0.2.31:9121"] = self.local(REDIS_EXPORTER)
         # One etcd here stands for the three of deploy/cluster/.
         mapping["10.0.1.11:2379"] = self.local(ETCD)
         for n in range(1, self.app_servers + 1):
             mapping[f"10.0.2.2{n}:8000"] = self.local(API + n)
             mapping[f"10.0.2.2{n}:8001"] = self.local(LIVE + n)
+            mapping[f"10.0.2.2{n}:8002"] = self.local(WORKER + n)
         return mapping
 
     def localize(self, text: str) -> str:
@@ -201,7 +211,7 @@ class Cluster:
         return {**env, **self.app_env(), "PYTHONPATH": str(ROOT)}
 
     def write_configs(self) -> None:
-        for sub in ("logs", "app", "etcd", "redis"):
+        for sub in ("logs", "app", "etcd", "redis", "metrics"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for n in range(1, self.databases + 1):
             home = self.member_dir(f"pg{n}")
@@ -274,6 +284,17 @@ class Cluster:
             self.spawn(Member("redis", "redis", self.local(REDIS)), [
                 "redis-server", "--port", str(self.port(REDIS)), "--bind", LOCAL,
                 "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis")])
+        elif name.startswith("postgres-exporter"):
+            n = int(name.removeprefix("postgres-exporter"))
+            self.spawn(Member(name, "exporter", self.local(POSTGRES_EXPORTER + n)), [
+                "prometheus-postgres-exporter",
+                f"--web.listen-address={self.local(POSTGRES_EXPORTER + n)}"],
+                {**os.environ, "DATA_SOURCE_NAME": f"postgresql://postgres@{self.local(PG + n)}"
+                                                   "/postgres?sslmode=disable"})
+        elif name == "redis-exporter":
+            self.spawn(Member(name, "exporter", self.local(REDIS_EXPORTER)), [
+                "prometheus-redis-exporter", f"-redis.addr=redis://{self.local(REDIS)}",
+                f"-web.listen-address={self.local(REDIS_EXPORTER)}"])
         elif name == "prometheus":
             self.spawn(Member("prometheus", "prometheus", self.local(PROMETHEUS)), [
                 "prometheus", f"--config.file={self.dir / 'prometheus.yml'}",
@@ -285,6 +306,17 @@ class Cluster:
                    "PORT": str(self.port(API + n)), "WORKERS": "1", "THREADS": "4"}
             self.spawn(Member(name, "api", self.local(API + n)),
                        [str(ROOT / "deploy" / "serve-api")], env)
+        elif name.startswith("worker"):
+            n = int(name[6:])
+            # Its metrics (kiemdich/jobs/worker.py): each process of the worker writes them to
+            # a directory of its own, emptied at each start, and it answers them on its port.
+            metrics = self.dir / "metrics" / name
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            self.spawn(Member(name, "worker", self.local(WORKER + n), role="jobs"),
+                       [sys.executable, "manage.py", "run_worker"],
+                       {**self.process_env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+                        "JOB_METRICS_HOST": LOCAL, "JOB_METRICS_PORT": str(self.port(WORKER + n))})
         elif name.startswith("live"):
             n = int(name[4:])
             self.spawn(Member(name, "live", self.local(LIVE + n)), [
@@ -296,7 +328,7 @@ class Cluster:
         self.write_topology()
 
     def up(self) -> None:
-        if any(_alive(m.pid) or _alive(m.patroni_pid) for m in self.members.values()):
+        if any(alive(m.pid) or alive(m.patroni_pid) for m in self.members.values()):
             raise SystemExit(f"already running ({self.topology_file}); `make cluster-down`")
         self.members = {}
         self.write_configs()
@@ -327,13 +359,26 @@ class Cluster:
             wait_for(lambda name=name: _get(f"http://{self.members[name].address}"
                                             "/api/v1/health") == 200, name, seconds=60)
         wait_for(lambda: _get(self.base_url + "/api/v1/health") == 200, "the public URL")
+        workers = [f"worker{n}" for n in range(1, self.app_servers + 1)]
+        for name in workers:
+            self.start(name)
+        for name in workers:
+            wait_for(lambda name=name: self.worker_started(name), name, seconds=60)
+        exporters = [*(f"postgres-exporter{n}" for n in range(1, self.databases + 1)),
+                     "redis-exporter"]
+        for name in exporters:
+            self.start(name)
+        for name in exporters:
+            wait_for(lambda name=name: _get(f"http://{self.members[name].address}/metrics")
+                     == 200, name)
         self.start("prometheus")
         wait_for(lambda: _get(f"http://{self.local(PROMETHEUS)}/-/ready") == 200, "Prometheus")
         self.write_topology()
 
     # Stopped in this order: nothing writes any more when the databases stop, the replicas
     # stop before the leader (no failover on the way down), etcd last.
-    STOP_ORDER = ("prometheus", "api", "live", "haproxy", "redis", "replica", "leader", "etcd")
+    STOP_ORDER = ("prometheus", "exporter", "worker", "api", "live", "haproxy", "redis",
+                  "replica", "leader", "etcd")
 
     def down(self) -> None:
         if not self.topology_file.exists():
@@ -350,6 +395,8 @@ class Cluster:
             for pid in (member.pid, member.patroni_pid) if member.kind != "postgres" \
                     else (member.patroni_pid, self.postmaster_pid(member)):
                 _stop(pid)
+            if member.kind == "worker":
+                _kill_group(member.pid)  # what its main process left of its workers
             member.pid = member.patroni_pid = None
         self.write_topology()
 
@@ -366,6 +413,13 @@ class Cluster:
             except (httpx.HTTPError, ValueError, KeyError):
                 continue
         return []
+
+    def worker_started(self, name: str) -> bool:
+        """The worker answers its metrics (kiemdich/jobs/worker.py)."""
+        member = self.members[name]
+        if not alive(member.pid):
+            raise RuntimeError(f"{name} exited: {(self.logs / f'{name}.log').read_text()[-3000:]}")
+        return _get(f"http://{member.address}/metrics", self.app_env()["METRICS_TOKEN"]) == 200
 
     def healthy_database(self) -> bool:
         members = self.patroni_cluster()
@@ -385,8 +439,8 @@ class Cluster:
         roles = {m["name"]: m["role"] for m in self.patroni_cluster()}
         for member in self.database_members():
             member.role = roles.get(member.name, "down")
-            member.pid = self.postmaster_pid(member) if _alive(member.patroni_pid) else None
-            if not _alive(member.pid):
+            member.pid = self.postmaster_pid(member) if alive(member.patroni_pid) else None
+            if not alive(member.pid):
                 member.pid = None
 
     def write_topology(self) -> None:
@@ -422,8 +476,10 @@ class Cluster:
             return []
         fields = [row.split(",") for row in rows.lstrip("# ").splitlines()]
         names = fields[0]
+        # "UP 1/2": one check failed, not yet enough to take the server out — still routed.
         return [dict(zip(names, row, strict=False))["svname"] for row in fields[1:]
-                if row[0] == backend and dict(zip(names, row, strict=False))["status"] == "UP"
+                if row[0] == backend
+                and dict(zip(names, row, strict=False))["status"].split(" ")[0] == "UP"
                 and row[1] not in ("FRONTEND", "BACKEND")]
 
     def try_psql(self, statement: str, address: str | None = None) -> str | None:
@@ -452,7 +508,9 @@ def free_port_base(first: int = 17100, last: int = 17900) -> int:
     benchmark cluster beside `make cluster` and beside other runs on the same machine."""
     offsets = (ETCD, ETCD_PEER, *(PG + n for n in (1, 2, 3)),
                *(PATRONI_API + n for n in (1, 2, 3)), HAPROXY_WRITE, HAPROXY_READ, PUBLIC,
-               STATS, *(API + n for n in (1, 2)), *(LIVE + n for n in (1, 2)), REDIS)
+               STATS, *(API + n for n in (1, 2)), *(LIVE + n for n in (1, 2)),
+               *(WORKER + n for n in (1, 2)), REDIS, PROMETHEUS,
+               *(POSTGRES_EXPORTER + n for n in (1, 2, 3)), REDIS_EXPORTER)
     for base in range(first, last + 1, 100):
         try:
             for offset in offsets:
@@ -464,7 +522,7 @@ def free_port_base(first: int = 17100, last: int = 17900) -> int:
     raise RuntimeError(f"no free ports between {first} and {last + 99}")
 
 
-def _alive(pid: int | None) -> bool:
+def alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -481,19 +539,27 @@ def _alive(pid: int | None) -> bool:
 def _stop(pid: int | None, seconds: float = 30) -> None:
     """SIGTERM (Patroni then stops its PostgreSQL; granian and uvicorn finish their
     requests), SIGKILL if it is still there after `seconds`."""
-    if not _alive(pid):
+    if not alive(pid):
         return
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.1)
-    if _alive(pid):
+    if alive(pid):
         os.kill(pid, signal.SIGKILL)
 
 
-def _get(url: str) -> int:
+def _kill_group(pgid: int | None) -> None:
+    """SIGKILL to what is left of a member's session (spawn starts each in its own)."""
+    if pgid:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def _get(url: str, token: str = "") -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        return httpx.get(url, timeout=2).status_code
+        return httpx.get(url, timeout=2, headers=headers).status_code
     except httpx.HTTPError:
         return 0
 
@@ -523,8 +589,9 @@ def main() -> None:
     cluster.write_topology()
     print(f"{cluster.base_url}  (topology: {cluster.topology_file})")
     for member in cluster.members.values():
-        state = member.role or ("running" if _alive(member.pid) else "down")
-        print(f"  {member.name:8} {member.kind:9} {state:13} {member.address:16} "
+        state = member.role if member.kind == "postgres" else \
+            ("running" if alive(member.pid) else "down")
+        print(f"  {member.name:18} {member.kind:10} {state:13} {member.address:16} "
               f"pid {member.pid}")
 
 

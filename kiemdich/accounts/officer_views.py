@@ -41,7 +41,6 @@ def officer_list(request: HttpRequest) -> HttpResponse:
     phone = request.GET.get("phone", "")
     return render(request, "accounts/officers.html", {
         "accounts": officers.accounts(scope, phone)[:300], "phone": phone,
-        "areas": scope.account_paths(),
     })
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope, holders_at
 from kiemdich.accounts.sms import send_sms
 from kiemdich.areas.models import Area
+from kiemdich.core.clock import local_day
 from kiemdich.declarations.models import (
     EXPOSURES,
     SYMPTOMS,
@@ -32,11 +33,6 @@ from kiemdich.privacy.audit import record
 ANSWERS = (*SYMPTOMS, *EXPOSURES, "visited_places")
 TEXTS = {"visited_places_text": 500, "other_symptoms": 500}
 LANGUAGES = ("vi", "en")
-
-
-def local_day(moment: datetime | None = None) -> date:
-    """The calendar day in settings.TIME_ZONE (Asia/Ho_Chi_Minh): what "today" means."""
-    return timezone.localdate(moment or timezone.now())
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import traceback
 import uuid
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from kiemdich import metrics
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import JobLease, JobRun
 from kiemdich.observability import carrying_request_id
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Runs kept on the jobs page, per job.
 RUNS_KEPT_DAYS = 14
+# What a periodic run that did nothing returns (its reason follows).
+SKIPPED = "skipped: "
 
 
 def execute(name: str, *args: Any, scheduled_for: str | None = None, request_id: str = "",
@@ -35,15 +39,36 @@ def execute(name: str, *args: Any, scheduled_for: str | None = None, request_id:
     of the request that queued it, or one of its own."""
     spec = registry.get(name)
     with carrying_request_id(request_id or f"job-{uuid.uuid4().hex[:16]}"):
-        if not spec.periodic:
-            return spec.func(*args, **kwargs)
-        return run_periodic(spec, trigger="schedule" if scheduled_for else "queue",
-                            scheduled_for=datetime.fromisoformat(scheduled_for)
-                            if scheduled_for else None)
+        started = time.monotonic()
+        try:
+            if not spec.periodic:
+                result = spec.func(*args, **kwargs)
+            else:
+                result = run_periodic(spec, trigger="schedule" if scheduled_for else "queue",
+                                      scheduled_for=datetime.fromisoformat(scheduled_for)
+                                      if scheduled_for else None)
+        except Exception:
+            _count(name, "failed", started)
+            raise
+        skipped = spec.periodic and result.startswith(SKIPPED)
+        _count(name, "skipped" if skipped else "ok", None if skipped else started)
+        return result
+
+
+def _count(name: str, result: str, started: float | None) -> None:
+    """The worker's own figures (kiemdich/jobs/worker.py answers them): a skipped run took
+    no time of the job's."""
+    metrics.JOB_RUNS.labels(name, result).inc()
+    if started is not None:
+        metrics.JOB_DURATION.labels(name).observe(time.monotonic() - started)
 
 
 def acquire(name: str, holder: str, hold: timedelta) -> bool:
-    JobLease.objects.get_or_create(name=name, defaults={"expires_at": timezone.now()})
+    # A new lease is born expired by a second: the database's clock (Now(), milliseconds on
+    # SQLite) could otherwise still read the instant it was made as earlier, and the first
+    # run of a job would skip itself.
+    JobLease.objects.get_or_create(
+        name=name, defaults={"expires_at": timezone.now() - timedelta(seconds=1)})
     return JobLease.objects.filter(name=name, expires_at__lte=Now()).update(
         holder=holder, expires_at=Now() + hold) == 1
 
@@ -58,11 +83,11 @@ def run_periodic(spec: registry.Job, trigger: str,
     A failure is recorded and raised again, so the queue lists it with its error."""
     if scheduled_for is not None and JobRun.objects.filter(
             name=spec.name, scheduled_for=scheduled_for, status=JobRun.Status.OK).exists():
-        return "skipped: this period was run already"
+        return f"{SKIPPED}this period was run already"
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     if not acquire(spec.name, holder, timedelta(seconds=spec.timeout + settings.JOB_LEASE_MARGIN)):
         logger.info("job %s: skipped, another run holds its lease", spec.name)
-        return "skipped: another run holds the lease"
+        return f"{SKIPPED}another run holds the lease"
     try:
         now = timezone.now()
         # We hold the lease, so a run still marked running was cut short (its worker died).

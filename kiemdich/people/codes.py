@@ -41,7 +41,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -52,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.core import clock
 from kiemdich.errors import DomainError
 
 if TYPE_CHECKING:
@@ -80,8 +80,8 @@ PUBLIC_ID_FLOOR = 2**40
 # Person ids and card serials are signed 64-bit database integers.
 _MAX_I64 = 2**63 - 1
 
-# Codes roll over in the quiet hours of the Vietnamese night, whatever the server's zone.
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Codes roll over in the quiet hours of the deployment's night (TIME_ZONE), whatever the
+# server's own zone.
 ROLLOVER_HOUR = 4
 APP_CODE_MIN_VALIDITY = timedelta(hours=12)
 # A printed card is valid this many months: the longest any code lives.
@@ -293,7 +293,7 @@ def _whole_seconds(now: datetime) -> datetime:
 
 
 def _rollover(day: date) -> datetime:
-    return datetime.combine(day, time(ROLLOVER_HOUR), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return clock.at(day, time(ROLLOVER_HOUR)).astimezone(UTC)
 
 
 def app_code_expiry(now: datetime) -> datetime:
@@ -306,7 +306,7 @@ def app_code_expiry(now: datetime) -> datetime:
     between 12 and 36 hours.
     """
     earliest = _whole_seconds(now) + APP_CODE_MIN_VALIDITY
-    local_day = earliest.astimezone(LOCAL_TZ).date()
+    local_day = clock.local_day(earliest)
     expiry = _rollover(local_day)
     return expiry if expiry >= earliest else _rollover(local_day + timedelta(days=1))
 
@@ -315,7 +315,7 @@ def card_code_expiry(now: datetime, months: int) -> datetime:
     """04:00 Vietnam time on the same day of the month `months` later (clamped to month end)."""
     if months < 1:
         raise ValueError("a card is valid for at least one month")
-    local_day = _whole_seconds(now).astimezone(LOCAL_TZ).date()
+    local_day = clock.local_day(_whole_seconds(now))
     year, month0 = divmod(local_day.month - 1 + months, 12)
     year += local_day.year
     day = min(local_day.day, calendar.monthrange(year, month0 + 1)[1])

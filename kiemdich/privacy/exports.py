@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Control characters XML 1.0 cannot hold: an XLSX cell drops them instead of failing the export.
@@ -26,7 +27,8 @@ def safe_cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "x" if value else ""
+        # A word whoever opens the file reads, in the language of the request.
+        return gettext("Có") if value else gettext("Không")
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, datetime):

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.replica import replica_lag_of, replica_reads
 from kiemdich.reports import inspections
 from kiemdich.reports import stats as stats_service
 
@@ -66,6 +67,9 @@ class StatsOut(Schema):
     date_to: date
     sector: str
     refreshed_at: datetime | None
+    # How far behind the leader the replica these figures were read from was (seconds);
+    # null when they were read from the leader (kiemdich/replica.py).
+    replica_lag_seconds: float | None
     totals: FiguresOut
     rows: list[AreaRowOut]
     by_type: list[TypeRowOut]
@@ -86,6 +90,7 @@ def stats_payload(result: stats_service.Stats) -> dict:
 
 @router.get("/stats", response={200: StatsOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                                 422: ErrorOut}, auth=PEOPLE_AUTH)
+@replica_reads
 def get_stats(request: HttpRequest, area: str | None = None, date_from: str | None = None,
               date_to: str | None = None, sector: str | None = None):
     """Totals for the area and one row per child area, for a day or a range (dates are
@@ -93,7 +98,8 @@ def get_stats(request: HttpRequest, area: str | None = None, date_from: str | No
     declaration and citizen figures are area-wide. Officers, health officers, inspectors and
     admins within their grants only; other areas answer 404."""
     query = stats_service.build_query(scope_of(request), area, date_from, date_to, sector)
-    return stats_payload(stats_service.compute(query))
+    return {**stats_payload(stats_service.compute(query)),
+            "replica_lag_seconds": replica_lag_of(request)}
 
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
+from kiemdich.core import clock
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.reports import daily, rollups, stats
 from kiemdich.reports.models import DailyReport, ReportSubscription
@@ -112,7 +113,7 @@ def deliver(report: DailyReport, recipients: list[str]) -> None:
 def run_daily(day: date | None = None) -> tuple[int, int]:
     """For every area that asked: yesterday's report (its day's rollups refreshed first, for
     the late uploads), archived and e-mailed unless it was already. Returns (reports, sent)."""
-    day = day or rollups.local_today() - timedelta(days=1)
+    day = day or clock.today() - timedelta(days=1)
     subscriptions = list(ReportSubscription.objects.select_related("area"))
     if not subscriptions:
         return 0, 0

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.models import Area
+from kiemdich.core import clock
 from kiemdich.errors import Invalid
 from kiemdich.reports.coverage import (
     RESIDENTS_TARGET,
@@ -33,7 +34,6 @@ from kiemdich.reports.models import (
     RosterMember,
     VenueDay,
 )
-from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import children_of_communes
 from kiemdich.zones.services import residents_declared
 
@@ -145,10 +145,9 @@ def by_area(area: Area, sectors: frozenset[str] | None, day: date) -> list[AreaC
         roster_all += counted(zoned)
         declared += counted(zoned_declared)
     silent = counted(_silent(area, sectors, SILENT_DAYS, day))
-    start = datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
+    start, end = clock.day_bounds(day)
     inspections = Inspection.objects.filter(**in_area, result=Inspection.Result.VIOLATION,
-                                            inspected_at__gte=start,
-                                            inspected_at__lt=start + timedelta(days=1))
+                                            inspected_at__gte=start, inspected_at__lt=end)
     if sectors:
         inspections = inspections.filter(sector__in=sectors)
     violations = counted(inspections)

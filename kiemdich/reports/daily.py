@@ -26,11 +26,11 @@ from reportlab.platypus import (
 
 from kiemdich.accounts.models import Sector
 from kiemdich.areas.models import Area
+from kiemdich.core import clock
 from kiemdich.documents import fonts, official
 from kiemdich.documents.text import paragraph
 from kiemdich.privacy.exports import xlsx_workbook
 from kiemdich.reports import compliance, coverage
-from kiemdich.reports.rollups import LOCAL_ZONE
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
 from kiemdich.venues.types import VENUE_TYPES
 
@@ -222,7 +222,7 @@ def _figures(report: Report, st: dict[str, ParagraphStyle]) -> list:
     parts.append(paragraph(_("Xu hướng: lượt vào (xanh) và tờ khai (cam) theo ngày"), st["h2"]))
     parts.append(_trend_drawing(stats, _WIDTH))
     if stats.refreshed_at:
-        refreshed = stats.refreshed_at.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y")
+        refreshed = stats.refreshed_at.astimezone(clock.zone()).strftime("%H:%M %d/%m/%Y")
         parts.append(paragraph(_("Số liệu cập nhật lúc %(t)s.") % {"t": refreshed},
                                st["small"]))
     return parts

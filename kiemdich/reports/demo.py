@@ -12,6 +12,7 @@ from django.utils import timezone
 from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, demo_communes, demo_province
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
+from kiemdich.core import clock
 from kiemdich.reports import rollups
 from kiemdich.reports.models import (
     Establishment,
@@ -93,6 +94,6 @@ def seed(out) -> None:
             result=Inspection.Result.VIOLATION if failed else Inspection.Result.COMPLIANT,
             violation=violation if failed else None, fine=5_000_000 if failed else None,
             notes="Không kiểm soát quét mã tại cổng." if failed else "")
-    days = rollups.refresh(since=rollups.local_today() - timedelta(days=30))
+    days = rollups.refresh(since=clock.today() - timedelta(days=30))
     out.write(f"Reports: population of {len(communes)} communes of {demo_province().name}, "
               f"registry, roster, inspections; rollups for {days} days.")

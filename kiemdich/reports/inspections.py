@@ -5,7 +5,7 @@ to declare who did not (the plan's main violations) — and printed as a record 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
+from kiemdich.core import clock
 from kiemdich.errors import Invalid, NotFound
 from kiemdich.privacy import audit
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
-from kiemdich.reports.rollups import LOCAL_ZONE
 
 RECORD_ROLES = (Role.INSPECTOR, Role.ADMIN)
 READ_ROLES = (Role.INSPECTOR, Role.OFFICER, Role.ADMIN)
@@ -174,11 +174,9 @@ def visible(scope: Scope, filters: InspectionFilter) -> QuerySet[Inspection]:
     if filters.area_code:
         qs = qs.filter(area__path__startswith=_area_path(filters.area_code))
     if filters.date_from:
-        qs = qs.filter(inspected_at__gte=datetime.combine(filters.date_from, time.min,
-                                                          tzinfo=LOCAL_ZONE))
+        qs = qs.filter(inspected_at__gte=clock.at(filters.date_from))
     if filters.date_to:
-        qs = qs.filter(inspected_at__lt=datetime.combine(filters.date_to + timedelta(days=1),
-                                                         time.min, tzinfo=LOCAL_ZONE))
+        qs = qs.filter(inspected_at__lt=clock.at(filters.date_to + timedelta(days=1)))
     if filters.result:
         qs = qs.filter(result=filters.result)
     if filters.violation:

@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.core import clock
 from kiemdich.jobs.registry import periodic
 from kiemdich.reports import archive, rollups
 
@@ -11,7 +12,7 @@ from kiemdich.reports import archive, rollups
 @periodic("stats.today", cron="* * * * * */20", timeout=300,
           description=_("Thống kê hôm nay"))
 def refresh_today() -> str:
-    today = rollups.local_today()
+    today = clock.today()
     rollups.refresh(since=today, until=today)
     return f"refreshed {today.isoformat()}"
 

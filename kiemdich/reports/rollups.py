@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,6 +19,7 @@ from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from kiemdich.core import clock
 from kiemdich.reports.models import (
     CitizenRegistration,
     DailyRollup,
@@ -32,24 +32,11 @@ from kiemdich.reports.models import (
     VenueSeen,
 )
 
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local_today() -> date:
-    return timezone.now().astimezone(LOCAL_ZONE).date()
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC-aware [start, end) instants of a local calendar day."""
-    start = datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_ZONE)
-    return start, end
-
 
 def default_since() -> date:
     """Scans may arrive up to SCAN_MAX_AGE_HOURS late (offline readers): refresh that far."""
     hours = getattr(settings, "SCAN_MAX_AGE_HOURS", 72)
-    return local_today() - timedelta(days=math.ceil(hours / 24))
+    return clock.today() - timedelta(days=math.ceil(hours / 24))
 
 
 def _table(model) -> str:
@@ -67,7 +54,7 @@ def _refresh_day(cursor, day: date) -> None:
     from kiemdich.declarations.models import Declaration
 
     scans, venues = _scan_tables()
-    start, end = (connection.ops.adapt_datetimefield_value(t) for t in day_bounds(day))
+    start, end = (connection.ops.adapt_datetimefield_value(t) for t in clock.day_bounds(day))
     day_value = connection.ops.adapt_datefield_value(day)
     for model in (DailyRollup, VenueDay, VenueSeen, DeclarationRollup, DeclarantDay,
                   DeclarantSeen):
@@ -166,12 +153,12 @@ def _rebuild_registrations() -> None:
     from kiemdich.venues.models import Venue
 
     venue_rows = (Venue.objects.filter(status=Venue.Status.ACTIVE)
-                  .annotate(d=TruncDate("created_at", tzinfo=LOCAL_ZONE))
+                  .annotate(d=TruncDate("created_at", tzinfo=clock.zone()))
                   .values("d", "area_id", "sector", "venue_type").annotate(n=Count("id"))
                   .order_by("area_id", "d"))
     citizen_rows = (Person.objects.filter(is_self=True, account__isnull=False,
                                           area__isnull=False)
-                    .annotate(d=TruncDate("created_at", tzinfo=LOCAL_ZONE))
+                    .annotate(d=TruncDate("created_at", tzinfo=clock.zone()))
                     .values("d", "area_id").annotate(n=Count("id")).order_by("area_id", "d"))
     VenueRegistration.objects.all().delete()
     VenueRegistration.objects.bulk_create(
@@ -187,7 +174,7 @@ def _rebuild_registrations() -> None:
 def _lock_state() -> RollupState:
     """Serialise refreshes: two running at once would both insert the same day's rows."""
     RollupState.objects.get_or_create(
-        pk=1, defaults={"refreshed_at": timezone.now(), "since": local_today()})
+        pk=1, defaults={"refreshed_at": timezone.now(), "since": clock.today()})
     return RollupState.objects.select_for_update().get(pk=1)
 
 
@@ -195,7 +182,7 @@ def refresh(since: date | None = None, until: date | None = None) -> int:
     """Recompute every day from `since` to `until` (default: the late-scan window up to
     today). Returns the number of days refreshed."""
     since = since or default_since()
-    until = until or local_today()
+    until = until or clock.today()
     day, days = since, 0
     while day <= until:
         with transaction.atomic():

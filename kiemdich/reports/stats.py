@@ -19,6 +19,7 @@ from kiemdich.accounts.models import Role, Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core import clock
 from kiemdich.errors import Forbidden, Invalid, NotFound
 from kiemdich.reports import rollups
 from kiemdich.reports.models import (
@@ -108,7 +109,7 @@ def build_query(scope: Scope, area_code: str | None, date_from: str | None,
     if sector and reach and sector not in reach:
         raise NotFound(_("Không có số liệu lĩnh vực này trong phạm vi của bạn."),
                        code="sector_out_of_scope", field="sector")
-    today = rollups.local_today()
+    today = clock.today()
     end = parse_date(date_to, "date_to", today)
     start = parse_date(date_from, "date_from", end)
     if start > end:

@@ -22,6 +22,7 @@ from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.caching import soft_cache
+from kiemdich.core import clock
 from kiemdich.errors import DomainError, Invalid, NotFound
 from kiemdich.privacy.audit import record
 from kiemdich.privacy.exports import export_response
@@ -34,7 +35,6 @@ from kiemdich.reports import (
     daily,
     inspection_document,
     inspections,
-    rollups,
 )
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
@@ -136,10 +136,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breadcrumb": _breadcrumb(request, query.area),
         "by_type": daily.type_rows(result),
         "trend": trend, "bars": bars, "bars_height": bars_height,
-        "sectors": _sectors(request), "today": rollups.local_today(),
+        "sectors": _sectors(request), "today": clock.today(),
         "sector_label": dict(Sector.choices).get(query.sector, ""),
-        "week_ago": rollups.local_today() - timedelta(days=6),
-        "month_ago": rollups.local_today() - timedelta(days=29),
+        "week_ago": clock.today() - timedelta(days=6),
+        "month_ago": clock.today() - timedelta(days=29),
     })
 
 
@@ -230,7 +230,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     except Invalid as exc:
         return _invalid_page(request, exc, "reports/compliance.html")
     kind = request.GET.get("kind", "establishments")
-    today = rollups.local_today()
+    today = clock.today()
     if kind == "venues":
         items = compliance.silent_venues(query.area, query.sectors, days, today)
         headers = [_("Mã QR"), _("Địa điểm"), _("Lĩnh vực"), _("Xã/phường"),
@@ -301,7 +301,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
                  i.get_result_display(), i.poster_displayed, i.scanning_enforced,
                  i.staff_declared, i.violation.legal_reference if i.violation else "",
                  i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
-        return export_response(fmt, f"kiem-tra-{rollups.local_today().isoformat()}", headers,
+        return export_response(fmt, f"kiem-tra-{clock.today().isoformat()}", headers,
                                rows, title=_("Các lần kiểm tra"), actor=request.user)
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
@@ -324,7 +324,7 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
     unregistered establishment, or a person who did not declare; the article's fine bracket
     shown before submitting."""
     scope = _recorder_scope(request)
-    today = rollups.local_today()
+    today = clock.today()
     initial = {"venue_code": request.GET.get("venue", ""),
                "subject": request.GET.get("subject", Inspection.Subject.VENUE),
                "establishment": request.GET.get("establishment", ""),
@@ -458,11 +458,11 @@ def progress(request: HttpRequest) -> HttpResponse:
     context: dict = {"provinces": provinces, "province": province}
     if province is not None:
         # The labels are cached translated: one entry per language.
-        key = f"reports:progress:{province.pk}:{rollups.local_today()}:{get_language()}"
+        key = f"reports:progress:{province.pk}:{clock.today()}:{get_language()}"
         # Only an accelerator: without Redis the figures are computed (kiemdich.caching).
         context.update(soft_cache.get(key) or {})
         if "totals" not in context:
-            today = rollups.local_today()
+            today = clock.today()
             query = stats_service.StatsQuery(province, today, today, None)
             result = stats_service.compute(query, with_details=False)
             computed = {"totals": result.totals, "rows": result.rows,

@@ -85,6 +85,8 @@ class ScanOut(Schema):
     person: PersonShape
     declared_today: bool
     has_symptoms: bool
+    declaration: Literal["declared", "not_declared", "symptoms"] = Field(
+        description="Today's health declaration in one word, what a screen colours by")
     direction: str
     scanned_at: datetime
     code_format: str
@@ -128,6 +130,7 @@ class CheckinScanOut(Schema):
     person_id: int
     display_name: str
     visit: str
+    declaration: Literal["declared", "not_declared", "symptoms"]
 
 
 class VenueRef(Schema):

@@ -17,9 +17,10 @@ from django.utils import timezone
 from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, DEMO_OWNER_PHONE, demo_province
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
+from kiemdich.core.clock import local_day
 from kiemdich.people.models import Person
 from kiemdich.scans.models import Direction, Method, Scan, Visit
-from kiemdich.scans.visits import ScanPoint, fold, local_day
+from kiemdich.scans.visits import ScanPoint, fold
 from kiemdich.venues.demo import QUIET_SINCE_DAYS, quiet_venue_names
 from kiemdich.venues.models import Venue
 

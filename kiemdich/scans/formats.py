@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.phones import PhoneInvalid, normalize_phone
+from kiemdich.core import clock
 from kiemdich.people.codes import (
-    LOCAL_TZ,
     PREFIX,
     Claims,
     CodeUnreadable,
@@ -113,7 +113,7 @@ def parse_scanned(
             extra={"hint": "venue_poster"},
         )
     fields = clean.split("|")
-    today = now.astimezone(LOCAL_TZ).date()
+    today = clock.local_day(now)
     if len(fields) == 6:
         return _national_qr(fields, today)
     if len(fields) == 7:

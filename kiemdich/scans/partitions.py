@@ -27,26 +27,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+from kiemdich.core import clock
+
 AHEAD_DAYS = 7
 # table → its partition key and whether the key is a timestamp (else a date).
 TABLES = {"scans_scan": ("scanned_at", True), "scans_visit": ("day", False)}
 _NAME = re.compile(r"^(scans_scan|scans_visit)_p(\d{8})$")
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL).date()
-
-
-def day_of(moment: datetime) -> date:
-    return moment.astimezone(LOCAL).date()
 
 
 def enabled() -> bool:
@@ -62,8 +54,7 @@ def _bounds(table: str, day: date) -> tuple[object, object]:
     _key, timestamp = TABLES[table]
     if not timestamp:
         return day, day + timedelta(days=1)
-    return (datetime.combine(day, time.min, tzinfo=LOCAL),
-            datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL))
+    return clock.day_bounds(day)
 
 
 def existing(table: str) -> dict[date, str]:
@@ -136,8 +127,7 @@ def drop_expired(cutoff: datetime, keep_scans: Iterable[int] = (),
         count = 0
         for day, name in sorted(existing(table).items()):
             _low, high = _bounds(table, day)
-            end = high if isinstance(high, datetime) else datetime.combine(high, time.min,
-                                                                           tzinfo=LOCAL)
+            end = high if isinstance(high, datetime) else clock.at(high)
             if end > cutoff:
                 continue
             with transaction.atomic(), connection.cursor() as cursor:

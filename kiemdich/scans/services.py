@@ -44,6 +44,7 @@ from kiemdich import metrics
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.areas.services import top_area_code
+from kiemdich.core.clock import day_bounds, local_day
 from kiemdich.db import execute, instance_from_row, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.errors import Busy, DomainError, Invalid, NotFound, TooLarge
@@ -61,9 +62,7 @@ from kiemdich.scans.pubsub import publish, venue_channel
 from kiemdich.scans.visits import (
     Action,
     ScanPoint,
-    day_bounds,
     fold,
-    local_day,
     new_visit,
     step,
 )
@@ -309,7 +308,10 @@ def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome 
     if first.accepted:
         person = Person.objects.filter(pk=first.person_id).first() or Person()
         shape = shape_for_venue(person, venue, scanner.actor)
-        return Outcome(200, {**first.response, "person": shape, "scan_id": first.pk})
+        # A scan stored before `declaration` was answered says it again from its two flags.
+        flags = declaration_of(None if not first.response.get("declared_today")
+                               else first.response.get("has_symptoms", False))
+        return Outcome(200, {**flags, **first.response, "person": shape, "scan_id": first.pk})
     return Outcome(422, first.response)
 
 
@@ -344,8 +346,7 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
     # The stored answer leaves the person out (a replay shapes them again): the scans table
     # keeps no names or phones that an erasure of the person would have to find.
     scan.response = {
-        "result": "ok", "declared_today": person.kd_sick is not None,
-        "has_symptoms": bool(person.kd_sick), "direction": item.direction,
+        "result": "ok", **declaration_of(person.kd_sick), "direction": item.direction,
         "scanned_at": scanned_at.isoformat(), "code_format": scan.code_format,
         "visit": visit,
     }
@@ -487,7 +488,8 @@ def _announce(venue: Venue, scan: Scan, shape: dict[str, Any], visit: str) -> No
              "person": shape, "visit": visit, "method": scan.method,
              "visitor": visitor_token(venue.pk, local_day(scan.scanned_at), scan.person.pk),
              "declared_today": scan.response.get("declared_today", False),
-             "has_symptoms": scan.response.get("has_symptoms", False)}
+             "has_symptoms": scan.response.get("has_symptoms", False),
+             "declaration": scan.response.get("declaration", NOT_DECLARED)}
     transaction.on_commit(partial(publish, venue_channel(venue.pk), event))
 
 
@@ -549,17 +551,28 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int], direction: 
             visit = action.value if action is not None else REDERIVED
             # The venue's staff see who came in as any scan shows it to them.
             shape = shape_for_venue(person, venue, f"venue:{venue.pk}", purpose="self_checkin")
-            scan.response = {"declared_today": person.kd_sick is not None,
-                             "has_symptoms": bool(person.kd_sick)}
+            scan.response = declaration_of(person.kd_sick)
             _announce(venue, scan, shape, visit)
             done.append({"scan_id": scan.pk, "person_id": person.pk,
-                         "display_name": person.full_name, "visit": visit})
+                         "display_name": person.full_name, "visit": visit,
+                         "declaration": scan.response["declaration"]})
         transaction.on_commit(partial(metrics.CHECKINS.labels(direction).inc, len(people)))
         if direction == "in":
             # mass and remote check-in flags, checked after the commit
             note_checkin(venue, user.pk, location)
     return {"venue": {"id": venue.pk, "name": venue.name}, "direction": direction, "at": now,
             "colour": colour_of_day(day), "scans": done}
+
+
+DECLARED, NOT_DECLARED, SYMPTOMS = "declared", "not_declared", "symptoms"
+
+
+def declaration_of(sick_today: bool | None) -> dict[str, Any]:
+    """Today's declaration of a person as a scan answers it: None when there is none, else
+    whether it has symptoms. `declaration` is the one field a screen colours by."""
+    state = NOT_DECLARED if sick_today is None else SYMPTOMS if sick_today else DECLARED
+    return {"declared_today": sick_today is not None, "has_symptoms": bool(sick_today),
+            "declaration": state}
 
 
 def colour_of_day(day: date) -> int:

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
-from django.utils import timezone
 
+from kiemdich.core.clock import day_bounds, local_day
 from kiemdich.scans.models import Direction
 
 
@@ -52,18 +52,6 @@ class VisitDraft:
     entry_method: str
     exit_method: str
     day: date
-
-
-def local_day(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day as aware datetimes."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
 
 
 def closes_at(entered_at: datetime, stay_minutes: int) -> datetime:

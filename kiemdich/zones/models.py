@@ -44,10 +44,6 @@ class Zone(models.Model):
         ]
         indexes = [models.Index(fields=["ends_on", "starts_on"], name="zone_in_force")]
 
-    @property
-    def is_outbreak(self) -> bool:
-        return self.kind in OUTBREAK_KINDS
-
 
 # Zones whose residents must declare every day (plan II.2): not the green ones.
 OUTBREAK_KINDS = (Zone.Kind.QUARANTINE, Zone.Kind.LOCKDOWN)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kiemdich.accounts.services import account_for_phone
+from kiemdich.core import clock
 from kiemdich.privacy.retention import purge_expired
 from kiemdich.scans import partitions
 from kiemdich.scans.models import Scan, ScanNonce, Visit
@@ -29,7 +30,7 @@ def _visit(at: datetime, venue_id: int = 1, person_id: int = 1) -> Visit:
     return Visit.objects.create(venue_id=venue_id, person_id=person_id, entered_at=at,
                                 left_at=at + timedelta(minutes=30),
                                 closes_at=at + timedelta(minutes=30), entry_method="staff",
-                                exit_method="staff", day=partitions.day_of(at))
+                                exit_method="staff", day=clock.local_day(at))
 
 
 def _partition_of(table: str, pk: int) -> str:
@@ -40,21 +41,21 @@ def _partition_of(table: str, pk: int) -> str:
 
 
 def _noon(days_ago: int) -> datetime:
-    day = partitions.local_today() - timedelta(days=days_ago)
-    return datetime.combine(day, time(12), tzinfo=partitions.LOCAL)
+    day = clock.today() - timedelta(days=days_ago)
+    return clock.at(day, time(12))
 
 
 def test_sqlite_keeps_plain_tables():
     if connection.vendor == "postgresql":
         pytest.skip("SQLite only")
     assert not partitions.enabled()
-    assert partitions.ensure(partitions.local_today(), partitions.local_today()) == 0
+    assert partitions.ensure(clock.today(), clock.today()) == 0
     assert partitions.drop_expired(timezone.now()) == {}
 
 
 @postgres_only
 def test_today_and_a_week_ahead_have_partitions_and_other_days_go_to_default():
-    today = partitions.local_today()
+    today = clock.today()
     for table in partitions.TABLES:
         days = partitions.existing(table)
         assert today in days and today + timedelta(days=partitions.AHEAD_DAYS) in days
@@ -63,8 +64,8 @@ def test_today_and_a_week_ahead_have_partitions_and_other_days_go_to_default():
     far = _scan(_noon(400))
     assert _partition_of("scans_scan", far.pk) == "scans_scan_default"
     # Making that day's partition later moves the row out of DEFAULT.
-    assert partitions.ensure(partitions.day_of(far.scanned_at),
-                             partitions.day_of(far.scanned_at)) == 2
+    assert partitions.ensure(clock.local_day(far.scanned_at),
+                             clock.local_day(far.scanned_at)) == 2
     assert _partition_of("scans_scan", far.pk).startswith("scans_scan_p")
     assert Scan.objects.filter(pk=far.pk).exists()
 
@@ -92,7 +93,7 @@ def test_a_nonce_is_unique_per_venue_whatever_the_day():
 @postgres_only
 def test_retention_drops_old_days_but_keeps_what_an_open_case_holds(settings, areas):
     settings.RETENTION_SCANS_DAYS = 30
-    old_day = partitions.local_today() - timedelta(days=40)
+    old_day = clock.today() - timedelta(days=40)
     partitions.ensure(old_day, old_day)
     # Tracing reads a visit with its venue (its default stay): the F0's is a real one.
     venue = make_venue(account_for_phone("0912000002"), "Quán Phở Hòa")

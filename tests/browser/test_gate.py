@@ -323,3 +323,52 @@ def test_a_revoked_kiosk_stops_and_says_so(browser, live_server, sign_in, hospit
     assert Device.objects.filter(venue=hospital).count() == 1
     assert not Scan.objects.filter(accepted=True).exists()
     page.context.close()
+
+
+# Today's declaration, as a colour -------------------------------------------------------------
+
+def declare_today(sick: bool) -> None:
+    from kiemdich.declarations.models import Declaration
+
+    person = Person.objects.get(account=account_for_phone(VISITOR), is_self=True)
+    Declaration.objects.create(person=person, created_at=timezone.now(),
+                               local_date=timezone.localdate(), fever=sick, has_symptoms=sick)
+
+
+@pytest.mark.parametrize("sick,kind,title", [
+    (True, "result-bad", "Có triệu chứng — hướng dẫn đến y tế"),
+    (False, "result-ok", "Đã khai báo hôm nay"),
+    (None, "result-warn", "Chưa khai báo hôm nay"),
+])
+def test_the_staff_screen_shows_todays_declaration_as_a_colour(browser, live_server, sign_in,
+                                                               hospital, sick, kind, title):
+    code = lan_code()
+    if sick is not None:
+        declare_today(sick)
+    page = kiosk(browser, live_server.url, sign_in, hospital, 320)
+    scan_code(page, code)
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(kind))
+    expect(result).to_have_attribute(
+        "data-declaration", {True: "symptoms", False: "declared", None: "not_declared"}[sick])
+    expect(page.locator("#result-title")).to_have_text(title)
+    expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+    page.screenshot(path=os.path.join(SHOTS, f"kiosk-declaration-{kind}-320.png"))
+    page.context.close()
+
+
+def test_the_visitors_confirmation_shows_their_declaration(browser, live_server, sign_in,
+                                                           hospital):
+    lan_code()
+    declare_today(True)
+    context = new_context(browser, live_server.url, "vi", viewport={"width": 360, "height": 740})
+    sign_in(context, account_for_phone(VISITOR))
+    page = context.new_page()
+    page.goto(f"/v/{hospital.code}")
+    page.get_by_role("button", name="Vào", exact=True).click()
+    chip = page.locator("#confirmation .declaration")
+    expect(chip).to_have_attribute("data-declaration", "symptoms")
+    expect(chip).to_have_text("Có triệu chứng — hướng dẫn đến y tế")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=os.path.join(SHOTS, "confirmation-symptoms-360.png"), full_page=True)
+    context.close()

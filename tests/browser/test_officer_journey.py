@@ -12,6 +12,7 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import file_tree, load_tree
+from kiemdich.core import clock
 from kiemdich.reports import rollups
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -24,7 +25,7 @@ def province(fixtures_dir):
     from tests.reports.gen import generate
 
     load_tree(file_tree(fixtures_dir / "areas-3level.json"))
-    today = rollups.local_today()
+    today = clock.today()
     generate(list(Area.objects.leaves().order_by("code")), [today - timedelta(days=1), today],
              seed=11)
     rollups.refresh(since=today - timedelta(days=2), until=today)

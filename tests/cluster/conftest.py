@@ -19,8 +19,10 @@ def cluster():
     Cluster(directory).down()  # what an interrupted run of this checkout left running
     shutil.rmtree(directory, ignore_errors=True)
     # The load sends every scan through one reader: its rate limit (5 a second, a gate's
-    # pace) would refuse most of them.
-    cluster = Cluster(directory, free_port_base(), app_settings={"SCAN_RATE_PER_MINUTE": "100000"})
+    # pace) would refuse most of them. A job worker killed mid-run leaves its job's lease
+    # for the job's timeout: short jobs here, as in tests/jobs/.
+    cluster = Cluster(directory, free_port_base(), app_settings={
+        "SCAN_RATE_PER_MINUTE": "100000", "JOB_TIMEOUT": "15", "JOB_RETRY": "30"})
     try:
         cluster.up()
         yield cluster

@@ -1,7 +1,8 @@
 """`python -m tests.cluster.replica_probe`, in the environment of a cluster with
-DATABASE_REPLICA_URL set: an admin reads the dashboard, coverage and tracing pages, then
-writes (changes the page language) and reads the dashboard again. Prints, per visit, where
-its queries went and what the page said about freshness, as one JSON line."""
+DATABASE_REPLICA_URL set: an admin reads the dashboard, coverage and tracing pages and GET
+/api/v1/stats, then writes (changes the page language) and reads the dashboard and the
+statistics again. Prints, per visit, where its queries went and what the page or the answer
+said about freshness, as one JSON line."""
 
 from __future__ import annotations
 
@@ -29,10 +30,14 @@ def visit(client: Client, path: str) -> dict:
     with CaptureQueriesContext(connections["replica"]) as replica, \
             CaptureQueriesContext(connections["default"]) as leader:
         response = client.get(path)
-    found = FRESHNESS.search(response.content.decode())
+    if path.startswith("/api/"):
+        freshness = response.json()["replica_lag_seconds"]
+    else:
+        found = FRESHNESS.search(response.content.decode())
+        freshness = found.group(1).strip() if found else None
     return {"path": path, "status": response.status_code,
             "replica_queries": len(replica), "leader_queries": len(leader),
-            "freshness": found.group(1).strip() if found else None}
+            "freshness": freshness}
 
 
 def main() -> dict:
@@ -40,10 +45,10 @@ def main() -> dict:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(admin)
     reads = [visit(client, path) for path in ("/reports/", "/reports/coverage/",
-                                              "/tracing/")]
+                                              "/tracing/", "/api/v1/stats")]
     wrote = client.post("/i18n/setlang/", {"language": "vi", "next": "/"}).status_code
     return {"reads": reads, "write_status": wrote,
-            "after_write": visit(client, "/reports/")}
+            "after_write": [visit(client, path) for path in ("/reports/", "/api/v1/stats")]}
 
 
 if __name__ == "__main__":

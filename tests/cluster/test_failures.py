@@ -53,12 +53,24 @@ def roles(cluster: Cluster) -> dict[str, str]:
             if m["state"] in ("running", "streaming")}
 
 
+RESEND_SECONDS = 90  # a reader keeps trying longer; the test gives up on a cluster that died
+
+
 def resend_unanswered(load: ScanLoad) -> list[Answer]:
     """What a reader does with a scan that got no acknowledgement: sends it again, with its
-    nonce, once the cluster answers again."""
+    nonce, and again after the answer's Retry-After while the cluster answers 503 (or not at
+    all: a second or so) — after a failover the new leader may still be settling in."""
     unanswered = [a for a in load.answers if a.status not in ACKNOWLEDGED]
+    deadline = time.monotonic() + RESEND_SECONDS
+    resent = []
     with httpx.Client(timeout=10) as client:
-        return [load.scan(client, a.code, a.nonce) for a in unanswered]
+        for first in unanswered:
+            answer = load.scan(client, first.code, first.nonce)
+            while answer.status in (0, 503) and time.monotonic() < deadline:
+                time.sleep(float(answer.retry_after or 1))
+                answer = load.scan(client, first.code, first.nonce)
+            resent.append(answer)
+    return resent
 
 
 def settle(cluster: Cluster, name: str, load: ScanLoad, resent: list[Answer] = ()) -> dict:

@@ -1,6 +1,7 @@
 """The cluster watched as deploy/cluster/prometheus.yml says: Prometheus scrapes every member
-(both API servers and live servers with the metrics token, each Patroni, etcd, HAProxy), and
-the figures of the API servers add up across them."""
+(both API servers, live servers and job workers with the metrics token, each Patroni, etcd,
+HAProxy, and PostgreSQL and Redis through their exporters), every target up, and the
+figures of the API servers add up across them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import httpx
 
 from tests.faults.harness import ScanLoad
 
-EXPECTED_JOBS = {"kiemdich-api", "kiemdich-live", "patroni", "etcd", "haproxy"}
+EXPECTED_JOBS = {"kiemdich-api", "kiemdich-live", "kiemdich-worker", "patroni", "etcd",
+                 "haproxy", "postgres", "redis"}
 
 
 def targets(prometheus: str) -> list[dict]:
@@ -37,10 +39,19 @@ def test_prometheus_scrapes_every_member_of_the_cluster(cluster, world):
     assert not down
     by_job = {job: sorted(t["scrapeUrl"] for t in found if t["labels"]["job"] == job)
               for job in EXPECTED_JOBS}
-    assert len(by_job["kiemdich-api"]) == len(by_job["kiemdich-live"]) == cluster.app_servers
-    assert len(by_job["patroni"]) == cluster.databases
-    assert len(by_job["etcd"]) == len(by_job["haproxy"]) == 1
+    assert (len(by_job["kiemdich-api"]) == len(by_job["kiemdich-live"])
+            == len(by_job["kiemdich-worker"]) == cluster.app_servers)
+    assert len(by_job["patroni"]) == len(by_job["postgres"]) == cluster.databases
+    assert len(by_job["etcd"]) == len(by_job["haproxy"]) == len(by_job["redis"]) == 1
     assert {t["labels"]["job"] for t in found} == EXPECTED_JOBS
+    # The exporters reach what they watch: every database member (the one the failure
+    # tests brought back answers its exporter from its next scrape on) and Redis.
+    reached = "count(pg_up == 1) + count(redis_up == 1)"
+    deadline = time.monotonic() + 60
+    while query(prometheus, reached) < cluster.databases + 1 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert query(prometheus, "count(pg_up == 1)") == cluster.databases
+    assert query(prometheus, "count(redis_up == 1)") == 1
 
 
 def test_the_scans_through_the_proxy_add_up_over_the_api_servers(cluster, world):

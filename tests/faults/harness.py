@@ -320,6 +320,7 @@ class Answer:
     at: float
     body: dict | None = None
     error: str = ""  # with status 0: what the client met (ConnectError, ReadTimeout…)
+    retry_after: str = ""  # the answer's Retry-After (with a 503: when to send it again)
 
 
 class ScanLoad:
@@ -350,7 +351,8 @@ class ScanLoad:
         except httpx.TransportError as error:
             return Answer(nonce, code, 0, time.monotonic() - started, started,
                           error=type(error).__name__)
-        return Answer(nonce, code, status, time.monotonic() - started, started, body)
+        return Answer(nonce, code, status, time.monotonic() - started, started, body,
+                      retry_after=response.headers.get("Retry-After", ""))
 
     def _run(self, index: int) -> None:
         interval = self.threads / self.rate

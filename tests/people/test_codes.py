@@ -16,13 +16,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiemdich.core import clock
 from kiemdich.errors import DomainError
 from kiemdich.people import codes
 from kiemdich.people.codes import (
     CODE_LENGTH,
     KIND_APP,
     KIND_CARD,
-    LOCAL_TZ,
     Claims,
     CodeError,
     CodeExpired,
@@ -47,7 +47,7 @@ def keyring() -> Keyring:
 
 
 def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LOCAL_TZ)
+    return datetime(*args, tzinfo=clock.zone())
 
 
 claims_strategy = st.builds(
@@ -268,7 +268,7 @@ def test_app_code_expires_at_4am_vietnam_time(issued, expires):
 def test_app_code_validity_is_between_12_and_36_hours(now):
     expires = codes.app_code_expiry(now)
     assert timedelta(hours=12) <= expires - now.replace(microsecond=0) < timedelta(hours=36)
-    local_expiry = expires.astimezone(LOCAL_TZ)
+    local_expiry = expires.astimezone(clock.zone())
     assert (local_expiry.hour, local_expiry.minute, local_expiry.second) == (4, 0, 0)
 
 

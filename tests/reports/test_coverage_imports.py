@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
+from kiemdich.core import clock
 from kiemdich.declarations.models import Declaration
 from kiemdich.people.models import Person
 from kiemdich.reports import coverage, rollups
@@ -75,7 +76,7 @@ def test_a_roster_matches_declarations_by_phone_and_id_number(areas, officer):
     assert set(RosterMember.objects.values_list("phone", flat=True)) == {"+84912111222", ""}
     from kiemdich.people.protect import id_digest
 
-    today = rollups.local_today()
+    today = clock.today()
     account = User.objects.create_user("0912111222")
     me = Person.objects.create(account=account, is_self=True, area=areas["25993"])
     Declaration.objects.create(person=me, created_at=timezone.now(), local_date=today,
@@ -101,8 +102,8 @@ def test_coverage_is_coloured_against_the_targets(areas, officer):
     Venue.objects.create(code="V1", name="A", venue_type="market", sector="trade",
                          area=areas["25993"], street="x", place_key="a", owner=owner,
                          default_stay_minutes=60, business_reg_no="3600001")
-    rollups.refresh(since=rollups.local_today(), until=rollups.local_today())
-    residents, venues, roster = coverage.coverage(areas["731"], None, rollups.local_today())
+    rollups.refresh(since=clock.today(), until=clock.today())
+    residents, venues, roster = coverage.coverage(areas["731"], None, clock.today())
     assert (residents.percent, residents.level) == (40.0, "warn")
     assert (venues.done, venues.total, venues.level) == (1, 2, "bad")
     assert roster.level == "none"

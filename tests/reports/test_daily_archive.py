@@ -14,7 +14,7 @@ from django.test import Client
 
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
-from kiemdich.reports import rollups
+from kiemdich.core import clock
 from kiemdich.reports.models import DailyReport, ReportSubscription
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_an_officer_subscribes_an_area_and_it_gets_yesterdays_report_once(distri
     out = StringIO()
     call_command("run_job", "reports.daily", stdout=out)
     assert "1 report(s), 1 e-mailed" in out.getvalue()
-    yesterday = rollups.local_today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     [message] = mail.outbox
     assert message.to == ["ubnd@example.org", "yte@example.org"]
     assert district.name in message.subject

@@ -72,6 +72,10 @@ def test_lists_stay_in_scope_and_export_safely(venues, areas, inspector, portal)
     response = inspector.get("/reports/inspections/", {"format": "csv"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[1][1] == "VN25993"
+    # Result and yes/no columns in words, not codes or marks.
+    header = rows[0]
+    assert rows[1][header.index("Kết quả")] == "Nhắc nhở"
+    assert rows[1][header.index("Niêm yết mã QR")] == "Không"
     assert rows[1][-1].startswith("'=")
     other = portal("0912000903", Role.INSPECTOR, areas["740"])
     assert "VN25993" not in other.get("/reports/inspections/").content.decode()

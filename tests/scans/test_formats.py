@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiemdich.core import clock
 from kiemdich.people.codes import (
     KIND_CARD,
     CodeError,
@@ -374,7 +375,7 @@ def test_parser_raises_nothing_but_code_errors(keyring, text):
     )
 )
 def test_birth_date_is_checked_against_the_local_day(now):
-    today = now.astimezone(formats.LOCAL_TZ).date()
+    today = clock.local_day(now)
     born = f"{today:%d%m%Y}"
     text = f"001090123456||Nguyễn Văn A|{born}|Nam|Hà Nội|{born}"
     assert parse_scanned(text, now=now).birth_date == today

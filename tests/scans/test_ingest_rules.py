@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -14,12 +15,20 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiemdich.core import clock
 from kiemdich.people.codes import issue_app_code
 from kiemdich.scans.models import Scan, Visit
 from tests.conftest import client_for
 from tests.scans.conftest import scans_url
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _at_local_noon():
+    """Scans minutes apart are of one local day whatever the hour the suite runs at."""
+    with time_machine.travel(clock.at(clock.today(), time(12)), tick=True):
+        yield
 
 
 def visits_of(person) -> list[tuple]:

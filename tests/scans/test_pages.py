@@ -36,6 +36,9 @@ def test_the_poster_page_asks_a_visitor_to_log_in_and_come_back(venue):
 
 
 def test_a_visitor_checks_in_self_and_child_with_one_tap(venue, lan, lan_person, child):
+    from tests.scans.test_scan_api import declare
+
+    declare(lan_person, sick=True)
     client = browser(lan.user)
     page = client.get(f"/v/{venue.code}")
     assert page.status_code == 200
@@ -46,6 +49,11 @@ def test_a_visitor_checks_in_self_and_child_with_one_tap(venue, lan, lan_person,
     html = done.content.decode()
     assert "Quán Phở Hòa" in html and 'class="tick"' in html and "day-colour-" in html
     assert timezone.localtime().strftime("%d/%m/%Y") in html
+    # Each person's declaration of today, in its colour: Lan declared symptoms, Khôi nothing.
+    assert html.count('data-declaration="symptoms"') == 1
+    assert html.count('data-declaration="not_declared"') == 1
+    assert f'href="/declare/{child.pk}/"' in html and f'href="/declare/{lan_person.pk}/"' \
+        not in html
     scans = Scan.objects.filter(venue=venue)
     assert {s.person_id for s in scans} == {lan_person.pk, child.pk}
     assert {s.method for s in scans} == {Method.SELF}
@@ -93,7 +101,8 @@ def test_checkins_api_for_a_family(venue, lan, lan_person, child, anon):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["venue"] == {"id": venue.pk, "name": "Quán Phở Hòa"}
-    assert {s["person_id"] for s in body["scans"]} == {lan_person.pk, child.pk}
+    assert {s["person_id"]: s["declaration"] for s in body["scans"]} == {
+        lan_person.pk: "not_declared", child.pk: "not_declared"}
     assert lan.post("/api/v1/checkins", {"venue_code": "nope", "person_ids": [lan_person.pk],
                                          "direction": "in"}).status_code == 404
     assert anon.post("/api/v1/checkins", {"venue_code": venue.code,

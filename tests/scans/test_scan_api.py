@@ -36,6 +36,7 @@ def test_it_accepts_a_personal_code_from_staff_and_masks_the_person(venue, hoa, 
     body = response.json()
     assert body["result"] == "ok"
     assert body["declared_today"] is True and body["has_symptoms"] is False
+    assert body["declaration"] == "declared"
     assert body["person"]["display_name"] == "Nguyễn T** L**"
     assert body["person"]["phone"] == "091****001"
     assert body["person"]["masked"] is True
@@ -51,13 +52,30 @@ def test_it_accepts_a_personal_code_from_staff_and_masks_the_person(venue, hoa, 
 
 def test_it_says_when_the_latest_declaration_has_symptoms(venue, minh, lan_person, lan_code):
     declare(lan_person, sick=True)
-    body = minh.post(scans_url(venue), {"code": lan_code, "direction": "in"}).json()
+    body = minh.post(scans_url(venue), {"code": lan_code, "direction": "in",
+                                        "nonce": "sick-1"}).json()
     assert body["declared_today"] is True and body["has_symptoms"] is True
+    assert body["declaration"] == "symptoms"
+    # A repeated nonce answers the same, declaration included.
+    again = minh.post(scans_url(venue), {"code": lan_code, "direction": "in", "nonce": "sick-1"})
+    assert again.status_code == 200 and again.json()["declaration"] == "symptoms"
+
+
+def test_a_replay_of_a_scan_stored_before_the_declaration_field_still_answers_it(
+        venue, minh, lan_person, lan_code):
+    declare(lan_person)
+    first = minh.post(scans_url(venue), {"code": lan_code, "direction": "in", "nonce": "old-1"})
+    scan = Scan.objects.get(pk=first.json()["scan_id"])
+    del scan.response["declaration"]
+    Scan.objects.filter(pk=scan.pk).update(response=scan.response)
+    again = minh.post(scans_url(venue), {"code": lan_code, "direction": "in", "nonce": "old-1"})
+    assert again.status_code == 200 and again.json()["declaration"] == "declared"
 
 
 def test_it_answers_not_declared_for_someone_without_a_declaration(venue, minh, lan_code):
     body = minh.post(scans_url(venue), {"code": lan_code, "direction": "in"}).json()
     assert body["declared_today"] is False and body["has_symptoms"] is False
+    assert body["declaration"] == "not_declared"
 
 
 def test_a_special_venue_sees_everything_and_it_is_audited(hospital, minh, lan_person, lan_code):

@@ -159,6 +159,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /consent/withdraw": ANY_PERSON,
     "GET /flags": rule(AUTHORITIES | {"admin"}, denied=403),
     "GET /audit": rule({"admin"}, denied=403),  # and auditors (tests/privacy/test_audit.py)
+    # zones: officers and health officers of the area draw and lift them
+    "GET /zones": rule(AUTHORITIES | {"admin"}, denied="empty"),
+    "POST /zones": rule({"officer", "health", "admin"}),
+    "POST /zones/{zone_id}/lift": rule({"officer", "health", "admin"}),
 }
 
 
@@ -191,6 +195,9 @@ def _bodies(ids: dict) -> dict[str, object]:
         "POST /cases/{case_id}/f2": {"person_ids": [ids["child"]]},
         "POST /cases/{case_id}/notice-batches": {"person_ids": [ids["child"]], "send": False},
         "POST /tracing/pauses": {"area_code": "26368", "reason": "Kiểm tra lại"},
+        "POST /zones": {"kind": "green", "area_code": "25996",
+                        "starts_on": timezone.localdate().isoformat(),
+                        "ends_on": timezone.localdate().isoformat()},
         "POST /inspections": {"venue_code": ids["venue_code"], "inspected_at": now,
                               "result": "compliant"},
     }
@@ -206,7 +213,7 @@ def _params(ids: dict) -> dict[str, object]:
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
             "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
-            "fmt": "xlsx"}
+            "zone_id": ids["zone"], "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654

@@ -21,6 +21,7 @@ from kiemdich.people.models import Credential, Person
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch, NoticePause
 from kiemdich.venues.devices import create_device
 from kiemdich.venues.models import VenueStaff
+from kiemdich.zones.models import Zone
 from tests.conftest import ApiClient, client_for
 from tests.privacy.factories import venue, visit
 
@@ -94,8 +95,13 @@ def build(areas) -> World:
     case_request = CaseRequest.objects.create(
         requested_by=asker, person=nam, area=areas["25993"], confirmed_at=now,
         window_start=now - timedelta(days=14), window_end=now, margin_minutes=60)
+    # A lockdown drawn by the district's officer on one of its communes.
+    zone = Zone.objects.create(kind=Zone.Kind.LOCKDOWN, area=areas["25993"],
+                               starts_on=timezone.localdate(),
+                               ends_on=timezone.localdate() + timedelta(days=14),
+                               created_by=c["officer"].user)
     world.ids.update(
-        request=case_request.pk, pause=pause.pk, notice=notice.pk, person=lan.pk,
+        zone=zone.pk, request=case_request.pk, pause=pause.pk, notice=notice.pk, person=lan.pk,
         child=child.pk, other_person=nam.pk, venue=cafe.pk, venue_code=cafe.code,
         other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
         serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,

@@ -188,3 +188,17 @@ def test_residents_count_in_the_must_declare_coverage(tuan, lan, make_client, ar
     assert trade.total == 0
     page = tuan.get("/reports/coverage/", {"area": "731"}).content.decode()
     assert 'data-area="25993"' in page
+
+
+def test_the_demo_draws_a_lockdown_and_a_green_zone_once(areas):
+    from io import StringIO
+
+    from kiemdich.accounts import demo as account_demo
+    from kiemdich.zones import demo
+
+    account_demo.seed(StringIO())
+    demo.seed(StringIO())
+    demo.seed(StringIO())  # safe to run again
+    zones = Zone.objects.filter(starts_on__lte=_today(), ends_on__gte=_today())
+    assert sorted(zones.values_list("kind", flat=True)) == ["green", "lockdown"]
+    assert all(z.created_by is not None for z in zones)

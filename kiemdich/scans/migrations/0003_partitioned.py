@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import migrations, models
 
+from kiemdich.core import clock
+
 PARTITIONED = [("Scan", "scans_scan", "scanned_at"), ("Visit", "scans_visit", "day")]
 
 
@@ -48,8 +50,8 @@ def partition(apps, schema_editor):
                 schema_editor.add_index(model, index)
         cursor.execute("SELECT MIN(scanned_at) FROM scans_scan_plain")
         oldest = cursor.fetchone()[0]
-        today = partitions.local_today()
-        first = min(partitions.day_of(oldest), today) if oldest else today
+        today = clock.today()
+        first = min(clock.local_day(oldest), today) if oldest else today
         partitions.ensure(first - timedelta(days=1), today + timedelta(days=partitions.AHEAD_DAYS))
         for _model_name, table, _key in PARTITIONED:
             cursor.execute(f"INSERT INTO {table} SELECT * FROM {table}_plain")

@@ -62,6 +62,7 @@
   function show(kind, title, name, detail) {
     result.className = "kiosk-result result-" + kind;
     result.dataset.kind = kind;
+    delete result.dataset.declaration;
     document.getElementById("result-title").textContent = title;
     document.getElementById("result-name").textContent = name || "";
     document.getElementById("result-detail").textContent = detail || "";
@@ -72,17 +73,20 @@
   }
   result.addEventListener("click", function () { result.hidden = true; });
 
+  const DECLARATIONS = { declared: "ok", not_declared: "warn", symptoms: "bad" };
   function showAnswer(status, body) {
     if (status === 200 || status === 201) {
+      // The screen takes the colour of today's declaration, seen from across the gate: a
+      // symptomatic visitor is red whatever else is true.
+      const declaration = DECLARATIONS[body.declaration] ? body.declaration : "not_declared";
       const parts = [body.direction === "in" ? text.in : text.out];
-      parts.push(body.declared_today ? text.declared : text.notDeclared);
-      if (body.has_symptoms) parts.push(text.symptoms);
       if (body.visit === "repeat") parts.push(text.repeat);
-      const kind = body.has_symptoms ? "bad"
-        : (!body.declared_today || body.visit === "repeat") ? "warn" : "ok";
+      const title = declaration === "symptoms" ? text.symptoms
+        : declaration === "declared" ? text.declared : text.notDeclared;
       // A person without a phone shows the name alone, not "name · ".
       const who = [body.person.display_name, body.person.phone].filter(Boolean).join(" · ");
-      show(kind, text.ok, who, parts.join(" · "));
+      show(DECLARATIONS[declaration], title, who, parts.join(" · "));
+      result.dataset.declaration = declaration;
     } else {
       const message = body && body.error ? body.error.message : text.error + " " + status;
       show("bad", text.refused, "", message);

@@ -39,6 +39,10 @@
     return li;
   }
 
+  // Who came in today without a declaration, or with symptoms, stands out in the list.
+  const DECLARATIONS = { symptoms: ["symptoms", "badge badge-bad"],
+                         not_declared: ["notDeclared", "badge badge-warn"] };
+
   function onScan(event) {
     const data = JSON.parse(event.data);
     const person = data.person || {};
@@ -48,8 +52,11 @@
       { text: person.display_name || "" },
       { text: person.phone || "", className: "muted" },
       { text: time(data.at), className: "muted", tag: "time" },
-    ]);
+    ].concat(DECLARATIONS[data.declaration] ? [{ text: text[DECLARATIONS[data.declaration][0]],
+                                                   className: DECLARATIONS[data.declaration][1] }]
+      : []));
     li.className = "event event-" + data.direction + " event-new";
+    if (data.declaration) li.dataset.declaration = data.declaration;
     li.dataset.scan = data.scan_id;
     events.insertBefore(li, events.firstChild);
     while (events.children.length > 100) events.removeChild(events.lastChild);

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 
 # Each app may provide `kiemdich.<app>.demo.seed(out)`; they run in this order because
 # later data (scans) stands on earlier data (venues, people).
-DEMO_APPS = ["accounts", "venues", "people", "declarations", "scans", "reports", "tracing"]
+DEMO_APPS = ["accounts", "venues", "people", "declarations", "scans", "reports", "tracing",
+             "zones"]
 
 
 class Command(BaseCommand):

@@ -1,8 +1,10 @@
 """The job worker and scheduler (`make worker`, the systemd unit kiemdich-worker)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from kiemdich.jobs import schedules
+from kiemdich.jobs.worker import serve_metrics
 
 
 class Command(BaseCommand):
@@ -12,6 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from django_q.cluster import Cluster
 
+        if settings.JOB_METRICS_PORT:
+            serve_metrics(settings.JOB_METRICS_HOST, settings.JOB_METRICS_PORT)
+            self.stdout.write(f"Metrics on http://{settings.JOB_METRICS_HOST}:"
+                              f"{settings.JOB_METRICS_PORT}/metrics")
         count = schedules.sync()
         self.stdout.write(f"{count} periodic job(s) scheduled; worker starting.")
         self.stdout.flush()

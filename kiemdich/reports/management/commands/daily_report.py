@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from kiemdich.areas.services import resolve_area
+from kiemdich.core import clock
 from kiemdich.errors import DomainError
 from kiemdich.reports import daily, rollups, stats
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             day = date.fromisoformat(options["date"]) if options["date"] else \
-                rollups.local_today()
+                clock.today()
             area = resolve_area(options["area"])
         except (ValueError, DomainError) as exc:
             raise CommandError(str(exc)) from exc
