@@ -45,6 +45,23 @@ def declare() -> None:
         job("bench.noop", description="benchmark", timeout=60)(noop)
 
 
+def bench_env(url: str, data: Path, **extra: str) -> dict[str, str]:
+    """The environment of the benchmark's processes: production settings on `url`."""
+    return {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "SMS_BACKEND": "console",
+            "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+            "KEY_ENCRYPTION_KEY": "bench-key-encryption-key-not-for-production-0123",
+            "AUDIT_KEY": "bench-audit-key-not-for-production-0123456789",
+            "KIEMDICH_DATA_DIR": str(data), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+            **extra}
+
+
+def save_results(name: str, results: dict) -> None:
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
+        json.dumps(results, indent=2))
+
+
 def _fresh_database(server: str, name: str) -> str:
     import psycopg
 
@@ -143,12 +160,7 @@ def main() -> None:
     url = _fresh_database(server, "kiemdich_bench_jobs")
     data = ROOT / "var" / "bench-jobs"
     data.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "SMS_BACKEND": "console",
-           "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-           "KEY_ENCRYPTION_KEY": "bench-key-encryption-key-not-for-production-0123",
-           "AUDIT_KEY": "bench-audit-key-not-for-production-0123456789",
-           "KIEMDICH_DATA_DIR": str(data), "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
-           "SCAN_RATE_PER_MINUTE": "1000000"}
+    env = bench_env(url, data, SCAN_RATE_PER_MINUTE="1000000")
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "kiemdich.settings"
     import django
@@ -168,10 +180,7 @@ def main() -> None:
                                                                  args.rate, log)
     print(f"scan → statistics lag at {lag['scan_rate']} scans/s: median "
           f"{lag['lag_median_s']} s, max {lag['lag_max_s']} s ({lag['readings']} readings)")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"jobs-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
-        json.dumps(results, indent=2))
+    save_results("jobs", results)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,7 @@ PART_NAMES = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"
 def _mount() -> None:
     from kiemdich.accounts.api import router as accounts
     from kiemdich.declarations.api import router as declarations
+    from kiemdich.jobs.api import router as jobs
     from kiemdich.people.api import router as people
     from kiemdich.privacy.api import router as privacy
     from kiemdich.reports.api import router as reports
@@ -182,7 +183,7 @@ def _mount() -> None:
 
     # The scans first: Django tries the patterns in order, and a scan is most of the traffic.
     for router in (scans, accounts, people, declarations, venues, reports, tracing, privacy,
-                   zones):
+                   zones, jobs):
         api.add_router("", router)
 
 

@@ -6,11 +6,30 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.errors import Invalid
+
+
+def not_utf8() -> Invalid:
+    return Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding", field="file")
+
+
+def malformed(line: int) -> Invalid:
+    return Invalid(_("Tệp CSV hỏng ở dòng %(n)s.") % {"n": line}, code="csv_malformed",
+                   field="file")
+
+
+def header_of(fieldnames: Sequence[str] | None, columns: Iterable[str]) -> list[str]:
+    """The header lower-cased; Invalid when a required column is missing."""
+    header = [h.strip().lower() for h in (fieldnames or [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise Invalid(_("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)},
+                      code="csv_columns", field="file")
+    return header
 
 
 def read_rows(data: bytes, columns: Iterable[str], max_rows: int) -> list[tuple[int, dict]]:
@@ -18,15 +37,9 @@ def read_rows(data: bytes, columns: Iterable[str], max_rows: int) -> list[tuple[
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding",
-                      field="file") from None
+        raise not_utf8() from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise Invalid(_("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)},
-                      code="csv_columns", field="file")
-    reader.fieldnames = header
+    reader.fieldnames = header_of(reader.fieldnames, columns)
     rows = []
     try:
         for row in reader:
@@ -35,6 +48,5 @@ def read_rows(data: bytes, columns: Iterable[str], max_rows: int) -> list[tuple[
                 raise Invalid(_("Tệp quá lớn (tối đa %(n)s dòng).") % {"n": max_rows},
                               code="csv_too_large", field="file")
     except csv.Error:
-        raise Invalid(_("Tệp CSV hỏng ở dòng %(n)s.") % {"n": reader.line_num},
-                      code="csv_malformed", field="file") from None
+        raise malformed(reader.line_num) from None
     return rows

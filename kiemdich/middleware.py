@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 # Everything the pages need is served by this origin: no CDN, no inline script. The camera
 # scanner needs blob: images and media from the device.
@@ -50,8 +51,17 @@ class NoStoreMiddleware:
         return response
 
 
+def upload_view(view: Callable) -> Callable:
+    """Mark a view that takes a file up to UPLOAD_MAX_BYTES (an import): its body may pass
+    MAX_BODY_BYTES. The file goes to a temporary file, not memory (Django's upload handlers),
+    and on to a long task."""
+    view.upload_max_bytes = settings.UPLOAD_MAX_BYTES
+    return view
+
+
 class BodySizeLimitMiddleware:
-    """Refuse bodies over MAX_BODY_BYTES with 413 before anything reads them."""
+    """Refuse bodies over MAX_BODY_BYTES (or an upload view's own limit) with 413 before
+    anything reads them."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -61,9 +71,17 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_BODY_BYTES:
+        if length > settings.MAX_BODY_BYTES and length > self._upload_limit(request):
             return JsonResponse(
                 {"error": {"code": "body_too_large", "message": "Request body is too large."}},
                 status=413,
             )
         return self.get_response(request)
+
+    @staticmethod
+    def _upload_limit(request: HttpRequest) -> int:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return 0
+        return getattr(match.func, "upload_max_bytes", 0)

@@ -287,6 +287,9 @@ if not DEBUG:
 # The request body limit for every endpoint; the API answers 413 above it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 2 * 1024 * 1024)
 MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Imports take files up to this size (a 1 M-row roster is about 60 MB): stored, then read by
+# a long task on the workers.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 256 * 1024 * 1024)
 
 # SMS gateway: "file" (development), "console", or "http" (a provider's HTTP API).
 SMS_BACKEND = env_str("SMS_BACKEND", "file" if DEBUG else "")

@@ -192,3 +192,22 @@ def make_officer(db):
 @pytest.fixture
 def admin_client(db) -> ApiClient:
     return officer("0912000099", Role.ADMIN)
+
+
+def run_queued_tasks() -> list[str]:
+    """Run the long tasks waiting for a worker, in this process, for tests of what a task
+    does (the worker's own process is tested in tests/jobs/)."""
+    from kiemdich.jobs import tasks
+    from kiemdich.jobs.models import Task
+
+    return [tasks.execute(pk) for pk in
+            Task.objects.filter(status=Task.Status.QUEUED).values_list("pk", flat=True)]
+
+
+def task_file(client: Client, response) -> bytes:
+    """The result of the task whose page `response` redirected to, once it has run."""
+    run_queued_tasks()
+    assert response.status_code == 302 and "/jobs/tasks/" in response["Location"], response
+    download = client.get(response["Location"] + "result")
+    assert download.status_code == 200
+    return b"".join(download.streaming_content)

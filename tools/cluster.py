@@ -392,10 +392,13 @@ class Cluster:
             return self.STOP_ORDER.index(kind)
 
         for member in sorted(self.members.values(), key=rank):
+            # A worker's group only while its main process is ours to stop: the number of a
+            # group long gone may belong to another one by now.
+            running_worker = member.kind == "worker" and alive(member.pid)
             for pid in (member.pid, member.patroni_pid) if member.kind != "postgres" \
                     else (member.patroni_pid, self.postmaster_pid(member)):
                 _stop(pid)
-            if member.kind == "worker":
+            if running_worker:
                 _kill_group(member.pid)  # what its main process left of its workers
             member.pid = member.patroni_pid = None
         self.write_topology()

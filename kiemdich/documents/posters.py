@@ -7,7 +7,7 @@ vehicles) are printed four to an A4 sheet, as offices print them, with cut lines
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,16 +89,22 @@ def poster_pdf(info: PosterInfo, size: PaperSize = "A4") -> bytes:
     return posters_pdf([info] * (_PER_SHEET if size == "A6" else 1), size)
 
 
-def posters_pdf(infos: Sequence[PosterInfo], size: PaperSize = "A4") -> bytes:
+def posters_pdf(infos: Sequence[PosterInfo], size: PaperSize = "A4",
+                progress: Callable[[int], None] | None = None) -> bytes:
     """One PDF of the posters in the given order: one page each on A4 and A5, four to an A4
-    sheet (left to right, top to bottom) on A6."""
+    sheet (left to right, top to bottom) on A6. `progress(n)` is told each poster laid out
+    (a long task's progress bar)."""
     if size not in _PAPER:
         raise ValueError(f"size must be one of {', '.join(_PAPER)}, not {size!r}")
     if not infos:
         raise ValueError("at least one venue is needed to print posters")
     names = {info.name for info in infos}
     title = f"Mã QR – {infos[0].name}" if len(names) == 1 else "Mã QR địa điểm / Venue QR codes"
-    pages = [_poster_page(info) for info in infos]
+    pages = []
+    for info in infos:
+        pages.append(_poster_page(info))
+        if progress is not None:
+            progress(len(pages))
     if size == "A6":
         sheets = [_a6_sheet(pages[i:i + _PER_SHEET]) for i in range(0, len(pages), _PER_SHEET)]
         return render_pdf(sheets, title=title)

@@ -1,20 +1,23 @@
-"""The jobs page, for admins: the schedule and each job's last run, the failed runs."""
+"""The jobs page, for admins: the schedule and each job's last run, the failed runs; and the
+page of a long task, for whoever started it."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import DomainError
-from kiemdich.jobs import services
+from kiemdich.jobs import services, tasks
 from kiemdich.privacy import audit
+from kiemdich.privacy.exports import csv_lines
 
 
 def _admin_only(request: HttpRequest) -> None:
@@ -43,3 +46,60 @@ def retry(request: HttpRequest, task_id: str) -> HttpResponse:
                      ip=client_ip(request))
         messages.success(request, _("Đã đưa công việc vào hàng đợi để chạy lại."))
     return redirect("jobs:jobs")
+
+
+# Long tasks: their page for the person who started them -------------------------------
+
+
+def _task(request: HttpRequest, pk: int) -> tasks.Task:
+    try:
+        return tasks.of_owner(request.user, pk)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def task(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _task(request, pk)
+    kind = tasks.KINDS[item.kind]
+    return render(request, "jobs/task.html", {
+        "task": item, "kind": kind, "about": kind.describe(item) if kind.describe else "",
+        "status_url": reverse("api:task_status", args=[item.pk])})
+
+
+@login_required
+@require_POST
+def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        tasks.cancel(_task(request, pk))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã yêu cầu hủy; công việc dừng sau phần đang làm."))
+    return redirect("jobs:task", pk=pk)
+
+
+@login_required
+def task_result(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _task(request, pk)
+    try:
+        pieces = tasks.result_of(item)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    if tasks.KINDS[item.kind].personal:
+        audit.record(request.user, "export", target=f"task:{item.pk}",
+                     reason=f"{item.kind} {item.result_name}", ip=client_ip(request))
+    response = StreamingHttpResponse(pieces, content_type=item.result_type)
+    response["Content-Disposition"] = f'attachment; filename="{item.result_name}"'
+    return response
+
+
+@login_required
+def task_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bad rows as CSV: row, column, reason (no content of the rows)."""
+    item = _task(request, pk)
+    response = StreamingHttpResponse(
+        csv_lines([_("Dòng"), _("Cột"), _("Lý do")], tasks.errors_of(item)),
+        content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="loi-{item.pk}.csv"'
+    return response

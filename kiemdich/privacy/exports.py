@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
 from django.http import HttpResponse
@@ -57,14 +57,26 @@ def _text(value: object) -> str:
     return str(cell)
 
 
-def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+def csv_lines(headers: Sequence[str], rows: Iterable[Sequence[object]],
+              per_piece: int = 2000) -> Iterator[bytes]:
+    """The CSV file in pieces of `per_piece` rows, for a streamed download or a file written
+    as it goes; the first piece starts with the BOM that makes Excel read UTF-8 Vietnamese
+    text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow([_text(h) for h in headers])
-    for row in rows:
+    for count, row in enumerate(rows, 1):
         writer.writerow([_text(v) for v in row])
-    # The BOM makes Excel open UTF-8 Vietnamese text correctly.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if count % per_piece == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    return b"".join(csv_lines(headers, rows))
 
 
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[object]],

@@ -5,11 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
-from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
+from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
+from kiemdich.reports.models import Inspection, ViolationCategory
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Loại dữ liệu"), choices=ImportJob.Kind.choices)
+    kind = forms.ChoiceField(label=_("Loại dữ liệu"), choices=ImportKind.choices)
     file = forms.FileField(label=_("Tệp CSV (UTF-8)"))
     all_or_nothing = forms.BooleanField(
         label=_("Chỉ nhập khi mọi dòng đều đúng"), required=False)
@@ -24,8 +25,6 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            from kiemdich.reports.coverage import IMPORT_ROLES
-
             self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
 
 
@@ -58,7 +57,8 @@ class InspectionForm(forms.Form):
                                 required=False)
     venue_code = forms.CharField(
         label=_("Mã QR địa điểm"), max_length=200, required=False,
-        help_text=_("Mã in dưới mã QR, hoặc quét mã QR trên áp phích bằng máy đọc."))
+        help_text=_("Như in dưới “Mã nhập tay” trên áp phích: có hay không có gạch nối, chữ "
+                    "hoa hay thường; hoặc quét mã QR trên áp phích bằng máy đọc."))
     establishment = forms.ChoiceField(label=_("Cơ sở chưa đăng ký địa điểm"), required=False)
     roster_member = forms.TypedChoiceField(label=_("Người phải khai báo chưa khai báo hôm nay"),
                                            required=False, coerce=int, empty_value=None)

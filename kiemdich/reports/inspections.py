@@ -39,16 +39,14 @@ class InspectionInput:
 
 
 def _venue(scope: Scope, code: str):
-    from kiemdich.venues.codes import normalize_code
     from kiemdich.venues.models import Venue
+    from kiemdich.venues.services import typed_code
 
     text = (code or "").strip()
     if "/v/" in text:  # the poster's check-in URL, as a scanner reads it
         text = text.rsplit("/v/", 1)[1].strip("/")
-    # As stored, or as typed from the poster ("k7qm-2xhp-…").
-    candidates = {text, normalize_code(text)} - {None, ""}
-    venue = Venue.objects.select_related("area").filter(code__in=candidates).first() \
-        if candidates else None
+    # The poster's "Mã nhập tay" as the inspector types it: dashes, spaces, any case.
+    venue = Venue.objects.select_related("area").filter(code=typed_code(text)).first()
     if venue is None or not scope.may_supervise_venue(venue, *RECORD_ROLES):
         raise NotFound(_("Không có địa điểm mã này trong phạm vi của bạn."),
                        code="venue_unknown", field="venue_code")

@@ -193,33 +193,10 @@ class RosterMember(models.Model):
     phone = models.CharField(max_length=16, blank=True, db_index=True)
     id_number_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
-
-class ImportJob(models.Model):
-    class Kind(models.TextChoices):
-        POPULATION = "population", _("Dân số theo địa bàn")
-        ESTABLISHMENTS = "establishments", _("Danh sách cơ sở phải đăng ký")
-        ROSTER = "roster", _("Danh sách người phải khai báo")
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Đang nhập")
-        DONE = "done", _("Đã nhập")
-        REJECTED = "rejected", _("Không nhập (có dòng lỗi)")
-
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-    organisation = models.ForeignKey(Organisation, null=True, blank=True,
-                                     on_delete=models.CASCADE, related_name="+")
-    filename = models.CharField(max_length=200, blank=True)
-    all_or_nothing = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    imported_rows = models.PositiveIntegerField(default=0)
-    # [{"line": n, "reason": "..."}]; never the row's content (it may hold personal data).
-    errors = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    class Meta:
+        # The key an import upserts by: a file imported twice updates, never duplicates.
+        constraints = [models.UniqueConstraint(
+            fields=["organisation", "phone", "id_number_digest"], name="rostermember_key")]
 
 
 # Inspections ----------------------------------------------------------------------------

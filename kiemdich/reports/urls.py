@@ -13,7 +13,6 @@ urlpatterns = [
     path("daily/<int:pk>.xlsx", views.daily_file, {"fmt": "xlsx"}, name="daily_xlsx"),
     path("coverage/", views.coverage_page, name="coverage"),
     path("imports/", views.import_csv, name="import"),
-    path("imports/<int:pk>/", views.import_job, name="import_job"),
     path("compliance/", views.compliance_page, name="compliance"),
     path("inspections/", views.inspection_list, name="inspections"),
     path("inspections/new/", views.inspection_new, name="inspection_new"),

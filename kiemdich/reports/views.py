@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -24,6 +24,8 @@ from kiemdich.areas.models import Area
 from kiemdich.caching import soft_cache
 from kiemdich.core import clock
 from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.jobs import tasks
+from kiemdich.middleware import upload_view
 from kiemdich.privacy.audit import record
 from kiemdich.privacy.exports import export_response
 from kiemdich.replica import replica_reads
@@ -33,12 +35,13 @@ from kiemdich.reports import (
     compliance,
     coverage,
     daily,
+    imports,
     inspection_document,
     inspections,
 )
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
-from kiemdich.reports.models import ImportJob, Inspection, ViolationCategory
+from kiemdich.reports.models import Inspection, ViolationCategory
 from kiemdich.zones import services as zone_services
 
 SORTABLE = ("name", *stats_service.FIGURES)
@@ -186,40 +189,36 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         "rows": rows, "sort": sort,
         "columns": list(zip(COVERAGE_SORTS, daily.area_headers(), strict=True)),
         "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
-        "may_import": scope_of(request).has(*coverage.IMPORT_ROLES),
-        "jobs": ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10],
+        "may_import": scope_of(request).has(*imports.IMPORT_ROLES),
+        "tasks": tasks.recent(request.user, [imports.KIND]),
     })
 
 
 @login_required
+@upload_view
 @require_POST
 def import_csv(request: HttpRequest) -> HttpResponse:
+    """Store the file and queue its import; the task's page shows the progress."""
     scope = scope_of(request)
-    if not scope.has(*coverage.IMPORT_ROLES):
+    if not scope.has(*imports.IMPORT_ROLES):
         raise Http404
     form = ImportForm(request.POST, request.FILES, scope=scope)
     if form.is_valid():
         data = form.cleaned_data
         try:
             organisation = None
-            if data["kind"] == ImportJob.Kind.ROSTER:
-                organisation = coverage.organisation_for(
+            if data["kind"] == imports.ImportKind.ROSTER:
+                organisation = imports.organisation_for(
                     scope, request.user, data["organisation"], data["organisation_area"],
                     data["organisation_sector"])
-            job = coverage.run_import(scope, request.user, data["kind"], data["file"].read(),
-                                      data["file"].name, data["all_or_nothing"], organisation)
+            task = imports.start_import(
+                scope, request.user, data["kind"], data["file"].chunks(tasks.PIECE_BYTES),
+                data["file"].name, data["all_or_nothing"], organisation)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            return redirect("reports:import_job", pk=job.pk)
+            return redirect("jobs:task", pk=task.pk)
     return render(request, "reports/import_form.html", {"form": form}, status=422)
-
-
-@login_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk, created_by=request.user)
-    template = "reports/_import_progress.html" if request.htmx else "reports/import_job.html"
-    return render(request, template, {"job": job})
 
 
 @login_required

@@ -6,5 +6,6 @@ from kiemdich.scans import views
 
 app_name = "checkin"
 urlpatterns = [
+    path("", views.enter_code, name="enter"),
     path("<str:code>", views.checkin, name="checkin"),
 ]

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from kiemdich.privacy.exports import export_response
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.models import Direction
-from kiemdich.venues.services import owner_venue, venue_by_code
+from kiemdich.venues.services import owner_venue, typed_code, venue_address, venue_by_code
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,7 +37,13 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "scans/checkin_refused.html",
                       {"message": refusal.message, "reason": refusal.code}, status=status)
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        if request.method == "POST":
+            return redirect_to_login(request.get_full_path())
+        # Where the visitor is and what a check-in does, before asking them to log in; the
+        # login brings them back here.
+        login_url = reverse("accounts:login") + "?" + urlencode({"next": request.path})
+        return render(request, "scans/checkin_intro.html", {
+            "venue": venue, "address": venue_address(venue), "login_url": login_url})
     people = list(people_of(request.user))
     error = ""
     if request.method == "POST":
@@ -61,6 +67,24 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
                   {"venue": venue, "people": people, "error": error,
                    "colour": services.colour_of_day(timezone.localdate())},
                   status=400 if error else 200)
+
+
+@require_http_methods(["GET"])
+@rate_limited("venue-code-entry", per_ip=60, window=60)
+def enter_code(request: HttpRequest) -> HttpResponse:
+    """The poster's printed code typed by hand ("Mã nhập tay"): with or without the dashes
+    and spaces of the poster, in any case; on to the check-in of the place it names."""
+    typed = request.GET.get("code", "")
+    context, status = {"code": typed[:64]}, 200
+    if typed.strip():
+        try:
+            venue = venue_by_code(typed_code(typed))
+        except DomainError as refusal:
+            context.update(error=refusal.message, reason=refusal.code)
+            status = refusal.status
+        else:
+            return redirect("checkin:checkin", code=venue.code)
+    return render(request, "scans/enter_code.html", context, status=status)
 
 
 def _location(form) -> tuple[float, float] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -28,6 +28,7 @@ from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.caching import ProcessCache
 from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.jobs import tasks
 from kiemdich.privacy.audit import pseudonym, record
 from kiemdich.venues import codes, devices
 from kiemdich.venues.models import Device, RetiredCode, Venue, VenueStaff
@@ -41,6 +42,9 @@ DIRECTORY_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR)
 MAX_STAFF_PER_VENUE = 200
 MAX_DEVICES_PER_VENUE = 50
 MAX_BATCH_POSTERS = 500
+# Long tasks (kiemdich/venues/jobs.py).
+DIRECTORY_EXPORT = "venues.directory_export"
+POSTERS_TASK = "venues.posters"
 POSTER_SIZES = ("A4", "A5", "A6")
 MAX_STAY_MINUTES = 7 * 24 * 60
 # Vietnam's mainland and islands, generously: catches swapped or zero coordinates.
@@ -303,6 +307,18 @@ def staffed_venues(user: User) -> QuerySet[Venue]:
 # every server process at once (kiemdich.invalidation).
 VENUE_CODE_CACHE_SECONDS = 30.0
 _by_code: ProcessCache[Venue] = ProcessCache(VENUE_CODE_CACHE_SECONDS, max_entries=50_000)
+
+
+def typed_code(raw: str) -> str:
+    """The canonical code for the poster's printed code typed by hand ("Mã nhập tay": any
+    case, with or without its dashes and spaces); a refusal that says what a code looks like
+    for anything that cannot be one."""
+    code = codes.normalize_code(raw)
+    if code is None:
+        raise Invalid(_("Mã địa điểm gồm 13 chữ và số, như in dưới “Mã nhập tay” trên áp "
+                        "phích (ví dụ K7QM-2XHP-5RTA-9)."), code="venue_code_invalid",
+                      field="venue_code")
+    return code
 
 
 def venue_by_code(raw: str) -> Venue:
@@ -640,6 +656,11 @@ def area_labels(areas: Iterable[Area]) -> dict[int, str]:
                             if p) for a in areas}
 
 
+def venue_address(venue: Venue) -> str:
+    """One venue's address line, its area named in full."""
+    return address_line(venue, area_labels([venue.area]))
+
+
 def address_line(venue: Venue, labels: Mapping[int, str]) -> str:
     if venue.is_vehicle:
         return " · ".join(part for part in (venue.vehicle_plate, venue.vehicle_route,
@@ -677,15 +698,31 @@ def poster_png(venue: Venue) -> bytes:
     return posters.poster_png(_poster_infos([venue])[0], dpi=150)
 
 
-def batch_posters_pdf(owner: User, size: object = "A4") -> bytes:
-    """All of an owner's active places in one PDF, one poster per page."""
-    size = _size(size)
+def batch_venues(owner: User) -> list[Venue]:
+    """The places of a batch of posters: the owner's active ones, at most MAX_BATCH_POSTERS."""
     venues = list(owned_venues(owner).filter(status=Venue.Status.ACTIVE)[:MAX_BATCH_POSTERS])
     if not venues:
         raise NotFound(_("Bạn chưa có địa điểm nào đang hoạt động."), code="venue_unknown")
+    return venues
+
+
+def batch_posters_pdf(owner: User, size: object = "A4",
+                      progress: Callable[[int], None] | None = None) -> bytes:
+    """All of an owner's active places in one PDF, one poster per page (four to a sheet on
+    A6); `progress(n)` is told each poster laid out."""
+    size = _size(size)
+    venues = batch_venues(owner)
     from kiemdich.documents import posters
 
-    return posters.posters_pdf(_poster_infos(venues), size)
+    return posters.posters_pdf(_poster_infos(venues), size, progress)
+
+
+def start_batch_posters(owner: User, size: object) -> tasks.Task:
+    """The batch as a long task (the owner's page): checked now, made by a worker."""
+    size = _size(size)
+    batch_venues(owner)
+    return tasks.start(POSTERS_TASK, owner, label=_("Mã QR khổ %(size)s") % {"size": size},
+                       params={"size": size})
 
 
 def venue_types() -> list[dict]:

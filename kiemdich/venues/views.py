@@ -18,7 +18,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.errors import DomainError, NotFound
-from kiemdich.privacy.exports import export_response
+from kiemdich.jobs import tasks
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
     DeviceForm,
@@ -248,12 +248,14 @@ def poster_png(request: HttpRequest, venue_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def posters_pdf(request: HttpRequest) -> HttpResponse:
+    """Start the batch of posters as a long task; its page offers the PDF when done."""
     try:
-        body = services.batch_posters_pdf(request.user, request.GET.get("size", "A4"))
+        task = services.start_batch_posters(request.user, request.POST.get("size", "A4"))
     except DomainError as exc:  # no active place, or a size not offered
         raise Http404(str(exc.message)) from exc
-    return _file(body, "application/pdf", "posters.pdf")
+    return redirect("jobs:task", pk=task.pk)
 
 
 # Officers --------------------------------------------------------------------------------
@@ -274,12 +276,14 @@ def directory(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         filters = services.DirectoryFilters()
+    if request.method == "POST":
+        # The export is a long task on the workers; its page offers the file when done.
+        task = tasks.start(services.DIRECTORY_EXPORT, request.user, label=_("Danh bạ địa điểm"),
+                           params={"format": "xlsx" if request.POST.get("format") == "xlsx"
+                                   else "csv", "query": {k: v for k, v in request.GET.items()
+                                                         if k != "page"}})
+        return redirect("jobs:task", pk=task.pk)
     venues = services.directory(scope, filters)
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
-        headers, rows = services.directory_rows(venues.iterator(chunk_size=2000))
-        return export_response(fmt, "dia-diem", headers, rows, title=_("Địa điểm"),
-                               actor=request.user)
     page = Paginator(venues, 50).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k not in ("page", "format") and v}
     areas = scope.visible_areas(*services.DIRECTORY_ROLES).order_by("path")
@@ -289,8 +293,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         "type_groups": type_groups(),
         "statuses": Venue.Status.choices,
         "areas": list(areas) if areas.count() <= AREA_SELECT_LIMIT else None,
-        "export_csv": "?" + urlencode({**query, "format": "csv"}),
-        "export_xlsx": "?" + urlencode({**query, "format": "xlsx"}),
+        "export_action": "?" + urlencode(query),
     })
 
 

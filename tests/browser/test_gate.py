@@ -372,3 +372,114 @@ def test_the_visitors_confirmation_shows_their_declaration(browser, live_server,
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=os.path.join(SHOTS, "confirmation-symptoms-360.png"), full_page=True)
     context.close()
+
+
+# The poster and the visitor -------------------------------------------------------------------
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_the_posters_page_says_where_and_what_then_logs_in_and_comes_back(
+        browser, live_server, outbox, hospital, width):
+    lan_code()
+    context = new_context(browser, live_server.url, "vi",
+                          viewport={"width": width, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"/v/{hospital.code}")
+    expect(page.locator("#venue-name")).to_have_text(LONG_NAME)
+    expect(page.locator("#venue-address")).to_contain_text("Số 1 Đường Nguyễn Văn Hoài")
+    expect(page.locator("#checkin-intro h2")).to_have_text("Ghi nhận vào/ra là gì?")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=os.path.join(SHOTS, f"poster-intro-{width}.png"), full_page=True)
+    page.locator("#checkin-login").click()
+    page.fill("input[name=phone]", VISITOR)
+    page.click("button[type=submit]")
+    page.wait_for_selector("input[name=code]")
+    page.fill("input[name=code]", outbox.last_code(normalize_phone(VISITOR)))
+    page.click("button[type=submit]")
+    # Back at the check-in of the same place, ready for the one tap.
+    expect(page.locator("#venue-name")).to_have_text(LONG_NAME)
+    assert page.url.endswith(f"/v/{hospital.code}")
+    page.get_by_role("button", name="Vào", exact=True).click()
+    expect(page.locator("#confirmation")).to_be_visible()
+    assert Scan.objects.get(venue=hospital).method == "self"
+    context.close()
+
+
+def test_a_visitor_types_the_posters_manual_code(browser, live_server, sign_in, hospital):
+    from kiemdich.documents.posters import format_short_code
+
+    lan_code()
+    context = new_context(browser, live_server.url, "vi", viewport={"width": 320, "height": 740})
+    sign_in(context, account_for_phone(VISITOR))
+    page = context.new_page()
+    page.goto("/")
+    page.locator("#enter-venue-code").click()
+    # Garbage first: refused, saying what a code looks like.
+    page.fill("#venue-code-input", "abc-12")
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect(page.locator("#code-error")).to_contain_text("gồm 13 chữ và số")
+    expect(page.locator("#venue-code-input")).to_have_value("abc-12")
+    page.screenshot(path=os.path.join(SHOTS, "enter-code-error-320.png"), full_page=True)
+    # As printed, but in lower case with spaces for the dashes.
+    page.fill("#venue-code-input", format_short_code(hospital.code).lower().replace("-", " "))
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect(page.locator("#venue-name")).to_have_text(LONG_NAME)
+    page.get_by_role("button", name="Vào", exact=True).click()
+    expect(page.locator("#confirmation")).to_be_visible()
+    context.close()
+
+
+# A live camera without BarcodeDetector --------------------------------------------------------
+
+def y4m_of(text: str, path) -> None:
+    """A camera's video of a personal QR code on a desk, as Chromium's fake camera plays it."""
+    import segno
+    from PIL import Image
+
+    drawn = io.BytesIO()
+    segno.make(text, error="m").save(drawn, kind="png", scale=6, border=4)
+    code = Image.open(drawn).convert("L")
+    frame = Image.new("L", (640, 480), 200)
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    chroma = bytes([128]) * (320 * 240)
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _frame in range(10):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+
+
+def test_a_live_camera_without_barcode_detector_decodes_with_our_own_jsqr(
+        browser, live_server, sign_in, hospital, tmp_path):
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    code = lan_code()
+    video = tmp_path / "camera.y4m"
+    y4m_of(code, video)
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = new_context(camera, live_server.url, "vi",
+                              viewport={"width": 360, "height": 740}, permissions=["camera"])
+        # As on an iPhone or in Firefox: no BarcodeDetector.
+        context.add_init_script("delete window.BarcodeDetector;")
+        sign_in(context, account_for_phone(STAFF))
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        loaded = []
+        page.on("response", lambda r: loaded.append(r.url) if "jsQR" in r.url else None)
+        page.goto(f"/scan/{hospital.pk}/")
+        expect(page.locator("#kiosk")).to_have_attribute("data-camera", "jsqr")
+        page.get_by_role("button", name="Camera", exact=True).click()
+        expect(page.locator("#result-name")).to_contain_text("Nguyễn T** L**")
+        assert loaded and all(u.startswith(live_server.url + "/static/vendor/jsqr/")
+                              for u in loaded), loaded
+        page.locator("#result").click()
+        page.get_by_role("button", name="Camera", exact=True).click()  # off again
+        expect(page.locator("#camera")).to_be_hidden()
+        # The code held in front of the camera is one scan (again only after a few seconds).
+        scans = list(Scan.objects.filter(venue=hospital))
+        assert scans and all(s.accepted and s.method == "staff" for s in scans)
+        context.close()
+    finally:
+        camera.close()

@@ -49,8 +49,9 @@ def visitor() -> Person:
 def test_a_visitor_checks_in_from_the_poster_url(page, login, restaurant, t, lang):
     lan = visitor()
     page.goto(f"/v/{restaurant.code}")
-    # Logged out: the login page, and back to the poster page after the code.
-    assert "/accounts/login/" in page.url
+    # Logged out: where and what first, then the login, and back to the poster page.
+    expect(page.locator("#venue-name")).to_have_text("Quán Phở Hòa")
+    assert "/accounts/login/" in page.locator("#checkin-login").get_attribute("href")
     login(page, VISITOR, next_path=f"/v/{restaurant.code}")
     expect(page.locator("#venue-name")).to_have_text("Quán Phở Hòa")
     page.get_by_role("button", name=t("Vào"), exact=True).click()

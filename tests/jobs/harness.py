@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 
-from tests.faults.harness import ROOT
+from tests.faults.harness import ROOT, manage, server_env
 
 # The tests' jobs are short: a run cut short by a dead worker is delivered again after
 # JOB_RETRY seconds (JOB_TIMEOUT + the lease margin + a little).
@@ -44,6 +44,16 @@ def job_database(data_dir: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def served_database(data_dir: Path) -> Iterator[dict[str, str]]:
+    """The environment of a server and its workers on a migrated database of their own,
+    plain HTTP on loopback (cookies not marked Secure)."""
+    with job_database(data_dir) as url:
+        env = server_env(url, data_dir, SECURE_COOKIES="0", **FAST_JOBS)
+        manage(env, "migrate", "--noinput")
+        yield env
 
 
 class Worker:

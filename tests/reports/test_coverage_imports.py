@@ -1,4 +1,7 @@
-"""CSV imports with bad rows, all-or-nothing, coverage against targets, compliance exports."""
+"""CSV imports with bad rows, all-or-nothing, coverage against targets, compliance exports.
+
+An import is a long task: these tests take its run from the queue in this process (the
+worker's own process is tested in tests/jobs/test_imports.py)."""
 
 from __future__ import annotations
 
@@ -17,15 +20,27 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
 from kiemdich.declarations.models import Declaration
+from kiemdich.jobs import tasks
+from kiemdich.jobs.models import Task
 from kiemdich.people.models import Person
-from kiemdich.reports import coverage, rollups
-from kiemdich.reports.models import Establishment, ImportJob, Population, RosterMember
+from kiemdich.reports import coverage, imports, rollups
+from kiemdich.reports.models import Establishment, Population, RosterMember
 from kiemdich.venues.models import Venue
+from tests.conftest import run_queued_tasks
 
 
 def _upload(client, kind: str, text: str, **extra):
-    return client.post("/reports/imports/", {
+    response = client.post("/reports/imports/", {
         "kind": kind, "file": SimpleUploadedFile("data.csv", text.encode("utf-8")), **extra})
+    run_queued_tasks()
+    return response
+
+
+def _errors(client, task: Task) -> list[list[str]]:
+    response = client.get(f"/jobs/tasks/{task.pk}/errors.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))[1:]
 
 
 @pytest.fixture
@@ -37,25 +52,44 @@ def test_good_rows_import_and_bad_rows_are_reported_by_line(officer):
     text = ("area_code,population\n25993,12000\n26368,5000\n25996,abc\n99999,10\n"
             "25996,8000\n25993,1\n")
     response = _upload(officer, "population", text)
-    assert response.status_code == 302
-    job = ImportJob.objects.get()
-    assert job.status == "done" and job.imported_rows == 2 and job.processed_rows == 6
-    assert [(e["line"], e["reason"]) for e in job.errors] == [
-        (3, "địa bàn ngoài phạm vi của bạn"), (4, "dân số phải là số nguyên không âm"),
-        (5, "mã xã/phường không tồn tại"), (7, "trùng với một dòng ở trên")]
+    task = Task.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/tasks/{task.pk}/"
+    assert task.status == "done" and task.done == task.total == 6
+    assert task.counts == {"created": 2, "updated": 0} and task.error_count == 4
+    assert _errors(officer, task) == [
+        ["3", "area_code", "địa bàn ngoài phạm vi của bạn"],
+        ["4", "population", "dân số phải là số nguyên không âm"],
+        ["5", "area_code", "mã xã/phường không tồn tại"],
+        ["7", "area_code", "trùng với một dòng ở trên"]]
     assert dict(Population.objects.values_list("area__code", "residents")) == {
         "25993": 12000, "25996": 8000}
     page = officer.get(response["Location"]).content.decode()
     assert "Đã xử lý 6/6 dòng" in page and "<progress" in page
+    assert "tạo mới 2, cập nhật 0" in page and "errors.csv" in page
+    again = _upload(officer, "population", "area_code,population\n25993,13000\n")
+    assert again.status_code == 302
+    assert Task.objects.latest("pk").counts == {"created": 0, "updated": 1}
+    assert Population.objects.get(area__code="25993").residents == 13000
 
 
 def test_all_or_nothing_imports_nothing_when_a_row_is_bad(officer):
     text = "reg_no,name,area_code,sector\nDN1,Chợ Tân Phong,25996,trade\nDN2,,25993,trade\n"
     _upload(officer, "establishments", text, all_or_nothing="on")
-    job = ImportJob.objects.get()
-    assert job.status == "rejected" and job.imported_rows == 0
-    assert job.errors == [{"line": 3, "reason": "tên cơ sở trống hoặc quá dài"}]
+    task = Task.objects.get()
+    assert task.status == "rejected" and task.counts == {}
+    assert _errors(officer, task) == [["3", "name", "tên cơ sở trống hoặc quá dài"]]
     assert not Establishment.objects.exists()
+    page = officer.get(f"/jobs/tasks/{task.pk}/").content.decode()
+    assert "Không dòng nào được nhập" in page
+
+
+def test_all_or_nothing_imports_every_row_when_none_is_bad(officer):
+    text = "reg_no,name,area_code,sector\nDN1,Chợ Tân Phong,25996,trade\nDN2,B,25993,trade\n"
+    _upload(officer, "establishments", text, all_or_nothing="on")
+    task = Task.objects.get()
+    assert (task.status, task.counts, task.error_count) == ("done", {"created": 2,
+                                                                     "updated": 0}, 0)
+    assert sorted(Establishment.objects.values_list("reg_no", flat=True)) == ["DN1", "DN2"]
 
 
 def test_a_file_without_the_columns_or_not_utf8_is_refused(officer):
@@ -63,16 +97,32 @@ def test_a_file_without_the_columns_or_not_utf8_is_refused(officer):
     response = officer.post("/reports/imports/", {
         "kind": "population", "file": SimpleUploadedFile("x.csv", "ă".encode("utf-16"))})
     assert response.status_code == 422 and "UTF-8" in response.content.decode()
-    assert not ImportJob.objects.exists()
+    late = b"area_code,population\n" + b"25993,1\n" * 200_000 + b"\xff\n"
+    response = officer.post("/reports/imports/", {
+        "kind": "population", "file": SimpleUploadedFile("late.csv", late)})
+    assert response.status_code == 422 and "UTF-8" in response.content.decode()
+    assert not Task.objects.exists()
+
+
+def test_a_file_csv_cannot_read_fails_the_task_with_its_line(officer):
+    # A cell longer than CSV's field limit (128 KiB) is no table any more.
+    _upload(officer, "population", 'area_code,population\n25993,1\n25996,"' + "9" * 200_000
+            + '"\n')
+    task = Task.objects.get()
+    assert task.status == "failed" and task.message.startswith("Tệp CSV hỏng")
+    assert not Population.objects.exists()
 
 
 def test_a_roster_matches_declarations_by_phone_and_id_number(areas, officer):
     text = ("full_name,phone,id_number\nNguyễn Văn An,0912 111 222,\n"
-            "Trần Thị Bình,,001090123456\nLê Văn C,12345,\nPhạm D,,\n")
+            "Trần Thị Bình,,001090123456\nLê Văn C,12345,\nPhạm D,,\n"
+            "Nguyễn Văn An,+84912111222,\n")
     _upload(officer, "roster", text, organisation="UBND Phường Trảng Dài",
             organisation_area="25993", organisation_sector="government")
-    job = ImportJob.objects.get()
-    assert job.imported_rows == 2 and [e["line"] for e in job.errors] == [4, 5]
+    task = Task.objects.get()
+    assert task.counts == {"created": 2, "updated": 0}
+    assert [row[:2] for row in _errors(officer, task)] == [["4", "phone"], ["5", "phone"],
+                                                          ["6", "phone"]]
     assert set(RosterMember.objects.values_list("phone", flat=True)) == {"+84912111222", ""}
     from kiemdich.people.protect import id_digest
 
@@ -162,7 +212,10 @@ def test_any_csv_content_gives_a_report_not_a_crash(areas, rows):
     writer = csv.writer(buffer)
     writer.writerow(["reg_no", "name", "area_code", "sector"])
     writer.writerows(rows)
-    job = coverage.run_import(Scope(user), user, "establishments",
-                              buffer.getvalue().encode("utf-8"))
+    task = imports.start_import(Scope(user), user, "establishments",
+                                [buffer.getvalue().encode("utf-8")])
+    assert tasks.execute(task.pk) == "done"
+    task.refresh_from_db()
     # Blank lines are no rows; every other line is imported or reported.
-    assert job.imported_rows + len(job.errors) == job.total_rows == len([r for r in rows if r])
+    assert sum(task.counts.values()) + task.error_count == task.total == \
+        len([r for r in rows if r])

@@ -143,7 +143,7 @@ def test_a_violation_of_a_person_who_did_not_declare(places, inspector):
     ({"violation": "nd117-d99-k9"}, 422, "violation_unknown"),
     ({"violation": ""}, 422, "violation_required"),
     ({"venue_code": "K7QM2XHP9RTA4"}, 404, "venue_unknown"),  # another district's
-    ({"venue_code": "KHONGCOMANAY"}, 404, "venue_unknown"),
+    ({"venue_code": "KHONGCOMANAY"}, 422, "venue_code_invalid"),
     ({"subject": "establishment", "establishment_reg_no": "GD-0077"}, 404,
      "establishment_unknown"),
     ({"subject": "establishment", "establishment_reg_no": ""}, 404, "establishment_unknown"),

@@ -3,6 +3,9 @@ and POST /api/v1/checkins, GET /api/v1/me/checkins."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -28,11 +31,52 @@ def child(lan) -> Person:
                                  relationship="con")
 
 
-def test_the_poster_page_asks_a_visitor_to_log_in_and_come_back(venue):
+def test_the_poster_page_says_where_and_what_before_asking_to_log_in(venue):
     response = browser().get(f"/v/{venue.code}")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
-    assert f"next=/v/{venue.code}" in response["Location"].replace("%2F", "/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Quán Phở Hòa" in html and "1 Lê Lợi, " in html
+    assert "Ghi nhận vào/ra là gì?" in html
+    login = re.search(r'id="checkin-login" href="([^"]+)"', html).group(1)
+    assert login.startswith("/accounts/login/?next=")
+    assert unquote(login.split("next=")[1]) == f"/v/{venue.code}"
+    # A check-in itself still needs the login (and comes back here after it).
+    posted = browser().post(f"/v/{venue.code}", {"person": [1], "direction": "in"})
+    assert posted.status_code == 302 and posted["Location"].startswith("/accounts/login/")
+    assert not Scan.objects.exists()
+
+
+def test_an_unknown_poster_code_says_so_before_any_login(venue):
+    response = browser().get("/v/ZZZZZZZZZZZZZ")
+    assert response.status_code == 404 and "Không có địa điểm" in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["{dashed}", "{dashed_lower}", " {spaced} ", "{plain_lower}"])
+def test_the_posters_manual_code_typed_leads_to_the_check_in(venue, typed):
+    from kiemdich.documents.posters import format_short_code
+
+    dashed = format_short_code(venue.code)
+    text = typed.format(dashed=dashed, dashed_lower=dashed.lower(),
+                        spaced=dashed.replace("-", " "), plain_lower=venue.code.lower())
+    response = browser().get("/v/", {"code": text})
+    assert response.status_code == 302 and response["Location"] == f"/v/{venue.code}"
+
+
+@pytest.mark.parametrize("typed,status,message", [
+    ("K7QM", 422, "gồm 13 chữ và số"),
+    ("<script>alert(1)</script>", 422, "gồm 13 chữ và số"),
+    ("ZZZZ-ZZZZ-ZZZZ-Z", 404, "Không có địa điểm với mã này"),
+])
+def test_a_code_that_is_none_is_refused_with_a_message(venue, typed, status, message):
+    response = browser().get("/v/", {"code": typed})
+    assert response.status_code == status
+    html = response.content.decode()
+    assert message in html and "<script>alert(1)" not in html
+
+
+def test_the_code_entry_page_opens_empty(db):
+    response = browser().get("/v/")
+    assert response.status_code == 200 and 'id="venue-code-input"' in response.content.decode()
 
 
 def test_a_visitor_checks_in_self_and_child_with_one_tap(venue, lan, lan_person, child):

@@ -159,6 +159,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /consent/withdraw": ANY_PERSON,
     "GET /flags": rule(AUTHORITIES | {"admin"}, denied=403),
     "GET /audit": rule({"admin"}, denied=403),  # and auditors (tests/privacy/test_audit.py)
+    # long tasks: the officer's import; nobody else's, not even an admin's
+    "GET /tasks/{task_id}": rule({"officer"}),
+    "POST /tasks/{task_id}/cancel": rule({"officer"}),
     # zones: officers and health officers of the area draw and lift them
     "GET /zones": rule(AUTHORITIES | {"admin"}, denied="empty"),
     "POST /zones": rule({"officer", "health", "admin"}),
@@ -213,7 +216,7 @@ def _params(ids: dict) -> dict[str, object]:
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
             "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
-            "zone_id": ids["zone"], "fmt": "xlsx"}
+            "task_id": ids["task"], "zone_id": ids["zone"], "fmt": "xlsx"}
 
 
 MISSING_ID = 987_654

@@ -17,6 +17,7 @@ from django.utils import timezone
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
 from kiemdich.declarations.models import Declaration, SymptomAlert
+from kiemdich.jobs.models import Task
 from kiemdich.people.models import Credential, Person
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch, NoticePause
 from kiemdich.venues.devices import create_device
@@ -95,13 +96,18 @@ def build(areas) -> World:
     case_request = CaseRequest.objects.create(
         requested_by=asker, person=nam, area=areas["25993"], confirmed_at=now,
         window_start=now - timedelta(days=14), window_end=now, margin_minutes=60)
+    # An import the officer started, waiting for a worker.
+    task = Task.objects.create(kind="reports.import", owner=c["officer"].user, label="ds.csv",
+                               params={"kind": "establishments", "all_or_nothing": False,
+                                       "organisation": None})
     # A lockdown drawn by the district's officer on one of its communes.
     zone = Zone.objects.create(kind=Zone.Kind.LOCKDOWN, area=areas["25993"],
                                starts_on=timezone.localdate(),
                                ends_on=timezone.localdate() + timedelta(days=14),
                                created_by=c["officer"].user)
     world.ids.update(
-        zone=zone.pk, request=case_request.pk, pause=pause.pk, notice=notice.pk, person=lan.pk,
+        task=task.pk, zone=zone.pk, request=case_request.pk, pause=pause.pk, notice=notice.pk,
+        person=lan.pk,
         child=child.pk, other_person=nam.pk, venue=cafe.pk, venue_code=cafe.code,
         other_venue=shop.pk, device=device.pk, staff_phone=c["staff"].user.phone,
         serial=card.serial, alert=alert.pk, case=case.pk, batch=batch.pk,

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts.scopes import Scope
-from kiemdich.reports.coverage import IMPORT_ROLES
+from kiemdich.reports.imports import IMPORT_ROLES
 from kiemdich.reports.inspections import READ_ROLES
 from kiemdich.reports.stats import STATS_ROLES
 

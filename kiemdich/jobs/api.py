@@ -1,0 +1,69 @@
+"""Long tasks in the API: a task's progress as JSON (what the progress widget polls), and
+cancelling it. Only the account that started a task sees it; any other id is 404
+`task_not_found`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Router, Schema, Status
+
+from kiemdich.accounts.api import ErrorOut
+from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.jobs import tasks
+
+router = Router(tags=["tasks"])
+ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class TaskOut(Schema):
+    id: int
+    kind: str
+    label: str
+    status: str  # queued, running, done, rejected, cancelled, failed
+    status_label: str
+    stage: str
+    finished: bool
+    done: int
+    total: int | None
+    percent: int
+    counts: dict[str, int]
+    error_count: int
+    cancel_requested: bool
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
+    page_url: str
+    result_url: str | None
+    errors_url: str | None
+
+
+def task_out(task: tasks.Task) -> dict:
+    return {
+        "id": task.pk, "kind": task.kind, "label": task.label, "status": task.status,
+        "status_label": str(task.get_status_display()), "stage": task.stage,
+        "finished": task.finished, "done": task.done, "total": task.total,
+        "percent": task.percent, "counts": task.counts, "error_count": task.error_count,
+        "cancel_requested": task.cancel_requested, "message": task.message,
+        "created_at": task.created_at, "finished_at": task.finished_at,
+        "page_url": reverse("jobs:task", args=[task.pk]),
+        "result_url": reverse("jobs:task_result", args=[task.pk])
+        if task.status == tasks.Task.Status.DONE and task.result_name else None,
+        "errors_url": reverse("jobs:task_errors", args=[task.pk]) if task.error_count else None,
+    }
+
+
+@router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, auth=PEOPLE_AUTH,
+            url_name="task_status")
+def task_status(request: HttpRequest, task_id: int):
+    """A long task's progress: rows (or venues) done of the total, counts, errors so far."""
+    return task_out(tasks.of_owner(request.auth, task_id))
+
+
+@router.post("/tasks/{task_id}/cancel", response={202: TaskOut, **ERRORS}, auth=PEOPLE_AUTH)
+def task_cancel(request: HttpRequest, task_id: int):
+    """Stop a task between two chunks (what was committed stays); 409 `task_finished` once
+    it has ended."""
+    return Status(202, task_out(tasks.cancel(tasks.of_owner(request.auth, task_id))))

@@ -1,0 +1,17 @@
+"""The jobs app's own jobs: running the long tasks people start, and forgetting old ones."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kiemdich.jobs import tasks
+from kiemdich.jobs.registry import job, periodic
+
+
+@job("tasks.run", description=_("Công việc dài (nhập, xuất, in hàng loạt)"))
+def run_task(task_id: int) -> str:
+    return tasks.execute(task_id)
+
+
+@periodic("tasks.purge", cron="50 2 * * *", timeout=1800,
+          description=_("Xóa công việc dài đã kết thúc quá 7 ngày và tệp của chúng"))
+def purge_tasks() -> str:
+    return f"{tasks.purge()} task(s) deleted"
