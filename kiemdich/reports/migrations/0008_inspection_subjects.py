@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('areas', '0001_initial'),
-        ('reports', '0006_reportsubscription_dailyreport'),
+        ('reports', '0007_imports_as_tasks'),
         ('venues', '0002_place_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
