@@ -24,6 +24,8 @@ LOCK := requirements/$(DEPS).txt
 # The server and a job worker beside it (the statistics, schedules and long jobs): Ctrl-C
 # stops both.
 run: export DEBUG ?= 1
+# The demo data's province (Đồng Nai): the forms and the public progress page start there.
+run: export HOME_AREA ?= 75
 run: setup demo
 	@$(PY) manage.py run_worker & trap 'kill -TERM $$! 2>/dev/null; wait' EXIT; \
 		$(MAKE) --no-print-directory serve

@@ -47,7 +47,7 @@ def free_port() -> int:
 def prepare(data_dir: Path) -> dict[str, str]:
     env = {**os.environ, "DEBUG": "1", "KIEMDICH_DATA_DIR": str(data_dir),
            "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}", "SMS_BACKEND": "file",
-           "PUBLIC_BASE_URL": "http://127.0.0.1"}
+           "PUBLIC_BASE_URL": "http://127.0.0.1", "HOME_AREA": "75"}
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput"], ["load_areas"], ["seed_demo"]):
         subprocess.run(manage + command, env=env, cwd=ROOT, check=True,  # noqa: S603
@@ -141,7 +141,9 @@ def main() -> None:
         states = {p: log_in(base, p) for p in {s.phone for s in plan if s.phone}}
         OUT.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as pw:
-            # A Vietnamese browser: date fields show dd/mm/yyyy as the readers' phones do.
+            # A Vietnamese browser: date fields show dd/mm/yyyy as the readers' phones do
+            # (where Chromium has its Vietnamese locale, Debian's chromium-l10n; without it
+            # they stay in the American order).
             browser = pw.chromium.launch(executable_path=CHROMIUM,
                                          args=["--no-sandbox", "--disable-gpu", "--lang=vi-VN"])
             for size, viewport in SIZES.items():

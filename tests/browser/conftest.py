@@ -73,17 +73,22 @@ def login(outbox):
     """Log a page in through the real login form, reading the code from the SMS outbox."""
 
     def do_login(page, phone: str, next_path: str = "/") -> None:
-        from kiemdich.accounts.phones import normalize_phone
-
         page.goto(f"/accounts/login/?next={next_path}")
-        page.fill("input[name=phone]", phone)
-        page.click("button[type=submit]")
-        page.wait_for_selector("input[name=code]")
-        page.fill("input[name=code]", outbox.last_code(normalize_phone(phone)))
-        page.click("button[type=submit]")
+        fill_login(page, outbox, phone)
         page.wait_for_load_state()
 
     return do_login
+
+
+def fill_login(page, outbox, phone: str) -> None:
+    """The login form the page shows, through the code read from the SMS outbox."""
+    from kiemdich.accounts.phones import normalize_phone
+
+    page.fill("input[name=phone]", phone)
+    page.click("button[type=submit]")
+    page.wait_for_selector("input[name=code]")
+    page.fill("input[name=code]", outbox.last_code(normalize_phone(phone)))
+    page.click("button[type=submit]")
 
 
 @pytest.fixture

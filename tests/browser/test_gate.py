@@ -12,14 +12,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.people.codes import issue_app_code
 from kiemdich.people.models import Person
 from kiemdich.scans.access import forget
 from kiemdich.scans.models import Scan
 from kiemdich.venues.models import VenueStaff
-from tests.browser.conftest import new_context
+from tests.browser.conftest import fill_login, new_context
 from tests.scans.conftest import make_venue
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -284,11 +283,7 @@ def test_when_the_shift_is_over_scans_wait_for_the_next_sign_in(browser, live_se
     page.screenshot(path=os.path.join(SHOTS, "kiosk-signin-360.png"), full_page=True)
 
     page.locator("#kiosk-signin").click()
-    page.fill("input[name=phone]", STAFF)
-    page.click("button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", outbox.last_code(normalize_phone(STAFF)))
-    page.click("button[type=submit]")
+    fill_login(page, outbox, STAFF)
     expect(page.locator(".kiosk-title")).to_have_text(LONG_NAME)
     expect(page.locator("#queue-count")).to_be_hidden(timeout=20_000)
     expect(page.locator("#kiosk-state")).to_be_hidden()
@@ -391,11 +386,7 @@ def test_the_posters_page_says_where_and_what_then_logs_in_and_comes_back(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=os.path.join(SHOTS, f"poster-intro-{width}.png"), full_page=True)
     page.locator("#checkin-login").click()
-    page.fill("input[name=phone]", VISITOR)
-    page.click("button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", outbox.last_code(normalize_phone(VISITOR)))
-    page.click("button[type=submit]")
+    fill_login(page, outbox, VISITOR)
     # Back at the check-in of the same place, ready for the one tap.
     expect(page.locator("#venue-name")).to_have_text(LONG_NAME)
     assert page.url.endswith(f"/v/{hospital.code}")
