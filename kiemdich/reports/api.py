@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.urls import reverse
+from ninja import Field, Router, Schema
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.replica import replica_lag_of, replica_reads
+from kiemdich.reports import inspections
 from kiemdich.reports import stats as stats_service
 
 router = Router(tags=["reports"])
@@ -98,3 +100,83 @@ def get_stats(request: HttpRequest, area: str | None = None, date_from: str | No
     query = stats_service.build_query(scope_of(request), area, date_from, date_to, sector)
     return {**stats_payload(stats_service.compute(query)),
             "replica_lag_seconds": replica_lag_of(request)}
+
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class VenueFoundOut(Schema):
+    id: int
+    code: str
+    name: str
+    street: str
+    area_code: str
+    area_name: str
+
+
+@router.get("/inspections/venues", response={200: list[VenueFoundOut], **ERRORS},
+            auth=PEOPLE_AUTH)
+def inspection_venues(request: HttpRequest, q: str = ""):
+    """Venues an inspector may inspect that `q` names (name or address words, accents
+    ignored; the code as printed; the poster's check-in URL as a scanner reads it): only
+    within the inspector's area and sector, at most 20, none for fewer than 2 characters."""
+    return [{"id": v.pk, "code": v.code, "name": v.name, "street": v.street,
+             "area_code": v.area.code, "area_name": v.area.name}
+            for v in inspections.search_venues(scope_of(request), q)]
+
+
+class InspectionIn(Schema):
+    subject: str = "venue"
+    venue_code: str = ""
+    establishment_reg_no: str = ""
+    roster_member_id: int | None = None
+    inspected_at: datetime
+    poster_displayed: bool = False
+    scanning_enforced: bool = False
+    staff_declared: bool = False
+    result: str
+    violation: str = ""
+    fine: int | None = Field(None, ge=0, le=10**10)
+    notes: str = Field("", max_length=2000)
+
+
+class InspectionOut(Schema):
+    id: int
+    subject: str
+    subject_name: str
+    area_code: str
+    result: str
+    violation: str
+    fine_min: int | None
+    fine_max: int | None
+    fine: int | None
+    record_pdf_url: str
+
+
+@router.post("/inspections", response={201: InspectionOut, **ERRORS}, auth=PEOPLE_AUTH)
+def record_inspection(request: HttpRequest, body: InspectionIn):
+    """Record an inspection (inspectors and admins): of a venue (`venue_code`, or the
+    poster's URL), of an establishment of the registry that never registered one
+    (`establishment_reg_no`), or of a person obliged to declare who did not
+    (`roster_member_id`). Out of scope or unknown: 404 `venue_unknown`,
+    `establishment_unknown`, `person_unknown`; an article not in the catalogue: 422
+    `violation_unknown`; a fine outside the article's bracket (the individual's for a person,
+    twice it for a venue or establishment): 422 `fine_out_of_range`."""
+    scope = scope_of(request)
+    inspection = inspections.record(scope, request.auth, inspections.InspectionInput(
+        subject=body.subject, venue_code=body.venue_code,
+        establishment_reg_no=body.establishment_reg_no,
+        roster_member_id=body.roster_member_id, inspected_at=body.inspected_at,
+        poster_displayed=body.poster_displayed, scanning_enforced=body.scanning_enforced,
+        staff_declared=body.staff_declared, result=body.result,
+        violation_code=body.violation, fine=body.fine, notes=body.notes))
+    low, high = (inspections.fine_bracket(inspection.violation, inspection.subject)
+                 if inspection.violation else (None, None))
+    return 201, {
+        "id": inspection.pk, "subject": inspection.subject,
+        "subject_name": inspection.subject_name, "area_code": inspection.area.code,
+        "result": inspection.result,
+        "violation": inspection.violation.code if inspection.violation else "",
+        "fine_min": low, "fine_max": high, "fine": inspection.fine,
+        "record_pdf_url": reverse("reports:inspection_record", args=[inspection.pk]),
+    }

@@ -6,7 +6,6 @@ against the plan's targets and the counts of who does not comply."""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -16,14 +15,10 @@ from django.utils.translation import gettext as _
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -32,14 +27,13 @@ from reportlab.platypus import (
 from kiemdich.accounts.models import Sector
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
-from kiemdich.documents import fonts
-from kiemdich.documents.text import paragraph, plain
+from kiemdich.documents import fonts, official
+from kiemdich.documents.text import paragraph
 from kiemdich.privacy.exports import xlsx_workbook
 from kiemdich.reports import compliance, coverage
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
 from kiemdich.venues.types import VENUE_TYPES
 
-MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 SYMBOL = "BC-UBND"  # Báo cáo of an Ủy ban nhân dân, as Decree 30/2020 abbreviates them
 
 
@@ -134,18 +128,8 @@ def _title(stats: Stats) -> str:
 
 
 def _place(area: Area) -> str:
-    """Where the document is issued, as the date line names it: the province without its
-    kind ("Tỉnh Đồng Nai" → "Đồng Nai")."""
     province = (area.ancestors() or [area])[0]
-    kind = province.kind.strip()
-    if kind and province.name.lower().startswith(kind.lower() + " "):
-        return province.name[len(kind) + 1:]
-    return province.name
-
-
-def _dated(place: str, day: date) -> str:
-    return _("%(place)s, ngày %(d)s tháng %(m)s năm %(y)s") % {
-        "place": place, "d": f"{day.day:02d}", "m": f"{day.month:02d}", "y": day.year}
+    return official.place_of(province.name, province.kind)
 
 
 def _level(item: coverage.Coverage) -> str:
@@ -160,34 +144,7 @@ def _target(item: coverage.Coverage) -> str:
 
 # The PDF ----------------------------------------------------------------------------------
 
-_PAGE_W, _PAGE_H = A4
-_MARGINS = {"leftMargin": 25 * mm, "rightMargin": 15 * mm, "topMargin": 18 * mm,
-            "bottomMargin": 18 * mm}  # Decree 30/2020: 30–35 mm left, 15–20 mm right
-_WIDTH = _PAGE_W - _MARGINS["leftMargin"] - _MARGINS["rightMargin"]
-_HEAD_BG = colors.HexColor("#e8f3ee")
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    fonts.register_fonts()
-    base = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=10, leading=13)
-    return {
-        "body": base,
-        "bold_c": ParagraphStyle("bold_c", parent=base, fontName=fonts.BOLD, alignment=TA_CENTER),
-        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
-        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
-        "title": ParagraphStyle("title", parent=base, fontName=fonts.BOLD, fontSize=13,
-                                leading=17, alignment=TA_CENTER),
-        "h2": ParagraphStyle("h2", parent=base, fontName=fonts.BOLD, spaceBefore=8,
-                             spaceAfter=3),
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
-        "small_b": ParagraphStyle("small_b", parent=base, fontName=fonts.BOLD, fontSize=8,
-                                  leading=10),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
-        "cell_r": ParagraphStyle("cell_r", parent=base, fontSize=7.5, leading=9,
-                                 alignment=TA_RIGHT),
-        "head": ParagraphStyle("head", parent=base, fontName=fonts.BOLD, fontSize=7.5,
-                               leading=9, alignment=TA_CENTER),
-    }
+_WIDTH = official.WIDTH
 
 
 def _grid(header: list[str], rows: list[list], widths: list[float],
@@ -201,7 +158,7 @@ def _grid(header: list[str], rows: list[list], widths: list[float],
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), _HEAD_BG),
+        ("BACKGROUND", (0, 0), (-1, 0), official.HEAD_BG),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
@@ -218,19 +175,8 @@ def _columns(first: float, others: int) -> list[float]:
 
 def _heading(report: Report, st: dict[str, ParagraphStyle]) -> list:
     area = report.area
-    number = report.number or "\u00a0" * 8
-    issuer = [paragraph(_("ỦY BAN NHÂN DÂN"), st["bold_c"]),
-              paragraph(area.name.upper(), st["bold_c"]),
-              paragraph("—————", st["center"]),
-              paragraph(_("Số: %(n)s/%(symbol)s") % {"n": number, "symbol": SYMBOL},
-                        st["center"])]
-    motto = [paragraph(MOTTO[0], st["bold_c"]), paragraph(MOTTO[1], st["bold_c"]),
-             paragraph("———————————", st["center"]),
-             paragraph(_dated(_place(area), report.issued_on), st["center"])]
-    table = Table([[issuer, motto]], colWidths=[_WIDTH * 0.42, _WIDTH * 0.58])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    table = official.heading([_("ỦY BAN NHÂN DÂN"), area.name.upper()], report.number, SYMBOL,
+                             official.dated(_place(area), report.issued_on), st)
     q = report.stats.query
     title = [Spacer(1, 10), paragraph(_("BÁO CÁO"), st["title"]),
              paragraph(_("Tình hình khai báo y tế điện tử và quét mã QR ngày %(when)s")
@@ -313,14 +259,9 @@ def _closing(report: Report, st: dict[str, ParagraphStyle]) -> Table:
     recipients.append(_("- Lưu: VT."))
     left = [paragraph(recipients[0], st["small_b"]),
             *(paragraph(line, st["small"]) for line in recipients[1:])]
-    right = [paragraph(_("TM. ỦY BAN NHÂN DÂN"), st["bold_c"]),
-             paragraph(_("CHỦ TỊCH"), st["bold_c"]),
-             paragraph(_("(Ký, ghi rõ họ tên, đóng dấu)"), st["center"]),
-             Spacer(1, 28 * mm)]
-    table = Table([[left, right]], colWidths=[_WIDTH * 0.5, _WIDTH * 0.5])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    return table
+    right = official.signature([_("TM. ỦY BAN NHÂN DÂN"), _("CHỦ TỊCH")], st,
+                               _("(Ký, ghi rõ họ tên, đóng dấu)"))
+    return official.two_columns(left, right, 0.5)
 
 
 def _trend_drawing(stats: Stats, width: float) -> Drawing:
@@ -341,23 +282,12 @@ def _trend_drawing(stats: Stats, width: float) -> Drawing:
     return drawing
 
 
-def _page_number(canvas, doc) -> None:
-    # From the second page on, the page number at the top centre (Decree 30/2020).
-    if doc.page > 1:
-        canvas.setFont(fonts.REGULAR, 9)
-        canvas.drawCentredString(_PAGE_W / 2, _PAGE_H - 10 * mm, str(doc.page))
-
-
 def pdf(report: Report) -> bytes:
-    st = _styles()
-    out = io.BytesIO()
-    document = SimpleDocTemplate(out, pagesize=A4, title=plain(_title(report.stats)),
-                                 author=plain(_("ỦY BAN NHÂN DÂN") + " " + report.area.name),
-                                 creator="Kiểm Dịch QR", invariant=True, **_MARGINS)
+    st = official.styles()
     story = [*_heading(report, st), *_figures(report, st), Spacer(1, 10),
              KeepTogether(_closing(report, st))]
-    document.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
-    return out.getvalue()
+    return official.build(story, title=_title(report.stats),
+                          author=_("ỦY BAN NHÂN DÂN") + " " + report.area.name)
 
 
 # The workbook -----------------------------------------------------------------------------

@@ -28,11 +28,40 @@ class ImportForm(forms.Form):
             self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
 
 
+def vnd(amount: int) -> str:
+    """2000000 → "2.000.000 đ"."""
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+class ViolationSelect(forms.Select):
+    """Each article's fine bracket on its option, for the page to show before submitting."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"].update({"data-fine-min": instance.fine_min,
+                                    "data-fine-max": instance.fine_max})
+        return option
+
+
+class ViolationField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ViolationCategory) -> str:
+        return f"{obj.legal_reference} — {obj.title} ({vnd(obj.fine_min)} – {vnd(obj.fine_max)})"
+
+
 class InspectionForm(forms.Form):
+    # Optional: a form sent without it inspects a venue, as before subjects existed.
+    subject = forms.ChoiceField(label=_("Đối tượng kiểm tra"), choices=Inspection.Subject.choices,
+                                initial=Inspection.Subject.VENUE, widget=forms.RadioSelect,
+                                required=False)
     venue_code = forms.CharField(
-        label=_("Mã QR địa điểm"), max_length=32,
+        label=_("Mã QR địa điểm"), max_length=200, required=False,
         help_text=_("Như in dưới “Mã nhập tay” trên áp phích: có hay không có gạch nối, chữ "
-                    "hoa hay thường."))
+                    "hoa hay thường; hoặc quét mã QR trên áp phích bằng máy đọc."))
+    establishment = forms.ChoiceField(label=_("Cơ sở chưa đăng ký địa điểm"), required=False)
+    roster_member = forms.TypedChoiceField(label=_("Người phải khai báo chưa khai báo hôm nay"),
+                                           required=False, coerce=int, empty_value=None)
     inspected_at = forms.DateTimeField(
         label=_("Thời điểm kiểm tra"),
         input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
@@ -42,13 +71,25 @@ class InspectionForm(forms.Form):
                                            required=False)
     staff_declared = forms.BooleanField(label=_("Nhân viên đã khai báo y tế"), required=False)
     result = forms.ChoiceField(label=_("Kết quả"), choices=Inspection.Result.choices)
-    violation = forms.ModelChoiceField(
+    violation = ViolationField(
         label=_("Hành vi vi phạm (Nghị định 117/2020/NĐ-CP)"), required=False,
-        queryset=ViolationCategory.objects.filter(active=True), to_field_name="code")
+        queryset=ViolationCategory.objects.filter(active=True), to_field_name="code",
+        widget=ViolationSelect)
     fine = forms.IntegerField(label=_("Số tiền phạt (đồng)"), required=False, min_value=0,
                               max_value=10**10)
     notes = forms.CharField(label=_("Ghi chú"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    # The lists an inspector picks from are kept short enough for a select on a phone.
+    MAX_CHOICES = 500
+
+    def __init__(self, *args, establishments=(), members=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["establishment"].choices = [("", "—")] + [
+            (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
+            for e in establishments[:self.MAX_CHOICES]]
+        self.fields["roster_member"].choices = [("", "—")] + [
+            (m.pk, f"{m.full_name} — {m.organisation.name}") for m in members[:self.MAX_CHOICES]]
 
 
 class SubscriptionForm(forms.Form):

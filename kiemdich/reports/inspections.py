@@ -1,11 +1,13 @@
-"""Inspection visits: recorded by inspectors for venues in their area (and sector)."""
+"""Inspection visits: recorded by inspectors in their area (and sector) — at a registered
+venue, at an establishment of the registry that never registered one, or of a person obliged
+to declare who did not (the plan's main violations) — and printed as a record (biên bản)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.core import clock
 from kiemdich.errors import Invalid, NotFound
 from kiemdich.privacy import audit
-from kiemdich.reports.models import Inspection, ViolationCategory
+from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
 
 RECORD_ROLES = (Role.INSPECTOR, Role.ADMIN)
 READ_ROLES = (Role.INSPECTOR, Role.OFFICER, Role.ADMIN)
@@ -31,22 +33,99 @@ class InspectionInput:
     violation_code: str
     fine: int | None
     notes: str
+    subject: str = Inspection.Subject.VENUE
+    establishment_reg_no: str = ""
+    roster_member_id: int | None = None
 
 
 def _venue(scope: Scope, code: str):
     from kiemdich.venues.models import Venue
     from kiemdich.venues.services import typed_code
 
+    text = (code or "").strip()
+    if "/v/" in text:  # the poster's check-in URL, as a scanner reads it
+        text = text.rsplit("/v/", 1)[1].strip("/")
     # The poster's "Mã nhập tay" as the inspector types it: dashes, spaces, any case.
-    venue = Venue.objects.select_related("area").filter(code=typed_code(code or "")).first()
+    venue = Venue.objects.select_related("area").filter(code=typed_code(text)).first()
     if venue is None or not scope.may_supervise_venue(venue, *RECORD_ROLES):
         raise NotFound(_("Không có địa điểm mã này trong phạm vi của bạn."),
                        code="venue_unknown", field="venue_code")
     return venue
 
 
-def record(scope: Scope, user: User, data: InspectionInput) -> Inspection:
+def search_venues(scope: Scope, q: str) -> list:
+    """Venues the inspector may inspect that `q` names (name, address, code, poster URL)."""
+    from kiemdich.venues.services import search_supervised
+
+    if not scope.has(*RECORD_ROLES):
+        return []
+    return search_supervised(scope, q, *RECORD_ROLES)
+
+
+def unregistered_in_scope(scope: Scope) -> QuerySet[Establishment]:
+    """Registry establishments without a venue, within the inspector's area and sector."""
+    return (Establishment.objects.filter(scope.area_filter("area", *RECORD_ROLES,
+                                                           sector_field="sector"))
+            .exclude(Exists(_venue_of_establishment()))
+            .select_related("area").order_by("area__path", "name"))
+
+
+def _venue_of_establishment():
+    from kiemdich.venues.models import Venue
+
+    return Venue.objects.filter(business_reg_no=OuterRef("reg_no"), status=Venue.Status.ACTIVE)
+
+
+def undeclared_in_scope(scope: Scope, day: date) -> QuerySet[RosterMember]:
+    """Roster members who have not declared on `day`, within the inspector's reach."""
+    from kiemdich.reports.coverage import declared_on
+
+    return (RosterMember.objects.filter(scope.area_filter(
+        "organisation__area", *RECORD_ROLES, sector_field="organisation__sector"))
+            .exclude(declared_on(day)).select_related("organisation", "organisation__area")
+            .order_by("organisation__name", "full_name"))
+
+
+def _subject(scope: Scope, data: InspectionInput) -> dict:
+    """The subject's fields of the record: which one, its area and sector (for the lists)."""
+    if data.subject == Inspection.Subject.ESTABLISHMENT:
+        establishment = Establishment.objects.select_related("area").filter(
+            reg_no=(data.establishment_reg_no or "").strip()).first()
+        if establishment is None or not scope.covers(establishment.area, *RECORD_ROLES,
+                                                     sector=establishment.sector):
+            raise NotFound(_("Không có cơ sở số đăng ký này trong phạm vi của bạn."),
+                           code="establishment_unknown", field="establishment")
+        return {"establishment": establishment, "area": establishment.area,
+                "sector": establishment.sector, "subject_name": establishment.name}
+    if data.subject == Inspection.Subject.PERSON:
+        member = RosterMember.objects.select_related("organisation__area").filter(
+            pk=data.roster_member_id).first() if data.roster_member_id else None
+        if member is None or not scope.covers(member.organisation.area, *RECORD_ROLES,
+                                              sector=member.organisation.sector):
+            raise NotFound(_("Không có người này trong danh sách phải khai báo thuộc phạm vi "
+                             "của bạn."), code="person_unknown", field="roster_member")
+        return {"roster_member": member, "area": member.organisation.area,
+                "sector": member.organisation.sector, "subject_name": member.full_name}
+    if data.subject != Inspection.Subject.VENUE:
+        raise Invalid(_("Đối tượng kiểm tra không hợp lệ."), code="subject_invalid",
+                      field="subject")
     venue = _venue(scope, data.venue_code)
+    return {"venue": venue, "area": venue.area, "sector": venue.sector,
+            "subject_name": venue.name}
+
+
+def fine_bracket(violation: ViolationCategory, subject: str) -> tuple[int, int]:
+    """The fines allowed for the subject: Decree 117/2020 states the individual's bracket
+    and sets twice it for organisations (a venue or an establishment)."""
+    if subject == Inspection.Subject.PERSON:
+        return violation.fine_min, violation.fine_max
+    return violation.fine_min, 2 * violation.fine_max
+
+
+def record(scope: Scope, user: User, data: InspectionInput) -> Inspection:
+    if not scope.has(*RECORD_ROLES):
+        raise NotFound(_("Không tìm thấy."), code="not_found")
+    subject = _subject(scope, data)
     if data.result not in Inspection.Result.values:
         raise Invalid(_("Kết quả không hợp lệ."), code="result_invalid", field="result")
     if data.inspected_at > timezone.now() + timedelta(minutes=5):
@@ -54,20 +133,23 @@ def record(scope: Scope, user: User, data: InspectionInput) -> Inspection:
                       field="inspected_at")
     violation = None
     if data.result == Inspection.Result.VIOLATION:
+        if not data.violation_code:
+            raise Invalid(_("Cần chọn hành vi vi phạm."), code="violation_required",
+                          field="violation")
         violation = ViolationCategory.objects.filter(code=data.violation_code,
                                                      active=True).first()
         if violation is None:
-            raise Invalid(_("Cần chọn hành vi vi phạm."), code="violation_required",
-                          field="violation")
-        # Decree 117/2020 doubles individuals' brackets for organisations.
-        if data.fine is not None and not violation.fine_min <= data.fine <= 2 * violation.fine_max:
+            raise Invalid(_("Không có hành vi vi phạm này trong Nghị định 117/2020/NĐ-CP."),
+                          code="violation_unknown", field="violation")
+        low, high = fine_bracket(violation, data.subject)
+        if data.fine is not None and not low <= data.fine <= high:
             raise Invalid(_("Số tiền phạt ngoài khung của hành vi vi phạm."),
                           code="fine_out_of_range", field="fine")
     elif data.fine:
         raise Invalid(_("Chỉ phạt tiền khi có vi phạm."), code="fine_without_violation",
                       field="fine")
     inspection = Inspection.objects.create(
-        venue=venue, area=venue.area, sector=venue.sector, inspector=user,
+        subject=data.subject, **subject, inspector=user,
         inspected_at=data.inspected_at, poster_displayed=data.poster_displayed,
         scanning_enforced=data.scanning_enforced, staff_declared=data.staff_declared,
         result=data.result, violation=violation,
@@ -97,7 +179,32 @@ def visible(scope: Scope, filters: InspectionFilter) -> QuerySet[Inspection]:
         qs = qs.filter(result=filters.result)
     if filters.violation:
         qs = qs.filter(violation__code=filters.violation)
-    return qs.select_related("venue", "area", "violation").order_by("-inspected_at")
+    return qs.select_related("venue", "establishment", "area", "violation") \
+        .order_by("-inspected_at")
+
+
+def for_printing(scope: Scope, user: User, pk: int) -> Inspection:
+    """One inspection within the viewer's reach, for its printed record (which names the
+    inspected person or place: the printing is audited); else not found."""
+    inspection = visible(scope, InspectionFilter()).filter(pk=pk).first()
+    if inspection is None:
+        raise NotFound(_("Không tìm thấy biên bản này."), code="inspection_unknown")
+    audit.record(user, "inspection.print", target=inspection)
+    return inspection
+
+
+MAX_AREA_CHOICES = 3000
+
+
+def area_choices(scope: Scope) -> list[tuple[str, str]]:
+    """The areas a list may be filtered by, by name (indented under their parents): the
+    viewer's own areas and two levels below them."""
+    roots = scope.root_areas(*READ_ROLES)
+    if not roots:
+        return []
+    top = min(r.depth for r in roots)
+    areas = scope.visible_areas(*READ_ROLES).filter(depth__lte=top + 2).order_by("path")
+    return [(a.code, "\u00a0\u00a0" * (a.depth - top) + a.name) for a in areas[:MAX_AREA_CHOICES]]
 
 
 def _area_path(code: str) -> str:

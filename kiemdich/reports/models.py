@@ -228,8 +228,24 @@ class Inspection(models.Model):
         REMINDED = "reminded", _("Nhắc nhở")
         VIOLATION = "violation", _("Vi phạm")
 
-    venue = models.ForeignKey("venues.Venue", on_delete=models.PROTECT, related_name="+")
-    # Copied from the venue so lists filter by area and sector without a join.
+    class Subject(models.TextChoices):
+        VENUE = "venue", _("Địa điểm đã đăng ký")
+        ESTABLISHMENT = "establishment", _("Cơ sở chưa đăng ký địa điểm")
+        PERSON = "person", _("Người phải khai báo y tế")
+
+    # Who was inspected: a registered venue, an establishment of the registry that never
+    # registered one, or a person obliged to declare (a roster member) who did not.
+    subject = models.CharField(_("đối tượng"), max_length=16, choices=Subject.choices,
+                               default=Subject.VENUE)
+    venue = models.ForeignKey("venues.Venue", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    establishment = models.ForeignKey(Establishment, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    roster_member = models.ForeignKey(RosterMember, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    # The subject's name as recorded: a roster is imported again and its rows replaced.
+    subject_name = models.CharField(_("tên đối tượng"), max_length=200, blank=True)
+    # Copied from the subject so lists filter by area and sector without a join.
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     sector = models.CharField(max_length=20, choices=Sector.choices)
     inspector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
@@ -247,6 +263,20 @@ class Inspection(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["area", "inspected_at"], name="inspection_area_time")]
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(subject="venue", venue__isnull=False)
+                       | models.Q(subject="establishment", establishment__isnull=False)
+                       | (models.Q(subject="person") & ~models.Q(subject_name=""))),
+            name="inspection_has_its_subject")]
+
+    @property
+    def subject_label(self) -> str:
+        """What the lists and the record name the subject by."""
+        if self.venue_id:
+            return self.venue.name
+        if self.establishment_id:
+            return self.establishment.name
+        return self.subject_name
 
 
 # Daily reports ----------------------------------------------------------------------------

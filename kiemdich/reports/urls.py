@@ -16,4 +16,8 @@ urlpatterns = [
     path("compliance/", views.compliance_page, name="compliance"),
     path("inspections/", views.inspection_list, name="inspections"),
     path("inspections/new/", views.inspection_new, name="inspection_new"),
+    path("inspections/venues/", views.inspection_venues, name="inspection_venues"),
+    path("inspections/photo/", views.inspection_photo, name="inspection_photo"),
+    path("inspections/<int:pk>/bien-ban.pdf", views.inspection_record,
+         name="inspection_record"),
 ]

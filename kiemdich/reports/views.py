@@ -6,10 +6,13 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,6 +36,7 @@ from kiemdich.reports import (
     coverage,
     daily,
     imports,
+    inspection_document,
     inspections,
 )
 from kiemdich.reports import stats as stats_service
@@ -289,10 +293,10 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         raise Http404(exc.message) from exc
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        headers = [_("Thời điểm"), _("Mã QR"), _("Địa điểm"), _("Xã/phường"), _("Kết quả"),
+        headers = [_("Thời điểm"), _("Mã QR"), _("Đối tượng"), _("Xã/phường"), _("Kết quả"),
                    _("Niêm yết mã QR"), _("Kiểm soát quét mã"), _("Nhân viên khai báo"),
                    _("Căn cứ"), _("Hành vi"), _("Tiền phạt"), _("Ghi chú")]
-        rows = [[i.inspected_at, i.venue.code, i.venue.name, i.area.name,
+        rows = [[i.inspected_at, i.venue.code if i.venue_id else "", i.subject_label, i.area.name,
                  i.get_result_display(), i.poster_displayed, i.scanning_enforced,
                  i.staff_declared, i.violation.legal_reference if i.violation else "",
                  i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
@@ -301,23 +305,40 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),
+        "areas": inspections.area_choices(scope),
         "may_record": scope.has(*inspections.RECORD_ROLES),
     })
 
 
-@login_required
-def inspection_new(request: HttpRequest) -> HttpResponse:
+def _recorder_scope(request: HttpRequest):
     scope = scope_of(request)
     if not scope.has(*inspections.RECORD_ROLES):
         raise Http404
+    return scope
+
+
+@login_required
+def inspection_new(request: HttpRequest) -> HttpResponse:
+    """The inspection form: the venue found by name or code (or a photo of its poster), or an
+    unregistered establishment, or a person who did not declare; the article's fine bracket
+    shown before submitting."""
+    scope = _recorder_scope(request)
+    today = clock.today()
     initial = {"venue_code": request.GET.get("venue", ""),
+               "subject": request.GET.get("subject", Inspection.Subject.VENUE),
+               "establishment": request.GET.get("establishment", ""),
                "inspected_at": timezone.localtime().replace(second=0, microsecond=0)}
-    form = InspectionForm(request.POST or None, initial=initial)
+    form = InspectionForm(request.POST or None, initial=initial,
+                          establishments=inspections.unregistered_in_scope(scope),
+                          members=inspections.undeclared_in_scope(scope, today))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            inspections.record(scope, request.user, inspections.InspectionInput(
-                venue_code=data["venue_code"], inspected_at=data["inspected_at"],
+            inspection = inspections.record(scope, request.user, inspections.InspectionInput(
+                subject=data["subject"] or Inspection.Subject.VENUE,
+                venue_code=data["venue_code"],
+                establishment_reg_no=data["establishment"],
+                roster_member_id=data["roster_member"], inspected_at=data["inspected_at"],
                 poster_displayed=data["poster_displayed"],
                 scanning_enforced=data["scanning_enforced"],
                 staff_declared=data["staff_declared"], result=data["result"],
@@ -326,9 +347,56 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            messages.success(request, _("Đã lưu biên bản số %(n)s.") % {"n": inspection.pk})
             return redirect("reports:inspections")
+    q = request.GET.get("q", "")
     status = 422 if request.method == "POST" else 200
-    return render(request, "reports/inspection_form.html", {"form": form}, status=status)
+    return render(request, "reports/inspection_form.html", {
+        "form": form, "q": q, "found": inspections.search_venues(scope, q)}, status=status)
+
+
+@login_required
+def inspection_venues(request: HttpRequest) -> HttpResponse:
+    """The venues a search names, as links that put the venue on the form (htmx swaps them
+    in while typing; without script the form's own search shows the same list)."""
+    scope = _recorder_scope(request)
+    q = request.GET.get("q", "")
+    return render(request, "reports/_inspection_venues.html",
+                  {"q": q, "found": inspections.search_venues(scope, q)})
+
+
+@login_required
+@require_POST
+def inspection_photo(request: HttpRequest) -> HttpResponse:
+    """A photo of the poster (a phone's camera): its QR decoded, the form opened on it."""
+    from kiemdich.scans.services import decode_photo
+
+    _recorder_scope(request)
+    photo = request.FILES.get("photo")
+    try:
+        if photo is None:
+            raise Invalid(_("Chưa chọn ảnh."), code="photo_missing", field="photo")
+        text = decode_photo(photo.read())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:inspection_new")
+    return redirect(f"{reverse('reports:inspection_new')}?{urlencode({'venue': text})}")
+
+
+@login_required
+def inspection_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The inspection's record (biên bản) as a printable PDF."""
+    scope = scope_of(request)
+    if not scope.has(*inspections.READ_ROLES):
+        raise Http404
+    try:
+        inspection = inspections.for_printing(scope, request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(inspection_document.pdf(inspection), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="bien-ban-{inspection.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -573,19 +573,36 @@ def directory(scope: Scope, filters: DirectoryFilters) -> QuerySet[Venue]:
             in_area |= Q(area__path__startswith=path)
         qs = qs.filter(in_area)
     if filters.q:
-        # Every word, accents and case ignored: "truong long thanh" finds "Trường THCS
-        # Long Thành".
-        words = codes.fold(filters.q).split()
-        match = Q(business_reg_no=filters.q.upper().replace(" ", "")) \
-            | Q(name__icontains=filters.q)
-        if plate := codes.normalize_plate(filters.q):
-            match |= Q(vehicle_plate__contains=plate)
-        if words:
-            match |= Q(*[Q(place_key__contains=w) for w in words])
-        if code := codes.normalize_code(filters.q):
-            match |= Q(code=code)
-        qs = qs.filter(match)
+        qs = qs.filter(_matching(filters.q))
     return qs.select_related("area", "area__parent").order_by("area__path", "name", "pk")
+
+
+def _matching(q: str) -> Q:
+    """Venues that `q` names: every word of the name or address (accents and case ignored:
+    "truong long thanh" finds "Trường THCS Long Thành"), the business number, the plate, the
+    code (as typed from a poster, or the poster's whole check-in URL as a scanner reads it)."""
+    q = q.strip()
+    if "/v/" in q:
+        q = q.rsplit("/v/", 1)[1].strip("/")
+    words = codes.fold(q).split()
+    match = Q(business_reg_no=q.upper().replace(" ", "")) | Q(name__icontains=q)
+    if plate := codes.normalize_plate(q):
+        match |= Q(vehicle_plate__contains=plate)
+    if words:
+        match |= Q(*[Q(place_key__contains=w) for w in words])
+    if code := codes.normalize_code(q):
+        match |= Q(code=code)
+    return match
+
+
+def search_supervised(scope: Scope, q: str, *roles: str, limit: int = 20) -> list[Venue]:
+    """Active venues within the roles' area (and sector) that `q` names, for an inspector
+    choosing the place of an inspection; nothing for fewer than two characters."""
+    q = str(q or "").strip()[:100]
+    if len(q) < 2:
+        return []
+    return list(scope.supervised_venues(*roles).filter(_matching(q), status=Venue.Status.ACTIVE)
+                .select_related("area").order_by("name", "pk")[:limit])
 
 
 def directory_rows(venues: Iterable[Venue]) -> tuple[list[str], Iterable[list]]:

@@ -116,7 +116,7 @@ def daily_stats(areas):
 @given(untrusted)
 def test_the_daily_report_prints_any_area_name(daily_stats, name):
     from kiemdich.areas.models import Area
-    from kiemdich.reports.daily import pdf
+    from kiemdich.reports.daily import build, pdf
 
     # What an area's name can hold in the database (200 characters, no NUL, no surrogate).
     assume(len(name) <= 200 and "\x00" not in name
@@ -125,7 +125,7 @@ def test_the_daily_report_prints_any_area_name(daily_stats, name):
     Area.objects.filter(pk=daily_stats.query.area.pk).update(name=name)
     for row in daily_stats.rows:
         row.area.name = name  # the child areas' rows
-    assert_prints(pdf(daily_stats), name)
+    assert_prints(pdf(build(daily_stats)), name)
 
 
 @pytest.fixture

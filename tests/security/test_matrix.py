@@ -124,6 +124,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /venues/{venue_id}/visits": VENUE_OWNER,
     # reports
     "GET /stats": rule(AUTHORITIES | {"admin"}, denied=403, officer_out=404),
+    # Inspectors and admins: others find nothing to inspect and may record nothing.
+    "GET /inspections/venues": rule({"admin"}, denied="empty"),
+    "POST /inspections": rule({"admin"}),
     # tracing
     "POST /cases": TRACER,
     "GET /case-requests": TRACER,
@@ -198,13 +201,14 @@ def _bodies(ids: dict) -> dict[str, object]:
         "POST /zones": {"kind": "green", "area_code": "25996",
                         "starts_on": timezone.localdate().isoformat(),
                         "ends_on": timezone.localdate().isoformat()},
+        "POST /inspections": {"venue_code": ids["venue_code"], "inspected_at": now,
+                              "result": "compliant"},
     }
 
 
-QUERIES = {
-    "GET /people/search": {"phone": "0912000001"},
-    "GET /stats": {"area": "731"},
-}
+def _queries(ids: dict) -> dict[str, dict]:
+    return {"GET /people/search": {"phone": "0912000001"}, "GET /stats": {"area": "731"},
+            "GET /inspections/venues": {"q": ids["venue_code"]}}
 
 
 def _params(ids: dict) -> dict[str, object]:
@@ -231,7 +235,7 @@ def call(client, op: str, ids: dict, *, missing: bool = False):
     if op.endswith("/live"):
         return async_to_sync(_asgi_get)(client, path)  # the feed answers only under ASGI
     if method == "GET":
-        return client.get(path, QUERIES.get(op))
+        return client.get(path, _queries(ids).get(op))
     if method == "DELETE":
         return client.delete(path)
     return getattr(client, method.lower())(path, body if body is not None else {})
