@@ -36,28 +36,31 @@ examples = settings(max_examples=25, deadline=None,
 def _text_layer(pdf: bytes) -> str:
     document = pdfium.PdfDocument(pdf)
     assert len(document) >= 1
-    return "".join(page.get_textpage().get_text_range() for page in document)
+    # pdfium reports a hyphen that ends a line as U+FFFE (it takes it for a word break).
+    return "".join(page.get_textpage().get_text_range()
+                   for page in document).replace("\ufffe", "-")
 
 
 def _rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
-def _unligated(text: str) -> str:
-    """pdfium's text layer spells the Latin ligatures (U+FB00–FB06, "ﬀ") as their letters."""
-    return "".join(unicodedata.normalize("NFKC", c) if "\ufb00" <= c <= "\ufb06" else c
-                   for c in text)
+def _folded(text: str) -> str:
+    """Compatibility characters compared as what they stand for: pdfium's text layer spells
+    the Latin ligatures ("ﬀ") as their letters, and a font may draw "¼" as "1⁄4"."""
+    return unicodedata.normalize("NFKC", text)
 
 
-def assert_prints(pdf: bytes, *values: str) -> None:
+def assert_prints(pdf: bytes, *values: str, in_cells: bool = False) -> None:
     """`pdf` opens, and its text layer holds each value as printed (spaces aside). Where a
-    value mixes directions the viewer's reading order differs from the typed one, so only
-    its characters are compared."""
+    value mixes directions the viewer's reading order differs from the typed one, and in a
+    table's cells (`in_cells`) a value wrapped over lines is read interleaved with the other
+    cells of its row: there only its characters are compared."""
     assert pdf.startswith(b"%PDF-")
-    layer = _unligated("".join(_text_layer(pdf).split()))
+    layer = "".join(_folded(_text_layer(pdf)).split())
     for value in values:
-        expected = _unligated("".join(printable(value).split()))
-        if _rtl(expected):
+        expected = "".join(_folded(printable(value)).split())
+        if _rtl(expected) or in_cells:
             # …and brackets come out mirrored, as right-to-left text shows them.
             missing = Counter(c for c in expected if not unicodedata.mirrored(c)) - \
                 Counter(layer)
@@ -99,7 +102,7 @@ def test_the_case_export_prints_any_name_and_venue(name, venue_name):
     visits = [[venue_name, name, "01/10/2021 08:00", "", "", "", "tự quét"]]
     contacts = [[1, 42, name, "091*****78", "", venue_name, "", "", 15]]
     pdf = _pdf(case, visits, contacts, [[name, 1, 1]])
-    assert_prints(pdf, name, venue_name)
+    assert_prints(pdf, name, venue_name, in_cells=True)
 
 
 @pytest.fixture
