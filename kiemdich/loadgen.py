@@ -41,6 +41,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from kiemdich.core import clock
+from kiemdich.scans.services import declaration_of
 
 CHUNK = 50_000
 DEFER_INDEXES_FROM = 2_000_000  # scans: above this, indexes are built once at the end
@@ -531,8 +532,8 @@ def _outing(person: PersonInfo, venue: VenueInfo, at: datetime, midnight: dateti
             out.scans.append((sid, venue.id, person.id, direction, method, code_format, True,
                               "", moment, moment, None, "", None, actor, {"result": "ok"}))
             return
-        response = {"result": "ok", "declared_today": sick is not None,
-                    "has_symptoms": bool(sick), "direction": direction,
+        # As the live ingest stores it (kiemdich.scans.services.declaration_of).
+        response = {"result": "ok", **declaration_of(sick), "direction": direction,
                     "scanned_at": moment.astimezone(UTC).isoformat(),
                     "code_format": code_format, "visit": visit}
         out.scans.append((sid, venue.id, person.id, direction, method, code_format, True, "",
