@@ -74,7 +74,7 @@ class InspectionForm(forms.Form):
     violation = ViolationField(
         label=_("Hành vi vi phạm (Nghị định 117/2020/NĐ-CP)"), required=False,
         queryset=ViolationCategory.objects.filter(active=True), to_field_name="code",
-        widget=ViolationSelect)
+        empty_label=_("— Chọn hành vi khi có vi phạm —"), widget=ViolationSelect)
     fine = forms.IntegerField(label=_("Số tiền phạt (đồng)"), required=False, min_value=0,
                               max_value=10**10)
     notes = forms.CharField(label=_("Ghi chú"), required=False, max_length=2000,
