@@ -39,10 +39,11 @@ def _export(export: Export) -> None:
     actions: dict[int, list[dict]] = {}
     for action in (AlertAction.objects.filter(alert__person_id__in=export.ids).order_by("at")
                    .values("alert_id", "status", "note", "at")):
-        alert_id = action.pop("alert_id")
-        actions.setdefault(alert_id, []).append(action)
-    alerts = list(SymptomAlert.objects.filter(person_id__in=export.ids).order_by("created_at")
-                  .values("id", "person_id", "declaration_id", "status", "created_at"))
+        actions.setdefault(action["alert_id"], []).append(
+            {"status": action["status"], "note": action["note"], "at": action["at"]})
+    alerts: list[dict] = [dict(alert) for alert in SymptomAlert.objects.filter(
+        person_id__in=export.ids).order_by("created_at")
+        .values("id", "person_id", "declaration_id", "status", "created_at")]
     for alert in alerts:
         alert["actions"] = actions.get(alert["id"], [])
     export.add("alerts", alerts)

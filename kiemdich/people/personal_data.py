@@ -30,7 +30,7 @@ def _unreferenced_people(run: Purge, before: datetime) -> QuerySet:
 
     people = Person.objects.filter(account__isnull=True, created_at__lt=before)
     for model in run.person_refs:
-        people = people.exclude(Exists(model.objects.filter(person_id=OuterRef("pk"))))
+        people = people.exclude(Exists(model._default_manager.filter(person_id=OuterRef("pk"))))
     return people
 
 

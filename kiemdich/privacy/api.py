@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import Forbidden, Invalid, NotFound
 from kiemdich.people.cards import pdf_response
@@ -71,13 +72,13 @@ def _deletion_out(status: services.DeletionStatus) -> dict:
 @router.post("/me/delete", response={202: DeletionOut, 401: ErrorOut, 409: ErrorOut,
                                      429: ErrorOut})
 @rate_limited("me-delete", per_ip=30, per_user=5, window=3600)
-def request_deletion(request: HttpRequest):
+def request_deletion(request: AuthedRequest):
     """Ask for the account and its people's data to be erased within 72 hours."""
     return Status(202, _deletion_out(services.request_deletion(request.auth)))
 
 
 @router.get("/me/delete", response={200: DeletionOut, 401: ErrorOut, 404: ErrorOut})
-def deletion_status(request: HttpRequest):
+def deletion_status(request: AuthedRequest):
     """The pending deletion request of this account, if any."""
     status = services.pending_deletion(request.auth)
     if status is None:
@@ -88,7 +89,7 @@ def deletion_status(request: HttpRequest):
 @router.post("/consent/withdraw", response={200: ConsentWithdrawOut, 401: ErrorOut,
                                             429: ErrorOut})
 @rate_limited("consent-withdraw", per_ip=60, per_user=10, window=3600)
-def withdraw_consent(request: HttpRequest):
+def withdraw_consent(request: AuthedRequest):
     """Withdraw the consent given to process this account's personal data."""
     withdrawn, at = services.withdraw_consent(request.auth)
     return {"withdrawn": withdrawn, "withdrawn_at": at}
@@ -124,7 +125,7 @@ def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: 
 
 @router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
 @rate_limited("own-data-export", per_user=20, window=3600)
-def my_data(request: HttpRequest):
+def my_data(request: AuthedRequest):
     """Everything held about this account's people (audited)."""
     response = HttpResponse(own_data.export_json(request.auth),
                             content_type="application/json; charset=utf-8")
@@ -135,5 +136,5 @@ def my_data(request: HttpRequest):
 @router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
 @rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_pdf(request: HttpRequest):
+def my_data_pdf(request: AuthedRequest):
     return pdf_response(own_data.export_pdf(request.auth), "du-lieu-cua-toi.pdf")
