@@ -333,7 +333,7 @@ def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
         person, scan.code_format = _identify(item, venue, day, scanned_at)
     except DomainError as refusal:
         scan.accepted = False
-        scan.reason = refusal.code[:32]
+        scan.reason = refusal.code
         scan.person = getattr(refusal, "person", None)
         scan.response = refusal.as_dict()
         _store(scan)
