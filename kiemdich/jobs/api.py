@@ -77,7 +77,7 @@ def task_cancel(request: AuthedRequest, task_id: int):
 @router.get("/tasks/{task_id}/result", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             url_name="task_download",
             openapi_extra={"responses": {200: {"description": "The task's file"}}})
-def task_download(request: HttpRequest, task_id: int):
+def task_download(request: AuthedRequest, task_id: int):
     """The finished task's file (`download_url`), for its owner and whoever oversees their
     work; every download is audited. 409 `task_no_result` before it is done."""
     return result_response(request, request.auth, tasks.visible(request.auth, task_id))

@@ -188,7 +188,7 @@ def record_inspection(request: AuthedRequest, body: InspectionIn):
 
 @router.post("/imports/{kind}", response={202: TaskOut, 413: ErrorOut, **ERRORS},
              auth=PEOPLE_AUTH, url_name=upload_route("import_upload"))
-def upload_import(request: HttpRequest, kind: str, file: File[UploadedFile],
+def upload_import(request: AuthedRequest, kind: str, file: File[UploadedFile],
                   all_or_nothing: Form[bool] = False, organisation: Form[str] = "",
                   organisation_area: Form[str] = "", organisation_sector: Form[str] = ""):
     """Import a CSV file (UTF-8) as the portal's import form does, multipart: `kind` is

@@ -53,8 +53,9 @@ def sorted_coverage(rows: list[compliance.AreaCompliance],
         figure = getattr(row, key)
         return figure.percent if isinstance(figure, coverage.Coverage) else figure
 
-    known = sorted((r for r in rows if value(r) is not None), key=value, reverse=descending)
-    return known + [r for r in rows if value(r) is None]
+    known = [(figure, r) for r in rows if (figure := value(r)) is not None]
+    known.sort(key=lambda pair: pair[0], reverse=descending)
+    return [r for _figure, r in known] + [r for r in rows if value(r) is None]
 
 
 def coverage_rows(query: stats_service.StatsQuery, sort: str) -> list[compliance.AreaCompliance]:
@@ -103,7 +104,7 @@ def compliance_listing(actor: User, query: stats_service.StatsQuery, data: Mappi
         organisation = data.get("organisation")
         members = compliance.undeclared(
             query.area, query.sectors, today,
-            int(organisation) if str(organisation).isdigit() else None)
+            int(str(organisation)) if str(organisation).isdigit() else None)
         headers = [_("Đơn vị"), _("Họ và tên"), _("Số điện thoại")]
         rows = [[m.organisation.name, m.full_name, m.phone] for m in members]
         if not organisation and not query.sectors:
@@ -127,11 +128,15 @@ def compliance_listing(actor: User, query: stats_service.StatsQuery, data: Mappi
 INSPECTIONS_SHOWN = 2000
 
 
+def _day(data: Mapping, name: str) -> date | None:
+    value = data.get(name)
+    return stats_service.parse_date(value, name, date.min) if value else None
+
+
 def inspection_filter(data: Mapping) -> inspections.InspectionFilter:
     result = data.get("result", "")
     return inspections.InspectionFilter(
-        date_from=stats_service.parse_date(data.get("date_from"), "date_from", None),
-        date_to=stats_service.parse_date(data.get("date_to"), "date_to", None),
+        date_from=_day(data, "date_from"), date_to=_day(data, "date_to"),
         result=result if result in Inspection.Result.values else "",
         violation=data.get("violation", ""),
         area_code=data.get("area", ""),
@@ -145,7 +150,7 @@ def inspection_headers() -> list[str]:
 
 
 def inspection_row(i: Inspection) -> list:
-    return [i.inspected_at, i.venue.code if i.venue_id else "", i.subject_label, i.area.name,
+    return [i.inspected_at, i.venue.code if i.venue else "", i.subject_label, i.area.name,
             i.get_result_display(), i.poster_displayed, i.scanning_enforced,
             i.staff_declared, i.violation.legal_reference if i.violation else "",
             i.violation.title if i.violation else "", i.fine, i.notes]

@@ -1,5 +1,6 @@
 """The tracing's long task: a case's report (PDF or XLSX) made by a worker."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.scopes import Scope
@@ -14,6 +15,8 @@ def case_report(run: tasks.Run) -> None:
     Made whole in one run (a PDF is not written in pieces); a run cut short starts again.
     Cancelling stops it between two chunks of contacts."""
     owner = run.task.owner
+    if owner is None:
+        raise tasks.Failed(gettext("Tài khoản đã yêu cầu báo cáo không còn tồn tại."))
     scope = Scope(owner)
     case = services.get_case(scope, run.task.params["case"])
 

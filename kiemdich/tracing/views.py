@@ -43,7 +43,7 @@ def _case_or_404(request: AuthedRequest, case_id: int, *, view: bool = False) ->
 @login_required
 @require_POST
 @rate_limited("case-export", per_user=30, window=3600)
-def export(request: HttpRequest, case_id: int) -> HttpResponse:
+def export(request: AuthedRequest, case_id: int) -> HttpResponse:
     """The case's report (PDF or XLSX) started as a long task; its page offers the file."""
     case = _case_or_404(request, case_id)
     try:

@@ -32,8 +32,8 @@ def refused(answer, status: int, code: str) -> None:
 
 def test_a_good_file_is_202_with_the_task_the_worker_imports(areas):
     client = officer("0912000701", Role.OFFICER, areas["731"])
-    answer = upload(client, "population", "area_code,population\n25993,12000\n99999,5\n"
-                    .encode())
+    answer = upload(client, "population", b"area_code,population\n25993,12000\n99999,5\n"
+)
     assert answer.status_code == 202, answer.content
     task = answer.json()
     assert (task["kind"], task["status"], task["label"]) == ("reports.import", "queued",
