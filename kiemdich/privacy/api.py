@@ -13,7 +13,7 @@ from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import Forbidden, Invalid, NotFound
+from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.privacy import abuse, audit, services
 
 router = Router(tags=["privacy"], auth=PEOPLE_AUTH)

@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from kiemdich import metrics
+from kiemdich.core import metrics
 
 BATCH_SIZE = 5000
 PURGE_LOCK_ID = 0x4B44_5052  # names the purge's advisory lock

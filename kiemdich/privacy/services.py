@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
-from kiemdich.errors import Conflict
+from kiemdich.core.errors import Conflict
 from kiemdich.privacy.audit import record, reference
 from kiemdich.privacy.models import DeletionRequest
 from kiemdich.privacy.retention import (

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.privacy import abuse, audit, services
 from kiemdich.privacy.exports import export_response
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm

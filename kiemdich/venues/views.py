@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
