@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from kiemdich.accounts.scopes import Scope
-from kiemdich.errors import Conflict, DomainError, Forbidden, NotFound
+from kiemdich.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import Task, TaskError, TaskFile
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.models import User
 from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs import services, tasks
 from kiemdich.privacy import audit
 from kiemdich.privacy.exports import csv_lines

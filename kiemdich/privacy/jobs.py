@@ -5,7 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.scopes import Scope
-from kiemdich.errors import Forbidden
+from kiemdich.core.errors import Forbidden
 from kiemdich.jobs import tasks
 from kiemdich.jobs.registry import periodic
 from kiemdich.privacy import audit, services

@@ -12,9 +12,9 @@ from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.middleware import upload_route
+from kiemdich.core.replica import replica_lag_of, replica_reads
 from kiemdich.jobs.api import TaskOut, task_out
-from kiemdich.middleware import upload_route
-from kiemdich.replica import replica_lag_of, replica_reads
 from kiemdich.reports import imports, inspections
 from kiemdich.reports import stats as stats_service
 

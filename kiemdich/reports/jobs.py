@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core import clock
-from kiemdich.errors import Forbidden
+from kiemdich.core.errors import Forbidden
 from kiemdich.jobs import tasks
 from kiemdich.jobs.registry import periodic
 from kiemdich.reports import archive, inspections, lists, rollups

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs.views import start_export
 from kiemdich.people.services import people_of
 from kiemdich.scans import services

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 from kiemdich.jobs import tasks
 from kiemdich.privacy.audit import record
 from kiemdich.privacy.exports import xlsx_bytes
