@@ -12,7 +12,7 @@ import pytest
 
 import kiemdich
 from kiemdich.core.error_codes import CATALOGUE
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 
 SOURCES = Path(kiemdich.__file__).parent
 # Helpers that answer with an error body: the code is their argument at this position.

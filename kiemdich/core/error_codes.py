@@ -56,7 +56,7 @@ def scan_reasons() -> list[tuple[str, str | Promise]]:
     return [(entry.code, entry.message) for entry in CATALOGUE.values() if entry.scan]
 
 
-# The generic ones, one per status (kiemdich.errors' classes, the handlers of kiemdich.api
+# The generic ones, one per status (kiemdich.core.errors' classes, the handlers of kiemdich.api
 # and kiemdich.failures).
 _declare("bad_request", 400, _("Yêu cầu không hợp lệ."))
 _declare("unauthorized", 401, _("Cần đăng nhập."))
