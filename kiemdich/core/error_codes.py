@@ -191,6 +191,7 @@ _declare("live_needs_asgi", 503,
 # Tracing: cases, requests, notices, pauses.
 _declare("case_not_found", 404, _("Không tìm thấy ca bệnh."))
 _declare("case_closed", 409, _("Ca bệnh đã đóng."))
+_declare("format_invalid", 422, _("Định dạng phải là pdf hoặc xlsx."))
 _declare("case_request_not_found", 404, _("Không tìm thấy yêu cầu này."))
 _declare("confirmed_in_future", 422, _("Ngày xét nghiệm dương tính không thể ở tương lai."))
 _declare("window_invalid", 422, _("Thời gian truy vết phải kết thúc sau khi bắt đầu."))
@@ -220,6 +221,7 @@ _declare("reason_too_long", 422, _("Lý do dài quá mức cho phép."))
 # Reports: statistics, imports, inspections, daily reports.
 _declare("sector_out_of_scope", 404, _("Không có số liệu lĩnh vực này trong phạm vi của bạn."))
 _declare("import_kind", 422, _("Loại dữ liệu không hợp lệ."))
+_declare("import_forbidden", 403, _("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."))
 _declare("organisation_name", 422, _("Cần tên cơ quan, đơn vị."))
 _declare("organisation_required", 422, _("Cần chọn cơ quan, đơn vị."))
 _declare("establishment_unknown", 404,
@@ -243,5 +245,6 @@ _declare("zone_ended", 409, _("Vùng này đã kết thúc."))
 
 # Long tasks.
 _declare("task_not_found", 404, _("Không tìm thấy công việc này."))
+_declare("task_not_owner", 403, _("Chỉ người đã bắt đầu công việc mới hủy được."))
 _declare("task_finished", 409, _("Công việc đã kết thúc, không thể hủy."))
 _declare("task_no_result", 409, _("Công việc chưa có kết quả để tải về."))
