@@ -44,7 +44,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from kiemdich.db import execute, prepared_cursor
+from kiemdich.core.db import execute, prepared_cursor
 from kiemdich.scans.models import Visit
 
 
