@@ -32,7 +32,8 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         if scope is not None:
             country = [("", _("Toàn quốc"))] if scope.may_manage_area(None) else []
-            self.fields["area_code"].offer(scope.manageable_areas(), extra=country)
+            area_field: AreaField = self.fields["area_code"]  # type: ignore[assignment]
+            area_field.offer(scope.manageable_areas(), extra=country)
 
 
 class OfficerForm(GrantForm):

@@ -10,6 +10,8 @@ that narrows them by name as one types (accents and case ignored: "tan phong" fi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -85,7 +87,7 @@ class AreaField(forms.ChoiceField):
         return keyed(self.choices, super().clean(value))
 
     def offer(self, areas: QuerySet[Area], *, below: int = 2,
-              extra: list[tuple[str, str]] | None = None) -> None:
+              extra: list[tuple[str, Any]] | None = None) -> None:
         """Offer these areas (already narrowed to what the viewer may use)."""
         blank = [("", self.blank)] if self.blank is not None else []
         self.choices = [*blank, *(extra or []), *area_options(areas, below=below)]
@@ -96,4 +98,5 @@ def picker(name: str, areas: QuerySet[Area], value: str = "", *, blank=None,
     """The same picker outside a form (a list's filter toolbar): its HTML."""
     field = AreaField(blank=blank, required=False)
     field.offer(areas, below=below)
-    return field.widget.render(name, value, attrs=attrs)
+    widget: AreaPicker = field.widget  # type: ignore[assignment]
+    return widget.render(name, value, attrs=attrs)
