@@ -63,7 +63,7 @@ check-installed:
 	@test -f $(VENV)/.installed || { echo "Not installed: run 'make setup' first." >&2; exit 1; }
 
 # Production-style serving: uvicorn (ASGI, for the live feed), static files by WhiteNoise.
-# The metrics of a server's worker processes (kiemdich/metrics.py), emptied when it starts.
+# The metrics of a server's worker processes (kiemdich/core/metrics.py), emptied when it starts.
 METRICS_DIR = $(KIEMDICH_DATA_DIR)/metrics/$(1)-$(2)
 fresh_metrics = rm -rf $(call METRICS_DIR,$(1),$(2)) && mkdir -p $(call METRICS_DIR,$(1),$(2))
 
@@ -138,8 +138,11 @@ test-cluster: $(VENV)/.installed
 browsers:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 
+# The style (ruff) and the types (mypy with Django's stubs, configured in pyproject.toml; the
+# settings need DEBUG or real keys to import).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check kiemdich tests bench tools
+	DEBUG=1 $(VENV)/bin/mypy
 
 # Every page of the journeys at phone and desktop sizes, from a throwaway demo database.
 screenshots: $(VENV)/.installed browsers

@@ -4,7 +4,7 @@
     make bench SCALE=30M       # 30 M scans (generation takes a long while, once)
 
 1. a PostgreSQL database `kiemdich_bench` (BENCH_DATABASE_URL), migrated, areas loaded, and a
-   generated province (`generate_population`, kept between runs when already big enough);
+   generated province (bench/generate.py, kept between runs when already big enough);
 2. the documented deployment (`make serve-api`): granian's WSGI workers, BENCH_WORKERS of
    them (default: one per core and one more) with BENCH_THREADS threads each, the psycopg pool
    (DB_POOL=1), the live feed published to Redis, DEBUG off, synchronous_commit on;
@@ -101,8 +101,10 @@ def ensure_data(scale: str) -> dict:
     if have < wanted:
         print(f"generating {scale}: {people:,} people, {venues:,} venues, {days} days…",
               flush=True)
-        call_command("generate_population", people=people, venues=venues, days=days,
-                     scans_per_person_day=per_day)
+        from bench.generate import population
+        from bench.loadgen import Plan
+
+        population(Plan(people=people, venues=venues, days=days, scans_per_person_day=per_day))
     else:
         from kiemdich.reports import rollups
         from kiemdich.reports.models import DeclarantSeen, VenueSeen
@@ -278,7 +280,7 @@ def bench_pgbench(seconds: int, clients: int) -> dict:
     if not shutil.which("pgbench"):
         return {"skipped": "pgbench not installed"}
     db = connection.settings_dict
-    # Prepared, with generic plans: as the app's hot path sends them (kiemdich.db).
+    # Prepared, with generic plans: as the app's hot path sends them (kiemdich.core.db).
     command = ["pgbench", "-n", "-M", "prepared", "-T", str(seconds), "-c", str(clients),
                "-j", "2",
                *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),

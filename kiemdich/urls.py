@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from kiemdich.accounts.views import home
 from kiemdich.api import api
-from kiemdich.observability import metrics_view
+from kiemdich.core.observability import metrics_view
 
 
 def _admin_login(request, extra_context=None):
@@ -24,6 +24,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("", home, name="home"),
     path("accounts/", include("kiemdich.accounts.urls")),
+    # The own-data downloads beside the people's pages; privacy gathers them from every app.
+    path("people/", include("kiemdich.privacy.own_data_urls")),
     path("people/", include("kiemdich.people.urls")),
     path("declare/", include("kiemdich.declarations.urls")),
     path("alerts/", include("kiemdich.declarations.alert_urls")),

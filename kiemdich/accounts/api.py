@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 from kiemdich.accounts import otp
 from kiemdich.accounts.auth import PEOPLE_AUTH, issue_token, revoke_token
 from kiemdich.accounts.ratelimit import client_ip
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.accounts.services import account_summary
 
@@ -92,6 +93,6 @@ def logout(request: HttpRequest):
 
 
 @router.get("/me", response=MeOut, auth=PEOPLE_AUTH)
-def me(request: HttpRequest):
+def me(request: AuthedRequest):
     """The account, its roles and the people it manages."""
     return account_summary(request.auth, scope_of(request))

@@ -17,8 +17,8 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
-from kiemdich.db import execute, instance_from_row, prepared_cursor
-from kiemdich.errors import Forbidden, Unauthorized
+from kiemdich.core.db import execute, instance_from_row, prepared_cursor
+from kiemdich.core.errors import Forbidden, Unauthorized
 
 TOKEN_PREFIX = "kd_"
 _DEVICE_REFUSALS = {
@@ -69,7 +69,7 @@ def _token_query() -> str:
 
 
 def _token_user_sql(key_hash: str, now) -> tuple[int, object, User] | None:
-    """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.db)."""
+    """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.core.db)."""
     with prepared_cursor() as cursor:
         execute(cursor, _token_query(), [key_hash, now])
         row = cursor.fetchone()

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.declarations import services
 from kiemdich.people.services import managed_person
@@ -102,7 +103,7 @@ def _declaration(d) -> dict:
 @router.post("/people/{person_id}/declarations", response={201: DeclarationOut, **ERRORS},
              auth=PEOPLE_AUTH)
 @rate_limited("declare", per_ip=600, per_user=120, window=3600)
-def declare(request: HttpRequest, person_id: int, payload: DeclarationIn):
+def declare(request: AuthedRequest, person_id: int, payload: DeclarationIn):
     """Declare for oneself or a dependant; needs consent first (409 `consent_required`)."""
     person = managed_person(request.auth, person_id)
     return Status(201, _declaration(services.declare(person, request.auth, payload.dict())))
@@ -111,7 +112,7 @@ def declare(request: HttpRequest, person_id: int, payload: DeclarationIn):
 @router.post("/people/{person_id}/declarations/renew",
              response={201: DeclarationOut, **ERRORS}, auth=PEOPLE_AUTH)
 @rate_limited("declare", per_ip=600, per_user=120, window=3600)
-def renew(request: HttpRequest, person_id: int):
+def renew(request: AuthedRequest, person_id: int):
     """One tap: "nothing has changed, no symptoms" (after a declaration without any)."""
     person = managed_person(request.auth, person_id)
     return Status(201, _declaration(services.renew_unchanged(person, request.auth)))
@@ -119,7 +120,7 @@ def renew(request: HttpRequest, person_id: int):
 
 @router.get("/people/{person_id}/declarations", response={200: list[DeclarationOut],
                                                           404: ErrorOut}, auth=PEOPLE_AUTH)
-def list_declarations(request: HttpRequest, person_id: int, limit: int = 30):
+def list_declarations(request: AuthedRequest, person_id: int, limit: int = 30):
     person = managed_person(request.auth, person_id)
     latest = person.declarations.order_by("-created_at")[:_bounded(limit)]
     return [_declaration(d) for d in latest]
@@ -129,7 +130,7 @@ def _bounded(limit: int) -> int:
     return max(1, min(limit, 200))
 
 
-def _alert(alert, request: HttpRequest, scope) -> dict:
+def _alert(alert, request: AuthedRequest, scope) -> dict:
     return {
         "id": alert.pk, "status": alert.status, "created_at": alert.created_at,
         "area_code": alert.area.code if alert.area_id else "",
@@ -142,7 +143,7 @@ def _alert(alert, request: HttpRequest, scope) -> dict:
 
 
 @router.get("/alerts", response=list[AlertOut], auth=PEOPLE_AUTH)
-def list_alerts(request: HttpRequest, status: str = "open", limit: int = 50):
+def list_alerts(request: AuthedRequest, status: str = "open", limit: int = 50):
     """Health officers: symptom alerts of their area, with the person's contact details
     (each full view is audited). `status` = open, called, …, or `all`."""
     scope = scope_of(request)

@@ -12,16 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.models import Role
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.declarations import services
 from kiemdich.declarations.forms import ActionForm, DeclarationForm
-from kiemdich.errors import DomainError, NotFound
 from kiemdich.people.services import has_consent, is_complete
 from kiemdich.people.views import person_or_404
 from kiemdich.privacy.masking import shape_for_officer
 
 
-def _gate(request: HttpRequest, person) -> HttpResponse | None:
+def _gate(request: AuthedRequest, person) -> HttpResponse | None:
     """Consent first, then a complete profile: where to send someone who cannot declare yet."""
     here = request.get_full_path()
     if not has_consent(request.user):
@@ -33,7 +34,7 @@ def _gate(request: HttpRequest, person) -> HttpResponse | None:
 
 
 @login_required
-def declare(request: HttpRequest, person_id: int) -> HttpResponse:
+def declare(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request, person_id)
     gate = _gate(request, person)
     if gate is not None:
@@ -67,7 +68,7 @@ def _thank(request: HttpRequest, person, declaration) -> None:
 
 @login_required
 @require_POST
-def renew(request: HttpRequest, person_id: int) -> HttpResponse:
+def renew(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request, person_id)
     gate = _gate(request, person)
     if gate is not None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.jobs import tasks
 
 router = Router(tags=["tasks"])
@@ -57,13 +57,13 @@ def task_out(task: tasks.Task) -> dict:
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, auth=PEOPLE_AUTH,
             url_name="task_status")
-def task_status(request: HttpRequest, task_id: int):
+def task_status(request: AuthedRequest, task_id: int):
     """A long task's progress: rows (or venues) done of the total, counts, errors so far."""
     return task_out(tasks.of_owner(request.auth, task_id))
 
 
 @router.post("/tasks/{task_id}/cancel", response={202: TaskOut, **ERRORS}, auth=PEOPLE_AUTH)
-def task_cancel(request: HttpRequest, task_id: int):
+def task_cancel(request: AuthedRequest, task_id: int):
     """Stop a task between two chunks (what was committed stays); 409 `task_finished` once
     it has ended."""
     return Status(202, task_out(tasks.cancel(tasks.of_owner(request.auth, task_id))))

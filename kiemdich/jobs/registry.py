@@ -17,7 +17,7 @@ from typing import Any
 from croniter import croniter
 from django.conf import settings
 
-from kiemdich.observability import current_request_id
+from kiemdich.core.observability import current_request_id
 
 # The function the queue calls for every job: it finds the job by name, so what is stored
 # in the queue is a name and JSON-like arguments, never a pickled function.

@@ -1,4 +1,4 @@
-"""People an account manages, their QR codes and cards, consent, own-data export, and the
+"""People an account manages, their QR codes and cards, consent, and the
 revocation list that dedicated readers download."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from ninja import Field, Router, Schema, Status
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.people import export, services
+from kiemdich.people import services
 from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
 from kiemdich.privacy.masking import shape_for_officer
 
@@ -132,14 +133,14 @@ def _out(people) -> list[dict]:
 
 
 @router.get("/people", response=list[PersonOut], auth=PEOPLE_AUTH)
-def list_people(request: HttpRequest):
+def list_people(request: AuthedRequest):
     """The people this account manages: itself first, then dependants."""
     return _out(services.people_of(request.auth))
 
 
 @router.post("/people", response={201: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
 @rate_limited("people-add", per_ip=300, per_user=60, window=3600)
-def add_person(request: HttpRequest, payload: PersonIn):
+def add_person(request: AuthedRequest, payload: PersonIn):
     """Add a dependant (a child, an elderly relative without a phone)."""
     person = services.add_dependant(request.auth, payload.dict())
     return Status(201, _out([person])[0])
@@ -148,7 +149,7 @@ def add_person(request: HttpRequest, payload: PersonIn):
 @router.get("/people/search", response={200: list[FoundPersonOut], **ERRORS},
             auth=PEOPLE_AUTH)
 @rate_limited("people-search", per_user=300, window=3600)
-def search_people(request: HttpRequest, id_number: str = "", phone: str = ""):
+def search_people(request: AuthedRequest, id_number: str = "", phone: str = ""):
     """Health officers find a person of their area by ID number or phone (audited)."""
     scope = scope_of(request)
     found = services.search_people(scope, id_number=id_number, phone=phone)[:20]
@@ -156,12 +157,12 @@ def search_people(request: HttpRequest, id_number: str = "", phone: str = ""):
 
 
 @router.get("/people/{person_id}", response={200: PersonOut, 404: ErrorOut}, auth=PEOPLE_AUTH)
-def get_person(request: HttpRequest, person_id: int):
+def get_person(request: AuthedRequest, person_id: int):
     return _out([services.managed_person(request.auth, person_id)])[0]
 
 
 @router.patch("/people/{person_id}", response={200: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
-def patch_person(request: HttpRequest, person_id: int, payload: PersonPatch):
+def patch_person(request: AuthedRequest, person_id: int, payload: PersonPatch):
     """Change some fields of a person this account manages."""
     person = services.managed_person(request.auth, person_id)
     data = payload.dict(exclude_unset=True)
@@ -169,7 +170,7 @@ def patch_person(request: HttpRequest, person_id: int, payload: PersonPatch):
 
 
 @router.get("/people/{person_id}/qr", response={200: QrOut, 404: ErrorOut}, auth=PEOPLE_AUTH)
-def person_qr(request: HttpRequest, person_id: int):
+def person_qr(request: AuthedRequest, person_id: int):
     """The in-app code (signed, opaque, valid until 04:00 after at least 12 hours)."""
     payload, expires_at = services.app_code(services.managed_person(request.auth, person_id))
     return {"payload": payload, "expires_at": expires_at}
@@ -177,7 +178,7 @@ def person_qr(request: HttpRequest, person_id: int):
 
 @router.get("/people/{person_id}/qr.png", response={200: bytes, 404: ErrorOut},
             auth=PEOPLE_AUTH, openapi_extra={"responses": {200: {"content": {"image/png": {}}}}})
-def person_qr_png(request: HttpRequest, person_id: int):
+def person_qr_png(request: AuthedRequest, person_id: int):
     payload, expires_at = services.app_code(services.managed_person(request.auth, person_id))
     response = HttpResponse(qr_png(payload), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
@@ -188,7 +189,7 @@ def person_qr_png(request: HttpRequest, person_id: int):
 @router.get("/people/{person_id}/card.pdf", response={200: bytes, 404: ErrorOut},
             auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
-def person_card_pdf(request: HttpRequest, person_id: int):
+def person_card_pdf(request: AuthedRequest, person_id: int):
     """A printable card: each call issues a new card with its own serial (revocable)."""
     person = services.managed_person(request.auth, person_id)
     return pdf_response(card_pdf_for(request.auth, person), f"the-qr-ca-nhan-{person.pk}.pdf")
@@ -196,13 +197,13 @@ def person_card_pdf(request: HttpRequest, person_id: int):
 
 @router.get("/people/{person_id}/cards", response={200: list[CardOut], 404: ErrorOut},
             auth=PEOPLE_AUTH)
-def person_cards(request: HttpRequest, person_id: int):
+def person_cards(request: AuthedRequest, person_id: int):
     return services.cards_of(services.managed_person(request.auth, person_id))
 
 
 @router.post("/people/{person_id}/cards/{serial}/revoke",
              response={200: CardOut, **ERRORS}, auth=PEOPLE_AUTH)
-def revoke_card(request: HttpRequest, person_id: int, serial: int,
+def revoke_card(request: AuthedRequest, person_id: int, serial: int,
                 payload: RevokeIn | None = None):
     """Revoke a printed card (lost, stolen): it joins the revocation list at once."""
     person = services.managed_person(request.auth, person_id)
@@ -218,7 +219,7 @@ def revocations(request: HttpRequest):
 
 
 @router.get("/consent", response=ConsentOut, auth=PEOPLE_AUTH)
-def consent_status(request: HttpRequest):
+def consent_status(request: AuthedRequest):
     consent = services.current_consent(request.auth)
     return {"required_version": services.CONSENT_VERSION, "given": consent is not None,
             "version": consent.version if consent else None,
@@ -226,26 +227,9 @@ def consent_status(request: HttpRequest):
 
 
 @router.post("/consent", response={201: ConsentOut, 422: ErrorOut}, auth=PEOPLE_AUTH)
-def give_consent(request: HttpRequest, payload: ConsentIn):
+def give_consent(request: AuthedRequest, payload: ConsentIn):
     """Consent to the processing described by the text of `version` (needed to declare)."""
     consent = services.give_consent(request.auth, payload.version)
     return Status(201, {"required_version": services.CONSENT_VERSION, "given": True,
                         "version": consent.version, "given_at": consent.given_at})
-
-
-@router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data(request: HttpRequest):
-    """Everything held about this account's people (audited)."""
-    response = HttpResponse(export.export_json(request.auth),
-                            content_type="application/json; charset=utf-8")
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
-            openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_pdf(request: HttpRequest):
-    return pdf_response(export.export_pdf(request.auth), "du-lieu-cua-toi.pdf")
 

@@ -52,7 +52,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.core import clock
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 
 if TYPE_CHECKING:
     from kiemdich.people.keys import StoredKeyring

@@ -13,11 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import home_province
-from kiemdich.errors import DomainError, NotFound
-from kiemdich.people import export, services
+from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.people import services
 from kiemdich.people.cards import (
     card_pdf_for,
     cards_pdf_for,
@@ -29,7 +29,7 @@ from kiemdich.people.forms import PersonForm, commune_choices
 from kiemdich.people.models import Person
 
 
-def person_or_404(request: HttpRequest, person_id: int) -> Person:
+def person_or_404(request: AuthedRequest, person_id: int) -> Person:
     """A person the logged-in account manages; any other id is simply not found."""
     try:
         return services.managed_person(request.user, person_id)
@@ -45,7 +45,7 @@ def _province_of(person: Person | None) -> Area | None:
     return ancestors[0] if ancestors else None
 
 
-def _save_person(request: HttpRequest, form: PersonForm, person: Person | None) -> Person | None:
+def _save_person(request: AuthedRequest, form: PersonForm, person: Person | None) -> Person | None:
     """Hand the form to the service; its refusals land on the field they name."""
     data = {k: v for k, v in form.cleaned_data.items() if k != "province"}
     try:
@@ -66,7 +66,7 @@ def _next(request: HttpRequest, default: str = "/") -> str:
 
 
 @login_required
-def add_person(request: HttpRequest) -> HttpResponse:
+def add_person(request: AuthedRequest) -> HttpResponse:
     me = services.self_person(request.user)
     form = PersonForm(request.POST or None, province=_province_of(me),
                       initial={"street": me.street, "area_code": me.area.code if me.area_id
@@ -81,7 +81,7 @@ def add_person(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def edit_person(request: HttpRequest, person_id: int) -> HttpResponse:
+def edit_person(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request, person_id)
     data = services.person_data(person)
     province = _province_of(person)
@@ -106,7 +106,7 @@ def communes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def qr_page(request: HttpRequest, person_id: int) -> HttpResponse:
+def qr_page(request: AuthedRequest, person_id: int) -> HttpResponse:
     from kiemdich.declarations.services import declared_today
 
     person = person_or_404(request, person_id)
@@ -123,7 +123,7 @@ def qr_page(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @login_required
-def card_page(request: HttpRequest, person_id: int) -> HttpResponse:
+def card_page(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request, person_id)
     if request.method == "POST":
         return pdf_response(card_pdf_for(request.user, person), f"the-qr-ca-nhan-{person.pk}.pdf")
@@ -134,7 +134,7 @@ def card_page(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def family_cards(request: HttpRequest) -> HttpResponse:
+def family_cards(request: AuthedRequest) -> HttpResponse:
     """Cards for everyone of the family with a complete profile, in one PDF (ten a sheet)."""
     people = [p for p in services.people_of(request.user) if services.is_complete(p)]
     if not people:
@@ -144,7 +144,7 @@ def family_cards(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_card(request: HttpRequest, person_id: int, serial: int) -> HttpResponse:
+def revoke_card(request: AuthedRequest, person_id: int, serial: int) -> HttpResponse:
     person = person_or_404(request, person_id)
     try:
         services.revoke_card(request.user, person, serial, "lost")
@@ -155,7 +155,7 @@ def revoke_card(request: HttpRequest, person_id: int, serial: int) -> HttpRespon
 
 
 @login_required
-def consent(request: HttpRequest) -> HttpResponse:
+def consent(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             services.give_consent(request.user, request.POST.get("version", ""))
@@ -170,24 +170,8 @@ def consent(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_data(request: HttpRequest) -> HttpResponse:
+def my_data(request: AuthedRequest) -> HttpResponse:
     return render(request, "people/my_data.html", {
         "people": services.people_of(request.user),
         "consent": services.current_consent(request.user),
     })
-
-
-@login_required
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_json(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(export.export_json(request.user),
-                            content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="du-lieu-cua-toi.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_pdf(request: HttpRequest) -> HttpResponse:
-    return pdf_response(export.export_pdf(request.user), "du-lieu-cua-toi.pdf")

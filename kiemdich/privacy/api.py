@@ -1,20 +1,22 @@
-"""Data-subject rights through the API (deleting the account, withdrawing consent), the
-abuse flags for officers, and the audit trail for auditors."""
+"""Data-subject rights through the API (one's own data, deleting the account, withdrawing
+consent), the abuse flags for officers, and the audit trail for auditors."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import Forbidden, Invalid, NotFound
-from kiemdich.privacy import abuse, audit, services
+from kiemdich.core.errors import Forbidden, Invalid, NotFound
+from kiemdich.people.cards import pdf_response
+from kiemdich.privacy import abuse, audit, own_data, services
 
 router = Router(tags=["privacy"], auth=PEOPLE_AUTH)
 
@@ -70,13 +72,13 @@ def _deletion_out(status: services.DeletionStatus) -> dict:
 @router.post("/me/delete", response={202: DeletionOut, 401: ErrorOut, 409: ErrorOut,
                                      429: ErrorOut})
 @rate_limited("me-delete", per_ip=30, per_user=5, window=3600)
-def request_deletion(request: HttpRequest):
+def request_deletion(request: AuthedRequest):
     """Ask for the account and its people's data to be erased within 72 hours."""
     return Status(202, _deletion_out(services.request_deletion(request.auth)))
 
 
 @router.get("/me/delete", response={200: DeletionOut, 401: ErrorOut, 404: ErrorOut})
-def deletion_status(request: HttpRequest):
+def deletion_status(request: AuthedRequest):
     """The pending deletion request of this account, if any."""
     status = services.pending_deletion(request.auth)
     if status is None:
@@ -87,7 +89,7 @@ def deletion_status(request: HttpRequest):
 @router.post("/consent/withdraw", response={200: ConsentWithdrawOut, 401: ErrorOut,
                                             429: ErrorOut})
 @rate_limited("consent-withdraw", per_ip=60, per_user=10, window=3600)
-def withdraw_consent(request: HttpRequest):
+def withdraw_consent(request: AuthedRequest):
     """Withdraw the consent given to process this account's personal data."""
     withdrawn, at = services.withdraw_consent(request.auth)
     return {"withdrawn": withdrawn, "withdrawn_at": at}
@@ -119,3 +121,20 @@ def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: 
     if before_id is not None:
         entries = entries.filter(pk__lt=before_id)
     return list(entries[:max(1, min(limit, 500))])
+
+
+@router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data(request: AuthedRequest):
+    """Everything held about this account's people (audited)."""
+    response = HttpResponse(own_data.export_json(request.auth),
+                            content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
+            openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data_pdf(request: AuthedRequest):
+    return pdf_response(own_data.export_pdf(request.auth), "du-lieu-cua-toi.pdf")

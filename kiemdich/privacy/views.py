@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import DomainError
-from kiemdich.privacy import abuse, audit, services
+from kiemdich.core.errors import DomainError
+from kiemdich.people.cards import pdf_response
+from kiemdich.privacy import abuse, audit, own_data, services
 from kiemdich.privacy.exports import export_response
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
 
@@ -23,7 +25,7 @@ AUDIT_EXPORT_MAX_ROWS = 100_000
 
 
 @login_required
-def my_data(request: HttpRequest) -> HttpResponse:
+def my_data(request: AuthedRequest) -> HttpResponse:
     from kiemdich.people.models import Person
 
     return render(request, "privacy/my_data.html", {
@@ -34,8 +36,24 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data_json(request: AuthedRequest) -> HttpResponse:
+    response = HttpResponse(own_data.export_json(request.user),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="du-lieu-cua-toi.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data_pdf(request: AuthedRequest) -> HttpResponse:
+    return pdf_response(own_data.export_pdf(request.user), "du-lieu-cua-toi.pdf")
+
+
+@login_required
 @rate_limited("page-delete", per_ip=30, per_user=10, window=3600)
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthedRequest) -> HttpResponse:
     form = ConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,7 +76,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @rate_limited("page-consent", per_ip=60, per_user=10, window=3600)
-def withdraw_consent(request: HttpRequest) -> HttpResponse:
+def withdraw_consent(request: AuthedRequest) -> HttpResponse:
     withdrawn, _at = services.withdraw_consent(request.user)
     if withdrawn:
         messages.success(request, _("Đã rút lại sự đồng ý xử lý dữ liệu cá nhân."))

@@ -9,8 +9,9 @@ from django.urls import reverse
 from ninja import Field, Router, Schema
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.replica import replica_lag_of, replica_reads
+from kiemdich.core.replica import replica_lag_of, replica_reads
 from kiemdich.reports import inspections
 from kiemdich.reports import stats as stats_service
 
@@ -154,7 +155,7 @@ class InspectionOut(Schema):
 
 
 @router.post("/inspections", response={201: InspectionOut, **ERRORS}, auth=PEOPLE_AUTH)
-def record_inspection(request: HttpRequest, body: InspectionIn):
+def record_inspection(request: AuthedRequest, body: InspectionIn):
     """Record an inspection (inspectors and admins): of a venue (`venue_code`, or the
     poster's URL), of an establishment of the registry that never registered one
     (`establishment_reg_no`), or of a person obliged to declare who did not

@@ -18,17 +18,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.models import Sector
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
-from kiemdich.caching import soft_cache
 from kiemdich.core import clock
-from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.core.caching import soft_cache
+from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.middleware import upload_view
+from kiemdich.core.replica import replica_reads
 from kiemdich.jobs import tasks
-from kiemdich.middleware import upload_view
 from kiemdich.privacy.audit import record
 from kiemdich.privacy.exports import export_response
-from kiemdich.replica import replica_reads
 from kiemdich.reports import (
     archive,
     charts,
@@ -197,7 +198,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @upload_view
 @require_POST
-def import_csv(request: HttpRequest) -> HttpResponse:
+def import_csv(request: AuthedRequest) -> HttpResponse:
     """Store the file and queue its import; the task's page shows the progress."""
     scope = scope_of(request)
     if not scope.has(*imports.IMPORT_ROLES):
@@ -318,7 +319,7 @@ def _recorder_scope(request: HttpRequest):
 
 
 @login_required
-def inspection_new(request: HttpRequest) -> HttpResponse:
+def inspection_new(request: AuthedRequest) -> HttpResponse:
     """The inspection form: the venue found by name or code (or a photo of its poster), or an
     unregistered establishment, or a person who did not declare; the article's fine bracket
     shown before submitting."""
@@ -384,7 +385,7 @@ def inspection_photo(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def inspection_record(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_record(request: AuthedRequest, pk: int) -> HttpResponse:
     """The inspection's record (biên bản) as a printable PDF."""
     scope = scope_of(request)
     if not scope.has(*inspections.READ_ROLES):
@@ -400,7 +401,7 @@ def inspection_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def daily_reports(request: HttpRequest) -> HttpResponse:
+def daily_reports(request: AuthedRequest) -> HttpResponse:
     """The archive of daily reports within the viewer's areas, and the areas' e-mail
     subscriptions (the job reports.daily sends them each morning)."""
     scope = scope_of(request)
@@ -458,7 +459,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     if province is not None:
         # The labels are cached translated: one entry per language.
         key = f"reports:progress:{province.pk}:{clock.today()}:{get_language()}"
-        # Only an accelerator: without Redis the figures are computed (kiemdich.caching).
+        # Only an accelerator: without Redis the figures are computed (kiemdich.core.caching).
         context.update(soft_cache.get(key) or {})
         if "totals" not in context:
             today = clock.today()

@@ -20,7 +20,8 @@ from pydantic import field_validator, model_validator
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
 from kiemdich.accounts.ratelimit import caller_allowance, rate_limited, refusal
-from kiemdich.errors import DomainError
+from kiemdich.accounts.requests import AuthedRequest
+from kiemdich.core.errors import DomainError
 from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
@@ -298,7 +299,7 @@ async def live(request: HttpRequest, venue_id: int):
 
 @router.post("/checkins", auth=PEOPLE_AUTH, response={201: CheckinOut, **ERRORS})
 @rate_limited("self-checkin", per_user=60, window=60)
-def checkin(request: HttpRequest, payload: CheckinIn):
+def checkin(request: AuthedRequest, payload: CheckinIn):
     """The visitor scanned the poster: check in or out oneself and family members."""
     located = payload.latitude is not None and payload.longitude is not None
     result = services.self_checkin(request.user, payload.venue_code, payload.person_ids,
@@ -309,14 +310,14 @@ def checkin(request: HttpRequest, payload: CheckinIn):
 
 
 @router.get("/me/checkins", auth=PEOPLE_AUTH, response=list[MyCheckinOut])
-def my_checkins(request: HttpRequest):
+def my_checkins(request: AuthedRequest):
     """The account's own check-ins (itself and the people it manages), newest first."""
     return services.checkins_of(request.user)
 
 
 @router.get("/venues/{venue_id}/visits", auth=PEOPLE_AUTH,
             response={200: list[VisitOut], **ERRORS})
-def venue_visits(request: HttpRequest, venue_id: int, day: date | None = None):
+def venue_visits(request: AuthedRequest, venue_id: int, day: date | None = None):
     """The owner's view of a day's visits, people masked as the venue may see them."""
     venue = owner_venue(request.user, venue_id)
     return services.venue_visits(venue, request.user, day or timezone.localdate())

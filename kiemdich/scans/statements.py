@@ -39,7 +39,7 @@ from django.db.models import (
 )
 
 from kiemdich.core.clock import day_bounds
-from kiemdich.db import execute, instance_from_row, prepared_cursor
+from kiemdich.core.db import execute, instance_from_row, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.people.models import Credential, Person
 from kiemdich.scans.models import Direction, Scan, ScanNonce, Visit

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kiemdich.accounts.ratelimit import rate_limited
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.accounts.requests import AuthedRequest
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.people.services import people_of
 from kiemdich.privacy.exports import export_response
 from kiemdich.scans import services
@@ -124,7 +125,7 @@ def kiosk(request: HttpRequest, venue_id: int) -> HttpResponse:
 
 
 @login_required
-def live(request: HttpRequest, venue_id: int) -> HttpResponse:
+def live(request: AuthedRequest, venue_id: int) -> HttpResponse:
     """Who is inside now, today's counts, and entries/exits as they happen (SSE)."""
     venue = _staff_venue(request, venue_id)
     return render(request, "scans/live.html", {
@@ -134,7 +135,7 @@ def live(request: HttpRequest, venue_id: int) -> HttpResponse:
 
 
 @login_required
-def visits(request: HttpRequest, venue_id: int) -> HttpResponse:
+def visits(request: AuthedRequest, venue_id: int) -> HttpResponse:
     """The owner's visits of one day, masked; exportable as CSV or XLSX."""
     try:
         venue = owner_venue(request.user, venue_id)
@@ -164,7 +165,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthedRequest) -> HttpResponse:
     """The citizen's own check-ins and those of the people the account manages."""
     return render(request, "scans/history.html",
                   {"checkins": services.checkins_of(request.user)})

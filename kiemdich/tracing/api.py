@@ -10,9 +10,10 @@ from ninja import Router, Schema, Status
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
-from kiemdich.errors import NotFound
+from kiemdich.core.errors import NotFound
 from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
@@ -273,7 +274,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
 
 @router.post("/cases", response={201: CaseOut, 202: CaseRequestOut, **ERRORS})
 @rate_limited("case-register", per_user=60, window=3600)
-def register_case(request: HttpRequest, payload: CaseIn):
+def register_case(request: AuthedRequest, payload: CaseIn):
     """Register an F0 found by phone, ID number or the text of any QR the scanner reads.
     For a person of the officer's area the case opens (201). For anyone else — or a phone,
     number or code the platform does not know — the answer is the same 202 with a pending
@@ -288,7 +289,7 @@ def register_case(request: HttpRequest, payload: CaseIn):
 
 
 @router.get("/case-requests", response={200: CaseRequestsOut, 403: ErrorOut})
-def list_case_requests(request: HttpRequest):
+def list_case_requests(request: AuthedRequest):
     """`mine`: this officer's requests, as they stand (nothing about the person);
     `to_decide`: pending requests about people of this officer's area, with who they are
     (each view audited)."""
@@ -303,31 +304,31 @@ def list_case_requests(request: HttpRequest):
 
 
 @router.post("/case-requests/{request_id}/approve", response={200: CaseRequestOut, **ERRORS})
-def approve_case_request(request: HttpRequest, request_id: int):
+def approve_case_request(request: AuthedRequest, request_id: int):
     """A health officer of the person's area opens the case; its requester then sees it."""
     return _request_out(services.decide_request(request.user, scope_of(request), request_id,
                                                 approve=True))
 
 
 @router.post("/case-requests/{request_id}/refuse", response={200: CaseRequestOut, **ERRORS})
-def refuse_case_request(request: HttpRequest, request_id: int):
+def refuse_case_request(request: AuthedRequest, request_id: int):
     return _request_out(services.decide_request(request.user, scope_of(request), request_id,
                                                 approve=False))
 
 
 @router.get("/cases", response={200: list[CaseOut], 403: ErrorOut})
-def list_cases(request: HttpRequest, status: str = ""):
+def list_cases(request: AuthedRequest, status: str = ""):
     """Cases this health officer registered or whose F0 lives in their area (admins: all)."""
     return [_case_out(c) for c in services.list_cases(request.user, scope_of(request), status)]
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, 404: ErrorOut})
-def get_case(request: HttpRequest, case_id: int):
+def get_case(request: AuthedRequest, case_id: int):
     return _case_out(services.view_case(request.user, scope_of(request), case_id))
 
 
 @router.patch("/cases/{case_id}", response={200: CaseOut, **ERRORS})
-def update_case(request: HttpRequest, case_id: int, payload: CaseUpdateIn):
+def update_case(request: AuthedRequest, case_id: int, payload: CaseUpdateIn):
     """Edit the look-back window or the margin (validated against TRACING_MAX_WINDOW_DAYS)."""
     case = _case(request, case_id)
     return _case_out(services.update_case(request.user, scope_of(request), case,
@@ -335,12 +336,12 @@ def update_case(request: HttpRequest, case_id: int, payload: CaseUpdateIn):
 
 
 @router.post("/cases/{case_id}/close", response={200: CaseOut, **ERRORS})
-def close_case(request: HttpRequest, case_id: int):
+def close_case(request: AuthedRequest, case_id: int):
     return _case_out(services.close_case(request.user, _case(request, case_id)))
 
 
 @router.get("/cases/{case_id}/exposures", response={200: ExposuresOut, 404: ErrorOut})
-def case_exposures(request: HttpRequest, case_id: int, include_people: bool = False):
+def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = False):
     """The F0's visits in the window and the contacts ranked by overlap minutes.
     `include_people=true` adds each contact's full personal data (every view audited)."""
     case = _case(request, case_id)
@@ -355,7 +356,7 @@ def case_exposures(request: HttpRequest, case_id: int, include_people: bool = Fa
 
 
 @router.post("/cases/{case_id}/f2", response={200: F2Out, **ERRORS})
-def expand_f2(request: HttpRequest, case_id: int, payload: F2In):
+def expand_f2(request: AuthedRequest, case_id: int, payload: F2In):
     """Contacts of the chosen contacts, from their first exposure on."""
     rings = services.expand_f2(request.user, _case(request, case_id), payload.person_ids)
     return {"rings": [{"via_person_id": r.via.person_id,
@@ -363,7 +364,7 @@ def expand_f2(request: HttpRequest, case_id: int, payload: F2In):
 
 
 @router.get("/cases/{case_id}/zones", response={200: ZonesOut, 404: ErrorOut})
-def case_zones(request: HttpRequest, case_id: int):
+def case_zones(request: AuthedRequest, case_id: int):
     """Exposure sites and contacts per commune and venue."""
     exp = services.exposures(request.user, _case(request, case_id))
     return {"communes": [
@@ -376,7 +377,7 @@ def case_zones(request: HttpRequest, case_id: int):
 
 
 @router.get("/cases/{case_id}/map.svg", response={200: None, 404: ErrorOut})
-def case_map(request: HttpRequest, case_id: int):
+def case_map(request: AuthedRequest, case_id: int):
     """The exposure sites on a map drawn without tiles (image/svg+xml)."""
     exp = services.exposures(request.user, _case(request, case_id))
     return HttpResponse(zoning.map_svg(zoning.summary(exp)), content_type="image/svg+xml")
@@ -384,7 +385,7 @@ def case_map(request: HttpRequest, case_id: int):
 
 @router.get("/cases/{case_id}/export.{fmt}", response={200: None, 404: ErrorOut})
 @rate_limited("case-export", per_user=30, window=3600)
-def export_case(request: HttpRequest, case_id: int, fmt: str):
+def export_case(request: AuthedRequest, case_id: int, fmt: str):
     """The case as PDF or XLSX for the health department (logged)."""
     if fmt not in exports.FORMATS:
         raise NotFound(code="not_found")
@@ -398,7 +399,7 @@ def list_batches(request: HttpRequest, case_id: int):
 
 @router.post("/cases/{case_id}/notice-batches", response={201: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-batch", per_user=30, window=3600)
-def create_batch(request: HttpRequest, case_id: int, payload: NoticeBatchIn):
+def create_batch(request: AuthedRequest, case_id: int, payload: NoticeBatchIn):
     """Warn contacts (all, or `person_ids`) in the app and by SMS. When the notices sent in
     the last 24 hours for this case, or in this officer's batches, would pass
     TRACING_NOTICE_APPROVAL_THRESHOLD with this batch, it waits (status `pending`) for a
@@ -410,7 +411,7 @@ def create_batch(request: HttpRequest, case_id: int, payload: NoticeBatchIn):
 
 @router.post("/notice-batches/{batch_id}/approve", response={200: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-approve", per_user=60, window=3600)
-def approve_batch(request: HttpRequest, batch_id: int):
+def approve_batch(request: AuthedRequest, batch_id: int):
     """A second health officer approves (and thereby sends) a large batch."""
     scope = scope_of(request)
     batch = notices.get_batch(scope, batch_id)
@@ -419,7 +420,7 @@ def approve_batch(request: HttpRequest, batch_id: int):
 
 @router.post("/notice-batches/{batch_id}/send", response={200: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-send", per_user=60, window=3600)
-def send_batch(request: HttpRequest, batch_id: int):
+def send_batch(request: AuthedRequest, batch_id: int):
     """Send a batch made with `send: false`. The rolling day is counted again: a batch that
     would now pass the threshold answers `pending` and waits for a second officer."""
     scope = scope_of(request)
@@ -438,7 +439,7 @@ def get_switch(request: HttpRequest):
 
 @router.post("/tracing/pauses", response={201: PauseOut, **ERRORS})
 @rate_limited("notice-pause", per_user=30, window=3600)
-def pause_notices(request: HttpRequest, payload: PauseIn):
+def pause_notices(request: AuthedRequest, payload: PauseIn):
     """Stop exposure notices in an area the officer covers (no `area_code`: the whole
     country, admins only), with a reason. Notices to people living in it, or exposed at a
     venue in it or below it, are refused (409 `notices_paused`) until another officer
@@ -450,7 +451,7 @@ def pause_notices(request: HttpRequest, payload: PauseIn):
 
 @router.post("/tracing/pauses/{pause_id}/resume", response={200: PauseOut, **ERRORS})
 @rate_limited("notice-pause", per_user=30, window=3600)
-def resume_notices(request: HttpRequest, pause_id: int, payload: ResumeIn):
+def resume_notices(request: AuthedRequest, pause_id: int, payload: ResumeIn):
     """Turn notices back on: a health officer covering the area other than the one who
     paused them (403 `self_resume`)."""
     return pauses.describe(pauses.resume(request.user, scope_of(request), pause_id,
@@ -458,13 +459,13 @@ def resume_notices(request: HttpRequest, pause_id: int, payload: ResumeIn):
 
 
 @router.get("/me/notices", response=list[NoticeOut])
-def my_notices(request: HttpRequest):
+def my_notices(request: AuthedRequest):
     """Exposure notices for the people this account manages."""
     return [_notice_out(n) for n in notices.notices_for(request.user)[:100]]
 
 
 @router.post("/me/notices/{notice_id}/read", response=NoticeOut)
-def read_notice(request: HttpRequest, notice_id: int):
+def read_notice(request: AuthedRequest, notice_id: int):
     """Acknowledge an exposure notice: the health station sees who has read theirs."""
     return _notice_out(notices.mark_read(request.user, notice_id))
 

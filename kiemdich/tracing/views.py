@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.replica import replica_reads
 from kiemdich.privacy.masking import shape_for_officer
-from kiemdich.replica import replica_reads
 from kiemdich.tracing import notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
@@ -29,7 +30,7 @@ from kiemdich.tracing.models import Case, CaseRequest
 PAGE_CONTACTS = 200
 
 
-def _case_or_404(request: HttpRequest, case_id: int, *, view: bool = False) -> Case:
+def _case_or_404(request: AuthedRequest, case_id: int, *, view: bool = False) -> Case:
     scope = scope_of(request)
     try:
         if view:
@@ -41,7 +42,7 @@ def _case_or_404(request: HttpRequest, case_id: int, *, view: bool = False) -> C
 
 @login_required
 @replica_reads
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     try:
         cases = services.list_cases(request.user, scope_of(request),
@@ -67,7 +68,7 @@ def _pauses_shown(scope) -> list[dict]:
 
 
 @login_required
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*services.TRACING_ROLES):
         raise PermissionDenied
@@ -97,7 +98,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @replica_reads
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id, view=True)
     scope = scope_of(request)
     exp = services.exposures(request.user, case)
@@ -140,7 +141,7 @@ def _act(request: HttpRequest, case_id: int, action, success) -> HttpResponse:
 
 @login_required
 @require_POST
-def edit_window(request: HttpRequest, case_id: int) -> HttpResponse:
+def edit_window(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     form = WindowForm(request.POST)
     if not form.is_valid():
@@ -153,7 +154,7 @@ def edit_window(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @rate_limited("notice-batch", per_user=30, window=3600)
-def notify(request: HttpRequest, case_id: int) -> HttpResponse:
+def notify(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
     person_ids = chosen if request.POST.get("scope") != "all" else None
@@ -171,7 +172,7 @@ def _batch_made(batch) -> str:
 
 @login_required
 @require_POST
-def approve(request: HttpRequest, batch_id: int) -> HttpResponse:
+def approve(request: AuthedRequest, batch_id: int) -> HttpResponse:
     scope = scope_of(request)
     try:
         batch = notices.get_batch(scope, batch_id)
@@ -183,7 +184,7 @@ def approve(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide_request(request: HttpRequest, request_id: int) -> HttpResponse:
+def decide_request(request: AuthedRequest, request_id: int) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
     try:
         made = services.decide_request(request.user, scope_of(request), request_id,
@@ -202,7 +203,7 @@ def decide_request(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close(request: HttpRequest, case_id: int) -> HttpResponse:
+def close(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     return _act(request, case.pk, lambda: services.close_case(request.user, case),
                 _("Đã đóng ca bệnh."))
@@ -210,7 +211,7 @@ def close(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def f2(request: HttpRequest, case_id: int) -> HttpResponse:
+def f2(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
     try:
@@ -229,7 +230,7 @@ def f2(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @rate_limited("notice-pause", per_user=30, window=3600)
-def pause(request: HttpRequest) -> HttpResponse:
+def pause(request: AuthedRequest) -> HttpResponse:
     # The page posts the area's id: official codes repeat across levels.
     chosen = request.POST.get("area", "")
     area = Area.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
@@ -243,7 +244,7 @@ def pause(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @rate_limited("notice-pause", per_user=30, window=3600)
-def resume(request: HttpRequest, pause_id: int) -> HttpResponse:
+def resume(request: AuthedRequest, pause_id: int) -> HttpResponse:
     return _act_on_pauses(request, lambda: pauses.resume(
         request.user, scope_of(request), pause_id, request.POST.get("reason")),
         _("Đã bật lại thông báo."))
@@ -265,7 +266,7 @@ def _act_on_pauses(request: HttpRequest, action, success: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def read_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+def read_notice(request: AuthedRequest, notice_id: int) -> HttpResponse:
     try:
         notices.mark_read(request.user, notice_id)
     except NotFound as exc:

@@ -13,8 +13,10 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH, device_auth
+from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import national_form
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.privacy.exports import export_response
 from kiemdich.venues import services
@@ -23,6 +25,18 @@ from kiemdich.venues.models import Device, Venue
 router = Router(tags=["venues"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class DeviceRequest(HttpRequest):
+    """Behind `device_auth`: the reader whose token it is (see kiemdich.accounts.requests)."""
+
+    auth: Device
+
+
+class ScannerRequest(HttpRequest):
+    """Behind `SCANNER_AUTH`: a reader, or a signed-in person."""
+
+    auth: Device | User
 
 
 class VenueIn(Schema):
@@ -229,13 +243,13 @@ def venue_types(request: HttpRequest):
 
 @router.post("/venues", response={201: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
 @rate_limited("venue-register", per_ip=300, per_user=200, window=3600)
-def register(request: HttpRequest, payload: VenueIn):
+def register(request: AuthedRequest, payload: VenueIn):
     """Register a place; answers its code and where its posters are."""
     return Status(201, _one(services.register_venue(request.auth, payload.dict())))
 
 
 @router.get("/venues", response=list[VenueOut], auth=PEOPLE_AUTH)
-def my_venues(request: HttpRequest):
+def my_venues(request: AuthedRequest):
     """The caller's own places."""
     venues = list(services.owned_venues(request.auth))
     labels = services.area_labels(v.area for v in venues)
@@ -243,7 +257,7 @@ def my_venues(request: HttpRequest):
 
 
 @router.get("/venues/staffed", response=list[VenueBriefOut], auth=PEOPLE_AUTH)
-def staffed(request: HttpRequest):
+def staffed(request: AuthedRequest):
     """The places where the caller's phone is authorised to scan."""
     venues = list(services.staffed_venues(request.auth))
     labels = services.area_labels(v.area for v in venues)
@@ -251,9 +265,9 @@ def staffed(request: HttpRequest):
 
 
 @router.get("/device", response={200: DeviceSelfOut, 401: ErrorOut}, auth=device_auth)
-def device_self(request: HttpRequest):
+def device_self(request: DeviceRequest):
     """A dedicated reader asks which venue it acts for."""
-    device: Device = request.auth
+    device = request.auth
     return {"id": device.pk, "name": device.name, "venue": _brief(
         device.venue, services.area_labels([device.venue.area]))}
 
@@ -277,7 +291,7 @@ def directory(request: HttpRequest, filters: Query[DirectoryQuery]):
                 "text/csv": {}, "application/vnd.openxmlformats-officedocument"
                                 ".spreadsheetml.sheet": {}}}}})
 @rate_limited("venue-directory-export", per_user=30, window=3600)
-def directory_export(request: HttpRequest, filters: Query[DirectoryQuery],
+def directory_export(request: AuthedRequest, filters: Query[DirectoryQuery],
                      format: Literal["csv", "xlsx"] = "csv"):
     """The filtered directory as a spreadsheet; formula-like cells are neutralised."""
     qs = services.directory(scope_of(request), services.directory_filters(filters.dict()))
@@ -289,14 +303,14 @@ def directory_export(request: HttpRequest, filters: Query[DirectoryQuery],
 @router.get("/venues/posters.pdf", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PDF", "content": {
                 "application/pdf": {}}}}})
-def batch_posters(request: HttpRequest, size: str = "A4"):
+def batch_posters(request: AuthedRequest, size: str = "A4"):
     """Posters of all the caller's active places in one PDF (size A4, A5 or A6)."""
     return _file(services.batch_posters_pdf(request.auth, size), "application/pdf",
                  "posters.pdf")
 
 
 @router.get("/venues/{int:id}", response={200: VenueOut, **ERRORS}, auth=SCANNER_AUTH)
-def venue_detail(request: HttpRequest, id: int):
+def venue_detail(request: ScannerRequest, id: int):
     """One of the caller's places (a reader may read its own venue)."""
     if isinstance(request.auth, Device):
         return _one(services.device_venue(request.auth, id))
@@ -304,14 +318,14 @@ def venue_detail(request: HttpRequest, id: int):
 
 
 @router.patch("/venues/{int:id}", response={200: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
-def venue_update(request: HttpRequest, id: int, payload: VenuePatch):
+def venue_update(request: AuthedRequest, id: int, payload: VenuePatch):
     """Change some fields, or close (`status: closed`) and reopen the place."""
     venue = services.owner_venue(request.auth, id)
     return _one(services.update_venue(venue, request.auth, payload.dict(exclude_unset=True)))
 
 
 @router.post("/venues/{int:id}/rotate", response={200: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
-def rotate(request: HttpRequest, id: int):
+def rotate(request: AuthedRequest, id: int):
     """A new code for a misused poster; the old code is refused from now on."""
     return _one(services.rotate_code(services.owner_venue(request.auth, id), request.auth))
 
@@ -319,7 +333,7 @@ def rotate(request: HttpRequest, id: int):
 @router.get("/venues/{int:id}/poster.pdf", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PDF", "content": {
                 "application/pdf": {}}}}})
-def poster_pdf(request: HttpRequest, id: int, size: str = "A4"):
+def poster_pdf(request: AuthedRequest, id: int, size: str = "A4"):
     """The printable poster (size A4, A5 or A6)."""
     venue = services.owner_venue(request.auth, id)
     return _file(services.poster_pdf(venue, size), "application/pdf",
@@ -329,7 +343,7 @@ def poster_pdf(request: HttpRequest, id: int, size: str = "A4"):
 @router.get("/venues/{int:id}/poster.png", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PNG, A4 at 150 dpi",
                                                "content": {"image/png": {}}}}})
-def poster_png(request: HttpRequest, id: int):
+def poster_png(request: AuthedRequest, id: int):
     """The A4 poster as an image at 150 dpi."""
     venue = services.owner_venue(request.auth, id)
     return _file(services.poster_png(venue), "image/png", f"poster-{venue.code}.png")
@@ -337,7 +351,7 @@ def poster_png(request: HttpRequest, id: int):
 
 @router.get("/venues/{int:id}/staff", response={200: list[StaffOut], **ERRORS},
             auth=PEOPLE_AUTH)
-def staff_list(request: HttpRequest, id: int):
+def staff_list(request: AuthedRequest, id: int):
     venue = services.owner_venue(request.auth, id)
     return [{"phone": national_form(s.phone), "created_at": s.created_at}
             for s in services.list_staff(venue)]
@@ -346,7 +360,7 @@ def staff_list(request: HttpRequest, id: int):
 @router.post("/venues/{int:id}/staff", response={201: StaffAddedOut, **ERRORS},
              auth=PEOPLE_AUTH)
 @rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
-def staff_add(request: HttpRequest, id: int, payload: StaffIn):
+def staff_add(request: AuthedRequest, id: int, payload: StaffIn):
     """Authorise a phone to scan here; it gets an SMS invitation (`invited`)."""
     venue = services.owner_venue(request.auth, id)
     staff, invited = services.add_staff(venue, request.auth, payload.phone)
@@ -356,14 +370,14 @@ def staff_add(request: HttpRequest, id: int, payload: StaffIn):
 
 @router.delete("/venues/{int:id}/staff/{phone}", response={204: None, **ERRORS},
                auth=PEOPLE_AUTH)
-def staff_remove(request: HttpRequest, id: int, phone: str):
+def staff_remove(request: AuthedRequest, id: int, phone: str):
     services.remove_staff(services.owner_venue(request.auth, id), request.auth, phone)
     return Status(204, None)
 
 
 @router.get("/venues/{int:id}/devices", response={200: list[DeviceOut], **ERRORS},
             auth=PEOPLE_AUTH)
-def device_list(request: HttpRequest, id: int):
+def device_list(request: AuthedRequest, id: int):
     """The venue's readers with when each was last used."""
     venue = services.owner_venue(request.auth, id)
     return [{"id": d.pk, "name": d.name, "kind": d.kind, "created_at": d.created_at,
@@ -375,7 +389,7 @@ def device_list(request: HttpRequest, id: int):
 @router.post("/venues/{int:id}/devices", response={201: DeviceCreatedOut, **ERRORS},
              auth=PEOPLE_AUTH)
 @rate_limited("venue-device-add", per_user=60, window=3600)
-def device_add(request: HttpRequest, id: int, payload: DeviceIn):
+def device_add(request: AuthedRequest, id: int, payload: DeviceIn):
     """A reader token, shown once: configure the reader with `Authorization: Device <token>`."""
     device, token = services.add_device(services.owner_venue(request.auth, id), request.auth,
                                         payload.name)
@@ -384,7 +398,7 @@ def device_add(request: HttpRequest, id: int, payload: DeviceIn):
 
 @router.delete("/venues/{int:id}/devices/{int:device_id}", response={204: None, **ERRORS},
                auth=PEOPLE_AUTH)
-def device_revoke(request: HttpRequest, id: int, device_id: int):
+def device_revoke(request: AuthedRequest, id: int, device_id: int):
     """Revoke a reader: its token answers 401 from now on."""
     services.revoke_device(services.owner_venue(request.auth, id), request.auth, device_id)
     return Status(204, None)
@@ -392,7 +406,7 @@ def device_revoke(request: HttpRequest, id: int, device_id: int):
 
 @router.post("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
              auth=PEOPLE_AUTH)
-def special(request: HttpRequest, id: int, payload: SpecialIn | None = None):
+def special(request: AuthedRequest, id: int, payload: SpecialIn | None = None):
     """Officers covering the venue grant it full-data visibility; no body is needed, an
     optional `reason` is recorded with the grant."""
     payload = payload or SpecialIn()
@@ -403,7 +417,7 @@ def special(request: HttpRequest, id: int, payload: SpecialIn | None = None):
 
 @router.delete("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
                auth=PEOPLE_AUTH)
-def revoke_special(request: HttpRequest, id: int):
+def revoke_special(request: AuthedRequest, id: int):
     """Officers covering the venue revoke its full-data visibility."""
     venue = services.supervised_venue(request.auth, id)
     return _special_out(services.set_special(venue, request.auth, False))

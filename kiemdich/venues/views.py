@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kiemdich.accounts.ratelimit import rate_limited
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
@@ -62,7 +63,7 @@ def _detail(venue: Venue) -> HttpResponse:
 
 
 @login_required
-def venue_list(request: HttpRequest) -> HttpResponse:
+def venue_list(request: AuthedRequest) -> HttpResponse:
     venues = list(services.owned_venues(request.user))
     figures = services.today_figures(v.pk for v in venues)
     return render(request, "venues/list.html", {
@@ -85,7 +86,7 @@ def _form_page(request: HttpRequest, form: VenueForm, venue: Venue | None,
 
 
 @login_required
-def venue_new(request: HttpRequest) -> HttpResponse:
+def venue_new(request: AuthedRequest) -> HttpResponse:
     form = VenueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -100,7 +101,7 @@ def venue_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def venue_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
+def venue_edit(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     initial = {f: getattr(venue, f) for f in services.EDITABLE_FIELDS if f != "area_code"}
     initial.update(area_code=venue.area.code, province=_province_code(venue.area))
@@ -136,14 +137,14 @@ def _detail_page(request: HttpRequest, venue: Venue, status: int = 200,
 
 @login_required
 @not_found_as_404
-def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
+def venue_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
     return _detail_page(request, services.owner_venue(request.user, venue_id))
 
 
 @login_required
 @require_POST
 @not_found_as_404
-def venue_status(request: HttpRequest, venue_id: int) -> HttpResponse:
+def venue_status(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     try:
         services.update_venue(venue, request.user, {"status": request.POST.get("status", "")})
@@ -155,7 +156,7 @@ def venue_status(request: HttpRequest, venue_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def venue_rotate(request: HttpRequest, venue_id: int) -> HttpResponse:
+def venue_rotate(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.rotate_code(services.owner_venue(request.user, venue_id), request.user)
     messages.success(request, _("Đã đổi mã QR. Mã cũ không còn dùng được: hãy in và dán áp "
                                 "phích mới."))
@@ -166,7 +167,7 @@ def venue_rotate(request: HttpRequest, venue_id: int) -> HttpResponse:
 @require_POST
 @not_found_as_404
 @rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
-def staff_add(request: HttpRequest, venue_id: int) -> HttpResponse:
+def staff_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     form = StaffForm(request.POST)
     if form.is_valid():
@@ -186,7 +187,7 @@ def staff_add(request: HttpRequest, venue_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def staff_remove(request: HttpRequest, venue_id: int) -> HttpResponse:
+def staff_remove(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     try:
         services.remove_staff(venue, request.user, request.POST.get("phone", ""))
@@ -200,7 +201,7 @@ def staff_remove(request: HttpRequest, venue_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def device_add(request: HttpRequest, venue_id: int) -> HttpResponse:
+def device_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
     """The token is shown in this response only; reloading will not show it again."""
     venue = services.owner_venue(request.user, venue_id)
     form = DeviceForm(request.POST)
@@ -219,7 +220,7 @@ def device_add(request: HttpRequest, venue_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
-def device_revoke(request: HttpRequest, venue_id: int, device_id: int) -> HttpResponse:
+def device_revoke(request: AuthedRequest, venue_id: int, device_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     services.revoke_device(venue, request.user, device_id)
     messages.success(request, _("Đã thu hồi máy quét."))
@@ -228,7 +229,7 @@ def device_revoke(request: HttpRequest, venue_id: int, device_id: int) -> HttpRe
 
 @login_required
 @not_found_as_404
-def poster_pdf(request: HttpRequest, venue_id: int) -> HttpResponse:
+def poster_pdf(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     size = request.GET.get("size", "A4")
     try:
@@ -240,7 +241,7 @@ def poster_pdf(request: HttpRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def poster_png(request: HttpRequest, venue_id: int) -> HttpResponse:
+def poster_png(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     response = HttpResponse(services.poster_png(venue), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="poster-{venue.code}.png"'
@@ -249,7 +250,7 @@ def poster_png(request: HttpRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def posters_pdf(request: HttpRequest) -> HttpResponse:
+def posters_pdf(request: AuthedRequest) -> HttpResponse:
     """Start the batch of posters as a long task; its page offers the PDF when done."""
     try:
         task = services.start_batch_posters(request.user, request.POST.get("size", "A4"))
@@ -299,7 +300,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @not_found_as_404
-def directory_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
+def directory_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
     _officer(request)
     venue = services.supervised_venue(request.user, venue_id)
     form = SpecialForm(request.POST or None, initial={"special": venue.is_special})

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from bench.generate import main, plan_from, population
+from bench.loadgen import SCAN_COLUMNS, VISIT_COLUMNS, venue_code
 from kiemdich.accounts.auth import issue_token
 from kiemdich.declarations.models import Declaration, SymptomAlert
-from kiemdich.loadgen import SCAN_COLUMNS, VISIT_COLUMNS, venue_code
 from kiemdich.people.codes import issue_app_code
 from kiemdich.people.models import Person
 from kiemdich.reports.models import DailyRollup, VenueDay
@@ -34,7 +34,8 @@ def generate(**extra) -> str:
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     options = {"people": 300, "venues": 20, "days": 3, "scans_per_person_day": 2,
                "last_day": yesterday, **extra}
-    call_command("generate_population", stdout=out, **options)
+    argv = [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+    population(plan_from(argv), out)
     return out.getvalue()
 
 
@@ -156,11 +157,14 @@ def test_generated_venue_codes_are_poster_codes(areas):
         assert venue_by_code(venue.code.lower()) == venue
 
 
-def test_bad_arguments_are_refused(areas):
-    with pytest.raises(CommandError):
+def test_bad_arguments_are_refused(areas, capsys):
+    with pytest.raises(ValueError, match="must be at least 1"):
         generate(people=0)
-    with pytest.raises(CommandError):
+    with pytest.raises(ValueError, match="invalid --last-day"):
         generate(last_day="yesterday")
+    assert main(["--people=0", "--venues=3"]) == 2
+    assert "must be at least 1" in capsys.readouterr().err
+    assert not Person.objects.exists()
 
 
 def test_copy_is_used_on_postgresql(areas):

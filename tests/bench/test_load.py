@@ -11,10 +11,10 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
-from bench import load
+from bench import generate, load
+from bench.loadgen import Plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def population(areas):
-    call_command("generate_population", people=60, venues=4, days=1, scans_per_person_day=1,
-                 stdout=StringIO())
+    generate.population(Plan(people=60, venues=4, days=1, scans_per_person_day=1), StringIO())
 
 
 @pytest.fixture

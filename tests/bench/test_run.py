@@ -6,17 +6,16 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
-from bench import run
+from bench import generate, run
+from bench.loadgen import Plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def population(areas):
-    call_command("generate_population", people=200, venues=10, days=3, scans_per_person_day=2,
-                 stdout=StringIO())
+    generate.population(Plan(people=200, venues=10, days=3, scans_per_person_day=2), StringIO())
 
 
 def test_tracing_traces_generated_people_before_today(population):
