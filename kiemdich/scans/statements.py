@@ -68,6 +68,11 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _column(field: Field) -> str:
+    assert field.column is not None  # every concrete field has one
+    return field.column
+
+
 # The ORM read ---------------------------------------------------------------------------
 
 def with_state_orm(people: QuerySet[Person], venue_id: int, day: date,
@@ -104,7 +109,7 @@ def with_state_orm(people: QuerySet[Person], venue_id: int, day: date,
 def _state_columns() -> str:
     """The person's columns and their state's, from `people_person p` (the FROM and joins of
     `_state_from`)."""
-    columns = ", ".join(f"p.{_quote(f.column)}" for f in Person._meta.concrete_fields)
+    columns = ", ".join(f"p.{_quote(_column(f))}" for f in Person._meta.concrete_fields)
     return (f"{columns}, "  # noqa: S608 (model names only)
             f"(SELECT d.has_symptoms FROM {_quote(Declaration._meta.db_table)} d "
             "WHERE d.person_id = p.id AND d.local_date = a.day ORDER BY d.id DESC LIMIT 1) "
@@ -145,13 +150,14 @@ def state_sql(by_account: bool) -> str:
             f"SELECT {_state_columns()} FROM a, {_state_from()} WHERE {where}")
 
 
-_STATE_FIELDS = len(PersonState.__slots__)  # type: ignore[attr-defined]
+_STATE_FIELDS = len(PersonState.__slots__)
 
 
 def _typed(rows: Sequence[Sequence[Any]], serial: int | None) -> list[tuple[Person, PersonState]]:
     people = []
     for row in rows:
         person, rest = instance_from_row(Person, row)
+        assert isinstance(person, Person)
         sick, last_at, last_direction, visit_id, visit_open, card_valid = rest[:_STATE_FIELDS]
         people.append((person, PersonState(
             sick=sick, last_at=last_at, last_direction=last_direction, visit_id=visit_id,
@@ -198,7 +204,7 @@ def db_values(obj: Any, fields: list[Field]) -> list[Any]:
 @cache
 def scan_insert_sql(with_nonce: bool) -> str:
     """The scan, and its nonce when it has one, in one statement (PostgreSQL: a CTE)."""
-    columns = ", ".join(_quote(f.column) for f in SCAN_FIELDS)
+    columns = ", ".join(_quote(_column(f)) for f in SCAN_FIELDS)
     insert = (f"INSERT INTO {_quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
               f"VALUES ({', '.join(['%s'] * len(SCAN_FIELDS))})")
     if not with_nonce:
@@ -212,7 +218,7 @@ def scan_insert_sql(with_nonce: bool) -> str:
 @cache
 def visit_insert_sql() -> str:
     return (f"INSERT INTO {_quote(Visit._meta.db_table)} "  # noqa: S608 (model names only)
-            f"({', '.join(_quote(f.column) for f in VISIT_FIELDS)}) "
+            f"({', '.join(_quote(_column(f)) for f in VISIT_FIELDS)}) "
             f"VALUES ({', '.join(['%s'] * len(VISIT_FIELDS))})")
 
 
@@ -246,7 +252,7 @@ class Accepted:
     state: PersonState | None = None
 
 
-def _scan_values() -> str:
+def _scan_values() -> tuple[str, str]:
     """The inserted scan's columns as expressions over `a` (the parameters) and `plan`."""
     response = (
         "jsonb_build_object('result', 'ok', 'declared_today', plan.sick IS NOT NULL, "
@@ -259,7 +265,7 @@ def _scan_values() -> str:
               "reason": "''", "scanned_at": "a.at", "received_at": "a.received_at",
               "nonce": "a.nonce", "body_digest": "a.body_digest", "device_id": "a.device",
               "actor_id": "a.actor", "response": response}
-    columns = [f.column for f in SCAN_FIELDS]
+    columns = [_column(f) for f in SCAN_FIELDS]
     # A new column of the scans table has to be given a value here.
     assert sorted(values) == sorted(columns), (sorted(values), sorted(columns))
     return ", ".join(_quote(c) for c in columns), ", ".join(values[c] for c in columns)
@@ -270,7 +276,7 @@ def accept_sql() -> str:
     """`visits.step` in SQL, between the state read and the writes; see the module's doc."""
     scan_columns, scan_values = _scan_values()
     visits = _quote(Visit._meta.db_table)
-    visit_columns = ", ".join(_quote(f.column) for f in VISIT_FIELDS)
+    visit_columns = ", ".join(_quote(_column(f)) for f in VISIT_FIELDS)
     visit_values = {
         "venue_id": "a.venue", "person_id": "plan.id",
         "entered_at": f"CASE WHEN plan.action = '{Action.OPEN.value}' THEN a.at END",
@@ -282,7 +288,7 @@ def accept_sql() -> str:
         "exit_method": f"CASE WHEN plan.action = '{Action.EXIT_ONLY.value}' THEN a.method "
                        "ELSE '' END",
         "day": "a.day"}
-    assert sorted(visit_values) == sorted(f.column for f in VISIT_FIELDS)
+    assert sorted(visit_values) == sorted(_column(f) for f in VISIT_FIELDS)
     written = ", ".join(f"'{value}'" for value in _WRITTEN)
     return (
         f"WITH a AS (SELECT {_STATE_ARGS}, "  # noqa: S608 (model names only)
@@ -309,7 +315,7 @@ def accept_sql() -> str:
         "(venue_id, nonce, scan_id, scanned_at) SELECT venue_id, nonce, id, scanned_at "
         "FROM s WHERE nonce IS NOT NULL), "
         f"o AS (INSERT INTO {visits} ({visit_columns}) "
-        f"SELECT {', '.join(visit_values[f.column] for f in VISIT_FIELDS)} FROM plan, a "
+        f"SELECT {', '.join(visit_values[_column(f)] for f in VISIT_FIELDS)} FROM plan, a "
         f"WHERE plan.action IN ('{Action.OPEN.value}', '{Action.EXIT_ONLY.value}')), "
         f"c AS (UPDATE {visits} v SET left_at = a.at, closes_at = a.at, exit_method = a.method "
         f"FROM plan, a WHERE plan.action = '{Action.CLOSE.value}' AND v.id = plan.visit_id "
