@@ -198,6 +198,9 @@ _declare("window_invalid", 422, _("Thời gian truy vết phải kết thúc sau
 _declare("window_too_long", 422, _("Thời gian truy vết dài hơn mức cho phép."))
 _declare("margin_invalid", 422, _("Biên thời gian ngoài khoảng cho phép."))
 _declare("not_a_contact", 422, _("Có người không phải là người tiếp xúc của ca bệnh này."))
+_declare("limit_invalid", 400, _("Số người mỗi trang (limit) không hợp lệ."))
+_declare("cursor_invalid", 400, _("Con trỏ trang (cursor) không hợp lệ: hãy dùng next_cursor "
+                                  "của trang trước."))
 _declare("person_ids_required", 422, _("Chọn ít nhất một người tiếp xúc."))
 _declare("self_approval", 403, _("Không thể tự phê duyệt yêu cầu của mình."))
 _declare("batch_not_found", 404, _("Không tìm thấy đợt thông báo."))
