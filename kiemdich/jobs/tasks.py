@@ -253,7 +253,7 @@ def table_kind(name: str, *, label: Promise, personal: bool,
     task's owner and parameters) to CSV or XLSX (`params["format"]`), every cell safe from
     formulas, progress committed every EXPORT_PROGRESS_ROWS rows. A run cut short starts the
     file again (nothing was stored before its end)."""
-    from kiemdich.privacy.exports import csv_lines, xlsx_bytes
+    from kiemdich.core.exports import csv_lines, xlsx_bytes
 
     def run(run: Run) -> None:
         made = table(run.task)

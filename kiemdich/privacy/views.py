@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
+from kiemdich.core.exports import export_response
 from kiemdich.people.cards import pdf_response
 from kiemdich.privacy import abuse, audit, own_data, services
-from kiemdich.privacy.exports import export_response
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
 
 AUDIT_PAGE_SIZE = 50
@@ -96,7 +97,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         entries = entries.none()
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        audit.record(request.user, "audit_exported", target="privacy.auditentry",
+        record(request.user, "audit_exported", target="privacy.auditentry",
                      reason=request.GET.urlencode()[:500])
         rows = ((e.pk, e.at, e.actor_id or e.actor_label, e.actor_name, e.actor_role, e.action,
                  e.target, e.reason, e.ip)

@@ -12,19 +12,11 @@ from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core.replica import replica_lag_of, replica_reads
+from kiemdich.core.schemas import ErrorOut
 from kiemdich.reports import inspections
 from kiemdich.reports import stats as stats_service
 
 router = Router(tags=["reports"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class FiguresOut(Schema):

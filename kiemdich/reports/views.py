@@ -23,13 +23,13 @@ from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
+from kiemdich.core.audit import record
 from kiemdich.core.caching import soft_cache
 from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.exports import export_response
 from kiemdich.core.middleware import upload_view
 from kiemdich.core.replica import replica_reads
 from kiemdich.jobs import tasks
-from kiemdich.privacy.audit import record
-from kiemdich.privacy.exports import export_response
 from kiemdich.reports import (
     archive,
     charts,

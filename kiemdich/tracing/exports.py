@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
-from kiemdich.privacy.audit import record
-from kiemdich.privacy.exports import export_response
+from kiemdich.core.audit import record
+from kiemdich.core.exports import export_response
 from kiemdich.tracing import services, zoning
 from kiemdich.tracing.models import Case
 
