@@ -55,8 +55,19 @@ def upload_view(view: Callable) -> Callable:
     """Mark a view that takes a file up to UPLOAD_MAX_BYTES (an import): its body may pass
     MAX_BODY_BYTES. The file goes to a temporary file, not memory (Django's upload handlers),
     and on to a long task."""
-    view.upload_max_bytes = settings.UPLOAD_MAX_BYTES
+    view.upload_max_bytes = True
     return view
+
+
+# API operations that take such a file, by URL name (`api:<url_name>`): a ninja operation
+# is reached through its path's shared view, which cannot be marked.
+UPLOAD_ROUTES: set[str] = set()
+
+
+def upload_route(url_name: str) -> str:
+    """Mark the API operation named `url_name` as taking a file up to UPLOAD_MAX_BYTES."""
+    UPLOAD_ROUTES.add(f"api:{url_name}")
+    return url_name
 
 
 class BodySizeLimitMiddleware:
@@ -84,4 +95,6 @@ class BodySizeLimitMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return 0
-        return getattr(match.func, "upload_max_bytes", 0)
+        if getattr(match.func, "upload_max_bytes", False) or match.view_name in UPLOAD_ROUTES:
+            return settings.UPLOAD_MAX_BYTES
+        return 0

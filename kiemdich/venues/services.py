@@ -606,7 +606,7 @@ def search_supervised(scope: Scope, q: str, *roles: str, limit: int = 20) -> lis
 
 
 def directory_rows(venues: Iterable[Venue]) -> tuple[list[str], Iterable[list]]:
-    """Headers and rows for the export (through privacy.exports, safe from formulas)."""
+    """Headers and rows for the export (through core.exports, safe from formulas)."""
     headers = [_("Mã"), _("Tên địa điểm"), _("Loại hình"), _("Lĩnh vực"), _("Xã/phường"),
                _("Địa chỉ"), _("Biển số"), _("Tuyến"), _("Mã số doanh nghiệp"),
                _("Điện thoại liên hệ"), _("Trạng thái"), _("Đặc biệt"), _("Ngày đăng ký")]
