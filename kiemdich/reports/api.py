@@ -90,7 +90,7 @@ def stats_payload(result: stats_service.Stats) -> dict:
 def get_stats(request: HttpRequest, area: str | None = None, date_from: str | None = None,
               date_to: str | None = None, sector: str | None = None):
     """Totals for the area and one row per child area, for a day or a range (dates are
-    calendar days in Asia/Ho_Chi_Minh, default today). Venue figures follow `sector`;
+    local calendar days (TIME_ZONE), default today). Venue figures follow `sector`;
     declaration and citizen figures are area-wide. Officers, health officers, inspectors and
     admins within their grants only; other areas answer 404."""
     query = stats_service.build_query(scope_of(request), area, date_from, date_to, sector)
