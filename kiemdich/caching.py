@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Hashable
 from time import monotonic
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from redis import RedisError
 
@@ -75,7 +75,7 @@ class SoftCache:
         self.pause = pause
         self._resume_at = 0.0
 
-    def _call(self, operation: str, key: str, *args: object) -> object:
+    def _call(self, operation: str, key: str, *args: object) -> Any:
         from django.core.cache import cache
 
         if monotonic() < self._resume_at:

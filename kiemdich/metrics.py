@@ -106,10 +106,10 @@ def state_gauge(name: str, documentation: str,
                 values: dict[tuple[str, ...], float] | float,
                 labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
     """A gauge of a state: one value, or one per tuple of label values."""
-    if not labels:
+    if not isinstance(values, dict):
         return GaugeMetricFamily(name, documentation, value=values)
     family = GaugeMetricFamily(name, documentation, labels=labels)
-    for label_values, value in values.items():  # type: ignore[union-attr]
+    for label_values, value in values.items():
         family.add_metric(label_values, value)
     return family
 

@@ -24,7 +24,7 @@ def connection_options() -> dict[str, Any]:
 
 def redis_in_use() -> bool:
     """Whether this deployment depends on Redis: the shared cache or the live feed's pub/sub."""
-    backend = settings.CACHES["default"]["BACKEND"]
+    backend = str(settings.CACHES["default"]["BACKEND"])
     return backend.endswith("RedisCache") or settings.PUBSUB_BACKEND == "redis"
 
 

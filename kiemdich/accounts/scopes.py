@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from kiemdich.accounts.models import Grant, Role, Sector, User
 from kiemdich.areas.models import Area
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class Scope:
                 sectors.add(reach.sector)
         return frozenset(sectors) if covered else None
 
-    def sector_choices(self, *roles: str) -> list[tuple[str, str]]:
+    def sector_choices(self, *roles: str) -> list[tuple[str, StrOrPromise]]:
         """The sectors a filter or form may offer these roles, as (value, label): every
         sector for a grant without one, otherwise only the grants' sectors (offering the
         others would only lead to a refusal)."""

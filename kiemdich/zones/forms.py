@@ -10,6 +10,7 @@ def _day(label) -> forms.DateField:
 
 
 class ZoneForm(forms.Form):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     kind = forms.ChoiceField(label=_("Loại vùng"), choices=Zone.Kind.choices)
     area_code = forms.CharField(label=_("Mã xã/phường"), max_length=16, required=False,
                                 help_text=_("Cả xã/phường; hoặc để trống và ghi mã QR của "
