@@ -46,6 +46,22 @@ def column_of(field: Field) -> str:
     return field.column
 
 
+def model_field(model: type[Model], name: str) -> Field:
+    """A field of the model itself (`_meta.get_field` may also answer a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is a relation to it, not a field of it")
+    return field
+
+
+def max_length_of(model: type[Model], name: str) -> int:
+    """The declared length of a text column."""
+    length = model_field(model, name).max_length
+    if length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length
+
+
 def instance_from_row(model: type[M], row: Sequence[Any]) -> tuple[M, Sequence[Any]]:
     """A model instance from a row that starts with its concrete fields (SQL written once
     selects them in `_meta.concrete_fields` order), and the rest of the row."""

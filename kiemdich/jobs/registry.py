@@ -42,6 +42,13 @@ class Job:
     def periodic(self) -> bool:
         return self.cron is not None
 
+    @property
+    def schedule(self) -> str:
+        """The cron of a periodic job."""
+        if self.cron is None:
+            raise ValueError(f"job {self.name!r} is not periodic")
+        return self.cron
+
 
 JOBS: dict[str, Job] = {}
 

@@ -80,7 +80,7 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def task_result(request: HttpRequest, pk: int) -> HttpResponse:
+def task_result(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     item = _task(request, pk)
     try:
         pieces = tasks.result_of(item)
@@ -95,7 +95,7 @@ def task_result(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def task_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def task_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The bad rows as CSV: row, column, reason (no content of the rows)."""
     item = _task(request, pk)
     response = StreamingHttpResponse(

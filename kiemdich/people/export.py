@@ -58,7 +58,7 @@ def _collect(user: User) -> dict[str, Any]:
     visits, scans = _movements(ids)
     views = _grouped(AuditEntry.objects.filter(target__in=[reference(p) for p in people])
                      .order_by("at").values("target", "at", "action", "reason"), key="target")
-    result = {
+    result: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "generated_at": timezone.now(),
         "account": {"phone": user.phone, "date_joined": user.date_joined,

@@ -97,7 +97,7 @@ def describe_actor(user) -> tuple[str, str]:
     from kiemdich.people.models import Person
 
     grants = Grant.objects.filter(user_id=user.pk).select_related("area").order_by("role", "pk")
-    roles = [f"{g.role}@{g.area.code}" if g.area_id else g.role for g in grants]
+    roles = [f"{g.role}@{g.area.code}" if g.area is not None else g.role for g in grants]
     if not roles:
         return "citizen", ""
     name = getattr(user, "display_name", "") or (

@@ -98,7 +98,8 @@ def _carry_out(request: DeletionRequest, held: Held, now: datetime) -> None:
     from kiemdich.people.models import Person
     from kiemdich.venues.models import Venue
 
-    user = User.objects.filter(pk=request.account_id).first()
+    user = (User.objects.filter(pk=request.account_id).first()
+            if request.account_id is not None else None)
     if user is not None and Venue.objects.filter(owner=user).exists():
         return  # registered a venue after asking: stays pending until it is handed over
     people = list(Person.objects.filter(account=user).values_list("pk", flat=True)) \

@@ -45,11 +45,18 @@ def manifest(request: HttpRequest) -> JsonResponse:
     return response
 
 
+def _static_path(name: str) -> str:
+    found = finders.find(name)
+    if not isinstance(found, str):  # None when missing, a list only when asked for all
+        raise FileNotFoundError(name)
+    return found
+
+
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """Served from the root so that its scope covers every page; the kiosk keeps its own,
     narrower worker under /scan/, which wins there."""
-    with open(finders.find("kiemdich/sw.js"), encoding="utf-8") as script:
+    with open(_static_path("kiemdich/sw.js"), encoding="utf-8") as script:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response

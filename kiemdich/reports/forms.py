@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
+from kiemdich.core.forms import set_choices
 from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
@@ -25,7 +26,7 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
+            set_choices(self, "organisation_sector", scope.sector_choices(*IMPORT_ROLES))
 
 
 def vnd(amount: int) -> str:
@@ -85,11 +86,11 @@ class InspectionForm(forms.Form):
 
     def __init__(self, *args, establishments=(), members=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["establishment"].choices = [("", "—")] + [
+        set_choices(self, "establishment", [("", "—")] + [
             (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
-            for e in establishments[:self.MAX_CHOICES]]
-        self.fields["roster_member"].choices = [("", "—")] + [
-            (m.pk, f"{m.full_name} — {m.organisation.name}") for m in members[:self.MAX_CHOICES]]
+            for e in establishments[:self.MAX_CHOICES]])
+        set_choices(self, "roster_member", [("", "—")] + [
+            (m.pk, f"{m.full_name} — {m.organisation.name}") for m in members[:self.MAX_CHOICES]])
 
 
 class SubscriptionForm(forms.Form):

@@ -297,7 +297,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         headers = [_("Thời điểm"), _("Mã QR"), _("Đối tượng"), _("Xã/phường"), _("Kết quả"),
                    _("Niêm yết mã QR"), _("Kiểm soát quét mã"), _("Nhân viên khai báo"),
                    _("Căn cứ"), _("Hành vi"), _("Tiền phạt"), _("Ghi chú")]
-        rows = [[i.inspected_at, i.venue.code if i.venue_id else "", i.subject_label, i.area.name,
+        rows = [[i.inspected_at, i.venue.code if i.venue else "", i.subject_label, i.area.name,
                  i.get_result_display(), i.poster_displayed, i.scanning_enforced,
                  i.staff_declared, i.violation.legal_reference if i.violation else "",
                  i.violation.title if i.violation else "", i.fine, i.notes] for i in items]

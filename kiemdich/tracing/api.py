@@ -234,7 +234,7 @@ def _request_out(made: CaseRequest) -> dict:
 
 def _case_out(case: Case) -> dict:
     return {"id": case.pk, "person_id": case.person_id,
-            "area_code": case.area.code if case.area_id else None,
+            "area_code": case.area.code if case.area is not None else None,
             "confirmed_at": case.confirmed_at, "onset_at": case.onset_at,
             "window_start": case.window_start, "window_end": case.window_end,
             "margin_minutes": case.margin_minutes, "status": case.status,
