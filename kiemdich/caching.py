@@ -88,7 +88,7 @@ class SoftCache:
                         operation, key.split(":", 1)[0], type(exc).__name__, self.pause)
             return _UNAVAILABLE
 
-    def get(self, key: str, default: object = None) -> object:
+    def get(self, key: str, default: Any = None) -> Any:
         value = self._call("get", key)
         return default if value is _UNAVAILABLE or value is None else value
 

@@ -8,8 +8,10 @@ to an area, not to a sector, and stay area-wide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, overload
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Case, Q, QuerySet, Sum, Value, When
@@ -63,7 +65,7 @@ class StatsQuery:
 
 @dataclass
 class Row:
-    area: Area | None
+    area: Area
     figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
 
 
@@ -77,7 +79,11 @@ class Stats:
     refreshed_at: datetime | None
 
 
-def parse_date(value: str | None, name: str, default: date) -> date:
+@overload
+def parse_date(value: str | None, name: str, default: date) -> date: ...
+@overload
+def parse_date(value: str | None, name: str, default: None) -> date | None: ...
+def parse_date(value: str | None, name: str, default: date | None) -> date | None:
     if value in (None, ""):
         return default
     try:
@@ -232,7 +238,8 @@ def _trend(query: StatsQuery) -> list[dict]:
     days = []
     day = start
     while day <= query.date_to:
-        s, d = scans.get(day, {}), decls.get(day, {})
+        s: Mapping[str, Any] = scans.get(day, {})
+        d: Mapping[str, Any] = decls.get(day, {})
         days.append({"day": day, "scans_in": s.get("scans_in") or 0,
                      "scans_out": s.get("scans_out") or 0,
                      "venues_active": s.get("venues_active") or 0,
@@ -252,7 +259,8 @@ def compute(query: StatsQuery, *, with_details: bool = True) -> Stats:
     totals["declarants"] = int(_new_declarants(query).filter(area=query.area)
                                .aggregate(n=Sum("people"))["n"] or 0)
     children, owner = children_of_communes(query.area)
-    by_child: dict[int, dict[str, int]] = {}
+    # By child area; None: communes under none of the children.
+    by_child: dict[int | None, dict[str, int]] = {}
     for (commune, _sector, _type), figures in venues.items():
         _add(by_child.setdefault(owner.get(commune), {}), figures)
     for commune, figures in people.items():

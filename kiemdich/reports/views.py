@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,6 +46,9 @@ from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.models import Inspection, ViolationCategory
 from kiemdich.zones import services as zone_services
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SORTABLE = ("name", *stats_service.FIGURES)
 
 
@@ -67,7 +71,7 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
 
 
-def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+def _sectors(request: HttpRequest) -> list[tuple[str, StrOrPromise]]:
     """The sector filter's choices: only sectors the viewer may open."""
     return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
 
@@ -105,7 +109,8 @@ def _sorted_coverage(rows: list[compliance.AreaCompliance],
         figure = getattr(row, key)
         return figure.percent if isinstance(figure, coverage.Coverage) else figure
 
-    known = sorted((r for r in rows if value(r) is not None), key=value, reverse=descending)
+    valued = [(figure, r) for r in rows if (figure := value(r)) is not None]
+    known = [r for _figure, r in sorted(valued, key=lambda pair: pair[0], reverse=descending)]
     return known + [r for r in rows if value(r) is None]
 
 
@@ -238,9 +243,9 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         rows = [[v.code, v.name, v.get_sector_display(), v.area.name, v.last_active]
                 for v in items]
     elif kind == "roster":
-        organisation = request.GET.get("organisation")
+        organisation = request.GET.get("organisation") or ""
         items = compliance.undeclared(query.area, query.sectors, today,
-                                      int(organisation) if str(organisation).isdigit() else None)
+                                      int(organisation) if organisation.isdigit() else None)
         headers = [_("Đơn vị"), _("Họ và tên"), _("Số điện thoại")]
         rows = [[m.organisation.name, m.full_name, m.phone] for m in items]
         if not organisation and not query.sectors:
