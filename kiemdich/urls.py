@@ -25,6 +25,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("", home, name="home"),
     path("accounts/", include("kiemdich.accounts.urls")),
+    # The own-data downloads beside the people's pages; privacy gathers them from every app.
+    path("people/", include("kiemdich.privacy.own_data_urls")),
     path("people/", include("kiemdich.people.urls")),
     path("declare/", include("kiemdich.declarations.urls")),
     path("alerts/", include("kiemdich.declarations.alert_urls")),

@@ -1,4 +1,4 @@
-"""People an account manages, their QR codes and cards, consent, own-data export, and the
+"""People an account manages, their QR codes and cards, consent, and the
 revocation list that dedicated readers download."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.people import export, services
+from kiemdich.people import services
 from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
 from kiemdich.privacy.masking import shape_for_officer
 
@@ -232,21 +232,4 @@ def give_consent(request: AuthedRequest, payload: ConsentIn):
     consent = services.give_consent(request.auth, payload.version)
     return Status(201, {"required_version": services.CONSENT_VERSION, "given": True,
                         "version": consent.version, "given_at": consent.given_at})
-
-
-@router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data(request: AuthedRequest):
-    """Everything held about this account's people (audited)."""
-    response = HttpResponse(export.export_json(request.auth),
-                            content_type="application/json; charset=utf-8")
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
-            openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_pdf(request: AuthedRequest):
-    return pdf_response(export.export_pdf(request.auth), "du-lieu-cua-toi.pdf")
 

@@ -13,12 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import home_province
 from kiemdich.errors import DomainError, NotFound
-from kiemdich.people import export, services
+from kiemdich.people import services
 from kiemdich.people.cards import (
     card_pdf_for,
     cards_pdf_for,
@@ -176,19 +175,3 @@ def my_data(request: AuthedRequest) -> HttpResponse:
         "people": services.people_of(request.user),
         "consent": services.current_consent(request.user),
     })
-
-
-@login_required
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_json(request: AuthedRequest) -> HttpResponse:
-    response = HttpResponse(export.export_json(request.user),
-                            content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="du-lieu-cua-toi.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_pdf(request: AuthedRequest) -> HttpResponse:
-    return pdf_response(export.export_pdf(request.user), "du-lieu-cua-toi.pdf")

@@ -1,11 +1,11 @@
-"""Data-subject rights through the API (deleting the account, withdrawing consent), the
-abuse flags for officers, and the audit trail for auditors."""
+"""Data-subject rights through the API (one's own data, deleting the account, withdrawing
+consent), the abuse flags for officers, and the audit trail for auditors."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
@@ -15,7 +15,8 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import Forbidden, Invalid, NotFound
-from kiemdich.privacy import abuse, audit, services
+from kiemdich.people.cards import pdf_response
+from kiemdich.privacy import abuse, audit, own_data, services
 
 router = Router(tags=["privacy"], auth=PEOPLE_AUTH)
 
@@ -120,3 +121,20 @@ def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: 
     if before_id is not None:
         entries = entries.filter(pk__lt=before_id)
     return list(entries[:max(1, min(limit, 500))])
+
+
+@router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data(request: AuthedRequest):
+    """Everything held about this account's people (audited)."""
+    response = HttpResponse(own_data.export_json(request.auth),
+                            content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
+            openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data_pdf(request: AuthedRequest):
+    return pdf_response(own_data.export_pdf(request.auth), "du-lieu-cua-toi.pdf")

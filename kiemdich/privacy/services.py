@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
-from kiemdich.errors import Conflict
+from kiemdich.core.personal_data import Erasure, holders
 from kiemdich.privacy.audit import record, reference
 from kiemdich.privacy.models import DeletionRequest
 from kiemdich.privacy.retention import (
@@ -35,11 +34,9 @@ class DeletionStatus:
 
 def request_deletion(user: User) -> DeletionStatus:
     """Register the request (idempotent while one is pending) and say what will be kept."""
-    from kiemdich.venues.models import Venue
-
-    if Venue.objects.filter(owner=user).exists():
-        raise Conflict(_("Tài khoản đang quản lý địa điểm: hãy chuyển giao hoặc đóng địa điểm "
-                         "trước khi xóa tài khoản."), code="account_owns_venues")
+    refusal = _refusal(user)
+    if refusal is not None:
+        raise refusal
     now = timezone.now()
     with transaction.atomic():
         request = (DeletionRequest.objects.select_for_update()
@@ -48,7 +45,7 @@ def request_deletion(user: User) -> DeletionStatus:
             request = DeletionRequest.objects.create(
                 account=user, requested_at=now, due_at=now + DELETION_DEADLINE)
             record(user, "deletion_requested", target=request)
-    return DeletionStatus(request, sorted(held_people_of(_people_ids(user))))
+    return DeletionStatus(request, sorted(held_people_of(managed_people_ids(user))))
 
 
 def pending_deletion(user: User) -> DeletionStatus | None:
@@ -56,13 +53,25 @@ def pending_deletion(user: User) -> DeletionStatus | None:
                .filter(account=user, status=DeletionRequest.Status.PENDING).first())
     if request is None:
         return None
-    return DeletionStatus(request, sorted(held_people_of(_people_ids(user))))
+    return DeletionStatus(request, sorted(held_people_of(managed_people_ids(user))))
 
 
-def _people_ids(user: User) -> list[int]:
-    from kiemdich.people.models import Person
+def managed_people_ids(user: User | None) -> list[int]:
+    """The person rows the account manages, as their holders know them."""
+    ids: list[int] = []
+    for holder in holders():
+        if holder.people_of is not None:
+            ids += [pk for pk in holder.people_of(user) if pk not in ids]
+    return ids
 
-    return list(Person.objects.filter(account=user).values_list("pk", flat=True))
+
+def _refusal(user: User | None) -> Exception | None:
+    """Why the account cannot be erased yet (it owns venues), if a holder says so."""
+    for holder in holders():
+        refusal = holder.refuse_erasure(user) if holder.refuse_erasure else None
+        if refusal is not None:
+            return refusal
+    return None
 
 
 def process_deletions(now: datetime | None = None,
@@ -95,55 +104,28 @@ def purge(deletions: bool = True, progress: Callable[[str, int], None] | None = 
 
 @transaction.atomic
 def _carry_out(request: DeletionRequest, held: Held, now: datetime) -> None:
-    from kiemdich.people.models import Person
-    from kiemdich.venues.models import Venue
-
+    """Every holder erases what it holds of the account's people, records first, then the
+    people, then the account; what an open case holds is kept, detached from the account."""
     user = (User.objects.filter(pk=request.account_id).first()
             if request.account_id is not None else None)
-    if user is not None and Venue.objects.filter(owner=user).exists():
+    if user is not None and _refusal(user) is not None:
         return  # registered a venue after asking: stays pending until it is handed over
-    people = list(Person.objects.filter(account=user).values_list("pk", flat=True)) \
-        if user else []
+    people = managed_people_ids(user) if user else []
     people += [pk for pk in request.held_people if pk not in people]
     keep = held_people_of(people, held)
-    _erase_people([pk for pk in people if pk not in keep])
-    _strip_held_people(list(keep), held)
-    if user is not None:
-        # The account itself goes now; only the records a case holds outlive it.
-        account_ref = reference(user)
-        user.delete()
+    account_ref = reference(user) if user is not None else None
+    erasure = Erasure(account=user, erase=[pk for pk in people if pk not in keep],
+                      strip=[pk for pk in people if pk in keep], held=held)
+    for holder in holders():
+        if holder.erase is not None:
+            holder.erase(erasure)
+    if account_ref is not None:
+        # The account itself is gone now; only the records a case holds outlive it.
         record(None, "account_deleted", target=account_ref, reason=f"request={request.pk}")
     request.held_people = sorted(keep)
     request.status = DeletionRequest.Status.HELD if keep else DeletionRequest.Status.DONE
     request.processed_at = now
     request.save(update_fields=["held_people", "status", "processed_at"])
-
-
-def _erase_people(person_ids: list[int]) -> None:
-    from kiemdich.people.models import Person
-    from kiemdich.scans.models import Scan
-
-    if not person_ids:
-        return
-    # Scans point at people without a constraint: delete them explicitly.
-    Scan.objects.filter(person_id__in=person_ids).delete()
-    Person.objects.filter(pk__in=person_ids).delete()
-
-
-def _strip_held_people(person_ids: list[int], held: Held) -> None:
-    """Keep only what the case needs of these people: the person and the held visits."""
-    from kiemdich.declarations.models import Declaration
-    from kiemdich.people.models import Credential, Person
-    from kiemdich.scans.models import Scan, Visit
-
-    if not person_ids:
-        return
-    Declaration.objects.filter(person_id__in=person_ids).delete()
-    Credential.objects.filter(person_id__in=person_ids).delete()
-    Scan.objects.filter(person_id__in=person_ids).exclude(pk__in=held.scan_ids).delete()
-    Visit.objects.filter(person_id__in=person_ids).exclude(pk__in=held.visit_ids).delete()
-    # Detached from the account so that deleting the account does not cascade to them.
-    Person.objects.filter(pk__in=person_ids).update(account=None, is_self=False)
 
 
 def withdraw_consent(user: User) -> tuple[int, datetime]:

@@ -15,7 +15,8 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.errors import DomainError
-from kiemdich.privacy import abuse, audit, services
+from kiemdich.people.cards import pdf_response
+from kiemdich.privacy import abuse, audit, own_data, services
 from kiemdich.privacy.exports import export_response
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
 
@@ -32,6 +33,22 @@ def my_data(request: AuthedRequest) -> HttpResponse:
         "consents": services.consents_of(request.user),
         "deletion": services.pending_deletion(request.user),
     })
+
+
+@login_required
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data_json(request: AuthedRequest) -> HttpResponse:
+    response = HttpResponse(own_data.export_json(request.user),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="du-lieu-cua-toi.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@rate_limited("own-data-export", per_user=20, window=3600)
+def my_data_pdf(request: AuthedRequest) -> HttpResponse:
+    return pdf_response(own_data.export_pdf(request.user), "du-lieu-cua-toi.pdf")
 
 
 @login_required

@@ -133,7 +133,7 @@ def test_the_daily_report_prints_any_area_name(daily_stats, name):
 
 @pytest.fixture
 def own_data(lan):
-    from kiemdich.people.export import _collect
+    from kiemdich.privacy.own_data import _collect
 
     return _collect(lan.user)
 
@@ -142,7 +142,7 @@ def own_data(lan):
 @examples
 @given(untrusted, untrusted)
 def test_the_own_data_export_prints_any_name_and_address(own_data, name, street):
-    from kiemdich.people.export import _pdf
+    from kiemdich.privacy.own_data import _pdf
 
     person = {**own_data["people"][0], "full_name": name, "street": street,
               "declarations": [{"created_at": datetime(2021, 10, 1, 8, tzinfo=UTC),

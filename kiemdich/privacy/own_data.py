@@ -1,4 +1,5 @@
-"""Everything held about an account's people, for the data subject (JSON and PDF).
+"""Everything held about an account's people, for the data subject (JSON and PDF), as each
+app's holder exports it (kiemdich.core.personal_data).
 
 The data subject's right of access (Decree 13/2023, Law 91/2025): the account sees what the
 platform keeps about itself and each person it manages — profile, consents, declarations,
@@ -13,13 +14,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import F
 from django.utils import timezone
 
 from kiemdich.accounts.models import User
-from kiemdich.people.models import Credential, Person
-from kiemdich.people.services import people_of, person_data
-from kiemdich.privacy.audit import record, reference
+from kiemdich.core.personal_data import Export, holders
+from kiemdich.privacy.audit import record
+from kiemdich.privacy.services import managed_people_ids
 
 FORMAT_VERSION = 1
 
@@ -32,79 +32,20 @@ def export_data(user: User) -> dict[str, Any]:
 
 
 def _collect(user: User) -> dict[str, Any]:
-    from kiemdich.declarations.models import AlertAction, Declaration, SymptomAlert
-    from kiemdich.privacy.models import AuditEntry
-
-    people = list(people_of(user))
-    ids = [p.pk for p in people]
-    declarations = _grouped(Declaration.objects.filter(person_id__in=ids).order_by("created_at")
-                            .values("id", "person_id", "created_at", "local_date", "language",
-                                    "visited_places", "visited_places_text", "fever", "cough",
-                                    "shortness_of_breath", "pneumonia", "sore_throat",
-                                    "fatigue", "other_symptoms", "contact_case",
-                                    "contact_from_outbreak", "contact_symptomatic",
-                                    "has_symptoms", "has_exposure"))
-    actions = _grouped(AlertAction.objects.filter(alert__person_id__in=ids).order_by("at")
-                       .values("alert_id", "status", "note", "at"), key="alert_id")
-    alerts = _grouped(SymptomAlert.objects.filter(person_id__in=ids).order_by("created_at")
-                      .values("id", "person_id", "declaration_id", "status", "created_at"))
-    for items in alerts.values():
-        for alert in items:
-            alert["actions"] = actions.get(alert["id"], [])
-    credentials = _grouped(
-        Credential.objects.filter(person_id__in=ids).order_by("issued_at")
-        .values("person_id", "serial", "issued_at", "expires_at", "revoked_at",
-                "revoked_reason"))
-    visits, scans = _movements(ids)
-    views = _grouped(AuditEntry.objects.filter(target__in=[reference(p) for p in people])
-                     .order_by("at").values("target", "at", "action", "reason"), key="target")
-    result: dict[str, Any] = {
+    """What every holder (kiemdich/*/personal_data.py) exports of the account and of each
+    person it manages: the account's sections, then one entry per person, its profile
+    first."""
+    export = Export(account=user, ids=managed_people_ids(user))
+    for holder in holders():
+        if holder.export is not None:
+            holder.export(export)
+    return {
         "format": FORMAT_VERSION,
         "generated_at": timezone.now(),
-        "account": {"phone": user.phone, "date_joined": user.date_joined,
-                    "preferred_language": user.preferred_language},
-        "consents": list(user.consents.order_by("given_at")
-                         .values("version", "given_at", "withdrawn_at")),
-        "people": [],
+        **export.sections,
+        "people": [{**export.profiles.get(pk, {"id": pk}), **export.per_person.get(pk, {})}
+                   for pk in export.ids],
     }
-    for person in people:
-        entry = person_data(person)
-        entry.update(
-            created_at=person.created_at,
-            declarations=_without(declarations.get(person.pk, []), "person_id"),
-            alerts=_without(alerts.get(person.pk, []), "person_id"),
-            credentials=_without(credentials.get(person.pk, []), "person_id"),
-            visits=_without(visits.get(person.pk, []), "person_id"),
-            scans=_without(scans.get(person.pk, []), "person_id"),
-            access_log=_without(views.get(reference(person), []), "target"),
-        )
-        result["people"].append(entry)
-    return result
-
-
-def _movements(ids: list[int]) -> tuple[dict, dict]:
-    """Check-ins and scans, read from the scans app (empty until it records any)."""
-    from kiemdich.scans.models import Scan, Visit
-
-    # Each with the venue's name: a person reads where they were, not a number.
-    visits = _grouped(Visit.objects.filter(person_id__in=ids).order_by("entered_at")
-                      .values("person_id", "venue_id", "entered_at", "left_at",
-                              venue_name=F("venue__name")))
-    scans = _grouped(Scan.objects.filter(person_id__in=ids).order_by("scanned_at")
-                     .values("person_id", "venue_id", "direction", "method", "accepted",
-                             "reason", "scanned_at", venue_name=F("venue__name")))
-    return visits, scans
-
-
-def _grouped(rows, key: str = "person_id") -> dict[Any, list[dict]]:
-    grouped: dict[Any, list[dict]] = {}
-    for row in rows:
-        grouped.setdefault(row[key], []).append(dict(row))
-    return grouped
-
-
-def _without(rows: list[dict], key: str) -> list[dict]:
-    return [{k: v for k, v in row.items() if k != key} for row in rows]
 
 
 def export_json(user: User) -> bytes:
@@ -135,6 +76,7 @@ def _pdf(data: dict[str, Any]) -> bytes:
     from kiemdich.declarations.models import SymptomAlert
     from kiemdich.documents import fonts
     from kiemdich.documents.text import paragraph
+    from kiemdich.people.models import Person
 
     fonts.register_fonts()
     styles = getSampleStyleSheet()
