@@ -63,7 +63,7 @@ check-installed:
 	@test -f $(VENV)/.installed || { echo "Not installed: run 'make setup' first." >&2; exit 1; }
 
 # Production-style serving: uvicorn (ASGI, for the live feed), static files by WhiteNoise.
-# The metrics of a server's worker processes (kiemdich/metrics.py), emptied when it starts.
+# The metrics of a server's worker processes (kiemdich/core/metrics.py), emptied when it starts.
 METRICS_DIR = $(KIEMDICH_DATA_DIR)/metrics/$(1)-$(2)
 fresh_metrics = rm -rf $(call METRICS_DIR,$(1),$(2)) && mkdir -p $(call METRICS_DIR,$(1),$(2))
 

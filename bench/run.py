@@ -280,7 +280,7 @@ def bench_pgbench(seconds: int, clients: int) -> dict:
     if not shutil.which("pgbench"):
         return {"skipped": "pgbench not installed"}
     db = connection.settings_dict
-    # Prepared, with generic plans: as the app's hot path sends them (kiemdich.db).
+    # Prepared, with generic plans: as the app's hot path sends them (kiemdich.core.db).
     command = ["pgbench", "-n", "-M", "prepared", "-T", str(seconds), "-c", str(clients),
                "-j", "2",
                *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),

@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from kiemdich import readiness
-from kiemdich.errors import DomainError, RetryLater
+from kiemdich.core.errors import DomainError, RetryLater
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
 

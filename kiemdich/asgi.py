@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiemdich.settings")
 application = get_asgi_application()
 
 # A server process: its caches follow the changes of access published by the others.
-from kiemdich import invalidation  # noqa: E402
+from kiemdich.core import invalidation  # noqa: E402
 
 invalidation.enable()

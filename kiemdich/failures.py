@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from kiemdich.observability import current_request_id
+from kiemdich.core.observability import current_request_id
 
 API_PREFIX = "/api/"
 UNAVAILABLE = "unavailable"

@@ -14,7 +14,7 @@ import logging
 from django.db import DatabaseError, connection
 from redis import RedisError
 
-from kiemdich import redis_client
+from kiemdich.core import redis_client
 
 log = logging.getLogger(__name__)
 

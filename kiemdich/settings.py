@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.env import env_bool, env_int, env_list, env_str
+from kiemdich.core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -108,20 +108,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "kiemdich.observability.RequestObservationMiddleware",
+    "kiemdich.core.observability.RequestObservationMiddleware",
     "kiemdich.privacy.audit.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "kiemdich.middleware.SecurityHeadersMiddleware",
-    "kiemdich.middleware.NoStoreMiddleware",
+    "kiemdich.core.middleware.SecurityHeadersMiddleware",
+    "kiemdich.core.middleware.NoStoreMiddleware",
     "kiemdich.failures.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "kiemdich.middleware.BodySizeLimitMiddleware",
+    "kiemdich.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kiemdich.replica.PinToLeaderAfterWrite",
+    "kiemdich.core.replica.PinToLeaderAfterWrite",
     "kiemdich.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -144,7 +144,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kiemdich.accounts.context_processors.roles",
-                "kiemdich.replica.freshness",
+                "kiemdich.core.replica.freshness",
             ],
         },
     }
@@ -213,7 +213,7 @@ if env_str("DATABASE_REPLICA_URL"):
                             "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
                             # Under test, the same database as default.
                             "TEST": {"MIRROR": "default"}}
-    DATABASE_ROUTERS = ["kiemdich.replica.ReplicaRouter"]
+    DATABASE_ROUTERS = ["kiemdich.core.replica.ReplicaRouter"]
 # A user who wrote reads from the leader for this many seconds afterwards.
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DATABASES["default"].setdefault("TEST", {})
@@ -234,7 +234,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # Every Redis connection (cache, live feed, readiness) gives up connecting and waiting for an
 # answer after this many milliseconds: a frozen Redis must not hold request threads
-# (kiemdich.redis_client).
+# (kiemdich.core.redis_client).
 REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250)
 CACHES = {
     "default": (
@@ -358,7 +358,7 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
 # The proxies in front of the servers (addresses or networks, comma-separated): from them
-# alone X-Forwarded-For is read for the client's address (kiemdich.proxies). Empty: the
+# alone X-Forwarded-For is read for the client's address (kiemdich.core.proxies). Empty: the
 # servers are reached directly and REMOTE_ADDR is the client.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 try:
@@ -446,10 +446,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "kiemdich.privacy.logging.RedactPersonalData"},
-                "request_id": {"()": "kiemdich.observability.RequestIdFilter"}},
+                "request_id": {"()": "kiemdich.core.observability.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "kiemdich.observability.JsonLinesFormatter"},
+        "json": {"()": "kiemdich.core.observability.JsonLinesFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,

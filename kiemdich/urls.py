@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from kiemdich.accounts.views import home
 from kiemdich.api import api
-from kiemdich.observability import metrics_view
+from kiemdich.core.observability import metrics_view
 
 
 def _admin_login(request, extra_context=None):

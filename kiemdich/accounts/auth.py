@@ -19,8 +19,8 @@ from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
 from kiemdich.accounts.requests import ApiRequest
-from kiemdich.db import column_of, execute, instance_from_row, prepared_cursor
-from kiemdich.errors import Forbidden, Unauthorized
+from kiemdich.core.db import column_of, execute, instance_from_row, prepared_cursor
+from kiemdich.core.errors import Forbidden, Unauthorized
 
 TOKEN_PREFIX = "kd_"
 _DEVICE_REFUSALS = {
@@ -71,7 +71,7 @@ def _token_query() -> str:
 
 
 def _token_user_sql(key_hash: str, now: datetime) -> tuple[int, datetime | None, User] | None:
-    """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.db)."""
+    """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.core.db)."""
     with prepared_cursor() as cursor:
         execute(cursor, _token_query(), [key_hash, now])
         row = cursor.fetchone()

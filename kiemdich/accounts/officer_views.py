@@ -17,7 +17,7 @@ from kiemdich.accounts import officers
 from kiemdich.accounts.forms import GrantForm, OfficerForm, RosterForm
 from kiemdich.accounts.models import Grant
 from kiemdich.accounts.scopes import Scope, scope_of
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 
 
 def _admin_scope(request: HttpRequest) -> Scope:

@@ -21,8 +21,8 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.services import grant_role
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
-from kiemdich.csvrows import read_rows
-from kiemdich.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.csvrows import read_rows
+from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from kiemdich.privacy.audit import record
 
 IMPORT_COLUMNS = ("phone", "role", "area_code")

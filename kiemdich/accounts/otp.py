@@ -33,7 +33,7 @@ from kiemdich.accounts.models import OneTimeCode, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.accounts.sms import send_sms
-from kiemdich.errors import DomainError, RateLimited
+from kiemdich.core.errors import DomainError, RateLimited
 
 
 class OtpInvalid(DomainError):

@@ -6,7 +6,7 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 
 # Mobile prefixes in use since the 2018 renumbering (03x, 05x, 07x, 08x, 09x) and fixed
 # lines (02x, 11 digits with the trunk 0).

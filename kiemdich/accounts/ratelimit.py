@@ -41,9 +41,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
-from kiemdich import metrics
-from kiemdich.errors import RateLimited
-from kiemdich.proxies import client_ip
+from kiemdich.core import metrics
+from kiemdich.core.errors import RateLimited
+from kiemdich.core.proxies import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.signals import account_created
 from kiemdich.areas.models import Area
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 
 
 def account_summary(user: User, scope: Scope) -> dict:

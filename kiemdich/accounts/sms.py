@@ -34,8 +34,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils import timezone
 
-from kiemdich import metrics
 from kiemdich.accounts.models import SmsMessage
+from kiemdich.core import metrics
 
 logger = logging.getLogger(__name__)
 _file_lock = threading.Lock()

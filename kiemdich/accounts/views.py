@@ -13,7 +13,7 @@ from kiemdich.accounts.forms import CodeForm, PhoneForm
 from kiemdich.accounts.phones import national_form
 from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 
 
 def _next_url(request: HttpRequest) -> str:

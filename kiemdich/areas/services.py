@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.models import Area
-from kiemdich.errors import Invalid, NotFound
+from kiemdich.core.errors import Invalid, NotFound
 
 # The nested JSON shape of the vietnam-provinces package: each node has name, code,
 # division_type and, below provinces, either "districts" (pre-2025) or "wards".

@@ -18,6 +18,7 @@ from kiemdich.accounts.scopes import Scope, holders_at
 from kiemdich.accounts.sms import send_sms
 from kiemdich.areas.models import Area
 from kiemdich.core.clock import local_day
+from kiemdich.core.errors import Conflict, Invalid, NotFound
 from kiemdich.declarations.models import (
     EXPOSURES,
     SYMPTOMS,
@@ -25,7 +26,6 @@ from kiemdich.declarations.models import (
     Declaration,
     SymptomAlert,
 )
-from kiemdich.errors import Conflict, Invalid, NotFound
 from kiemdich.people.models import Person
 from kiemdich.people.services import is_complete, require_consent
 from kiemdich.privacy.audit import record

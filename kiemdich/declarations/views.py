@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.declarations import services
 from kiemdich.declarations.forms import ActionForm, DeclarationForm
-from kiemdich.errors import DomainError, NotFound
 from kiemdich.people.services import has_consent, is_complete
 from kiemdich.people.views import person_or_404
 from kiemdich.privacy.masking import shape_for_officer

@@ -11,7 +11,7 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         # Each app declares its jobs in its own `jobs.py`, next to the services they call.
         autodiscover_modules("jobs")
-        from kiemdich import metrics
+        from kiemdich.core import metrics
         from kiemdich.jobs.figures import job_figures
 
         metrics.read_state_with(job_figures)

@@ -11,9 +11,9 @@ from croniter import croniter
 from django.db.models import Max
 from django.utils import timezone
 
+from kiemdich.core.metrics import Metric, state_gauge
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import JobRun
-from kiemdich.metrics import Metric, state_gauge
 
 LABELS = ("job_name",)
 

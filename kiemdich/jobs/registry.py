@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from croniter import croniter
 from django.conf import settings
 
-from kiemdich.observability import current_request_id
+from kiemdich.core.observability import current_request_id
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -20,10 +20,10 @@ from django.conf import settings
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from kiemdich import metrics
+from kiemdich.core import metrics
+from kiemdich.core.observability import carrying_request_id
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import JobLease, JobRun
-from kiemdich.observability import carrying_request_id
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from kiemdich.errors import NotFound
+from kiemdich.core.errors import NotFound
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import JobRun
 

@@ -42,7 +42,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from kiemdich.errors import Conflict, DomainError, NotFound
+from kiemdich.core.errors import Conflict, DomainError, NotFound
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import Task, TaskError, TaskFile
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.jobs import services, tasks
 from kiemdich.privacy import audit
 from kiemdich.privacy.exports import csv_lines

@@ -20,8 +20,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
-from kiemdich import metrics
-from kiemdich.observability import may_read_metrics
+from kiemdich.core import metrics
+from kiemdich.core.observability import may_read_metrics
 
 
 class _Server(ThreadingMixIn, WSGIServer):

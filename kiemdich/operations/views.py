@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kiemdich import metrics
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core import metrics
 
 
 @login_required

@@ -6,8 +6,8 @@ class PeopleConfig(AppConfig):
     label = "people"
 
     def ready(self) -> None:
-        from kiemdich import metrics
         from kiemdich.accounts.signals import account_created
+        from kiemdich.core import metrics
         from kiemdich.people import keys
         from kiemdich.people.receivers import make_self_person
 

@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.core import clock
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -6,7 +6,7 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 
 ID_CCCD = "cccd"  # citizen identity card / personal identification number: 12 digits
 ID_CMND = "cmnd"  # the old identity card: 9 digits

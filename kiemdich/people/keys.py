@@ -38,7 +38,7 @@ from django.db.models import Max
 from django.utils import timezone
 from prometheus_client.core import Metric
 
-from kiemdich.metrics import state_gauge
+from kiemdich.core.metrics import state_gauge
 from kiemdich.people import codes
 from kiemdich.people.codes import Claims, CodeUnknownKey, Keyring
 from kiemdich.people.models import SigningKey

@@ -15,7 +15,7 @@ from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
-from kiemdich.errors import Conflict, Invalid, NotFound
+from kiemdich.core.errors import Conflict, Invalid, NotFound
 from kiemdich.people import codes
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Consent, Credential, Person

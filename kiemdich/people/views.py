@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import home_province
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.people import services
 from kiemdich.people.cards import (
     card_pdf_for,

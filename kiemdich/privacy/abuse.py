@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from kiemdich.caching import soft_cache
+from kiemdich.core.caching import soft_cache
 from kiemdich.privacy.models import Flag
 
 EARTH_RADIUS_KM = 6371.0

@@ -14,7 +14,7 @@ from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import Forbidden, Invalid, NotFound
+from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.people.cards import pdf_response
 from kiemdich.privacy import abuse, audit, own_data, services
 

@@ -283,7 +283,7 @@ def actions() -> list[str]:
 def _account_id(actor: str) -> int:
     from kiemdich.accounts.models import User
     from kiemdich.accounts.phones import normalize_phone
-    from kiemdich.errors import DomainError
+    from kiemdich.core.errors import DomainError
 
     actor = actor.strip().lstrip("#")
     if actor.isdigit() and len(actor) < 9:
@@ -297,7 +297,7 @@ def _account_id(actor: str) -> int:
 
 def _phone_pseudonyms(text: str) -> set[str]:
     from kiemdich.accounts.phones import normalize_phone
-    from kiemdich.errors import DomainError
+    from kiemdich.core.errors import DomainError
 
     try:
         return pseudonyms(normalize_phone(text))

@@ -25,8 +25,8 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from kiemdich import metrics
 from kiemdich.accounts.personal_data import purge_sms_outbox
+from kiemdich.core import metrics
 from kiemdich.core.personal_data import Held, Purge, holders
 from kiemdich.privacy.personal_data import purge_export_files
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.people.cards import pdf_response
 from kiemdich.privacy import abuse, audit, own_data, services
 from kiemdich.privacy.exports import export_response

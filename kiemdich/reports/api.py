@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.replica import replica_lag_of, replica_reads
+from kiemdich.core.replica import replica_lag_of, replica_reads
 from kiemdich.reports import inspections
 from kiemdich.reports import stats as stats_service
 

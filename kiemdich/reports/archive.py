@@ -19,7 +19,7 @@ from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
-from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.core.errors import DomainError, Invalid, NotFound
 from kiemdich.reports import daily, rollups, stats
 from kiemdich.reports.models import DailyReport, ReportSubscription
 

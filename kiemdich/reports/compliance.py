@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 from kiemdich.reports.coverage import (
     RESIDENTS_TARGET,
     ROSTER_TARGET,

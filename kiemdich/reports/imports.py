@@ -27,13 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich import csvrows
 from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
-from kiemdich.db import column_of, model_field
-from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.core import csvrows
+from kiemdich.core.db import column_of, model_field
+from kiemdich.core.errors import DomainError, Invalid, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.reports.models import Establishment, Organisation, Population, RosterMember
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core import clock
-from kiemdich.errors import Invalid, NotFound
+from kiemdich.core.errors import Invalid, NotFound
 from kiemdich.privacy import audit
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
 

@@ -22,7 +22,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
-from kiemdich.errors import Forbidden, Invalid, NotFound
+from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.reports import rollups
 from kiemdich.reports.models import (
     CitizenRegistration,

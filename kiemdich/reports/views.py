@@ -23,14 +23,14 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
-from kiemdich.caching import soft_cache
 from kiemdich.core import clock
-from kiemdich.errors import DomainError, Invalid, NotFound
+from kiemdich.core.caching import soft_cache
+from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.middleware import upload_view
+from kiemdich.core.replica import replica_reads
 from kiemdich.jobs import tasks
-from kiemdich.middleware import upload_view
 from kiemdich.privacy.audit import record
 from kiemdich.privacy.exports import export_response
-from kiemdich.replica import replica_reads
 from kiemdich.reports import (
     archive,
     charts,
@@ -464,7 +464,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     if province is not None:
         # The labels are cached translated: one entry per language.
         key = f"reports:progress:{province.pk}:{clock.today()}:{get_language()}"
-        # Only an accelerator: without Redis the figures are computed (kiemdich.caching).
+        # Only an accelerator: without Redis the figures are computed (kiemdich.core.caching).
         context.update(soft_cache.get(key) or {})
         if "totals" not in context:
             today = clock.today()

@@ -2,7 +2,7 @@
 
 A reader or a staff phone sends scan after scan to the same venue, so the venue and its staff
 phones are kept for VENUE_CACHE_SECONDS. Saving a venue or its staff clears the caches of
-every server process at once (kiemdich.invalidation); and a refusal is never answered from the
+every server process at once (kiemdich.core.invalidation); and a refusal is never answered from the
 cache: the venue is read again first, so a staff member added a moment ago through another
 server is accepted at once.
 """
@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope, scope_of
-from kiemdich.caching import ProcessCache
-from kiemdich.errors import NotFound
+from kiemdich.core.caching import ProcessCache
+from kiemdich.core.errors import NotFound
 from kiemdich.venues.models import Device, Venue, VenueStaff
 
 VENUE_CACHE_SECONDS = 30.0

@@ -21,7 +21,7 @@ from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
 from kiemdich.accounts.ratelimit import caller_allowance, rate_limited, refusal
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.privacy.audit import record
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue

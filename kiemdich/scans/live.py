@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
-from kiemdich import metrics
-from kiemdich.invalidation import ACCESS_CHANGED
+from kiemdich.core import metrics
+from kiemdich.core.invalidation import ACCESS_CHANGED
+from kiemdich.core.pubsub import LOST, RESUBSCRIBED, broker, venue_channel
 from kiemdich.scans.access import Scanner, may_still_watch
-from kiemdich.scans.pubsub import LOST, RESUBSCRIBED, broker, venue_channel
 
 HEARTBEAT_SECONDS = 15.0
 READY = "retry: 3000\nevent: ready\ndata: {}\n\n"
@@ -36,7 +36,7 @@ async def event_stream(venue_id: int, may_watch: Callable[[], Awaitable[bool]],
     not delivered: the page shows it was disconnected).
 
     The viewer is authorised again (`may_watch`) whenever access at the venue changes (a
-    message on the venue's channel: kiemdich.invalidation), after a resubscription (such a
+    message on the venue's channel: kiemdich.core.invalidation), after a resubscription (such a
     message may have been missed), and every `recheck` seconds (LIVE_RECHECK_SECONDS); once
     they may no longer watch, the stream says `event: revoked` and ends."""
     recheck = settings.LIVE_RECHECK_SECONDS if recheck is None else recheck

@@ -40,14 +40,15 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
-from kiemdich import metrics
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.areas.services import top_area_code
+from kiemdich.core import metrics
 from kiemdich.core.clock import day_bounds, local_day
-from kiemdich.db import execute, instance_from_row, prepared_cursor
+from kiemdich.core.db import execute, instance_from_row, prepared_cursor
+from kiemdich.core.errors import Busy, DomainError, Invalid, NotFound, TooLarge
+from kiemdich.core.pubsub import publish, venue_channel
 from kiemdich.declarations.models import Declaration
-from kiemdich.errors import Busy, DomainError, Invalid, NotFound, TooLarge
 from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Credential, Person
@@ -58,7 +59,6 @@ from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans.access import Scanner
 from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
 from kiemdich.scans.models import Method, Scan, ScanNonce, Visit
-from kiemdich.scans.pubsub import publish, venue_channel
 from kiemdich.scans.visits import (
     Action,
     ScanPoint,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.people.services import people_of
 from kiemdich.privacy.exports import export_response
 from kiemdich.scans import services

@@ -13,7 +13,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
-from kiemdich.errors import NotFound
+from kiemdich.core.errors import NotFound
 from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch

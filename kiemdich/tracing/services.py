@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
-from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
 from kiemdich.people.protect import id_digests

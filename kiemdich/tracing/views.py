@@ -18,9 +18,9 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.replica import replica_reads
 from kiemdich.privacy.masking import shape_for_officer
-from kiemdich.replica import replica_reads
 from kiemdich.tracing import notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm

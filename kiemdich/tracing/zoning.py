@@ -11,7 +11,7 @@ from datetime import datetime
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from kiemdich.svgmap import empty_map, frame, projection
+from kiemdich.core.svgmap import empty_map, frame, projection
 from kiemdich.tracing.services import Exposures
 
 
@@ -65,7 +65,7 @@ def summary(exp: Exposures) -> list[CommuneSummary]:
 
 def map_svg(communes: list[CommuneSummary]) -> str:
     """Sites with coordinates as circles (area grows with contacts), numbered, with commune
-    names at the middle of their sites (kiemdich.svgmap's projection)."""
+    names at the middle of their sites (kiemdich.core.svgmap's projection)."""
     placed = [s for c in communes for s in c.sites
               if s.latitude is not None and s.longitude is not None]
     label = gettext("Bản đồ điểm phơi nhiễm")

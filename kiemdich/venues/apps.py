@@ -13,7 +13,7 @@ class VenuesConfig(AppConfig):
         # Venues with their staff, readers by token and venues by poster code are cached on
         # the scan hot paths: a change of any of them is seen at once by every server
         # process, and closes the live streams of viewers who lost access
-        # (kiemdich.invalidation).
+        # (kiemdich.core.invalidation).
         for model in (Device, Venue, VenueStaff):
             post_save.connect(_access_changed, sender=model,
                               dispatch_uid=f"venues_access_changed_{model.__name__}")
@@ -22,7 +22,7 @@ class VenuesConfig(AppConfig):
 
 
 def _access_changed(sender, instance, **kwargs) -> None:
-    from kiemdich import invalidation
+    from kiemdich.core import invalidation
     from kiemdich.venues.models import Venue
 
     invalidation.changed(instance.pk if isinstance(instance, Venue) else instance.venue_id)

@@ -18,7 +18,7 @@ from kiemdich.accounts.demo import (
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
-from kiemdich.errors import Conflict
+from kiemdich.core.errors import Conflict
 from kiemdich.venues import services
 from kiemdich.venues.models import Venue
 from kiemdich.venues.types import VENUE_TYPES

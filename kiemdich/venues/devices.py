@@ -2,7 +2,7 @@
 
 A reader authenticates every scan, so the token lookup is on the hot path: devices are kept
 in-process for DEVICE_CACHE_SECONDS by the token's digest. Revoking a device or changing its
-venue clears the caches of every server process at once (kiemdich.invalidation).
+venue clears the caches of every server process at once (kiemdich.core.invalidation).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kiemdich.accounts.auth import digest
 from kiemdich.accounts.models import User
-from kiemdich.caching import ProcessCache
+from kiemdich.core.caching import ProcessCache
 from kiemdich.venues.models import Device, Venue
 
 DEVICE_TOKEN_PREFIX = "kdd_"

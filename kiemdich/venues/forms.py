@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Sector
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
+from kiemdich.core.errors import DomainError
 from kiemdich.core.forms import set_choices
-from kiemdich.errors import DomainError
 from kiemdich.venues.types import VENUE_TYPES
 
 if TYPE_CHECKING:

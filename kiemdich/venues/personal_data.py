@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.core.errors import Conflict
 from kiemdich.core.personal_data import Holder, register
-from kiemdich.errors import Conflict
 
 
 def _refuse_erasure(account) -> Exception | None:

@@ -27,9 +27,9 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import plain_name, send_sms
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
-from kiemdich.caching import ProcessCache
-from kiemdich.db import max_length_of, model_field
-from kiemdich.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.core.caching import ProcessCache
+from kiemdich.core.db import max_length_of, model_field
+from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.privacy.audit import pseudonym, record
 from kiemdich.venues import codes, devices
@@ -310,7 +310,7 @@ def staffed_venues(user: User) -> QuerySet[Venue]:
 
 # Every poster check-in names its venue by code: active venues are kept in-process for
 # VENUE_CODE_CACHE_SECONDS. Saving a venue (a rotated code, a closure) clears the caches of
-# every server process at once (kiemdich.invalidation).
+# every server process at once (kiemdich.core.invalidation).
 VENUE_CODE_CACHE_SECONDS = 30.0
 _by_code: ProcessCache[Venue] = ProcessCache(VENUE_CODE_CACHE_SECONDS, max_entries=50_000)
 

@@ -18,7 +18,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.venues import services
 from kiemdich.venues.forms import (

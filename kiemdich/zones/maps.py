@@ -10,7 +10,7 @@ from collections import defaultdict
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from kiemdich.svgmap import empty_map, frame, projection
+from kiemdich.core.svgmap import empty_map, frame, projection
 from kiemdich.zones.models import Zone
 
 COLOURS: dict[str, str] = {Zone.Kind.QUARANTINE: "#9a5b00", Zone.Kind.LOCKDOWN: "#b3261e",

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts.scopes import Scope, scope_of
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.zones import maps, services
 from kiemdich.zones.forms import ZoneForm
 from kiemdich.zones.models import Zone

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 
 mobile_prefixes = st.sampled_from(["32", "33", "39", "52", "56", "70", "77", "81", "86", "88",
                                    "90", "91", "94", "96", "97", "98", "99"])

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
-from kiemdich.errors import NotFound
+from kiemdich.core.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiemdich.core.errors import Invalid
 from kiemdich.declarations.models import EXPOSURES, SYMPTOMS
 from kiemdich.declarations.services import ANSWERS, TEXTS, _clean
-from kiemdich.errors import Invalid
 
 FIELDS = {*ANSWERS, *TEXTS, "language"}
 anything = st.one_of(st.booleans(), st.none(), st.integers(), st.text(max_size=600))

@@ -57,10 +57,11 @@ def test_the_configuration_loads_with_its_token_file(tmp_path):
 
 def test_the_dashboard_queries_parse_and_name_the_platforms_metrics(tmp_path):
     """Each panel of deploy/grafana/kiemdich.json is valid PromQL (checked by promtool as a
-    recording rule) and names only metrics kiemdich/metrics.py declares: an imported dashboard
+    recording rule) and names only metrics kiemdich/core/metrics.py declares: an imported dashboard
     draws no empty panel for a typo."""
     dashboard = json.loads((ROOT / "deploy" / "grafana" / "kiemdich.json").read_text())
-    declared = set(re.findall(r'"(kiemdich_\w+)"', (ROOT / "kiemdich" / "metrics.py").read_text()))
+    metrics = (ROOT / "kiemdich" / "core" / "metrics.py").read_text()
+    declared = set(re.findall(r'"(kiemdich_\w+)"', metrics))
     queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     for query in queries:
         for name in re.findall(r"\b(kiemdich_\w+?)(?:_total|_bucket)?\b", query):

@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from kiemdich.core.observability import RequestIdFilter
 from kiemdich.jobs import runner
 from kiemdich.jobs.models import JobRun
-from kiemdich.observability import RequestIdFilter
 
 pytestmark = pytest.mark.django_db
 

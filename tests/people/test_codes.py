@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiemdich.core import clock
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.people import codes
 from kiemdich.people.codes import (
     CODE_LENGTH,

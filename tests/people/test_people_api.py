@@ -128,7 +128,7 @@ def test_it_limits_the_people_of_one_account(lan, areas):
 @settings(max_examples=60, deadline=None)
 @given(text=st.text(max_size=60))
 def test_it_never_answers_500_to_any_name_or_id_text(text):
-    from kiemdich.errors import DomainError
+    from kiemdich.core.errors import DomainError
     from kiemdich.people.services import _apply
 
     person = Person()

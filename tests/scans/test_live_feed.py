@@ -9,9 +9,9 @@ import httpx
 import pytest
 from django.db import connection
 
+from kiemdich.core.pubsub import broker, venue_channel
 from kiemdich.privacy.models import AuditEntry
 from kiemdich.scans.access import forget
-from kiemdich.scans.pubsub import broker, venue_channel
 from tests.scans.servers import first_scan_event, process_server, shared_database_url, thread_server
 
 pytestmark = pytest.mark.django_db(transaction=True)

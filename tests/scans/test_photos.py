@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
-from kiemdich.errors import TooLarge
+from kiemdich.core.errors import TooLarge
 from kiemdich.people.codes import CodeUnreadable
 from kiemdich.scans import services
 from tests.scans.conftest import scans_url

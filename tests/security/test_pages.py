@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from kiemdich.middleware import CONTENT_SECURITY_POLICY
+from kiemdich.core.middleware import CONTENT_SECURITY_POLICY
 from tests.security.world import build
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiemdich.proxies import UNKNOWN, client_address
+from kiemdich.core.proxies import UNKNOWN, client_address
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiemdich.errors import Invalid, NotFound
+from kiemdich.core.errors import Invalid, NotFound
 from kiemdich.privacy.models import AuditEntry
 from kiemdich.venues.codes import ALPHABET
 from kiemdich.venues.models import RetiredCode, Venue

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kiemdich.accounts.models import Role, Sector
 from kiemdich.accounts.services import grant_role
 from kiemdich.areas.services import resolve_area
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
-from kiemdich.errors import DomainError
+from kiemdich.core.errors import DomainError
 from kiemdich.reports import daily, rollups, stats
 
 

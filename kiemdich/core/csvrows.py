@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.errors import Invalid
+from kiemdich.core.errors import Invalid
 
 
 def not_utf8() -> Invalid:

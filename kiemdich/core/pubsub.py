@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 
-from kiemdich import redis_client
+from kiemdich.core import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ async def _pumping(pump: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 
 
 class RedisBroker(_Resubscribing):
-    """Every connection with the short timeouts of kiemdich.redis_client. A subscriber that
+    """Every connection with the short timeouts of kiemdich.core.redis_client. A subscriber that
     has heard nothing for LIVENESS_SECONDS sends a PING: a Redis that restarted closes the
     connection at once, but a frozen one only shows by not answering."""
 

@@ -5,7 +5,7 @@ machine, a full network buffer) then held every request thread that touched it, 
 API stopped. Here a connection attempt and every read give up after `REDIS_TIMEOUT_MS`
 (default 250 ms; a healthy Redis answers in well under a millisecond), so a Redis that is
 down or frozen costs a request a fraction of a second, and what uses Redis decides what to do
-without it (kiemdich.caching.SoftCache, the live feed's resubscription, the readiness check).
+without it (kiemdich.core.caching.SoftCache, the live feed's resubscription, the readiness check).
 """
 
 from __future__ import annotations

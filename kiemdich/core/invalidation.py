@@ -1,7 +1,7 @@
 """Changes of who may scan or watch at a venue, seen by every server process at once.
 
 The hot paths keep venues with their staff phones, readers by token and venues by poster
-code in per-process caches (kiemdich.caching.ProcessCache). A change of access (staff added
+code in per-process caches (kiemdich.core.caching.ProcessCache). A change of access (staff added
 or removed, a reader revoked, a venue saved) clears this process's caches, and once
 committed is published through the live feed's broker (Redis pub/sub, or PostgreSQL
 NOTIFY):
@@ -72,7 +72,7 @@ def changed(venue_id: int) -> None:
 
 
 def _announce(venue_id: int) -> None:
-    from kiemdich.scans.pubsub import publish, venue_channel
+    from kiemdich.core.pubsub import publish, venue_channel
 
     _clear()  # what another thread of this process cached before the commit
     publish(ACCESS_CHANNEL, {"venue": venue_id})
@@ -80,7 +80,7 @@ def _announce(venue_id: int) -> None:
 
 
 def _clear() -> None:
-    from kiemdich.caching import forget_all
+    from kiemdich.core.caching import forget_all
 
     forget_all()
 
@@ -106,7 +106,7 @@ def _received(message: dict) -> None:
 
 
 def _listen_forever() -> None:
-    from kiemdich.scans.pubsub import broker
+    from kiemdich.core.pubsub import broker
 
     while True:
         try:

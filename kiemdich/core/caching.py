@@ -3,7 +3,7 @@
 shared cache used where it is only an accelerator.
 
 An entry lives `seconds`; a change of the underlying rows clears every process's caches
-(kiemdich.invalidation: at once in this process, by a published message in the others), and a
+(kiemdich.core.invalidation: at once in this process, by a published message in the others), and a
 process that cannot hear those messages does not use its caches. Misses are never cached, so
 a new row is found at once everywhere.
 """
@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from redis import RedisError
 
-from kiemdich import invalidation
+from kiemdich.core import invalidation
 
 log = logging.getLogger(__name__)
 V = TypeVar("V")
@@ -56,7 +56,7 @@ _caches: list[ProcessCache] = []
 
 
 def forget_all() -> None:
-    """Empty every process cache (access changed somewhere: kiemdich.invalidation)."""
+    """Empty every process cache (access changed somewhere: kiemdich.core.invalidation)."""
     for cache in _caches:
         cache.forget()
 
