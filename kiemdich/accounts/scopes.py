@@ -183,9 +183,6 @@ class Scope:
             return False
         return venue.owner_id == self.user.pk or self.user.phone in staff_phones
 
-    def may_manage_venue(self, venue) -> bool:
-        return self.user is not None and venue.owner_id == self.user.pk
-
     def supervised_venues(self, *roles: str) -> QuerySet:
         """Venues in the area (and sector) of an officer-type role."""
         from kiemdich.venues.models import Venue

@@ -100,11 +100,6 @@ def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]
     return _allowed_entry(scope, venue_id).venue, Scanner(scope.user, None)
 
 
-def watched_venue(user: User | None, venue_id: int) -> Venue:
-    """A venue whose live page and visits this user may see: its owner and its staff."""
-    return _allowed_entry(Scope(user), venue_id).venue
-
-
 def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> bool:
     """Whether an open live stream's viewer may still watch, read from the database (no
     cache): the reader is not revoked, or the person still owns or staffs the venue and, when
