@@ -30,7 +30,7 @@ def prepared_cursor() -> CursorWrapper:
         ServerBindingCursor(connection.connection))  # type: ignore[call-arg]
 
 
-def execute(cursor, sql: str, params: Any) -> None:
+def execute(cursor: CursorWrapper, sql: str, params: Any) -> None:
     cursor.execute(sql, params)
     log = connection.queries_log
     if connection.queries_logged and log and log[-1]["sql"] is None:

@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +115,7 @@ def state_gauge(name: str, documentation: str,
 
 
 class _StateCollector(Collector):
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         for reader in _STATE_READERS:
             try:
                 families = reader()
