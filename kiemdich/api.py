@@ -78,8 +78,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    location = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query",
-                                                                  "path")]
+    loc = [str(p) for p in first.get("loc", [])]
+    if loc[:1] in (["file"], ["form"]):  # a multipart part: its name is the field
+        loc = loc[1:]
+    location = [p for p in loc if p not in ("body", "payload", "query", "path")]
     field = ".".join(location)
     message = localised(first) if first else _("Dữ liệu không hợp lệ.")
     return error_response(request, 422, "invalid", f"{field}: {message}" if field else message,

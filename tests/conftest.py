@@ -221,3 +221,40 @@ def task_file(client: Client, response) -> bytes:
     download = client.get(response["Location"] + "result")
     assert download.status_code == 200
     return b"".join(download.streaming_content)
+
+
+def case_report(client: Client, case_id: int, fmt: str):
+    """A case's report through the API as its user asks for it: started as a task (202),
+    run, then downloaded from the task's `download_url`. The download's response."""
+    started = client.post(f"/api/v1/cases/{case_id}/exports", {"format": fmt})
+    assert started.status_code == 202, started.content
+    from kiemdich.jobs import tasks
+
+    assert tasks.execute(started.json()["id"]) == "done"
+    status = client.get(f"/api/v1/tasks/{started.json()['id']}").json()
+    assert status["status"] == "done", status
+    download = client.get(status["download_url"])
+    assert download.status_code == 200
+    from django.http import HttpResponse
+
+    whole = HttpResponse(b"".join(download.streaming_content))
+    for header, value in download.items():
+        whole[header] = value
+    return whole
+
+
+def page_export(client: Client, path: str, query: dict | None = None, fmt: str = "csv"):
+    """A page's export button: POST `format` to the page with its filters in the URL, the
+    task run, the file downloaded from the task's page. The download, its body read."""
+    from django.http import HttpResponse
+    from django.utils.http import urlencode
+
+    started = client.post(f"{path}?{urlencode(query or {})}", {"format": fmt})
+    assert started.status_code == 302 and "/jobs/tasks/" in started["Location"], started
+    assert run_queued_tasks() == ["done"]
+    download = client.get(started["Location"] + "result")
+    assert download.status_code == 200
+    whole = HttpResponse(b"".join(download.streaming_content))
+    for header, value in download.items():
+        whole[header] = value
+    return whole

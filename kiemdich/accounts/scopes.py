@@ -159,6 +159,37 @@ class Scope:
             return "" in self.account_paths()
         return bool(held) and all(self.may_manage_area(g.area) for g in held)
 
+    def oversight_reaches(self) -> list[Reach]:
+        """Where this account oversees other authority accounts' work (their long tasks'
+        progress and files): its admin grants' areas, as narrow as `account_paths`, and its
+        auditor grants' areas, each with its sector."""
+        if self.user is None:
+            return []
+        reaches = [Reach(g.area.path if g.area else "", g.sector) for g in self.grants
+                   if g.role in (Role.ADMIN, Role.AUDITOR)]
+        if not reaches and self.user.is_superuser:
+            return [Reach("", "")]
+        return reaches
+
+    def may_oversee_account(self, user: User | None) -> bool:
+        """May this admin or auditor see the work `user` started? Only an authority account
+        whose every grant lies within one of the oversight reaches (area and sector); never
+        a citizen's or a venue owner's (no grant: their own places and visitors), nor an
+        account that also holds a grant elsewhere."""
+        reaches = self.oversight_reaches()
+        if user is None or not reaches:
+            return False
+        held = list(user.grants.select_related("area"))
+        if not held:
+            return user.is_superuser and Reach("", "") in reaches
+
+        def within(grant: Grant) -> bool:
+            path = grant.area.path if grant.area else ""
+            return any((r.path == "" or (grant.area is not None and path.startswith(r.path)))
+                       and (not r.sector or r.sector == grant.sector) for r in reaches)
+
+        return all(within(g) for g in held)
+
     # Venues ----------------------------------------------------------------------------
 
     def owned_venues(self) -> QuerySet:

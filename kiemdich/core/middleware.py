@@ -57,8 +57,19 @@ def upload_view(view: Callable) -> Callable:
     and on to a long task."""
     # A mark on the function itself (read below from the resolved view): mypy knows no
     # attributes on a function but its own.
-    view.upload_max_bytes = settings.UPLOAD_MAX_BYTES  # type: ignore[attr-defined]
+    view.upload_max_bytes = True  # type: ignore[attr-defined]
     return view
+
+
+# API operations that take such a file, by URL name (`api:<url_name>`): a ninja operation
+# is reached through its path's shared view, which cannot be marked.
+UPLOAD_ROUTES: set[str] = set()
+
+
+def upload_route(url_name: str) -> str:
+    """Mark the API operation named `url_name` as taking a file up to UPLOAD_MAX_BYTES."""
+    UPLOAD_ROUTES.add(f"api:{url_name}")
+    return url_name
 
 
 class BodySizeLimitMiddleware:
@@ -86,4 +97,6 @@ class BodySizeLimitMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return 0
-        return getattr(match.func, "upload_max_bytes", 0)
+        if getattr(match.func, "upload_max_bytes", False) or match.view_name in UPLOAD_ROUTES:
+            return settings.UPLOAD_MAX_BYTES
+        return 0

@@ -1,6 +1,7 @@
 """Long tasks in the API: a task's progress as JSON (what the progress widget polls), and
-cancelling it. Only the account that started a task sees it; any other id is 404
-`task_not_found`."""
+cancelling it. The account that started a task sees it, and an admin or auditor who
+oversees that account's work (`tasks.visible`); any other id is 404 `task_not_found`. Only
+the account that started it cancels it (403 `task_not_owner`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.jobs import tasks
+from kiemdich.jobs.views import result_response
 
 router = Router(tags=["tasks"])
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class TaskOut(Schema):
@@ -36,7 +38,8 @@ class TaskOut(Schema):
     created_at: datetime
     finished_at: datetime | None
     page_url: str
-    result_url: str | None
+    result_url: str | None  # the portal's download (a browser's session)
+    download_url: str | None  # the same file for API clients (a bearer token)
     errors_url: str | None
 
 
@@ -51,6 +54,8 @@ def task_out(task: tasks.Task) -> dict:
         "page_url": reverse("jobs:task", args=[task.pk]),
         "result_url": reverse("jobs:task_result", args=[task.pk])
         if task.status == tasks.Task.Status.DONE and task.result_name else None,
+        "download_url": reverse("api:task_download", args=[task.pk])
+        if task.status == tasks.Task.Status.DONE and task.result_name else None,
         "errors_url": reverse("jobs:task_errors", args=[task.pk]) if task.error_count else None,
     }
 
@@ -59,7 +64,7 @@ def task_out(task: tasks.Task) -> dict:
             url_name="task_status")
 def task_status(request: AuthedRequest, task_id: int):
     """A long task's progress: rows (or venues) done of the total, counts, errors so far."""
-    return task_out(tasks.of_owner(request.auth, task_id))
+    return task_out(tasks.visible(request.auth, task_id))
 
 
 @router.post("/tasks/{task_id}/cancel", response={202: TaskOut, **ERRORS}, auth=PEOPLE_AUTH)
@@ -67,3 +72,12 @@ def task_cancel(request: AuthedRequest, task_id: int):
     """Stop a task between two chunks (what was committed stays); 409 `task_finished` once
     it has ended."""
     return Status(202, task_out(tasks.cancel(tasks.of_owner(request.auth, task_id))))
+
+
+@router.get("/tasks/{task_id}/result", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
+            url_name="task_download",
+            openapi_extra={"responses": {200: {"description": "The task's file"}}})
+def task_download(request: AuthedRequest, task_id: int):
+    """The finished task's file (`download_url`), for its owner and whoever oversees their
+    work; every download is audited. 409 `task_no_result` before it is done."""
+    return result_response(request, request.auth, tasks.visible(request.auth, task_id))

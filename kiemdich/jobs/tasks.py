@@ -40,9 +40,11 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
-from kiemdich.core.errors import Conflict, DomainError, NotFound
+from kiemdich.accounts.scopes import Scope
+from kiemdich.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import Task, TaskError, TaskFile
 
@@ -62,21 +64,29 @@ class Kind:
     label: Promise
     unit: Promise  # what `done` and `total` count: rows, venues
     run: Callable[[Run], None]
-    personal: bool  # the result holds personal data: each download is audited
     describe: Callable[[Task], str] | None  # what this task is, beyond the kind's label
+    # What the page says of a cancelled task: what it left behind.
+    cancelled: Promise | None = None
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def task_kind(name: str, *, label: Promise, unit: Promise, personal: bool = False,
-              describe: Callable[[Task], str] | None = None
+# What a cancelled task that makes a file leaves: nothing (the file is stored at its end).
+NO_FILE_WHEN_CANCELLED = gettext_lazy("Công việc đã bị hủy trước khi tạo xong tệp; không có "
+                                      "tệp kết quả. Bạn có thể xuất lại bất cứ lúc nào.")
+
+
+def task_kind(name: str, *, label: Promise, unit: Promise,
+              describe: Callable[[Task], str] | None = None,
+              cancelled: Promise | None = NO_FILE_WHEN_CANCELLED,
               ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
-    """Declare a kind of long task; its function does the work through a `Run`."""
+    """Declare a kind of long task; its function does the work through a `Run`.
+    `cancelled` is what the page says once such a task was cancelled."""
     def declare(func: Callable[[Run], None]) -> Callable[[Run], None]:
         if name in KINDS:
             raise ValueError(f"task kind {name!r} is declared twice")
-        KINDS[name] = Kind(name, label, unit, func, personal, describe)
+        KINDS[name] = Kind(name, label, unit, func, describe, cancelled)
         return func
     return declare
 
@@ -247,12 +257,12 @@ EXPORT_PROGRESS_ROWS = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def table_kind(name: str, *, label: Promise, personal: bool,
-               table: Callable[[Task], Table]) -> None:
+def table_kind(name: str, *, label: Promise, table: Callable[[Task], Table]) -> None:
     """Declare a kind that writes the list `table(task)` makes (in the worker, with the
     task's owner and parameters) to CSV or XLSX (`params["format"]`), every cell safe from
     formulas, progress committed every EXPORT_PROGRESS_ROWS rows. A run cut short starts the
-    file again (nothing was stored before its end)."""
+    file again (nothing was stored before its end). A page starts one with
+    `jobs.views.start_export`."""
     from kiemdich.privacy.exports import csv_lines, xlsx_bytes
 
     def run(run: Run) -> None:
@@ -278,33 +288,49 @@ def table_kind(name: str, *, label: Promise, personal: bool,
             run.write_result(b"".join(csv_lines(made.headers, counted())),
                              f"{made.filename}.csv", "text/csv; charset=utf-8")
 
-    task_kind(name, label=label, unit=_lazy("dòng"), personal=personal)(run)
+    task_kind(name, label=label, unit=_lazy("dòng"))(run)
 
 
 # Starting, following, cancelling -------------------------------------------------------
 
 
 def start(kind: str, owner: Any, *, label: str = "", params: dict | None = None,
-          upload: Iterable[bytes] = ()) -> Task:
+          upload: Iterable[bytes] = (), in_language: bool = False) -> Task:
     """Store the task (and its upload, in pieces) and queue its first run, in one
-    transaction: the task exists if and only if a worker will run it."""
+    transaction: the task exists if and only if a worker will run it. `in_language`: the
+    run works in the language active now (a file for the person who asked), not the
+    platform's."""
     if kind not in KINDS:
         raise LookupError(f"no task kind {kind!r}")
+    params = dict(params or {})
+    if in_language:
+        params["language"] = translation.get_language() or settings.LANGUAGE_CODE
     with transaction.atomic():
-        task = Task.objects.create(kind=kind, owner=owner, label=label[:200],
-                                   params=params or {})
+        task = Task.objects.create(kind=kind, owner=owner, label=label[:200], params=params)
         _store(task, TaskFile.Role.INPUT, upload)
         registry.enqueue("tasks.run", task.pk)
     return task
 
 
-def of_owner(owner: Any, task_id: int) -> Task:
-    """The task, if `owner` started it: someone else's is not found (never forbidden, so
-    ids cannot be probed)."""
-    task = Task.objects.filter(pk=task_id, owner=owner).first() if owner.is_authenticated \
-        else None
-    if task is None:
+def visible(user: Any, task_id: int) -> Task:
+    """The task, if `user` started it or oversees the work of the account that did (an
+    admin or auditor within whose reach lies every grant of that account,
+    `Scope.may_oversee_account`): any other id is not found (never forbidden, so ids cannot
+    be probed)."""
+    task = Task.objects.select_related("owner").filter(pk=task_id).first() \
+        if user.is_authenticated else None
+    if task is None or (task.owner_id != user.pk
+                        and not Scope(user).may_oversee_account(task.owner)):
         raise NotFound(_("Không tìm thấy công việc này."), code="task_not_found")
+    return task
+
+
+def of_owner(user: Any, task_id: int) -> Task:
+    """The task to cancel: only its owner may; an overseer who sees it is refused."""
+    task = visible(user, task_id)
+    if task.owner_id != user.pk:
+        raise Forbidden(_("Chỉ người đã bắt đầu công việc mới hủy được."),
+                        code="task_not_owner")
     return task
 
 
@@ -375,8 +401,9 @@ def execute(task_id: int) -> str:
         return "cancelled"
     run = Run(task, holder)
     try:
-        # The rows' error messages are stored in the platform's language.
-        with translation.override(settings.LANGUAGE_CODE):
+        # The rows' error messages are stored in the platform's language; a file made for
+        # someone is in theirs.
+        with translation.override(task.params.get("language") or settings.LANGUAGE_CODE):
             run.kind.run(run)
     except _SliceOver:
         with transaction.atomic():

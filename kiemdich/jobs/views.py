@@ -1,5 +1,6 @@
-"""The jobs page, for admins: the schedule and each job's last run, the failed runs; and the
-page of a long task, for whoever started it."""
+"""The jobs page, for admins: the schedule and each job's last run, the failed runs; the page
+of a long task, for whoever started it (and the admins and auditors who oversee their work);
+and the start of a page's export as a task."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts.models import User
 from kiemdich.accounts.ratelimit import client_ip
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.core.errors import DomainError
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs import services, tasks
 from kiemdich.privacy import audit
 from kiemdich.privacy.exports import csv_lines
@@ -51,9 +54,20 @@ def retry(request: HttpRequest, task_id: str) -> HttpResponse:
 # Long tasks: their page for the person who started them -------------------------------
 
 
+def start_export(request: HttpRequest, kind: str, label: str, **params: object) -> HttpResponse:
+    """A page's export button (POST `format` csv or xlsx, the page's filters in its URL,
+    already checked by the page): the list is made by a worker, from the filters and the
+    account's scope at that time; the task's page shows the progress and offers the file."""
+    task = tasks.start(kind, request.user, label=label, params={
+        "format": "xlsx" if request.POST.get("format") == "xlsx" else "csv",
+        "query": {k: v for k, v in request.GET.items() if k not in ("page", "format")},
+        **params}, in_language=True)
+    return redirect("jobs:task", pk=task.pk)
+
+
 def _task(request: HttpRequest, pk: int) -> tasks.Task:
     try:
-        return tasks.of_owner(request.user, pk)
+        return tasks.visible(request.user, pk)
     except DomainError as exc:
         raise Http404(exc.message) from exc
 
@@ -64,6 +78,7 @@ def task(request: HttpRequest, pk: int) -> HttpResponse:
     kind = tasks.KINDS[item.kind]
     return render(request, "jobs/task.html", {
         "task": item, "kind": kind, "about": kind.describe(item) if kind.describe else "",
+        "mine": item.owner_id == request.user.pk,
         "status_url": reverse("api:task_status", args=[item.pk])})
 
 
@@ -71,7 +86,9 @@ def task(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        tasks.cancel(_task(request, pk))
+        tasks.cancel(tasks.of_owner(request.user, pk))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -79,19 +96,27 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("jobs:task", pk=pk)
 
 
-@login_required
-def task_result(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    item = _task(request, pk)
-    try:
-        pieces = tasks.result_of(item)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
-    if tasks.KINDS[item.kind].personal:
-        audit.record(request.user, "export", target=f"task:{item.pk}",
-                     reason=f"{item.kind} {item.result_name}", ip=client_ip(request))
+def result_response(request: HttpRequest, user: User,
+                    item: tasks.Task) -> StreamingHttpResponse:
+    """A task's file, for the page and the API. Every download is written to the audit
+    trail (`export`, target `task:<id>`, the owner named when someone overseeing them
+    downloads it); a task without a result raises `task_no_result`."""
+    pieces = tasks.result_of(item)
+    owner = "" if item.owner_id == user.pk else f" owner={item.owner_id}"
+    audit.record(user, "export", target=f"task:{item.pk}",
+                 reason=f"{item.kind} {item.result_name}{owner}", ip=client_ip(request))
     response = StreamingHttpResponse(pieces, content_type=item.result_type)
     response["Content-Disposition"] = f'attachment; filename="{item.result_name}"'
     return response
+
+
+@login_required
+def task_result(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
+    item = _task(request, pk)
+    try:
+        return result_response(request, request.user, item)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
 
 
 @login_required

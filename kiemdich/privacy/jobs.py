@@ -1,9 +1,15 @@
-"""The privacy duties on a schedule: retention and deletion requests, the audit chain."""
+"""The privacy duties on a schedule: retention and deletion requests, the audit chain; and
+the audit trail exported, as a long task."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts.scopes import Scope
+from kiemdich.core.errors import Forbidden
+from kiemdich.jobs import tasks
 from kiemdich.jobs.registry import periodic
 from kiemdich.privacy import audit, services
+from kiemdich.privacy.forms import AuditSearchForm
 
 
 # Hourly: a deletion request is carried out well within its 72 hours.
@@ -34,3 +40,29 @@ def verify_audit() -> str:
 def anchor_audit() -> str:
     head = audit.anchor_head()
     return f"anchored entry id={head.pk}" if head else "audit trail empty"
+
+
+AUDIT_EXPORT = "privacy.audit_export"
+AUDIT_EXPORT_MAX_ROWS = 100_000
+
+
+def audit_table(task: tasks.Task) -> tasks.Table:
+    """The entries the audit page's search finds, newest first, at most
+    AUDIT_EXPORT_MAX_ROWS; for admins and auditors only."""
+    if not Scope(task.owner).has("admin", "auditor"):
+        raise Forbidden(_("Chỉ quản trị viên và kiểm toán viên xem được nhật ký."),
+                        code="forbidden")
+    form = AuditSearchForm(task.params["query"] or None)
+    entries = audit.search(**form.cleaned_data) if form.is_valid() else audit.search()
+    if task.params.get("upto") is not None:
+        entries = entries.filter(pk__lte=task.params["upto"])
+    entries = entries[:AUDIT_EXPORT_MAX_ROWS]
+    rows = ((e.pk, e.at, e.actor_id or e.actor_label, e.actor_name, e.actor_role, e.action,
+             e.target, e.reason, e.ip) for e in entries.iterator(chunk_size=2000))
+    return tasks.Table("audit", ["id", gettext("Thời điểm"), gettext("Người thực hiện"),
+                                 gettext("Họ tên"), gettext("Vai trò"), gettext("Hành động"),
+                                 gettext("Đối tượng"), gettext("Lý do"), "IP"],
+                       rows, entries.count(), gettext("Nhật ký"))
+
+
+tasks.table_kind(AUDIT_EXPORT, label=_("Xuất nhật ký truy cập"), table=audit_table)

@@ -15,13 +15,13 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core.errors import DomainError
+from kiemdich.jobs.views import start_export
 from kiemdich.people.cards import pdf_response
 from kiemdich.privacy import abuse, audit, own_data, services
-from kiemdich.privacy.exports import export_response
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
+from kiemdich.privacy.jobs import AUDIT_EXPORT
 
 AUDIT_PAGE_SIZE = 50
-AUDIT_EXPORT_MAX_ROWS = 100_000
 
 
 @login_required
@@ -94,17 +94,12 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     entries = audit.search(**form.cleaned_data) if form.is_valid() else audit.search()
     if form.is_bound and not form.is_valid():
         entries = entries.none()
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
+    if request.method == "POST" and not (form.is_bound and not form.is_valid()):
         audit.record(request.user, "audit_exported", target="privacy.auditentry",
                      reason=request.GET.urlencode()[:500])
-        rows = ((e.pk, e.at, e.actor_id or e.actor_label, e.actor_name, e.actor_role, e.action,
-                 e.target, e.reason, e.ip)
-                for e in entries[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=2000))
-        return export_response(fmt, "audit", ["id", _("Thời điểm"), _("Người thực hiện"),
-                                              _("Họ tên"), _("Vai trò"), _("Hành động"),
-                                              _("Đối tượng"), _("Lý do"), "IP"],
-                               rows, title=_("Nhật ký"))
+        # The file holds the trail as it was now, not the entries written after.
+        return start_export(request, AUDIT_EXPORT, _("Nhật ký truy cập"),
+                            upto=audit.search().values_list("pk", flat=True).first())
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

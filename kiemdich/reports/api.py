@@ -1,4 +1,5 @@
-"""Statistics for the authorities (contract: GET /api/v1/stats)."""
+"""Statistics for the authorities (contract: GET /api/v1/stats), inspections, and imports
+uploaded as long tasks."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.middleware import upload_route
 from kiemdich.core.replica import replica_lag_of, replica_reads
-from kiemdich.reports import inspections
+from kiemdich.jobs.api import TaskOut, task_out
+from kiemdich.reports import imports, inspections
 from kiemdich.reports import stats as stats_service
 
 router = Router(tags=["reports"])
@@ -181,3 +184,22 @@ def record_inspection(request: AuthedRequest, body: InspectionIn):
         "fine_min": low, "fine_max": high, "fine": inspection.fine,
         "record_pdf_url": reverse("reports:inspection_record", args=[inspection.pk]),
     }
+
+
+@router.post("/imports/{kind}", response={202: TaskOut, 413: ErrorOut, **ERRORS},
+             auth=PEOPLE_AUTH, url_name=upload_route("import_upload"))
+def upload_import(request: AuthedRequest, kind: str, file: File[UploadedFile],
+                  all_or_nothing: Form[bool] = False, organisation: Form[str] = "",
+                  organisation_area: Form[str] = "", organisation_sector: Form[str] = ""):
+    """Import a CSV file (UTF-8) as the portal's import form does, multipart: `kind` is
+    `population`, `establishments` or `roster` (a roster names its organisation, its
+    commune's code and sector). The file may be as large as UPLOAD_MAX_BYTES (413
+    `body_too_large` beyond); its encoding (422 `csv_encoding`) and header (422
+    `csv_columns`) are checked before any task exists, the rows by a worker: 202 with the
+    task, followed at `GET /api/v1/tasks/{id}` (the bad rows' CSV at `errors_url`).
+    Officers and admins only (403 `import_forbidden`)."""
+    task = imports.start_upload(
+        scope_of(request), request.auth, kind, file, all_or_nothing=all_or_nothing,
+        organisation=organisation, organisation_area=organisation_area,
+        organisation_sector=organisation_sector)
+    return Status(202, task_out(task))

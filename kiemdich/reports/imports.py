@@ -22,7 +22,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, models
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +34,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.core import csvrows
 from kiemdich.core.db import column_of, model_field
-from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.errors import DomainError, Forbidden, Invalid, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.reports.models import Establishment, Organisation, Population, RosterMember
 
@@ -216,12 +217,31 @@ def organisation_for(scope: Scope, user: User, name: str, area_code: str,
     return organisation
 
 
+def start_upload(scope: Scope, user: User, kind: str, upload: UploadedFile, *,
+                 all_or_nothing: bool = False, organisation: str = "",
+                 organisation_area: str = "", organisation_sector: str = "") -> tasks.Task:
+    """An uploaded file's import, from the page's form or the API: the importer's role, the
+    kind, a roster's organisation, the file's encoding and header are checked now (nothing
+    is kept when one fails, not even the organisation), the rows by a worker."""
+    if not scope.has(*IMPORT_ROLES):
+        raise Forbidden(_("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."),
+                        code="import_forbidden")
+    with transaction.atomic():
+        chosen = None
+        if kind == ImportKind.ROSTER:
+            chosen = organisation_for(scope, user, organisation, organisation_area,
+                                      organisation_sector)
+        return start_import(scope, user, kind, upload.chunks(tasks.PIECE_BYTES), upload.name or "",
+                            all_or_nothing, chosen)
+
+
 def start_import(scope: Scope, user: User, kind: str, pieces: Iterable[bytes],
                  filename: str = "", all_or_nothing: bool = False,
                  organisation: Organisation | None = None) -> tasks.Task:
     """Store the file and queue its import; the task's page follows it."""
     if not scope.has(*IMPORT_ROLES):
-        raise NotFound(_("Không tìm thấy."), code="not_found")
+        raise Forbidden(_("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."),
+                        code="import_forbidden")
     if kind not in LAYOUTS:
         raise Invalid(_("Loại dữ liệu không hợp lệ."), code="import_kind", field="kind")
     if kind == ImportKind.ROSTER and organisation is None:
@@ -306,7 +326,9 @@ def _describe(task: tasks.Task) -> str:
     return str(ImportKind(task.params["kind"]).label)
 
 
-@tasks.task_kind(KIND, label=_("Nhập danh sách"), unit=_("dòng"), describe=_describe)
+@tasks.task_kind(KIND, label=_("Nhập danh sách"), unit=_("dòng"), describe=_describe,
+                 cancelled=_("Công việc đã bị hủy. Các phần đã ghi trước khi hủy vẫn được giữ; "
+                             "nhập lại cùng tệp sẽ cập nhật chúng, không tạo bản trùng."))
 def run_import(run: tasks.Run) -> None:
     task = run.task
     layout = LAYOUTS[task.params["kind"]]

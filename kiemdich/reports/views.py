@@ -3,7 +3,6 @@ and the public progress page. Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,8 +28,7 @@ from kiemdich.core.errors import DomainError, Invalid, NotFound
 from kiemdich.core.middleware import upload_view
 from kiemdich.core.replica import replica_reads
 from kiemdich.jobs import tasks
-from kiemdich.privacy.audit import record
-from kiemdich.privacy.exports import export_response
+from kiemdich.jobs.views import start_export
 from kiemdich.reports import (
     archive,
     charts,
@@ -40,11 +38,12 @@ from kiemdich.reports import (
     imports,
     inspection_document,
     inspections,
+    lists,
 )
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
+from kiemdich.reports.jobs import COMPLIANCE_EXPORT, COVERAGE_EXPORT, INSPECTIONS_EXPORT
 from kiemdich.reports.models import Inspection, ViolationCategory
-from kiemdich.zones import services as zone_services
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -58,9 +57,7 @@ def _query(request: HttpRequest, roles=stats_service.STATS_ROLES) -> stats_servi
     if not scope.has(*roles):
         raise Http404
     try:
-        return stats_service.build_query(scope, request.GET.get("area"),
-                                         request.GET.get("date_from"),
-                                         request.GET.get("date_to"), request.GET.get("sector"))
+        return lists.query_of(scope, request.GET)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -76,42 +73,13 @@ def _sectors(request: HttpRequest) -> list[tuple[str, StrOrPromise]]:
     return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
 
 
-def _name_key(name: str) -> str:
-    """Sort Vietnamese names as readers expect: by letters first, diacritics after."""
-    base = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in base if not unicodedata.combining(c)).casefold() + name
-
-
 def _sorted_rows(rows: list, sort: str) -> list:
     key = sort.lstrip("-")
     if key not in SORTABLE:
         return rows
     if key == "name":
-        return sorted(rows, key=lambda r: _name_key(r.area.name), reverse=sort.startswith("-"))
+        return sorted(rows, key=lambda r: lists.name_key(r.area.name), reverse=sort.startswith("-"))
     return sorted(rows, key=lambda r: r.figures[key], reverse=sort.startswith("-"))
-
-
-# The coverage table's columns, in daily.area_headers()'s order.
-COVERAGE_SORTS = ("name", "residents", "venues", "roster", "unregistered", "undeclared",
-                  "silent", "violations")
-
-
-def _sorted_coverage(rows: list[compliance.AreaCompliance],
-                     sort: str) -> list[compliance.AreaCompliance]:
-    """Sorted by a column; areas without data for a percentage last, whichever the order."""
-    key, descending = sort.lstrip("-"), sort.startswith("-")
-    if key not in COVERAGE_SORTS:
-        return rows
-    if key == "name":
-        return sorted(rows, key=lambda r: _name_key(r.name), reverse=descending)
-
-    def value(row: compliance.AreaCompliance) -> float | None:
-        figure = getattr(row, key)
-        return figure.percent if isinstance(figure, coverage.Coverage) else figure
-
-    valued = [(figure, r) for r in rows if (figure := value(r)) is not None]
-    known = [r for _figure, r in sorted(valued, key=lambda pair: pair[0], reverse=descending)]
-    return known + [r for r in rows if value(r) is None]
 
 
 def _invalid_page(request: HttpRequest, exc: Invalid, template: str) -> HttpResponse:
@@ -180,20 +148,16 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     # As of the chosen day (today unless date_to says otherwise), as the daily report.
     today = query.date_to
     sort = request.GET.get("sort", "")
-    rows = _sorted_coverage(compliance.by_area(query.area, query.sectors, today), sort)
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
-        # The file holds the page's table, in the page's order.
-        return export_response(fmt, f"bao-phu-{query.area.code}-{today.isoformat()}",
-                               [_("Mã"), *daily.area_headers()],
-                               [[r.area.code, *cells]
-                                for r, cells in zip(rows, daily.area_rows(rows), strict=True)],
-                               title="coverage", actor=request.user)
+    if request.method == "POST":
+        # The file holds the page's table, in the page's order (made by a worker).
+        return start_export(request, COVERAGE_EXPORT, _("Bảng độ bao phủ %(area)s") % {
+            "area": query.area.name})
+    rows = lists.coverage_rows(query, sort)
     return render(request, "reports/coverage.html", {
         "query": query, "breadcrumb": _breadcrumb(request, query.area),
         "figures": coverage.coverage(query.area, query.sectors, today),
         "rows": rows, "sort": sort,
-        "columns": list(zip(COVERAGE_SORTS, daily.area_headers(), strict=True)),
+        "columns": list(zip(lists.COVERAGE_SORTS, daily.area_headers(), strict=True)),
         "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
         "may_import": scope_of(request).has(*imports.IMPORT_ROLES),
         "tasks": tasks.recent(request.user, [imports.KIND]),
@@ -212,14 +176,11 @@ def import_csv(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            organisation = None
-            if data["kind"] == imports.ImportKind.ROSTER:
-                organisation = imports.organisation_for(
-                    scope, request.user, data["organisation"], data["organisation_area"],
-                    data["organisation_sector"])
-            task = imports.start_import(
-                scope, request.user, data["kind"], data["file"].chunks(tasks.PIECE_BYTES),
-                data["file"].name, data["all_or_nothing"], organisation)
+            task = imports.start_upload(
+                scope, request.user, data["kind"], data["file"],
+                all_or_nothing=data["all_or_nothing"], organisation=data["organisation"],
+                organisation_area=data["organisation_area"],
+                organisation_sector=data["organisation_sector"])
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -228,61 +189,23 @@ def import_csv(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def compliance_page(request: HttpRequest) -> HttpResponse:
+def compliance_page(request: AuthedRequest) -> HttpResponse:
     try:
         query = _query(request)
         days = compliance.parse_days(request.GET.get("days"))
     except Invalid as exc:
         return _invalid_page(request, exc, "reports/compliance.html")
-    kind = request.GET.get("kind", "establishments")
-    today = clock.today()
-    if kind == "venues":
-        items = compliance.silent_venues(query.area, query.sectors, days, today)
-        headers = [_("Mã QR"), _("Địa điểm"), _("Lĩnh vực"), _("Xã/phường"),
-                   _("Lần quét gần nhất")]
-        rows = [[v.code, v.name, v.get_sector_display(), v.area.name, v.last_active]
-                for v in items]
-    elif kind == "roster":
-        organisation = request.GET.get("organisation") or ""
-        items = compliance.undeclared(query.area, query.sectors, today,
-                                      int(organisation) if organisation.isdigit() else None)
-        headers = [_("Đơn vị"), _("Họ và tên"), _("Số điện thoại")]
-        rows = [[m.organisation.name, m.full_name, m.phone] for m in items]
-        if not organisation and not query.sectors:
-            # People living in a quarantine or lockdown zone must declare too (plan II.2).
-            residents = zone_services.undeclared_resident_rows(query.area, today)
-            rows += [list(r) for r in residents]
-            if residents:
-                record(request.user, "view_zone_residents", target=query.area,
-                       reason=f"undeclared={len(residents)}")
-    else:
-        kind = "establishments"
-        items = compliance.unregistered(query.area, query.sectors)
-        headers = [_("Số đăng ký"), _("Tên cơ sở"), _("Lĩnh vực"), _("Xã/phường")]
-        rows = [[e.reg_no, e.name, e.get_sector_display(), e.area.name] for e in items]
-    kinds = {"establishments": _("Cơ sở chưa đăng ký địa điểm"),
-             "venues": _("Địa điểm không có lượt quét"),
-             "roster": _("Người chưa khai báo hôm nay")}
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
-        return export_response(fmt, f"{kind}-{query.area.code}-{today.isoformat()}", headers,
-                               rows, title=kinds[kind], actor=request.user)
+    if request.method == "POST":
+        kind = request.GET.get("kind", "establishments")
+        kinds = lists.compliance_kinds()
+        return start_export(request, COMPLIANCE_EXPORT,
+                            f"{kinds.get(kind, kinds['establishments'])} · {query.area.name}")
+    listing = lists.compliance_listing(request.user, query, request.GET)
     return render(request, "reports/compliance.html", {
-        "query": query, "kind": kind, "days": days, "headers": headers, "rows": rows,
-        "breadcrumb": _breadcrumb(request, query.area), "kinds": list(kinds.items()),
-        "sectors": _sectors(request),
+        "query": query, "kind": listing.kind, "days": days, "headers": listing.headers,
+        "rows": listing.rows, "breadcrumb": _breadcrumb(request, query.area),
+        "kinds": list(lists.compliance_kinds().items()), "sectors": _sectors(request),
     })
-
-
-def _inspection_filter(request: HttpRequest) -> inspections.InspectionFilter:
-    return inspections.InspectionFilter(
-        date_from=stats_service.parse_date(request.GET.get("date_from"), "date_from", None),
-        date_to=stats_service.parse_date(request.GET.get("date_to"), "date_to", None),
-        result=request.GET.get("result", "") if request.GET.get("result", "")
-        in Inspection.Result.values else "",
-        violation=request.GET.get("violation", ""),
-        area_code=request.GET.get("area", ""),
-    )
 
 
 @login_required
@@ -291,23 +214,15 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     if not scope.has(*inspections.READ_ROLES):
         raise Http404
     try:
-        filters = _inspection_filter(request)
-        items = list(inspections.visible(scope, filters)[:2000])
+        filters = lists.inspection_filter(request.GET)
+        visible = inspections.visible(scope, filters)
+        if request.method == "POST":
+            return start_export(request, INSPECTIONS_EXPORT, _("Các lần kiểm tra"))
+        items = list(visible[:lists.INSPECTIONS_SHOWN])
     except Invalid as exc:
         return _invalid_page(request, exc, "reports/inspections.html")
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
-        headers = [_("Thời điểm"), _("Mã QR"), _("Đối tượng"), _("Xã/phường"), _("Kết quả"),
-                   _("Niêm yết mã QR"), _("Kiểm soát quét mã"), _("Nhân viên khai báo"),
-                   _("Căn cứ"), _("Hành vi"), _("Tiền phạt"), _("Ghi chú")]
-        rows = [[i.inspected_at, i.venue.code if i.venue else "", i.subject_label, i.area.name,
-                 i.get_result_display(), i.poster_displayed, i.scanning_enforced,
-                 i.staff_declared, i.violation.legal_reference if i.violation else "",
-                 i.violation.title if i.violation else "", i.fine, i.notes] for i in items]
-        return export_response(fmt, f"kiem-tra-{clock.today().isoformat()}", headers,
-                               rows, title=_("Các lần kiểm tra"), actor=request.user)
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),

@@ -20,10 +20,11 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.core.static import static_file
+from kiemdich.jobs.views import start_export
 from kiemdich.people.services import people_of
-from kiemdich.privacy.exports import export_response
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
+from kiemdich.scans.jobs import VISITS_EXPORT
 from kiemdich.scans.models import Direction
 from kiemdich.venues.services import owner_venue, typed_code, venue_address, venue_by_code
 
@@ -150,13 +151,10 @@ def visits(request: AuthedRequest, venue_id: int) -> HttpResponse:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         day = timezone.localdate()
+    if request.method == "POST":
+        return start_export(request, VISITS_EXPORT, _("Lượt ra vào %(day)s") % {
+            "day": day.strftime("%d/%m/%Y")}, venue=venue.pk, day=day.isoformat())
     rows = services.venue_visits(venue, request.user, day)
-    fmt = request.GET.get("format")
-    if fmt in ("csv", "xlsx"):
-        return export_response(fmt, f"luot-ra-vao-{venue.pk}-{day.isoformat()}",
-                               [str(h) for h in services.VISIT_EXPORT_HEADERS],
-                               services.visit_rows(rows),
-                               title=day.strftime("%d-%m-%Y"), actor=request.user)
     return render(request, "scans/visits.html", {"venue": venue, "day": day, "visits": rows})
 
 

@@ -13,7 +13,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
-from kiemdich.core.errors import NotFound
+from kiemdich.jobs.api import TaskOut, task_out
 from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
@@ -383,13 +383,19 @@ def case_map(request: AuthedRequest, case_id: int):
     return HttpResponse(zoning.map_svg(zoning.summary(exp)), content_type="image/svg+xml")
 
 
-@router.get("/cases/{case_id}/export.{fmt}", response={200: None, 404: ErrorOut})
+class CaseExportIn(Schema):
+    format: str = "pdf"  # pdf (to print and sign) or xlsx (the contacts, to work on)
+
+
+@router.post("/cases/{case_id}/exports", response={202: TaskOut, **ERRORS})
 @rate_limited("case-export", per_user=30, window=3600)
-def export_case(request: AuthedRequest, case_id: int, fmt: str):
-    """The case as PDF or XLSX for the health department (logged)."""
-    if fmt not in exports.FORMATS:
-        raise NotFound(code="not_found")
-    return exports.export_case(request.user, scope_of(request), _case(request, case_id), fmt)
+def export_case(request: AuthedRequest, case_id: int, payload: CaseExportIn):
+    """The case's report for the health department as a long task: 202 with the task
+    (follow it at `GET /api/v1/tasks/{id}`, download `download_url` once done). The export is
+    logged when made, and each download. 422 `format_invalid` for a format other than pdf
+    or xlsx."""
+    task = exports.start_case_report(request.user, _case(request, case_id), payload.format)
+    return Status(202, task_out(task))
 
 
 @router.get("/cases/{case_id}/notice-batches", response={200: list[NoticeBatchOut], 404: ErrorOut})

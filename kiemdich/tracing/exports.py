@@ -1,22 +1,26 @@
-"""A case for the health department: PDF (to print and sign) and XLSX (to work on), logged."""
+"""A case for the health department: PDF (to print and sign) and XLSX (to work on), logged;
+made by a worker as a long task (tracing/jobs.py), its progress the contacts gathered."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
+from kiemdich.core.errors import Invalid
+from kiemdich.jobs import tasks
 from kiemdich.privacy.audit import record
-from kiemdich.privacy.exports import export_response
+from kiemdich.privacy.exports import xlsx_bytes
 from kiemdich.tracing import services, zoning
 from kiemdich.tracing.models import Case
 
 FORMATS = ("pdf", "xlsx")
+CASE_REPORT = "tracing.case_report"
 METHOD_LABELS = {"self": "tự quét", "staff": "nhân viên quét", "device": "máy quét",
                  "manual": "nhập tay"}
 
@@ -31,9 +35,21 @@ def _local(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
-def _rows(actor: User, scope: Scope, case: Case) -> tuple[list, list, list]:
+# Contacts whose personal data is looked up between two commits of the progress.
+SHAPE_CHUNK = 200
+
+
+def _rows(actor: User, scope: Scope, case: Case,
+          progress: Callable[[int, int], None] | None = None) -> tuple[list, list, list]:
     exp = services.exposures(actor, case, audit="")
-    people = services.shapes_for(actor, scope, case, [c.person_id for c in exp.contacts])
+    ids = [c.person_id for c in exp.contacts]
+    people: dict[int, dict] = {}
+    if progress:
+        progress(0, len(ids))
+    for start in range(0, len(ids), SHAPE_CHUNK):
+        people.update(services.shapes_for(actor, scope, case, ids[start:start + SHAPE_CHUNK]))
+        if progress:
+            progress(min(start + SHAPE_CHUNK, len(ids)), len(ids))
     visits = [[exp.venues[v.venue_id].name, exp.venues[v.venue_id].area.name,
                _local(v.entered_at), _local(v.left_at), _local(v.start), _local(v.end),
                recorded_by(v)] for v in exp.visits]
@@ -48,27 +64,39 @@ def _rows(actor: User, scope: Scope, case: Case) -> tuple[list, list, list]:
     return visits, contacts, communes
 
 
-def export_case(actor: User, scope: Scope, case: Case, fmt: str) -> HttpResponse:
-    """The case's file; the audit trail records the export once it is made, or that it
-    failed (then the error goes on to the caller's 500)."""
-    visits, contacts, communes = _rows(actor, scope, case)
+def case_file(actor: User, scope: Scope, case: Case, fmt: str,
+              progress: Callable[[int, int], None] | None = None) -> tuple[bytes, str, str]:
+    """The case's file as (content, file name, content type), `progress(done, total)` told
+    as the contacts' data is gathered. The audit trail records the export once it is made,
+    or that making it failed."""
+    visits, contacts, communes = _rows(actor, scope, case, progress)
     filename = f"ca-benh-{case.pk}"
     reason = f"format={fmt} contacts={len(contacts)}"
     try:
         if fmt == "xlsx":
             headers = [_("Hạng"), _("Mã người"), _("Họ tên"), _("Điện thoại"), _("Số giấy tờ"),
                        _("Địa điểm"), _("Từ"), _("Đến"), _("Số phút")]
-            response = export_response("xlsx", filename, headers, contacts,
-                                       title=_("Người tiếp xúc"))
+            made = (xlsx_bytes(headers, contacts, _("Người tiếp xúc")), f"{filename}.xlsx",
+                    tasks.XLSX)
         else:
-            response = HttpResponse(_pdf(case, visits, contacts, communes),
-                                    content_type="application/pdf")
-            response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+            made = (_pdf(case, visits, contacts, communes), f"{filename}.pdf",
+                    "application/pdf")
     except Exception:
         record(actor, "case_export_failed", target=case, reason=reason)
         raise
     record(actor, "case_export", target=case, reason=reason)
-    return response
+    return made
+
+
+def start_case_report(actor: User, case: Case, fmt: str) -> tasks.Task:
+    """The case's report (PDF or XLSX) as a long task: the case is checked now, the file
+    made by a worker (tracing/jobs.py) with the account's scope at that time."""
+    if fmt not in FORMATS:
+        raise Invalid(_("Định dạng phải là pdf hoặc xlsx."), code="format_invalid",
+                      field="format")
+    return tasks.start(CASE_REPORT, actor, label=_("Ca bệnh #%(id)s (%(fmt)s)") % {
+        "id": case.pk, "fmt": fmt.upper()}, params={"case": case.pk, "format": fmt},
+        in_language=True)
 
 
 def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:

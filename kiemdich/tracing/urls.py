@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:case_id>/notices/", views.notify, name="notify"),
     path("<int:case_id>/f2/", views.f2, name="f2"),
     path("<int:case_id>/close/", views.close, name="close"),
+    path("<int:case_id>/export/", views.export, name="export"),
     path("batches/<int:batch_id>/approve/", views.approve, name="approve"),
     path("notices/<int:notice_id>/read/", views.read_notice, name="read_notice"),
 ]

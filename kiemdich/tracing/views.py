@@ -21,7 +21,7 @@ from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError, Forbidden, NotFound
 from kiemdich.core.replica import replica_reads
 from kiemdich.privacy.masking import shape_for_officer
-from kiemdich.tracing import notices, pauses, services, zoning
+from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
 from kiemdich.tracing.models import Case, CaseRequest
@@ -38,6 +38,20 @@ def _case_or_404(request: AuthedRequest, case_id: int, *, view: bool = False) ->
         return services.get_case(scope, case_id)
     except NotFound as exc:
         raise Http404(str(exc.message)) from exc
+
+
+@login_required
+@require_POST
+@rate_limited("case-export", per_user=30, window=3600)
+def export(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """The case's report (PDF or XLSX) started as a long task; its page offers the file."""
+    case = _case_or_404(request, case_id)
+    try:
+        task = exports.start_case_report(request.user, case, request.POST.get("format", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tracing:detail", case_id=case.pk)
+    return redirect("jobs:task", pk=task.pk)
 
 
 @login_required

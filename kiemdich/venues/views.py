@@ -19,7 +19,7 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError, NotFound
-from kiemdich.jobs import tasks
+from kiemdich.jobs.views import start_export
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
     DeviceForm,
@@ -279,11 +279,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         filters = services.DirectoryFilters()
     if request.method == "POST":
         # The export is a long task on the workers; its page offers the file when done.
-        task = tasks.start(services.DIRECTORY_EXPORT, request.user, label=_("Danh bạ địa điểm"),
-                           params={"format": "xlsx" if request.POST.get("format") == "xlsx"
-                                   else "csv", "query": {k: v for k, v in request.GET.items()
-                                                         if k != "page"}})
-        return redirect("jobs:task", pk=task.pk)
+        return start_export(request, services.DIRECTORY_EXPORT, _("Danh bạ địa điểm"))
     venues = services.directory(scope, filters)
     page = Paginator(venues, 50).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k not in ("page", "format") and v}

@@ -1,5 +1,6 @@
 """The coverage table per child area on a phone: sorted by a tap on a header, exported to
-the same rows, and nothing wider than the screen but the table's own scroller."""
+the same rows (through the export's task page), and nothing wider than the screen but the
+table's own scroller."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import grant_role
 from tests.browser.conftest import new_context
+from tests.conftest import run_queued_tasks
 from tests.reports.gen import seed_compliance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,12 +46,17 @@ def test_an_officer_sorts_and_exports_the_coverage_table(browser, live_server, s
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SHOTS, f"coverage-{width}.png"), full_page=True)
 
+    shown = [c.inner_text() for c in rows.nth(1).locator("td").all()]
+    # The export is a task: its page follows it, then offers the file.
+    page.click("#export-csv")
+    page.wait_for_url("**/jobs/tasks/*/")
+    assert run_queued_tasks() == ["done"]
+    page.reload()
     with page.expect_download() as info:
-        page.click("#export-csv")
+        page.click("[data-task-download]")
     with open(info.value.path(), encoding="utf-8-sig") as handle:
         exported = list(csv.reader(handle))
     assert [row[0] for row in exported[1:]] == ["740", "731"]
-    shown = [c.inner_text() for c in rows.nth(1).locator("td").all()]
     assert exported[2][1] == shown[0] == "Thành phố Biên Hòa"
     assert exported[2][5:] == shown[4:]
     context.close()

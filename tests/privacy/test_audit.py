@@ -18,6 +18,7 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import account_for_phone, grant_role
 from kiemdich.privacy.audit import pseudonym, record, verify_chain
 from kiemdich.privacy.models import AuditEntry
+from tests.conftest import page_export
 
 pytestmark = pytest.mark.django_db
 
@@ -156,12 +157,12 @@ def test_search_paginates(auditor):
 
 def test_the_export_is_safe_and_itself_recorded(auditor):
     record(None, "login_failed", target="h:abc", reason="=HYPERLINK(\"http://x\")")
-    response = auditor.get("/privacy/audit/", {"format": "csv", "action": "login_failed"})
+    response = page_export(auditor, "/privacy/audit/", {"action": "login_failed"}, "csv")
     assert response["Content-Disposition"].endswith('.csv"')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][7] == "'=HYPERLINK(\"http://x\")"
     assert AuditEntry.objects.filter(action="audit_exported").exists()
-    xlsx = auditor.get("/privacy/audit/", {"format": "xlsx"})
+    xlsx = page_export(auditor, "/privacy/audit/", {}, "xlsx")
     assert xlsx.content[:2] == b"PK"
     assert verify_chain()[1] is None
 
@@ -188,8 +189,8 @@ def test_data_access_is_recorded_with_the_actors_name_role_and_address(areas, ma
         "Trần Thị Bình", "officer@731", "203.0.113.7")
     page = auditor.get("/privacy/audit/", {"action": "export"}).content.decode()
     assert "Trần Thị Bình" in page and "officer@731" in page and "203.0.113.7" in page
-    rows = list(csv.reader(io.StringIO(auditor.get("/privacy/audit/", {
-        "format": "csv", "action": "export"}).content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(page_export(auditor, "/privacy/audit/", {
+        "action": "export"}, "csv").content.decode("utf-8-sig"))))
     assert rows[1][3:5] == ["Trần Thị Bình", "officer@731"] and rows[1][8] == "203.0.113.7"
     assert verify_chain()[1] is None
 

@@ -26,7 +26,7 @@ from kiemdich.people.models import Person
 from kiemdich.reports import coverage, imports, rollups
 from kiemdich.reports.models import Establishment, Population, RosterMember
 from kiemdich.venues.models import Venue
-from tests.conftest import run_queued_tasks
+from tests.conftest import page_export, run_queued_tasks
 
 
 def _upload(client, kind: str, text: str, **extra):
@@ -166,10 +166,10 @@ def test_coverage_is_coloured_against_the_targets(areas, officer):
 def test_exports_neutralise_formulas(areas, officer):
     Establishment.objects.create(reg_no="DN9", name='=HYPERLINK("http://x","y")',
                                  area=areas["25993"], sector="trade")
-    response = officer.get("/reports/compliance/", {"area": "731", "format": "csv"})
+    response = page_export(officer, "/reports/compliance/", {"area": "731"}, "csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][1] == "'=HYPERLINK(\"http://x\",\"y\")"
-    response = officer.get("/reports/compliance/", {"area": "731", "format": "xlsx"})
+    response = page_export(officer, "/reports/compliance/", {"area": "731"}, "xlsx")
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(response.content)).active

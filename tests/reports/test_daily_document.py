@@ -14,9 +14,11 @@ from reportlab.lib.pagesizes import A4
 from kiemdich.accounts.models import Role, User
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import load_tree
+from kiemdich.jobs.models import Task
 from kiemdich.reports.models import (
     CitizenRegistration,
 )
+from tests.conftest import page_export
 from tests.reports.gen import seed_compliance
 
 DAY = date(2021, 10, 12)  # day 285 of the year
@@ -194,8 +196,8 @@ def test_the_coverage_export_holds_the_pages_rows(data, portal, fmt):
     client = portal("0912000776", Role.OFFICER, Area.objects.get(code="75"))
     params = {"area": "75", "sort": "-name"}
     shown = _page_rows(client.get("/reports/coverage/", params).content.decode())
-    response = client.get("/reports/coverage/", {**params, "format": fmt})
-    assert response.status_code == 200
+    response = page_export(client, "/reports/coverage/", params, fmt)
+    assert response["Content-Disposition"].startswith('attachment; filename="bao-phu-75-')
     if fmt == "csv":
         table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     else:
@@ -211,4 +213,5 @@ def test_a_commune_has_no_child_table_and_another_district_is_not_found(data, po
     client = portal("0912000786", Role.OFFICER, Area.objects.get(code="731"))
     html = client.get("/reports/coverage/", {"area": "25993"}).content.decode()
     assert 'id="coverage-rows"' not in html
-    assert client.get("/reports/coverage/", {"area": "740", "format": "csv"}).status_code == 404
+    assert client.post("/reports/coverage/?area=740", {"format": "csv"}).status_code == 404
+    assert not Task.objects.exists()

@@ -10,6 +10,7 @@ import pytest
 from kiemdich.accounts.models import Role, User
 from kiemdich.reports.models import Inspection, ViolationCategory
 from kiemdich.venues.models import Venue
+from tests.conftest import page_export
 
 # Venue codes as the platform draws them (13 characters of Crockford's alphabet).
 CODES = {"25993": "VN25993AAAAAA", "26368": "VN26368AAAAAA"}
@@ -81,7 +82,7 @@ def test_lists_stay_in_scope_and_export_safely(venues, areas, inspector, portal)
                               notes="=cmd|' /C calc'!A0")
     Inspection.objects.create(venue=venues["26368"], area=areas["26368"], sector="trade",
                               inspected_at="2021-10-12T02:00Z", result="compliant")
-    response = inspector.get("/reports/inspections/", {"format": "csv"})
+    response = page_export(inspector, "/reports/inspections/", {}, "csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[1][1] == CODES["25993"]
     # Result and yes/no columns in words, not codes or marks.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kiemdich.people.models import Person
 from kiemdich.scans.models import Method, Scan, Visit
 from kiemdich.venues.services import rotate_code
+from tests.conftest import page_export
 from tests.scans.conftest import scans_url
 
 pytestmark = pytest.mark.django_db
@@ -200,11 +201,11 @@ def test_the_owner_sees_visits_by_day_masked_and_exports_them(venue, minh, hoa, 
     client = browser(minh.user)
     html = client.get(f"/scan/{venue.pk}/visits/").content.decode()
     assert "Nguyễn T** L**" in html and "091****001" in html
-    export = client.get(f"/scan/{venue.pk}/visits/", {"format": "csv"})
+    export = page_export(client, f"/scan/{venue.pk}/visits/", {}, "csv")
     assert export["Content-Type"].startswith("text/csv")
     text = export.content.decode("utf-8-sig")
     assert "Nguyễn T** L**" in text and "Nguyễn Thị Lan" not in text
-    xlsx = client.get(f"/scan/{venue.pk}/visits/", {"format": "xlsx"})
+    xlsx = page_export(client, f"/scan/{venue.pk}/visits/", {}, "xlsx")
     assert xlsx.content[:2] == b"PK"
     # Staff scan but do not browse the visit history; other owners get 404.
     assert browser(hoa.user).get(f"/scan/{venue.pk}/visits/").status_code == 404

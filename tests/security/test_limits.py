@@ -111,7 +111,7 @@ SENSITIVE = {
     "POST /people/{person_id}/declarations", "POST /people/{person_id}/declarations/renew",
     "POST /venues", "POST /venues/{id}/staff", "POST /venues/{id}/devices",
     "GET /venues/directory/export", "POST /checkins", "POST /cases",
-    "GET /cases/{case_id}/export.{fmt}", "POST /cases/{case_id}/notice-batches",
+    "POST /cases/{case_id}/exports", "POST /cases/{case_id}/notice-batches",
     "POST /notice-batches/{batch_id}/approve", "POST /notice-batches/{batch_id}/send",
     "POST /me/delete", "POST /consent/withdraw", "POST /venues/{venue_id}/scans",
     "POST /venues/{venue_id}/scans/batch", "POST /venues/{venue_id}/scans/decode-photo",

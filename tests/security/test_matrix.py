@@ -140,7 +140,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /cases/{case_id}/f2": CASE,
     "GET /cases/{case_id}/zones": CASE,
     "GET /cases/{case_id}/map.svg": CASE,
-    "GET /cases/{case_id}/export.{fmt}": CASE,
+    "POST /cases/{case_id}/exports": CASE,
     "GET /cases/{case_id}/notice-batches": CASE,
     "POST /cases/{case_id}/notice-batches": CASE,
     # approving needs a second health officer: the creator gets 403, which this world shows
@@ -159,9 +159,13 @@ EXPECTED: dict[str, dict[str, object]] = {
     "POST /consent/withdraw": ANY_PERSON,
     "GET /flags": rule(AUTHORITIES | {"admin"}, denied=403),
     "GET /audit": rule({"admin"}, denied=403),  # and auditors (tests/privacy/test_audit.py)
-    # long tasks: the officer's import; nobody else's, not even an admin's
-    "GET /tasks/{task_id}": rule({"officer"}),
-    "POST /tasks/{task_id}/cancel": rule({"officer"}),
+    # long tasks: the officer's import, seen by the admin who oversees the officer's work
+    # (a queued task has no file yet: 409); only the officer cancels it
+    "GET /tasks/{task_id}": rule({"officer", "admin"}),
+    "GET /tasks/{task_id}/result": rule({"officer", "admin"}),
+    "POST /tasks/{task_id}/cancel": rule({"officer"}, admin=403),
+    # imports: officers and admins (the rows outside the officer's area are refused by row)
+    "POST /imports/{kind}": rule({"officer", "officer_out", "admin"}, denied=403),
     # zones: officers and health officers of the area draw and lift them
     "GET /zones": rule(AUTHORITIES | {"admin"}, denied="empty"),
     "POST /zones": rule({"officer", "health", "admin"}),
@@ -197,6 +201,7 @@ def _bodies(ids: dict) -> dict[str, object]:
         "PATCH /cases/{case_id}": {"margin_minutes": 60},
         "POST /cases/{case_id}/f2": {"person_ids": [ids["child"]]},
         "POST /cases/{case_id}/notice-batches": {"person_ids": [ids["child"]], "send": False},
+        "POST /cases/{case_id}/exports": {"format": "xlsx"},
         "POST /tracing/pauses": {"area_code": "26368", "reason": "Kiểm tra lại"},
         "POST /zones": {"kind": "green", "area_code": "25996",
                         "starts_on": timezone.localdate().isoformat(),
@@ -216,7 +221,7 @@ def _params(ids: dict) -> dict[str, object]:
             "id": ids["venue"], "venue_id": ids["venue"], "phone": ids["staff_phone"],
             "device_id": ids["device"], "case_id": ids["case"], "batch_id": ids["batch"],
             "notice_id": ids["notice"], "pause_id": ids["pause"], "request_id": ids["request"],
-            "task_id": ids["task"], "zone_id": ids["zone"], "fmt": "xlsx"}
+            "task_id": ids["task"], "zone_id": ids["zone"], "kind": "population"}
 
 
 MISSING_ID = 987_654
@@ -232,6 +237,10 @@ def call(client, op: str, ids: dict, *, missing: bool = False):
     if op.endswith("/decode-photo"):
         photo = SimpleUploadedFile("qr.png", b"\x89PNG\r\n\x1a\n", content_type="image/png")
         return Client.post(client, path, {"photo": photo}, **client._auth({}))
+    if op == "POST /imports/{kind}":
+        rows = SimpleUploadedFile("ds.csv", b"area_code,population\n25993,100\n",
+                                  content_type="text/csv")
+        return Client.post(client, path, {"file": rows}, **client._auth({}))
     if op.endswith("/live"):
         return async_to_sync(_asgi_get)(client, path)  # the feed answers only under ASGI
     if method == "GET":

@@ -9,6 +9,7 @@ from django.test import Client
 
 from kiemdich.accounts.models import Role
 from kiemdich.privacy.models import AuditEntry
+from tests.conftest import case_report
 from tests.tracing.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +37,13 @@ def test_every_access_is_logged(mai, case_id):
     target = f"tracing.case:{case_id}"
     mai.get(f"/api/v1/cases/{case_id}")
     mai.get(f"/api/v1/cases/{case_id}/exposures")
-    mai.get(f"/api/v1/cases/{case_id}/export.xlsx")
-    mai.get(f"/api/v1/cases/{case_id}/export.pdf")
+    case_report(mai, case_id, "xlsx")
+    case_report(mai, case_id, "pdf")
     assert actions(target) == ["case_registered", "case_view", "tracing_query", "case_export",
                                "case_export"]
+    # Each file downloaded is in the trail as well, by its task.
+    assert AuditEntry.objects.filter(action="export", target__startswith="task:",
+                                     actor_id=mai.user.pk).count() == 2
     # Full personal data of contacts: each view is logged by the masking module (the two
     # exports showed the contact in full, and now the API).
     data = mai.get(f"/api/v1/cases/{case_id}/exposures?include_people=true").json()
@@ -60,7 +64,8 @@ def test_only_health_officers_and_admins_trace(make_officer, lan, areas, case_id
         assert client.get("/api/v1/cases").status_code == 403
         assert client.get(f"/api/v1/cases/{case_id}").status_code == 404
         assert client.get(f"/api/v1/cases/{case_id}/exposures").status_code == 404
-        assert client.get(f"/api/v1/cases/{case_id}/export.pdf").status_code == 404
+        refused = client.post(f"/api/v1/cases/{case_id}/exports", {"format": "pdf"})
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "case_not_found"
     # A health officer of another province neither sees nor lists the case.
     assert khoa.get(f"/api/v1/cases/{case_id}").status_code == 404
     assert khoa.get("/api/v1/cases").json() == []
@@ -125,16 +130,17 @@ def test_exports_carry_the_case(mai, case_id):
     import pypdfium2
     from openpyxl import load_workbook
 
-    xlsx = mai.get(f"/api/v1/cases/{case_id}/export.xlsx")
-    assert xlsx.status_code == 200
+    xlsx = case_report(mai, case_id, "xlsx")
+    assert xlsx["Content-Disposition"] == f'attachment; filename="ca-benh-{case_id}.xlsx"'
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.values)
     assert rows[1][2] == "Người Tiếp Xúc" and rows[1][3] == "0912600001" and rows[1][8] == 60
-    pdf = mai.get(f"/api/v1/cases/{case_id}/export.pdf")
+    pdf = case_report(mai, case_id, "pdf")
     assert pdf["Content-Type"] == "application/pdf"
     text = pypdfium2.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
     assert "Quán Cơm Tấm" in text and "Người Tiếp Xúc" in text
-    assert mai.get(f"/api/v1/cases/{case_id}/export.doc").status_code == 404
+    refused = mai.post(f"/api/v1/cases/{case_id}/exports", {"format": "doc"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "format_invalid"
 
 
 def test_zoning_and_map(mai, case_id):
@@ -154,7 +160,7 @@ def test_pages(mai, lan, case_id):
     assert listing.status_code == 200 and f"/tracing/{case_id}/" in listing.content.decode()
     page = mai.get(f"/tracing/{case_id}/").content.decode()
     for text in ("Quán Cơm Tấm", "Người Tiếp Xúc", "0912600001", "<svg", "Khoanh vùng",
-                 "export.pdf", "export.xlsx"):
+                 f'action="/tracing/{case_id}/export/"', 'value="pdf"', 'value="xlsx"'):
         assert text in page, text
     assert mai.get("/tracing/new/").status_code == 200
     registered = mai.post("/tracing/new/", {

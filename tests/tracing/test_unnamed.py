@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kiemdich.people.models import Person
+from tests.conftest import case_report
 from tests.tracing.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,6 @@ def test_an_unnamed_contact_is_labelled(mai, world, client):
     assert f"<td>{nameless.pk}</td>" not in row
 
     sheet = load_workbook(io.BytesIO(
-        mai.get(f"/api/v1/cases/{case_id}/export.xlsx").content)).active
+        case_report(mai, case_id, "xlsx").content)).active
     names = [r[2].value for r in sheet.iter_rows(min_row=2)]
     assert names == ["(chưa có tên)"]
