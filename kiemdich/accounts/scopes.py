@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from kiemdich.accounts.models import Grant, Role, Sector, User
-from kiemdich.areas.models import Area
+from kiemdich.areas.models import Area, AreaQuerySet
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -106,7 +106,7 @@ class Scope:
             q |= part
         return q
 
-    def visible_areas(self, *roles: str) -> QuerySet[Area]:
+    def visible_areas(self, *roles: str) -> AreaQuerySet:
         q = Q(pk__in=[])
         for reach in self.reaches(*roles):
             q |= Q(pk__isnull=False) if not reach.path else Q(path__startswith=reach.path)
@@ -131,6 +131,13 @@ class Scope:
         if not paths and self.user.is_superuser:
             return [""]
         return paths
+
+    def manageable_areas(self) -> QuerySet[Area]:
+        """The areas this admin may grant roles over (a form's choices)."""
+        q = Q(pk__in=[])
+        for path in self.account_paths():
+            q |= Q(pk__isnull=False) if not path else Q(path__startswith=path)
+        return Area.objects.filter(q)
 
     def may_manage_area(self, area: Area | None) -> bool:
         """May this admin grant a role over `area` (None = the whole country)?"""

@@ -56,8 +56,8 @@ from kiemdich.core.errors import DomainError
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-if TYPE_CHECKING:
     from kiemdich.people.keys import StoredKeyring
+    from kiemdich.people.models import Person
 
 KIND_APP = "app"
 KIND_CARD = "card"
@@ -140,6 +140,7 @@ class CodeRevoked(CodeError):
 
     code = "code_revoked"
     default_message = _("Thẻ QR này đã bị thu hồi. Hãy dùng thẻ mới nhất.")
+    person: Person | None = None  # the card's holder, when the scan found them
 
 
 @dataclass(frozen=True)

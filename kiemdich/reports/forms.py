@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
-from kiemdich.core.forms import set_choices
+from kiemdich.areas.picker import AreaField
+from kiemdich.core.forms import field_of, set_choices
 from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
@@ -17,8 +18,8 @@ class ImportForm(forms.Form):
         label=_("Chỉ nhập khi mọi dòng đều đúng"), required=False)
     organisation = forms.CharField(label=_("Tên cơ quan, đơn vị (danh sách người phải khai báo)"),
                                    required=False, max_length=200)
-    organisation_area = forms.CharField(label=_("Mã xã/phường của đơn vị"), required=False,
-                                        max_length=16)
+    organisation_area = AreaField(label=_("Xã/phường của đơn vị"), required=False,
+                                  blank=_("— Chọn xã/phường —"))
     # Every choice is one the importer may use: no blank the import would then refuse.
     organisation_sector = forms.ChoiceField(label=_("Lĩnh vực của đơn vị"), required=False,
                                             choices=Sector.choices)
@@ -27,6 +28,8 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if scope is not None:
             set_choices(self, "organisation_sector", scope.sector_choices(*IMPORT_ROLES))
+            field_of(self, "organisation_area", AreaField).offer(
+                scope.visible_areas(*IMPORT_ROLES).leaves())
 
 
 def vnd(amount: int) -> str:
@@ -94,7 +97,12 @@ class InspectionForm(forms.Form):
 
 
 class SubscriptionForm(forms.Form):
-    area = forms.CharField(label=_("Mã địa bàn"), max_length=20,
-                           help_text=_("Ví dụ 75 (tỉnh) hoặc 731 (huyện)."))
+    area = AreaField(label=_("Địa bàn"), blank=_("— Chọn địa bàn —"))
     emails = forms.CharField(label=_("Gửi tới (mỗi dòng một e-mail)"),
                              widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, scope: Scope, **kwargs) -> None:
+        from kiemdich.reports.stats import STATS_ROLES
+
+        super().__init__(*args, **kwargs)
+        field_of(self, "area", AreaField).offer(scope.visible_areas(*STATS_ROLES))

@@ -193,20 +193,6 @@ def for_printing(scope: Scope, user: User, pk: int) -> Inspection:
     return inspection
 
 
-MAX_AREA_CHOICES = 3000
-
-
-def area_choices(scope: Scope) -> list[tuple[str, str]]:
-    """The areas a list may be filtered by, by name (indented under their parents): the
-    viewer's own areas and two levels below them."""
-    roots = scope.root_areas(*READ_ROLES)
-    if not roots:
-        return []
-    top = min(r.depth for r in roots)
-    areas = scope.visible_areas(*READ_ROLES).filter(depth__lte=top + 2).order_by("path")
-    return [(a.code, "\u00a0\u00a0" * (a.depth - top) + a.name) for a in areas[:MAX_AREA_CHOICES]]
-
-
 def _area_path(code: str) -> str:
     from kiemdich.areas.services import resolve_area
 

@@ -22,6 +22,7 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
+from kiemdich.areas.picker import picker
 from kiemdich.core import clock
 from kiemdich.core.caching import soft_cache
 from kiemdich.core.errors import DomainError, Invalid, NotFound
@@ -226,7 +227,8 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),
-        "areas": inspections.area_choices(scope),
+        "area_picker": picker("area", scope.visible_areas(*inspections.READ_ROLES),
+                              filters.area_code, blank=_("Tất cả"), attrs={"id": "i-area"}),
         "may_record": scope.has(*inspections.RECORD_ROLES),
     })
 
@@ -327,7 +329,7 @@ def daily_reports(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*stats_service.STATS_ROLES):
         raise Http404
-    form = SubscriptionForm(request.POST or None)
+    form = SubscriptionForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
         try:
             archive.subscribe(scope, request.user, form.cleaned_data["area"],

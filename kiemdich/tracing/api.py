@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
@@ -136,6 +136,10 @@ class ExposuresOut(Schema):
     margin_minutes: int
     visits: list[ExposureVisitOut]
     contacts: list[ContactOut]
+    # Contacts in the whole ranking (with `limit`/`cursor`, more than this page holds).
+    contact_count: int
+    # The `cursor` of the next page; null on the last page and without `limit`/`cursor`.
+    next_cursor: str | None = None
 
 
 class F2In(Schema):
@@ -340,19 +344,39 @@ def close_case(request: AuthedRequest, case_id: int):
     return _case_out(services.close_case(request.user, _case(request, case_id)))
 
 
-@router.get("/cases/{case_id}/exposures", response={200: ExposuresOut, 404: ErrorOut})
-def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = False):
-    """The F0's visits in the window and the contacts ranked by overlap minutes.
+@router.get("/cases/{case_id}/exposures",
+            response={200: ExposuresOut, 400: ErrorOut, 404: ErrorOut})
+def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = False,
+                   limit: str | None = Query(None, description=(
+                       f"Contacts per page, 1–{services.PAGE_LIMIT_MAX} (with a cursor and "
+                       f"no limit: {services.PAGE_LIMIT_DEFAULT}). Without limit and cursor: "
+                       "every contact.")),
+                   cursor: str | None = Query(None, description=(
+                       "The `next_cursor` of the previous page: the contacts ranked after "
+                       "its last one."))):
+    """The F0's visits in the window and the contacts ranked by overlap minutes (longest
+    first, then the earliest first overlap, then the person id). `limit` and `cursor` page
+    the ranking (the answer carries `next_cursor`, null on the last page; `contact_count`
+    is the whole ranking's): reading every page gives every contact once, in order. A
+    malformed `limit` or `cursor` is 400 `limit_invalid` / `cursor_invalid`.
     `include_people=true` adds each contact's full personal data (every view audited)."""
     case = _case(request, case_id)
-    exp = services.exposures(request.user, case)
+    size = services.page_limit(limit, cursor_given=bool(cursor))
+    exp: services.Exposures | services.ExposurePage
+    if size is None:
+        exp = services.exposures(request.user, case)
+        count, next_cursor = len(exp.contacts), None
+    else:
+        exp = services.exposures_page(request.user, case, limit=size, cursor=cursor)
+        count, next_cursor = exp.total, exp.next_cursor
     shapes = (services.shapes_for(request.user, scope_of(request), case,
                                   [c.person_id for c in exp.contacts])
               if include_people else None)
     return {"case_id": case.pk, "window_start": case.window_start,
             "window_end": case.window_end, "margin_minutes": case.margin_minutes,
             "visits": [visit_out(v, exp.venues) for v in exp.visits],
-            "contacts": [contact_out(c, shapes) for c in exp.contacts]}
+            "contacts": [contact_out(c, shapes) for c in exp.contacts],
+            "contact_count": count, "next_cursor": next_cursor}
 
 
 @router.post("/cases/{case_id}/f2", response={200: F2Out, **ERRORS})

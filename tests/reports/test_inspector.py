@@ -214,7 +214,7 @@ def test_a_persons_record_names_the_person_and_their_signature(places, inspector
 def test_the_list_filters_by_area_name(places, inspector, inspector_page):
     inspector.post("/api/v1/inspections", body(result="compliant", violation="", fine=None))
     page = inspector_page.get("/reports/inspections/").content.decode()
-    select = re.search(r'<select id="i-area" name="area">.*?</select>', page, re.S).group(0)
+    select = re.search(r'<select name="area" id="i-area">.*?</select>', page, re.S).group(0)
     assert ">Thành phố Biên Hòa</option>" in select and "Phường Trảng Dài" in select
     assert "Huyện Long Thành" not in select
     assert "Chợ Trảng Dài" in inspector_page.get("/reports/inspections/",
