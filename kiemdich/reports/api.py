@@ -12,6 +12,7 @@ from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core import clock
 from kiemdich.core.middleware import upload_route
 from kiemdich.core.replica import replica_lag_of, replica_reads
 from kiemdich.jobs.api import TaskOut, task_out
@@ -127,6 +128,28 @@ def inspection_venues(request: HttpRequest, q: str = ""):
     return [{"id": v.pk, "code": v.code, "name": v.name, "street": v.street,
              "area_code": v.area.code, "area_name": v.area.name}
             for v in inspections.search_venues(scope_of(request), q)]
+
+
+class PersonFoundOut(Schema):
+    id: int
+    name: str
+    phone: str
+    organisation: str
+    area_name: str
+    masked: bool
+
+
+@router.get("/inspections/people", response={200: list[PersonFoundOut], **ERRORS},
+            auth=PEOPLE_AUTH)
+def inspection_people(request: HttpRequest, q: str = ""):
+    """People obliged to declare who have not declared today, within the inspector's area
+    and sector, that `q` names: part of the name, part of the phone number, or the whole ID
+    number. Name and phone masked except for health officers and admins; at most 20, none
+    for fewer than 2 characters. `id` is the `roster_member_id` of an inspection."""
+    scope = scope_of(request)
+    full = inspections.sees_people_in_full(scope)
+    return [inspections.person_label(m, full=full)
+            for m in inspections.search_undeclared(scope, q, clock.today())]
 
 
 class InspectionIn(Schema):
