@@ -63,8 +63,8 @@ def prepare(venues: int = 50, people_per_venue: int = 200, accounts: int = 4000)
     from django.db.models import Sum
     from django.utils import timezone
 
-    from kiemdich.accounts.auth import digest
     from kiemdich.accounts.models import ApiToken, User
+    from kiemdich.core.tokens import digest
     from kiemdich.people.codes import issue_app_code
     from kiemdich.people.models import Person
     from kiemdich.reports.models import VenueDay

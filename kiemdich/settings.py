@@ -47,7 +47,7 @@ if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
         "than SECRET_KEY, when DEBUG is off."
     )
 
-# ID numbers at rest (kiemdich.people.protect): the current key and the previous ones that
+# ID numbers at rest (kiemdich.core.protect): the current key and the previous ones that
 # `rotate_id_number_key` re-encrypts from. Unset: derived from SECRET_KEY (and its fallbacks).
 ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
 ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
@@ -109,7 +109,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kiemdich.core.observability.RequestObservationMiddleware",
-    "kiemdich.privacy.audit.ClientAddressMiddleware",
+    "kiemdich.core.audit.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.core.middleware.SecurityHeadersMiddleware",
     "kiemdich.core.middleware.NoStoreMiddleware",

@@ -17,6 +17,7 @@ from kiemdich.accounts import officers
 from kiemdich.accounts.forms import GrantForm, OfficerForm, RosterForm
 from kiemdich.accounts.models import Grant
 from kiemdich.accounts.scopes import Scope, scope_of
+from kiemdich.areas.picker import area_key
 from kiemdich.core.errors import DomainError, NotFound
 
 
@@ -47,7 +48,7 @@ def officer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def officer_new(request: HttpRequest) -> HttpResponse:
     scope = _admin_scope(request)
-    form = OfficerForm(request.POST or None)
+    form = OfficerForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -91,8 +92,8 @@ def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         return _refused(request, exc)
     grants = list(account.grants.all())
     forms = [(g, GrantForm(initial={"role": g.role, "sector": g.sector,
-                                    "area_code": g.area.code if g.area else ""},
-                           prefix=f"g{g.pk}")) for g in grants]
+                                    "area_code": area_key(g.area) if g.area else ""},
+                           prefix=f"g{g.pk}", scope=scope)) for g in grants]
     return render(request, "accounts/officer_detail.html", {
         "account": account, "forms": forms,
         "manageable": scope.may_manage_account(account, grants),
@@ -103,7 +104,7 @@ def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def grant_edit(request: HttpRequest, grant_id: int) -> HttpResponse:
     scope = _admin_scope(request)
-    form = GrantForm(request.POST, prefix=f"g{grant_id}")
+    form = GrantForm(request.POST, prefix=f"g{grant_id}", scope=scope)
     if not form.is_valid():
         return _refused(request, DomainError(_("Dữ liệu không hợp lệ."), code="invalid",
                                              status=422))

@@ -128,6 +128,13 @@ class Scope:
             return [""]
         return paths
 
+    def manageable_areas(self) -> QuerySet[Area]:
+        """The areas this admin may grant roles over (a form's choices)."""
+        q = Q(pk__in=[])
+        for path in self.account_paths():
+            q |= Q(pk__isnull=False) if not path else Q(path__startswith=path)
+        return Area.objects.filter(q)
+
     def may_manage_area(self, area: Area | None) -> bool:
         """May this admin grant a role over `area` (None = the whole country)?"""
         return any(p == "" or (area is not None and area.path.startswith(p))

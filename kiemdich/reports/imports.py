@@ -32,6 +32,7 @@ from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
+from kiemdich.areas.services import resolve_area
 from kiemdich.core import csvrows
 from kiemdich.core.errors import DomainError, Forbidden, Invalid, NotFound
 from kiemdich.jobs import tasks
@@ -128,8 +129,8 @@ def _establishment_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], t
 
 
 def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
+    from kiemdich.core.protect import id_digest
     from kiemdich.people.identity import validate_id_number
-    from kiemdich.people.protect import id_digest
 
     organisation_id = task.params["organisation"]
 
@@ -207,7 +208,10 @@ def organisation_for(scope: Scope, user: User, name: str, area_code: str,
         raise Invalid(_("Cần tên cơ quan, đơn vị."), code="organisation_name", field="name")
     if sector not in Sector.values:
         raise Invalid(_("Lĩnh vực không hợp lệ."), code="sector_invalid", field="sector")
-    area = Area.objects.filter(code=(area_code or "").strip(), is_leaf=True).first()
+    try:
+        area = resolve_area(area_code, leaf=True) if (area_code or "").strip() else None
+    except NotFound:
+        area = None
     if area is None or not scope.covers(area, *IMPORT_ROLES, sector=sector):
         raise NotFound(_("Không có địa bàn này trong phạm vi của bạn."), code="area_unknown",
                        field="area_code")

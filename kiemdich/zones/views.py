@@ -43,6 +43,7 @@ def zone_new(request: HttpRequest) -> HttpResponse:
     scope = _officer_scope(request)
     initial = {"starts_on": services.today(), "area_code": request.GET.get("area", "")}
     form = ZoneForm(request.POST or None, initial=initial)
+    form.fields["area_code"].offer(scope.visible_areas(*services.ZONE_ROLES).leaves())
     if request.method == "POST" and form.is_valid():
         try:
             services.draw(scope, **form.cleaned_data)
