@@ -62,8 +62,8 @@ class InspectionForm(forms.Form):
         help_text=_("Như in dưới “Mã nhập tay” trên áp phích: có hay không có gạch nối, chữ "
                     "hoa hay thường; hoặc quét mã QR trên áp phích bằng máy đọc."))
     establishment = forms.ChoiceField(label=_("Cơ sở chưa đăng ký địa điểm"), required=False)
-    roster_member = forms.TypedChoiceField(label=_("Người phải khai báo chưa khai báo hôm nay"),
-                                           required=False, coerce=int, empty_value=None)
+    # Chosen by the search above the form (a link puts the person's id here).
+    roster_member = forms.IntegerField(required=False, widget=forms.HiddenInput)
     inspected_at = forms.DateTimeField(
         label=_("Thời điểm kiểm tra"),
         input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
@@ -85,13 +85,11 @@ class InspectionForm(forms.Form):
     # The lists an inspector picks from are kept short enough for a select on a phone.
     MAX_CHOICES = 500
 
-    def __init__(self, *args, establishments=(), members=(), **kwargs) -> None:
+    def __init__(self, *args, establishments=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["establishment"].choices = [("", "—")] + [
             (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
             for e in establishments[:self.MAX_CHOICES]]
-        self.fields["roster_member"].choices = [("", "—")] + [
-            (m.pk, f"{m.full_name} — {m.organisation.name}") for m in members[:self.MAX_CHOICES]]
 
 
 class SubscriptionForm(forms.Form):

@@ -244,12 +244,14 @@ def inspection_new(request: AuthedRequest) -> HttpResponse:
     scope = _recorder_scope(request)
     today = clock.today()
     initial = {"venue_code": request.GET.get("venue", ""),
-               "subject": request.GET.get("subject", Inspection.Subject.VENUE),
+               # The person search (without script, a GET of person_q) keeps its subject.
+               "subject": Inspection.Subject.PERSON if request.GET.get("person_q")
+               else request.GET.get("subject", Inspection.Subject.VENUE),
                "establishment": request.GET.get("establishment", ""),
+               "roster_member": request.GET.get("member", ""),
                "inspected_at": timezone.localtime().replace(second=0, microsecond=0)}
     form = InspectionForm(request.POST or None, initial=initial,
-                          establishments=inspections.unregistered_in_scope(scope),
-                          members=inspections.undeclared_in_scope(scope, today))
+                          establishments=inspections.unregistered_in_scope(scope))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -268,10 +270,30 @@ def inspection_new(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Đã lưu biên bản số %(n)s.") % {"n": inspection.pk})
             return redirect("reports:inspections")
-    q = request.GET.get("q", "")
+    q, person_q = request.GET.get("q", ""), request.GET.get("person_q", "")
+    member_id = form["roster_member"].value()
     status = 422 if request.method == "POST" else 200
     return render(request, "reports/inspection_form.html", {
-        "form": form, "q": q, "found": inspections.search_venues(scope, q)}, status=status)
+        "form": form, "q": q, "found": inspections.search_venues(scope, q),
+        "person_q": person_q, "people": _people_found(scope, person_q, today),
+        "chosen_person": inspections.chosen_person(
+            scope, int(member_id) if str(member_id or "").isdigit() else None, today),
+    }, status=status)
+
+
+def _people_found(scope, q: str, today) -> list[dict]:
+    full = inspections.sees_people_in_full(scope)
+    return [inspections.person_label(m, full=full)
+            for m in inspections.search_undeclared(scope, q, today)]
+
+
+@login_required
+def inspection_people(request: HttpRequest) -> HttpResponse:
+    """The undeclared people a search names, as links that put the person on the form."""
+    scope = _recorder_scope(request)
+    q = request.GET.get("person_q", "")
+    return render(request, "reports/_inspection_people.html",
+                  {"person_q": q, "people": _people_found(scope, q, clock.today())})
 
 
 @login_required

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.protect import id_digests
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
-from kiemdich.people.protect import id_digests
 from kiemdich.people.services import subject_public_id
-from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
@@ -537,7 +537,7 @@ def people_by_id(ids) -> dict[int, Person]:
 def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
     """Full personal data of these people for a health officer (each view audited by the
     masking module)."""
-    from kiemdich.privacy.masking import shape_for_officer
+    from kiemdich.core.masking import shape_for_officer
 
     people = people_by_id(person_ids)
     return {pk: shape_for_officer(people[pk], actor, scope, reason=f"tracing case={case.pk}")
