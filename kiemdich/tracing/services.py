@@ -408,6 +408,8 @@ def exposures(actor: User, case: Case, *, audit: str = "tracing_query") -> Expos
 PAGE_LIMIT_DEFAULT = 100
 PAGE_LIMIT_MAX = 500
 _CURSOR_VERSION = "c1"
+# A cursor's first overlap (microseconds since 1970) must be a time Python can hold.
+_FIRST_US_RANGE = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 
 
 class PageInvalid(DomainError):
@@ -447,7 +449,7 @@ def decode_cursor(value: str | None) -> engine.RankKey | None:
     if match is None:
         raise invalid
     minutes, first_us, person_id = (int(group) for group in match.groups())
-    if not -(2**62) < first_us < 2**62 or person_id >= 2**63:
+    if not _FIRST_US_RANGE[0] <= first_us <= _FIRST_US_RANGE[1] or person_id >= 2**63:
         raise invalid
     return engine.RankKey(minutes, first_us, person_id)
 
