@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +20,9 @@ from kiemdich.core.error_codes import CATALOGUE
 from kiemdich.core.errors import DomainError, RetryLater
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +177,7 @@ def ready(request: HttpRequest):
     if not missing:
         return {"status": "ok", **checked}
     message = _("Máy chủ chưa sẵn sàng: không kết nối được %(parts)s.") % {
-        "parts": ", ".join(PART_NAMES[name] for name in missing)}
+        "parts": ", ".join(str(PART_NAMES[name]) for name in missing)}
     response = api.create_response(request, {
         "status": "unavailable", **checked,
         "error": {"code": UNAVAILABLE, "message": message, "down": missing}}, status=503)
@@ -181,7 +185,7 @@ def ready(request: HttpRequest):
     return response
 
 
-PART_NAMES = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
+PART_NAMES: dict[str, StrOrPromise] = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
 
 
 def _mount() -> None:

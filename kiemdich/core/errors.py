@@ -8,7 +8,10 @@ show the message in the user's language.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from kiemdich.core.error_codes import CATALOGUE
 
@@ -19,7 +22,7 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        message: str | Promise = "",
+        message: StrOrPromise = "",
         *,
         code: str | None = None,
         status: int | None = None,
@@ -73,7 +76,7 @@ class Conflict(DomainError):
 class RetryLater(DomainError):
     """A refusal for now, not for good: the answer carries `Retry-After` (seconds)."""
 
-    def __init__(self, message: str | Promise = "", *, retry_after: int = 60, **kw) -> None:
+    def __init__(self, message: StrOrPromise = "", *, retry_after: int = 60, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = max(1, int(retry_after))
 
