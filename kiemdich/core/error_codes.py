@@ -12,16 +12,19 @@ here, or raised with another status than the one declared.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class ErrorCode:
     code: str
     status: int
-    message: str | Promise
+    message: StrOrPromise
     # Other statuses the same code answers with, where it names the same fact on two kinds of
     # request (an unknown area is a 404 on a lookup, a 422 on a field of a form).
     also: tuple[int, ...] = ()
@@ -36,7 +39,7 @@ class ErrorCode:
 CATALOGUE: dict[str, ErrorCode] = {}
 
 
-def _declare(code: str, status: int, message: str | Promise, *, also: tuple[int, ...] = (),
+def _declare(code: str, status: int, message: StrOrPromise, *, also: tuple[int, ...] = (),
              scan: bool = False) -> str:
     assert code not in CATALOGUE, f"error code {code} declared twice"
     CATALOGUE[code] = ErrorCode(code, status, message, also, scan)
@@ -47,11 +50,11 @@ def status_of(code: str) -> int:
     return CATALOGUE[code].status
 
 
-def message_of(code: str) -> str | Promise:
+def message_of(code: str) -> StrOrPromise:
     return CATALOGUE[code].message
 
 
-def scan_reasons() -> list[tuple[str, str | Promise]]:
+def scan_reasons() -> list[tuple[str, StrOrPromise]]:
     """The refusal reasons a stored scan may carry, as model field choices."""
     return [(entry.code, entry.message) for entry in CATALOGUE.values() if entry.scan]
 
