@@ -250,8 +250,8 @@ def _communes(province_code: str):
 def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                      progress: Progress) -> Population:
     from kiemdich.accounts.models import User
+    from kiemdich.core.protect import encrypt_id, id_digest
     from kiemdich.people.models import Person, random_public_id
-    from kiemdich.people.protect import encrypt_id, id_digest
     from kiemdich.venues.models import Device, Venue
     from kiemdich.venues.types import VENUE_TYPES
 

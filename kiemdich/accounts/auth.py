@@ -1,9 +1,9 @@
-"""API authentication: `Bearer <token>` for people, `Device <token>` for dedicated readers,
-and the portal's session (with CSRF) for pages that call the API from the browser."""
+"""API authentication of people: `Bearer <token>` and the portal's session (with CSRF) for
+pages that call the API from the browser. Dedicated readers (`Device <token>`) are
+authenticated by venues, which owns them (kiemdich.venues.auth)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from functools import cache
@@ -13,22 +13,15 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
 from kiemdich.core.db import execute, instance_from_row, prepared_cursor
-from kiemdich.core.errors import Forbidden, Unauthorized
+from kiemdich.core.errors import Forbidden
+from kiemdich.core.tokens import digest
 
 TOKEN_PREFIX = "kd_"
-_DEVICE_REFUSALS = {
-    "device_revoked": _("Máy quét này đã bị chủ địa điểm thu hồi."),
-    "device_expired": _("Ca làm việc của máy quét đã hết: nhân viên cần đăng nhập lại."),
-}
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(user: User) -> tuple[str, ApiToken]:
@@ -92,29 +85,6 @@ class BearerAuth(HttpBearer):
         return user
 
 
-class DeviceAuth(APIKeyHeader):
-    """`Authorization: Device <token>`: a dedicated reader acting for its one venue."""
-
-    param_name = "Authorization"
-
-    def authenticate(self, request: HttpRequest, key: str | None):
-        if not key or not key.startswith("Device "):
-            return None
-        from kiemdich.venues.devices import device_for_token, refusal_reason
-
-        token = key[len("Device "):].strip()
-        device = device_for_token(token)
-        if device is not None:
-            request.device = device
-            return device
-        # A kiosk must tell "sign in again" (its scans wait) from "taken back" (it stops):
-        # the code stays `unauthorized`, the reason says which.
-        reason = refusal_reason(token) if token else None
-        if reason is not None:
-            raise Unauthorized(_DEVICE_REFUSALS[reason], extra={"reason": reason})
-        return None
-
-
 class PortalSessionAuth(SessionAuth):
     """The logged-in portal session; CSRF is enforced as on any form.
 
@@ -133,7 +103,5 @@ class PortalSessionAuth(SessionAuth):
 
 
 bearer_auth = BearerAuth()
-device_auth = DeviceAuth()
 session_auth = PortalSessionAuth()
 PEOPLE_AUTH = [bearer_auth, session_auth]
-SCANNER_AUTH = [device_auth, bearer_auth, session_auth]

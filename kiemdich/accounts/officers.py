@@ -19,8 +19,8 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.services import grant_role
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from kiemdich.privacy.audit import record
 
 IMPORT_COLUMNS = ("phone", "role", "area_code")
 IMPORT_OPTIONAL = ("sector", "display_name")

@@ -177,13 +177,23 @@ def _redis_take(shared: RedisCache, key: str, interval: float, window: float, n:
                 now: float) -> tuple[int, float]:
     global _script
     full_key = shared.make_and_validate_key(key)
-    client = shared._cache.get_client(full_key, write=True)
+    client = _client_of(shared)
     if _script is None:
         _script = client.register_script(_GCRA_LUA)
     # EVALSHA, and EVAL once per server after a restart (redis-py's Script does both).
     granted, wait = _script(keys=[full_key], args=[interval, window, n, now], client=client)
     _redis_answered()
     return int(granted), float(wait)
+
+
+def _client_of(shared: RedisCache):
+    """The cache's redis-py client for writes, made once: Django's cache makes a new one for
+    every call, and building it cost more CPU than the script's round trip."""
+    cache = shared._cache
+    client = cache.__dict__.get("_kd_write_client")
+    if client is None:
+        client = cache.__dict__["_kd_write_client"] = cache.get_client(None, write=True)
+    return client
 
 
 def _local_take(store: BaseCache, key: str, interval: float, window: float, n: int,

@@ -17,6 +17,7 @@ from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope, holders_at
 from kiemdich.accounts.sms import send_sms
 from kiemdich.areas.models import Area
+from kiemdich.core.audit import record
 from kiemdich.core.clock import local_day
 from kiemdich.core.errors import Conflict, Invalid, NotFound
 from kiemdich.declarations.models import (
@@ -28,7 +29,6 @@ from kiemdich.declarations.models import (
 )
 from kiemdich.people.models import Person
 from kiemdich.people.services import is_complete, require_consent
-from kiemdich.privacy.audit import record
 
 ANSWERS = (*SYMPTOMS, *EXPOSURES, "visited_places")
 TEXTS = {"visited_places_text": 500, "other_symptoms": 500}

@@ -64,7 +64,7 @@ def job(name: str, *, description: str, timeout: int | None = None
 
 def periodic(name: str, *, cron: str, description: str, timeout: int, owner: bool = False
              ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Declare a job run on a schedule (a cron expression in local time, Asia/Ho_Chi_Minh).
+    """Declare a job run on a schedule (a cron expression in local time: TIME_ZONE).
 
     The worker keeps the queue's schedules equal to these declarations. Whatever the number
     of workers, a run happens once per period and never while another run of the same job

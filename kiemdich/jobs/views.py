@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.models import User
 from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core import audit
 from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.exports import csv_lines
 from kiemdich.jobs import services, tasks
-from kiemdich.privacy import audit
-from kiemdich.privacy.exports import csv_lines
 
 
 def _admin_only(request: HttpRequest) -> None:

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kiemdich.accounts.models import User
+from kiemdich.core.audit import record, reference
 from kiemdich.core.personal_data import Erasure, holders
-from kiemdich.privacy.audit import record, reference
 from kiemdich.privacy.models import DeletionRequest
 from kiemdich.privacy.retention import (
     Held,

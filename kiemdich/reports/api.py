@@ -15,20 +15,12 @@ from kiemdich.accounts.scopes import scope_of
 from kiemdich.core import clock
 from kiemdich.core.middleware import upload_route
 from kiemdich.core.replica import replica_lag_of, replica_reads
+from kiemdich.core.schemas import ErrorOut
 from kiemdich.jobs.api import TaskOut, task_out
 from kiemdich.reports import imports, inspections
 from kiemdich.reports import stats as stats_service
 
 router = Router(tags=["reports"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class FiguresOut(Schema):
@@ -99,7 +91,7 @@ def stats_payload(result: stats_service.Stats) -> dict:
 def get_stats(request: HttpRequest, area: str | None = None, date_from: str | None = None,
               date_to: str | None = None, sector: str | None = None):
     """Totals for the area and one row per child area, for a day or a range (dates are
-    calendar days in Asia/Ho_Chi_Minh, default today). Venue figures follow `sector`;
+    local calendar days (TIME_ZONE), default today). Venue figures follow `sector`;
     declaration and citizen figures are area-wide. Officers, health officers, inspectors and
     admins within their grants only; other areas answer 404."""
     query = stats_service.build_query(scope_of(request), area, date_from, date_to, sector)

@@ -27,9 +27,9 @@ from reportlab.platypus import (
 from kiemdich.accounts.models import Sector
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
+from kiemdich.core.exports import xlsx_workbook
 from kiemdich.documents import fonts, official
 from kiemdich.documents.text import paragraph
-from kiemdich.privacy.exports import xlsx_workbook
 from kiemdich.reports import compliance, coverage
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
 from kiemdich.venues.types import VENUE_TYPES

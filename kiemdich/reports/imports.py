@@ -127,8 +127,8 @@ def _establishment_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], t
 
 
 def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
+    from kiemdich.core.protect import id_digest
     from kiemdich.people.identity import validate_id_number
-    from kiemdich.people.protect import id_digest
 
     organisation_id = task.params["organisation"]
 

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
-from kiemdich.core import clock
+from kiemdich.core import audit, clock
 from kiemdich.core.errors import DomainError, Invalid, NotFound
-from kiemdich.privacy import audit
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
 
 RECORD_ROLES = (Role.INSPECTOR, Role.ADMIN)
@@ -97,8 +96,8 @@ def search_undeclared(scope: Scope, q: str, day: date,
     `q` names: part of the name, part of the phone number (as written, with its leading 0),
     or the whole ID number (rosters keep only its digest, so a part cannot be matched).
     Nothing for fewer than two characters."""
+    from kiemdich.core.protect import id_digests
     from kiemdich.people.identity import validate_id_number
-    from kiemdich.people.protect import id_digests
 
     q = str(q or "").strip()[:100]
     if len(q) < 2 or not scope.has(*RECORD_ROLES):
@@ -118,12 +117,12 @@ def search_undeclared(scope: Scope, q: str, day: date,
 
 def sees_people_in_full(scope: Scope) -> bool:
     """Health officers and admins see a person's name and phone; others (an inspector) see
-    them masked, as everywhere (privacy.masking)."""
+    them masked, as everywhere (core.masking)."""
     return scope.has(Role.HEALTH_OFFICER, Role.ADMIN)
 
 
 def person_label(member: RosterMember, *, full: bool) -> dict:
-    from kiemdich.privacy.masking import mask_name, mask_phone
+    from kiemdich.core.masking import mask_name, mask_phone
 
     national = "0" + member.phone[3:] if member.phone.startswith("+84") else member.phone
     return {"id": member.pk,

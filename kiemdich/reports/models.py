@@ -3,7 +3,7 @@ the establishments registry, rosters of people obliged to declare, imports, insp
 
 Rollup tables are derived data: `kiemdich.reports.rollups.refresh` rebuilds any day from the
 raw tables, so they can be dropped and recomputed at will. Days are calendar days in
-Asia/Ho_Chi_Minh; "area" is always a commune (a leaf).
+local time (TIME_ZONE); "area" is always a commune (a leaf).
 """
 
 from __future__ import annotations

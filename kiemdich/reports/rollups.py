@@ -3,7 +3,7 @@
 A day's rows are deleted and re-inserted with one INSERT … SELECT … GROUP BY per table inside
 one transaction, so a refresh can run as often as wanted, concurrently with the dashboard,
 and a late offline upload only needs its day refreshed again. The day boundaries are local
-midnights in Asia/Ho_Chi_Minh turned into UTC instants, so a scan at 23:59 and one at 00:01
+midnights (TIME_ZONE) turned into UTC instants, so a scan at 23:59 and one at 00:01
 land on their own calendar days whatever the database's time zone.
 """
 

@@ -84,15 +84,23 @@ def _allowed_entry(scope: Scope, venue_id: int) -> _Entry:
     return entry
 
 
+def venue_for_device(device: Device, venue_id: int) -> Venue | None:
+    """The venue a reader scans at, if it is this one (active), else None."""
+    entry = _entry(venue_id)
+    if entry is None or device.venue_id != venue_id:
+        return None
+    return entry.venue
+
+
 def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]:
     """The venue if the caller may scan there — a reader only at its own venue, a person if
     they own or staff it — else 404 (an unknown id and a foreign venue look the same)."""
     device = getattr(request, "device", None)
     if device is not None:
-        entry = _entry(venue_id)
-        if entry is None or device.venue_id != venue_id:
+        venue = venue_for_device(device, venue_id)
+        if venue is None:
             raise _not_found()
-        return entry.venue, Scanner(None, device)
+        return venue, Scanner(None, device)
     scope = scope_of(request)
     return _allowed_entry(scope, venue_id).venue, Scanner(scope.user, None)
 

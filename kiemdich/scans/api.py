@@ -17,15 +17,16 @@ from ninja.files import UploadedFile
 from pydantic import ValidationError as PydanticError
 from pydantic import field_validator, model_validator
 
-from kiemdich.accounts.api import ErrorOut
-from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import caller_allowance, rate_limited, refusal
 from kiemdich.accounts.requests import AuthedRequest
+from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
-from kiemdich.privacy.audit import record
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.live import event_stream, viewer_check
+from kiemdich.venues.auth import SCANNER_AUTH
 from kiemdich.venues.services import enroll_kiosk, owner_venue
 
 router = Router(tags=["scans"])
@@ -68,18 +69,6 @@ class ScanIn(Schema):
         return services.ScanInput(direction=self.direction, code=self.code, phone=self.phone,
                                   id_number=self.id_number, full_name=self.full_name or None,
                                   scanned_at=self.scanned_at, nonce=self.nonce)
-
-
-class PersonShape(Schema):
-    id: int | None = Field(None, description="only when the viewer sees the person in full "
-                                             "(a special venue); a masked person has no id")
-    display_name: str
-    phone: str
-    id_number: str
-    birth: str
-    birth_text: str = Field(description="the birth date as people write it (dd/mm/yyyy), "
-                                        "or the year alone when masked")
-    masked: bool
 
 
 class ScanOut(Schema):

@@ -38,14 +38,14 @@ from kiemdich.core import metrics
 from kiemdich.core.clock import day_bounds, local_day
 from kiemdich.core.db import execute, prepared_cursor
 from kiemdich.core.errors import Busy, DomainError, Invalid, NotFound, TooLarge
+from kiemdich.core.masking import person_shape, shape_for_venue
+from kiemdich.core.protect import encrypt_id, id_digest, id_digests
 from kiemdich.core.pubsub import publish, venue_channel
 from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
-from kiemdich.people.protect import encrypt_id, id_digest, id_digests
 from kiemdich.people.services import subject_public_id
 from kiemdich.privacy.abuse import note_checkin
-from kiemdich.privacy.masking import person_shape, shape_for_venue
 from kiemdich.scans import statements
 from kiemdich.scans.access import Scanner
 from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned

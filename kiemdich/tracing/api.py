@@ -13,21 +13,13 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.masking import shape_for_officer
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.jobs.api import TaskOut, task_out
-from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
 
 router = Router(tags=["tracing"], auth=PEOPLE_AUTH)
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -91,15 +83,6 @@ class OverlapOut(Schema):
     overlap_minutes: int
 
 
-class ContactPersonOut(Schema):
-    id: int
-    display_name: str
-    phone: str
-    id_number: str
-    birth: str
-    masked: bool
-
-
 class CaseRequestOut(Schema):
     id: int
     status: str
@@ -111,7 +94,7 @@ class CaseRequestOut(Schema):
 class CaseRequestToDecideOut(CaseRequestOut):
     requested_by: str
     confirmed_at: datetime
-    person: ContactPersonOut
+    person: PersonShape
 
 
 class CaseRequestsOut(Schema):
@@ -126,7 +109,7 @@ class ContactOut(Schema):
     overlap_end: datetime
     overlap_minutes: int
     exposures: list[OverlapOut]
-    person: ContactPersonOut | None = None
+    person: PersonShape | None = None
 
 
 class ExposuresOut(Schema):

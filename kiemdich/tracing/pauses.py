@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
-from kiemdich.privacy.audit import record
-from kiemdich.privacy.masking import mask_phone
+from kiemdich.core.masking import mask_phone
 from kiemdich.tracing import services
 from kiemdich.tracing.models import NoticePause
 

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.protect import id_digests
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
-from kiemdich.people.protect import id_digests
 from kiemdich.people.services import subject_public_id
-from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
@@ -408,6 +408,8 @@ def exposures(actor: User, case: Case, *, audit: str = "tracing_query") -> Expos
 PAGE_LIMIT_DEFAULT = 100
 PAGE_LIMIT_MAX = 500
 _CURSOR_VERSION = "c1"
+# A cursor's first overlap (microseconds since 1970) must be a time Python can hold.
+_FIRST_US_RANGE = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 
 
 class PageInvalid(DomainError):
@@ -447,7 +449,7 @@ def decode_cursor(value: str | None) -> engine.RankKey | None:
     if match is None:
         raise invalid
     minutes, first_us, person_id = (int(group) for group in match.groups())
-    if not -(2**62) < first_us < 2**62 or person_id >= 2**63:
+    if not _FIRST_US_RANGE[0] <= first_us <= _FIRST_US_RANGE[1] or person_id >= 2**63:
         raise invalid
     return engine.RankKey(minutes, first_us, person_id)
 
@@ -535,7 +537,7 @@ def people_by_id(ids) -> dict[int, Person]:
 def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
     """Full personal data of these people for a health officer (each view audited by the
     masking module)."""
-    from kiemdich.privacy.masking import shape_for_officer
+    from kiemdich.core.masking import shape_for_officer
 
     people = people_by_id(person_ids)
     return {pk: shape_for_officer(people[pk], actor, scope, reason=f"tracing case={case.pk}")

@@ -19,8 +19,8 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.replica import replica_reads
-from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm

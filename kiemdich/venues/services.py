@@ -19,17 +19,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts import ratelimit
-from kiemdich.accounts.auth import digest
 from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import plain_name, send_sms
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.audit import pseudonym, record
 from kiemdich.core.caching import ProcessCache
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.core.tokens import digest
 from kiemdich.jobs import tasks
-from kiemdich.privacy.audit import pseudonym, record
 from kiemdich.venues import codes, devices
 from kiemdich.venues.models import Device, RetiredCode, Venue, VenueStaff
 from kiemdich.venues.types import VENUE_TYPES, VenueType
@@ -606,7 +606,7 @@ def search_supervised(scope: Scope, q: str, *roles: str, limit: int = 20) -> lis
 
 
 def directory_rows(venues: Iterable[Venue]) -> tuple[list[str], Iterable[list]]:
-    """Headers and rows for the export (through privacy.exports, safe from formulas)."""
+    """Headers and rows for the export (through core.exports, safe from formulas)."""
     headers = [_("Mã"), _("Tên địa điểm"), _("Loại hình"), _("Lĩnh vực"), _("Xã/phường"),
                _("Địa chỉ"), _("Biển số"), _("Tuyến"), _("Mã số doanh nghiệp"),
                _("Điện thoại liên hệ"), _("Trạng thái"), _("Đặc biệt"), _("Ngày đăng ký")]

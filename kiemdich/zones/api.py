@@ -9,9 +9,9 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.schemas import ErrorOut
 from kiemdich.zones import services
 from kiemdich.zones.models import Zone
 

@@ -14,8 +14,8 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
-from kiemdich.privacy.audit import record
 from kiemdich.zones.models import OUTBREAK_KINDS, Zone
 
 # Officers of the area and health officers draw zones; admins everywhere (Scope.reaches).

@@ -162,7 +162,7 @@ def test_the_inspector_finds_an_undeclared_person_by_name_or_phone_masked(places
 
 def test_the_person_search_finds_a_whole_id_number_and_skips_who_declared(places, inspector,
                                                                           areas):
-    from kiemdich.people.protect import id_digest
+    from kiemdich.core.protect import id_digest
 
     organisation = places["worker"].organisation
     RosterMember.objects.create(organisation=organisation, full_name="Trần Thị Hoa",

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 from django.utils import timezone
 
+from kiemdich.core.protect import decrypt_id, id_digest
 from kiemdich.declarations.models import Declaration
 from kiemdich.people.codes import Claims, Keyring, default_keyring, issue_app_code
 from kiemdich.people.models import Person
-from kiemdich.people.protect import decrypt_id, id_digest
 from kiemdich.privacy.models import AuditEntry
 from kiemdich.scans.models import Method, Scan, Visit
 from tests.conftest import ApiClient

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from kiemdich.people.protect import decrypt_id
+from kiemdich.core.audit import record
+from kiemdich.core.protect import decrypt_id
 
 
 def mask_phone(e164: str) -> str:
@@ -95,6 +96,4 @@ def shape_for_officer(person, actor, scope, *, reason: str) -> dict[str, Any]:
 
 
 def _audit_full_view(actor, person, reason: str) -> None:
-    from kiemdich.privacy.audit import record
-
     record(actor, "view_full_person", target=person, reason=reason)
