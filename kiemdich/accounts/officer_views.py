@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts import officers
 from kiemdich.accounts.forms import GrantForm, OfficerForm, RosterForm
 from kiemdich.accounts.models import Grant
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas.picker import area_key
 from kiemdich.core.errors import DomainError, NotFound
@@ -67,7 +68,7 @@ def officer_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def officer_import(request: HttpRequest) -> HttpResponse:
+def officer_import(request: AuthedRequest) -> HttpResponse:
     scope = _admin_scope(request)
     form = RosterForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
