@@ -38,20 +38,27 @@ from pydantic import ValidationError
 _PATH = re.compile(r"/api/v1/venues/([1-9][0-9]{0,17})/scans")
 _PREFIX = "Device "
 _LANE_KEY = "kiemdich.scan_lane"
-# The full stack's middleware that shape every answer, in its order (settings.MIDDLEWARE);
-# the others do nothing for a device's scan.
-LANE_MIDDLEWARE = [
-    "kiemdich.core.observability.RequestObservationMiddleware",
-    "kiemdich.privacy.audit.ClientAddressMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "kiemdich.core.middleware.SecurityHeadersMiddleware",
-    "kiemdich.core.middleware.NoStoreMiddleware",
-    "kiemdich.failures.ApiErrorShapeMiddleware",
-    "kiemdich.scans.lane.VaryOnCookie",  # in the place of SessionMiddleware
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+# What the full stack's middleware (settings.MIDDLEWARE) does that a device's scan does not
+# need; every other middleware runs in the lane, in its order, a new one included. Session
+# middleware's place takes VaryOnCookie. The body's size is checked before the lane takes it.
+SKIPPED = {
+    "whitenoise.middleware.WhiteNoiseMiddleware": None,
+    "kiemdich.core.middleware.BodySizeLimitMiddleware": None,
+    "django.contrib.sessions.middleware.SessionMiddleware": "kiemdich.scans.lane.VaryOnCookie",
+    "django.middleware.csrf.CsrfViewMiddleware": None,
+    "django.contrib.auth.middleware.AuthenticationMiddleware": None,
+    "kiemdich.core.replica.PinToLeaderAfterWrite": None,
+    "kiemdich.accounts.middleware.SessionTimeoutMiddleware": None,
+    "django.contrib.messages.middleware.MessageMiddleware": None,
+    "django_htmx.middleware.HtmxMiddleware": None,
+}
+
+
+def lane_middleware() -> list[str]:
+    return [SKIPPED.get(path) or path for path in settings.MIDDLEWARE
+            if path not in SKIPPED or SKIPPED[path]]
+
+
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
 
@@ -74,10 +81,8 @@ class _LaneHandler(WSGIHandler):
     handler500 answers them) with the short middleware chain and one view."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        assert all(path in settings.MIDDLEWARE for path in LANE_MIDDLEWARE
-                   if not path.startswith(__name__))
         handler = convert_exception_to_response(_scan_view)
-        for path in reversed(LANE_MIDDLEWARE):
+        for path in reversed(lane_middleware()):
             handler = convert_exception_to_response(import_string(path)(handler))
         self._middleware_chain = handler
         self._view_middleware: list[Callable] = []
