@@ -63,7 +63,7 @@ def account(scope: Scope, user_id: int) -> User:
 
 def _managed(scope: Scope, user_id: int) -> User:
     user = account(scope, user_id)
-    if user.pk == scope.user.pk:
+    if scope.user is not None and user.pk == scope.user.pk:
         raise Forbidden(_("Không thể tự thay đổi tài khoản của mình."), code="own_account")
     if not scope.may_manage_account(user, list(user.grants.all())):
         raise Forbidden(_("Tài khoản này có quyền ngoài phạm vi quản lý của bạn."),

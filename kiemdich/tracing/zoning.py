@@ -4,6 +4,7 @@ sites drawn as SVG on the server (no tile server: it works offline and leaks not
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -94,6 +95,12 @@ def map_svg(communes: list[CommuneSummary]) -> str:
     return "".join(parts)
 
 
-def _projection(sites: list[SiteSummary]):
-    project = projection([(s.latitude, s.longitude) for s in sites])
-    return lambda site: project(site.latitude, site.longitude)
+def _projection(sites: list[SiteSummary]) -> Callable[[SiteSummary], tuple[float, float]]:
+    """(x, y) of a site with coordinates (the sites drawn are those that have them)."""
+    project = projection([_located(s) for s in sites])
+    return lambda site: project(*_located(site))
+
+
+def _located(site: SiteSummary) -> tuple[float, float]:
+    assert site.latitude is not None and site.longitude is not None
+    return site.latitude, site.longitude
