@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it is the first to see a view's exception: domain errors become 404/403/400.
+    "kiemdich.core.middleware.DomainErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "kiemdich.urls"

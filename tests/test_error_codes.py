@@ -144,3 +144,25 @@ def test_the_api_error_answers_carry_codes_from_the_catalogue(anon, lan):
         assert code in CATALOGUE, code
         assert response.status_code in CATALOGUE[code].statuses, (code, response.status_code)
     assert [r.status_code for r in answers] == [401, 404, 422, 404, 404, 403, 404, 422]
+
+
+@pytest.mark.parametrize("error, status", [
+    ("NotFound", 404), ("Forbidden", 403), ("Unauthorized", 403), ("Invalid", 400),
+    ("Conflict", 400),
+])
+def test_the_pages_one_handler_maps_domain_errors(rf, error, status):
+    from kiemdich.core import errors
+    from kiemdich.core.middleware import DomainErrorPagesMiddleware
+
+    handler = DomainErrorPagesMiddleware(lambda request: None)
+    response = handler.process_exception(rf.get("/venues/1/"), getattr(errors, error)("x"))
+    assert response is not None and response.status_code == status
+
+
+def test_the_pages_handler_leaves_retry_later_and_other_errors_alone(rf):
+    from kiemdich.core.errors import RateLimited
+    from kiemdich.core.middleware import DomainErrorPagesMiddleware
+
+    handler = DomainErrorPagesMiddleware(lambda request: None)
+    assert handler.process_exception(rf.get("/"), RateLimited("x")) is None
+    assert handler.process_exception(rf.get("/"), ValueError("x")) is None

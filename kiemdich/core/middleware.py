@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+
+from kiemdich.core.errors import DomainError, RetryLater
 
 # Everything the pages need is served by this origin: no CDN, no inline script. The camera
 # scanner needs blob: images and media from the device.
@@ -100,3 +104,25 @@ class BodySizeLimitMiddleware:
         if getattr(match.func, "upload_max_bytes", False) or match.view_name in UPLOAD_ROUTES:
             return settings.UPLOAD_MAX_BYTES
         return 0
+
+
+class DomainErrorPagesMiddleware:
+    """The pages' one handler of domain errors (the API has its own, kiemdich.api): a refusal
+    no view turned into a form error or a message answers as Django's pages do — not found
+    404, forbidden 403, anything else 400 — instead of each view re-raising it by hand.
+    A refusal for now (RetryLater: 429, 503) is the rate limiter's and the server's to answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest,
+                          exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError) or isinstance(exception, RetryLater):
+            return None
+        message = str(exception.message)
+        page_error: Exception = Http404(message) if exception.status == 404 else \
+            PermissionDenied(message) if exception.status in (401, 403) else BadRequest(message)
+        return response_for_exception(request, page_error)

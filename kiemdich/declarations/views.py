@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError
 from kiemdich.core.masking import shape_for_officer
 from kiemdich.declarations import services
 from kiemdich.declarations.forms import ActionForm, DeclarationForm
@@ -102,10 +102,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     scope = scope_of(request)
-    try:
-        alert = services.visible_alert(scope, alert_id)
-    except NotFound:
-        raise Http404 from None
+    alert = services.visible_alert(scope, alert_id)
     form = ActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.record_action(scope, alert.pk, form.cleaned_data["status"],

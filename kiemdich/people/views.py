@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import home_province
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError
 from kiemdich.people import services
 from kiemdich.people.cards import (
     card_pdf_for,
@@ -31,10 +31,7 @@ from kiemdich.people.models import Person
 
 def person_or_404(request: AuthedRequest, person_id: int) -> Person:
     """A person the logged-in account manages; any other id is simply not found."""
-    try:
-        return services.managed_person(request.user, person_id)
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from None
+    return services.managed_person(request.user, person_id)
 
 
 def _province_of(person: Person | None) -> Area | None:
@@ -146,10 +143,7 @@ def family_cards(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def revoke_card(request: AuthedRequest, person_id: int, serial: int) -> HttpResponse:
     person = person_or_404(request, person_id)
-    try:
-        services.revoke_card(request.user, person, serial, "lost")
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from None
+    services.revoke_card(request.user, person, serial, "lost")
     messages.success(request, _("Đã thu hồi thẻ %(serial)s.") % {"serial": format_serial(serial)})
     return redirect("people:card", person_id=person.pk)
 

@@ -57,10 +57,7 @@ def _query(request: HttpRequest, roles=stats_service.STATS_ROLES) -> stats_servi
     scope = scope_of(request)
     if not scope.has(*roles):
         raise Http404
-    try:
-        return lists.query_of(scope, request.GET)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return lists.query_of(scope, request.GET)
 
 
 def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
@@ -334,10 +331,7 @@ def inspection_record(request: AuthedRequest, pk: int) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*inspections.READ_ROLES):
         raise Http404
-    try:
-        inspection = inspections.for_printing(scope, request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    inspection = inspections.for_printing(scope, request.user, pk)
     response = HttpResponse(inspection_document.pdf(inspection), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bien-ban-{inspection.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -107,10 +107,7 @@ def _location(form) -> tuple[float, float] | None:
 
 
 def _staff_venue(request: HttpRequest, venue_id: int):
-    try:
-        return scanning_venue(request, venue_id)[0]
-    except NotFound:
-        raise Http404 from None
+    return scanning_venue(request, venue_id)[0]
 
 
 @login_required
@@ -143,10 +140,7 @@ def live(request: AuthedRequest, venue_id: int) -> HttpResponse:
 @login_required
 def visits(request: AuthedRequest, venue_id: int) -> HttpResponse:
     """The owner's visits of one day, masked; exportable as CSV or XLSX."""
-    try:
-        venue = owner_venue(request.user, venue_id)
-    except NotFound:
-        raise Http404 from None
+    venue = owner_venue(request.user, venue_id)
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:

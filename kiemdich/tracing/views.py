@@ -18,7 +18,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.core.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.replica import replica_reads
 from kiemdich.tracing import exports, notices, pauses, services, zoning
@@ -32,12 +32,9 @@ PAGE_CONTACTS = 200
 
 def _case_or_404(request: AuthedRequest, case_id: int, *, view: bool = False) -> Case:
     scope = scope_of(request)
-    try:
-        if view:
-            return services.view_case(request.user, scope, case_id)
-        return services.get_case(scope, case_id)
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
+    if view:
+        return services.view_case(request.user, scope, case_id)
+    return services.get_case(scope, case_id)
 
 
 @login_required
@@ -58,11 +55,8 @@ def export(request: AuthedRequest, case_id: int) -> HttpResponse:
 @replica_reads
 def case_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    try:
-        cases = services.list_cases(request.user, scope_of(request),
-                                    status if status in Case.Status.values else "")
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc.message)) from exc
+    cases = services.list_cases(request.user, scope_of(request),
+                                status if status in Case.Status.values else "")
     scope = scope_of(request)
     country, areas = pauses.pausable_areas(scope)
     return render(request, "tracing/case_list.html", {
@@ -189,10 +183,7 @@ def _batch_made(batch) -> str:
 @require_POST
 def approve(request: AuthedRequest, batch_id: int) -> HttpResponse:
     scope = scope_of(request)
-    try:
-        batch = notices.get_batch(scope, batch_id)
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
+    batch = notices.get_batch(scope, batch_id)
     return _act(request, batch.case_id, lambda: notices.approve_batch(request.user, scope, batch),
                 _("Đã phê duyệt và gửi thông báo."))
 
@@ -282,8 +273,5 @@ def _act_on_pauses(request: HttpRequest, action, success: str) -> HttpResponse:
 @login_required
 @require_POST
 def read_notice(request: AuthedRequest, notice_id: int) -> HttpResponse:
-    try:
-        notices.mark_read(request.user, notice_id)
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
+    notices.mark_read(request.user, notice_id)
     return redirect("/#exposure-notices")

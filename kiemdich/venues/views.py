@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import DomainError
 from kiemdich.jobs.views import start_export
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
@@ -34,19 +33,6 @@ from kiemdich.venues.types import VENUE_TYPES
 
 # More areas than this make the directory's area filter a code box instead of a list.
 AREA_SELECT_LIMIT = 1500
-
-
-def not_found_as_404(view):
-    """Unknown or foreign venues are plain 404 pages, whoever asks."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc.message)) from exc
-
-    return wrapper
 
 
 def _file(body: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -100,7 +86,6 @@ def venue_new(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 def venue_edit(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     initial = {f: getattr(venue, f) for f in services.EDITABLE_FIELDS if f != "area_code"}
@@ -136,14 +121,12 @@ def _detail_page(request: HttpRequest, venue: Venue, status: int = 200,
 
 
 @login_required
-@not_found_as_404
 def venue_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
     return _detail_page(request, services.owner_venue(request.user, venue_id))
 
 
 @login_required
 @require_POST
-@not_found_as_404
 def venue_status(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     try:
@@ -155,7 +138,6 @@ def venue_status(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def venue_rotate(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.rotate_code(services.owner_venue(request.user, venue_id), request.user)
     messages.success(request, _("Đã đổi mã QR. Mã cũ không còn dùng được: hãy in và dán áp "
@@ -165,7 +147,6 @@ def venue_rotate(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 @rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
 def staff_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
@@ -186,7 +167,6 @@ def staff_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def staff_remove(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     try:
@@ -200,7 +180,6 @@ def staff_remove(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def device_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
     """The token is shown in this response only; reloading will not show it again."""
     venue = services.owner_venue(request.user, venue_id)
@@ -219,7 +198,6 @@ def device_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def device_revoke(request: AuthedRequest, venue_id: int, device_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     services.revoke_device(venue, request.user, device_id)
@@ -228,7 +206,6 @@ def device_revoke(request: AuthedRequest, venue_id: int, device_id: int) -> Http
 
 
 @login_required
-@not_found_as_404
 def poster_pdf(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     size = request.GET.get("size", "A4")
@@ -240,7 +217,6 @@ def poster_pdf(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 def poster_png(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     response = HttpResponse(services.poster_png(venue), content_type="image/png")
@@ -295,7 +271,6 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 def directory_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
     _officer(request)
     venue = services.supervised_venue(request.user, venue_id)
