@@ -2,12 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.picker import AreaField
+from kiemdich.core.forms import DayField
 from kiemdich.zones.models import Zone
 
 
-def _day(label) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"},
-                                                                format="%Y-%m-%d"))
+def _day(label) -> DayField:
+    return DayField(label=label)
 
 
 class ZoneForm(forms.Form):
