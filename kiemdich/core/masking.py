@@ -88,8 +88,9 @@ def shape_for_venue(person, venue, actor, *, purpose: str = "venue_scan") -> dic
 
 
 def shape_for_officer(person, actor, scope, *, reason: str) -> dict[str, Any]:
-    """What an authority sees: health officers and admins in full (audited), others masked."""
-    full = scope.has("health_officer", "admin")
+    """What an authority sees: in full (audited) when its scope says so (the role policy:
+    health officers and admins, accounts.policy), others masked."""
+    full = scope.sees_people_in_full()
     if full:
         _audit_full_view(actor, person, reason)
     return person_shape(person, full=full)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.picker import AreaField
-from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
+from kiemdich.reports.imports import ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
 
@@ -26,8 +27,8 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
-            self.fields["organisation_area"].offer(scope.visible_areas(*IMPORT_ROLES).leaves())
+            self.fields["organisation_sector"].choices = scope.sector_choices(*policy.IMPORTS)
+            self.fields["organisation_area"].offer(scope.visible_areas(*policy.IMPORTS).leaves())
 
 
 def vnd(amount: int) -> str:
@@ -98,7 +99,5 @@ class SubscriptionForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
     def __init__(self, *args, scope: Scope, **kwargs) -> None:
-        from kiemdich.reports.stats import STATS_ROLES
-
         super().__init__(*args, **kwargs)
-        self.fields["area"].offer(scope.visible_areas(*STATS_ROLES))
+        self.fields["area"].offer(scope.visible_areas(*policy.STATISTICS))

@@ -18,8 +18,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kiemdich.accounts import ratelimit
-from kiemdich.accounts.models import Role, Sector, User
+from kiemdich.accounts import policy, ratelimit
+from kiemdich.accounts.models import Sector, User
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import plain_name, send_sms
@@ -37,8 +37,6 @@ from kiemdich.venues.types import VENUE_TYPES, VenueType
 logger = logging.getLogger(__name__)
 
 # Officers who may grant full-data visibility; who may browse the directory.
-SPECIAL_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER)
-DIRECTORY_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR)
 MAX_STAFF_PER_VENUE = 200
 MAX_DEVICES_PER_VENUE = 50
 MAX_BATCH_POSTERS = 500
@@ -478,7 +476,7 @@ def _supervised(venue_id: int, officer: User, *roles: str) -> Venue:
     """The venue if the officer's area covers it; 404 if they may not even see it."""
     scope = Scope(officer)
     venue = Venue.objects.select_related("area").filter(pk=venue_id).first()
-    if venue is None or not scope.may_supervise_venue(venue, *DIRECTORY_ROLES):
+    if venue is None or not scope.may_supervise_venue(venue, *policy.VENUE_DIRECTORY):
         raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
     if not scope.may_supervise_venue(venue, *roles):
         raise Forbidden(_("Chỉ cán bộ địa bàn hoặc cán bộ y tế phụ trách mới cấp quyền này."))
@@ -487,7 +485,7 @@ def _supervised(venue_id: int, officer: User, *roles: str) -> Venue:
 
 def supervised_venue(officer: User, venue_id: int) -> Venue:
     """A venue in the officer's directory (any directory role), or 404."""
-    return _supervised(venue_id, officer, *DIRECTORY_ROLES)
+    return _supervised(venue_id, officer, *policy.VENUE_DIRECTORY)
 
 
 def _reason(reason: object) -> str:
@@ -501,7 +499,7 @@ def _reason(reason: object) -> str:
 
 def set_special(venue: Venue, officer: User, special: bool, reason: object = "") -> Venue:
     """Grant or revoke full-data visibility; only an officer covering the venue."""
-    venue = _supervised(venue.pk, officer, *SPECIAL_ROLES)
+    venue = _supervised(venue.pk, officer, *policy.SPECIAL_VENUES)
     text = _reason(reason)
     venue.is_special = special
     venue.special_reason = text if special else ""
@@ -555,9 +553,9 @@ def directory_filters(data: Mapping) -> DirectoryFilters:
 
 def directory(scope: Scope, filters: DirectoryFilters) -> QuerySet[Venue]:
     """Venues of the officer's area (and sector), filtered; refuses non-officers."""
-    if not scope.has(*DIRECTORY_ROLES):
+    if not scope.has(*policy.VENUE_DIRECTORY):
         raise Forbidden(_("Danh bạ địa điểm dành cho cán bộ quản lý."))
-    qs = scope.supervised_venues(*DIRECTORY_ROLES)
+    qs = scope.supervised_venues(*policy.VENUE_DIRECTORY)
     if filters.sector:
         qs = qs.filter(sector=filters.sector)
     if filters.venue_type:

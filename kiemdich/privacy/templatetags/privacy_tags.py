@@ -2,6 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import scope_of
 
 register = template.Library()
@@ -13,8 +14,8 @@ def privacy_links(context) -> list[tuple[str, str]]:
     for admins and auditors, abuse flags for officers."""
     scope = scope_of(context["request"])
     links = [(reverse("privacy:my_data"), _("Dữ liệu của tôi và quyền riêng tư"))]
-    if scope.has("officer", "health_officer", "inspector"):
+    if scope.has(*policy.ABUSE_FLAGS):
         links.append((reverse("privacy:flags"), _("Quét bất thường")))
-    if scope.has("admin", "auditor"):
+    if scope.has(*policy.OVERSIGHT):
         links.append((reverse("privacy:audit"), _("Nhật ký truy cập")))
     return links
