@@ -7,7 +7,6 @@ authorised. Every view, endpoint and service asks here instead of re-deriving a 
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -197,42 +196,6 @@ class Scope:
                        and (not r.sector or r.sector == grant.sector) for r in reaches)
 
         return all(within(g) for g in held)
-
-    # Venues ----------------------------------------------------------------------------
-
-    def owned_venues(self) -> QuerySet:
-        from kiemdich.venues.models import Venue
-
-        if self.user is None:
-            return Venue.objects.none()
-        return Venue.objects.filter(owner=self.user)
-
-    def staffed_venues(self) -> QuerySet:
-        from kiemdich.venues.models import Venue
-
-        if self.user is None:
-            return Venue.objects.none()
-        return Venue.objects.filter(staff__phone=self.user.phone, status=Venue.Status.ACTIVE)
-
-    def may_scan_at(self, venue, staff_phones: Collection[str]) -> bool:
-        """Owners and their authorised staff phones scan at a venue. The caller passes the
-        venue's staff phones: the scan ingest keeps them in a short-lived cache so that this
-        check costs no query on the hot path."""
-        if self.user is None:
-            return False
-        return venue.owner_id == self.user.pk or self.user.phone in staff_phones
-
-    def may_manage_venue(self, venue) -> bool:
-        return self.user is not None and venue.owner_id == self.user.pk
-
-    def supervised_venues(self, *roles: str) -> QuerySet:
-        """Venues in the area (and sector) of an officer-type role."""
-        from kiemdich.venues.models import Venue
-
-        return Venue.objects.filter(self.area_filter("area", *roles, sector_field="sector"))
-
-    def may_supervise_venue(self, venue, *roles: str) -> bool:
-        return self.covers(venue.area, *roles, sector=venue.sector)
 
 
 def holders_at(role: str, area: Area | None) -> QuerySet[User]:

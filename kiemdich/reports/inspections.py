@@ -19,6 +19,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.core import audit, clock
 from kiemdich.core.errors import DomainError, Invalid, NotFound
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
+from kiemdich.venues import access as venue_access
 
 
 @dataclass
@@ -46,7 +47,8 @@ def _venue(scope: Scope, code: str):
         text = text.rsplit("/v/", 1)[1].strip("/")
     # The poster's "Mã nhập tay" as the inspector types it: dashes, spaces, any case.
     venue = Venue.objects.select_related("area").filter(code=typed_code(text)).first()
-    if venue is None or not scope.may_supervise_venue(venue, *policy.INSPECTION_RECORD):
+    if venue is None or not venue_access.may_supervise_venue(scope, venue,
+                                                             *policy.INSPECTION_RECORD):
         raise NotFound(_("Không có địa điểm mã này trong phạm vi của bạn."),
                        code="venue_unknown", field="venue_code")
     return venue

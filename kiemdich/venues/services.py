@@ -30,6 +30,7 @@ from kiemdich.core.caching import ProcessCache
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.core.tokens import digest
 from kiemdich.jobs import tasks
+from kiemdich.venues import access as venue_access
 from kiemdich.venues import codes, devices
 from kiemdich.venues.models import Device, RetiredCode, Venue, VenueStaff
 from kiemdich.venues.types import VENUE_TYPES, VenueType
@@ -278,8 +279,8 @@ def rotate_code(venue: Venue, actor: User) -> Venue:
 
 def owner_venue(user: User, venue_id: int) -> Venue:
     """The owner's venue, or 404 for anyone else (staff included)."""
-    venue = Venue.objects.select_related("area").filter(pk=venue_id, owner_id=user.pk).first() \
-        if user is not None and user.is_authenticated else None
+    venue = venue_access.owned_venues(Scope(user)).select_related("area").filter(pk=venue_id) \
+        .first() if user is not None and user.is_authenticated else None
     if venue is None:
         raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
     return venue
@@ -293,11 +294,11 @@ def device_venue(device: Device, venue_id: int) -> Venue:
 
 
 def owned_venues(user: User) -> QuerySet[Venue]:
-    return Venue.objects.filter(owner_id=user.pk).select_related("area").order_by("name", "pk")
+    return venue_access.owned_venues(Scope(user)).select_related("area").order_by("name", "pk")
 
 
 def staffed_venues(user: User) -> QuerySet[Venue]:
-    return Scope(user).staffed_venues().select_related("area").order_by("name", "pk")
+    return venue_access.staffed_venues(Scope(user)).select_related("area").order_by("name", "pk")
 
 
 # Every poster check-in names its venue by code: active venues are kept in-process for
@@ -476,9 +477,9 @@ def _supervised(venue_id: int, officer: User, *roles: str) -> Venue:
     """The venue if the officer's area covers it; 404 if they may not even see it."""
     scope = Scope(officer)
     venue = Venue.objects.select_related("area").filter(pk=venue_id).first()
-    if venue is None or not scope.may_supervise_venue(venue, *policy.VENUE_DIRECTORY):
+    if venue is None or not venue_access.may_supervise_venue(scope, venue, *policy.VENUE_DIRECTORY):
         raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
-    if not scope.may_supervise_venue(venue, *roles):
+    if not venue_access.may_supervise_venue(scope, venue, *roles):
         raise Forbidden(_("Chỉ cán bộ địa bàn hoặc cán bộ y tế phụ trách mới cấp quyền này."))
     return venue
 
@@ -555,7 +556,7 @@ def directory(scope: Scope, filters: DirectoryFilters) -> QuerySet[Venue]:
     """Venues of the officer's area (and sector), filtered; refuses non-officers."""
     if not scope.has(*policy.VENUE_DIRECTORY):
         raise Forbidden(_("Danh bạ địa điểm dành cho cán bộ quản lý."))
-    qs = scope.supervised_venues(*policy.VENUE_DIRECTORY)
+    qs = venue_access.supervised_venues(scope, *policy.VENUE_DIRECTORY)
     if filters.sector:
         qs = qs.filter(sector=filters.sector)
     if filters.venue_type:
@@ -599,7 +600,8 @@ def search_supervised(scope: Scope, q: str, *roles: str, limit: int = 20) -> lis
     q = str(q or "").strip()[:100]
     if len(q) < 2:
         return []
-    return list(scope.supervised_venues(*roles).filter(_matching(q), status=Venue.Status.ACTIVE)
+    return list(venue_access.supervised_venues(scope, *roles)
+                .filter(_matching(q), status=Venue.Status.ACTIVE)
                 .select_related("area").order_by("name", "pk")[:limit])
 
 

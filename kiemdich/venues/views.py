@@ -21,6 +21,7 @@ from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs.views import start_export
+from kiemdich.venues import access as venue_access
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
     DeviceForm,
@@ -316,5 +317,6 @@ def directory_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
     labels = services.area_labels([venue.area])
     return render(request, "venues/directory_detail.html", {
         "venue": venue, "address": services.address_line(venue, labels), "form": form,
-        "may_grant": scope_of(request).may_supervise_venue(venue, *policy.SPECIAL_VENUES),
+        "may_grant": venue_access.may_supervise_venue(scope_of(request), venue,
+                                                      *policy.SPECIAL_VENUES),
         "figures": services.today_figures([venue.pk])[venue.pk]}, status=status)
