@@ -49,6 +49,11 @@ TARGETS = {"scans_per_second": 2000, "scan_p99_ms": 100, "tracing_p95_ms": 50,
            "scale_slowdown": 0.10}
 # A case's screen and the exposures endpoint's first page: the top of the ranking.
 TRACING_PAGE = 100
+# Issue 20, as shares of the no-op endpoint's sustained rate measured in the same run, and CPU
+# per scan at most half of the figures before it (docs/scaling.md: 2.0 ms of the app server,
+# 0.7 ms of PostgreSQL; `--before` takes them from an earlier run's JSON on this machine).
+SHARE_TARGETS = {"scan": 0.50, "checkin": 0.40}
+CPU_BEFORE_MS = {"app": 2.0, "db": 0.7}
 PORT = 18900
 
 
@@ -437,10 +442,46 @@ def table(report: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"dashboard p95, province, {label}", f"{figures['p95_ms']} ms",
                      f"≤ {TARGETS['dashboard_p95_ms']} ms",
                      verdict(figures["p95_ms"] <= TARGETS["dashboard_p95_ms"])))
+    rows += issue20_rows(report)
     rows += scale_rows(report)
     rss = max(scan["peak_worker_rss_mb"], report["checkin"]["peak_worker_rss_mb"])
     rows.append(("worker memory (max RSS)", f"{rss:.0f} MB", f"≤ {TARGETS['worker_rss_mb']} MB",
                  verdict(rss <= TARGETS["worker_rss_mb"])))
+    return rows
+
+
+def cpu_per_request(figures: dict) -> dict[str, float | None]:
+    """App and PostgreSQL CPU per request in the lowest fixed-rate phase (not saturated)."""
+    phases = [p for p in figures["phases"] if p.get("app_cpu_ms") is not None]
+    if not phases:
+        return {"app": None, "db": None}
+    phase = min(phases, key=lambda p: p["rate"])
+    return {"app": phase["app_cpu_ms"], "db": phase["db_cpu_ms"], "rate": phase["rate"]}
+
+
+def issue20_rows(report: dict) -> list[tuple[str, str, str, str]]:
+    """Issue 20's targets, each ok or MISSED, with the ratios."""
+    rows = []
+    noop = report["noop"]["sustained_per_second"]
+    for kind in ("scan", "checkin"):
+        best = report[kind]["sustained_per_second"]
+        share = best / noop if noop else 0.0
+        rows.append((f"{kind} sustained / no-op sustained (p99 ≤ 100 ms)",
+                     f"{best:,.0f} / {noop:,.0f} = {share:.0%}",
+                     f"≥ {SHARE_TARGETS[kind]:.0%}", verdict(share >= SHARE_TARGETS[kind])))
+    before = report.get("cpu_before_ms", CPU_BEFORE_MS)
+    now = report["scan"].get("cpu_ms") or {}
+    for key, label in (("app", "app server"), ("db", "PostgreSQL")):
+        value = now.get(key)
+        if value is None:
+            continue
+        rows.append((f"{label} CPU per scan (at {now['rate']:,.0f}/s)",
+                     f"{value:.2f} ms ({value / before[key]:.0%} of {before[key]:.2f})",
+                     f"≤ {before[key] / 2:.2f} ms", verdict(value <= before[key] / 2)))
+    noop_cpu = (report["noop"].get("cpu_ms") or {}).get("app")
+    if noop_cpu and now.get("app"):
+        rows.append(("app CPU, no-op / scan", f"{noop_cpu:.2f} / {now['app']:.2f} ms = "
+                     f"{noop_cpu / now['app']:.0%}", "", "the CPU side of the share"))
     return rows
 
 
@@ -457,6 +498,15 @@ def main() -> None:
     parser.add_argument("--rates", default="500,1000,2000,3000")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--step-seconds", type=float, default=6)
+    parser.add_argument("--ramp-start", type=float, default=None,
+                        help="every ramp's first rate (default 500 no-op, 250 scan, 100 "
+                             "check-in); lower on a busy machine")
+    parser.add_argument("--noop-rates", default="",
+                        help="fixed rates for the no-op endpoint too (its CPU per request)")
+    parser.add_argument("--before", help="an earlier run's JSON: its CPU per scan is the "
+                                         "'before' of the CPU targets")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated parts not to run: dashboard,tracing,pgbench")
     args = parser.parse_args()
     if not args.database_url:
         name = "kiemdich_bench" if args.scale == "1M" else f"kiemdich_bench_{args.scale.lower()}"
@@ -470,23 +520,33 @@ def main() -> None:
     report["data"] = ensure_data(args.scale)
     print(f"data: {report['data']}", flush=True)
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     with Server(args.database_url, args.workers, args.threads) as server:
         pid = server.process.pid
         print("no-op (GET /api/v1/health):", flush=True)
-        report["noop"] = run_load(server.base, "health", [], args.seconds, pid, 500,
-                                  args.step_seconds)
+        start = args.ramp_start
+        noop_rates = [float(r) for r in args.noop_rates.split(",") if r.strip()]
+        report["noop"] = run_load(server.base, "health", noop_rates, args.seconds, pid,
+                                  start or 500, args.step_seconds)
         print("scan ingest (readers):", flush=True)
-        report["scan"] = run_load(server.base, "scan", rates, args.seconds, pid, 250,
+        report["scan"] = run_load(server.base, "scan", rates, args.seconds, pid, start or 250,
                                   args.step_seconds)
         print("poster check-in:", flush=True)
-        report["checkin"] = run_load(server.base, "checkin", rates[:2], args.seconds, pid, 100,
-                                     args.step_seconds)
+        report["checkin"] = run_load(server.base, "checkin", rates[:2], args.seconds, pid,
+                                     start or 100, args.step_seconds)
+        for kind in ("noop", "scan", "checkin"):
+            report[kind]["cpu_ms"] = cpu_per_request(report[kind])
         print("dashboard:", flush=True)
-        report["dashboard"] = bench_dashboard(server.base, report["data"]["days"])
+        report["dashboard"] = (bench_dashboard(server.base, report["data"]["days"])
+                               if "dashboard" not in skip else {})
     print("tracing:", flush=True)
-    report["tracing"] = bench_tracing()
+    report["tracing"] = bench_tracing() if "tracing" not in skip else {}
     print("pgbench:", flush=True)
-    report["pgbench"] = bench_pgbench(int(args.seconds), 8)
+    report["pgbench"] = bench_pgbench(int(args.seconds), 8) if "pgbench" not in skip else {}
+    if args.before:
+        before = json.loads(Path(args.before).read_text())["scan"].get("cpu_ms") or {}
+        if before.get("app") and before.get("db"):
+            report["cpu_before_ms"] = {"app": before["app"], "db": before["db"]}
     report["load_average_after"] = os.getloadavg()
     report["table_sizes_mb"] = table_sizes()
     report["seconds"] = round(time.time() - began)

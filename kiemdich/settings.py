@@ -357,6 +357,9 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# A reader's scans take the short path in front of the WSGI application (kiemdich.scans.lane);
+# 0 sends them through the full middleware stack like every other request.
+SCAN_LANE = env_bool("SCAN_LANE", True)
 # The proxies in front of the servers (addresses or networks, comma-separated): from them
 # alone X-Forwarded-For is read for the client's address (kiemdich.core.proxies). Empty: the
 # servers are reached directly and REMOTE_ADDR is the client.

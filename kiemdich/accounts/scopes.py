@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from kiemdich.accounts import policy
 from kiemdich.accounts.models import Grant, Role, Sector, User
-from kiemdich.areas.models import Area
+from kiemdich.areas.models import Area, AreaQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class Scope:
                 sectors.add(reach.sector)
         return frozenset(sectors) if covered else None
 
-    def sector_choices(self, *roles: str) -> list[tuple[str, str]]:
+    def sector_choices(self, *roles: str) -> list[tuple[str, StrOrPromise]]:
         """The sectors a filter or form may offer these roles, as (value, label): every
         sector for a grant without one, otherwise only the grants' sectors (offering the
         others would only lead to a refusal)."""
@@ -106,7 +110,7 @@ class Scope:
             q |= part
         return q
 
-    def visible_areas(self, *roles: str) -> QuerySet[Area]:
+    def visible_areas(self, *roles: str) -> AreaQuerySet:
         q = Q(pk__in=[])
         for reach in self.reaches(*roles):
             q |= Q(pk__isnull=False) if not reach.path else Q(path__startswith=reach.path)

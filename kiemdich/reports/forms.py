@@ -7,6 +7,7 @@ from kiemdich.accounts import policy
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.picker import AreaField
+from kiemdich.core.forms import field_of, set_choices
 from kiemdich.reports.imports import ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
@@ -27,8 +28,9 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            self.fields["organisation_sector"].choices = scope.sector_choices(*policy.IMPORTS)
-            self.fields["organisation_area"].offer(scope.visible_areas(*policy.IMPORTS).leaves())
+            set_choices(self, "organisation_sector", scope.sector_choices(*policy.IMPORTS))
+            field_of(self, "organisation_area", AreaField).offer(
+                scope.visible_areas(*policy.IMPORTS).leaves())
 
 
 def vnd(amount: int) -> str:
@@ -88,9 +90,9 @@ class InspectionForm(forms.Form):
 
     def __init__(self, *args, establishments=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["establishment"].choices = [("", "—")] + [
+        set_choices(self, "establishment", [("", "—")] + [
             (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
-            for e in establishments[:self.MAX_CHOICES]]
+            for e in establishments[:self.MAX_CHOICES]])
 
 
 class SubscriptionForm(forms.Form):
@@ -100,4 +102,4 @@ class SubscriptionForm(forms.Form):
 
     def __init__(self, *args, scope: Scope, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].offer(scope.visible_areas(*policy.STATISTICS))
+        field_of(self, "area", AreaField).offer(scope.visible_areas(*policy.STATISTICS))

@@ -4,6 +4,7 @@ and the public progress page. Thin: parse, call a service, render."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,6 +47,9 @@ from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.jobs import COMPLIANCE_EXPORT, COVERAGE_EXPORT, INSPECTIONS_EXPORT
 from kiemdich.reports.models import Inspection, ViolationCategory
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SORTABLE = ("name", *stats_service.FIGURES)
 
 
@@ -66,7 +70,7 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *policy.STATISTICS) is not None]
 
 
-def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+def _sectors(request: HttpRequest) -> list[tuple[str, StrOrPromise]]:
     """The sector filter's choices: only sectors the viewer may open."""
     return scope_of(request).sector_choices(*policy.STATISTICS)
 
@@ -187,7 +191,7 @@ def import_csv(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def compliance_page(request: HttpRequest) -> HttpResponse:
+def compliance_page(request: AuthedRequest) -> HttpResponse:
     try:
         query = _query(request)
         days = compliance.parse_days(request.GET.get("days"))

@@ -34,10 +34,6 @@ def may_scan_at(scope: Scope, venue: Venue, staff_phones: Collection[str]) -> bo
     return venue.owner_id == scope.user.pk or scope.user.phone in staff_phones
 
 
-def may_manage_venue(scope: Scope, venue: Venue) -> bool:
-    return scope.user is not None and venue.owner_id == scope.user.pk
-
-
 def supervised_venues(scope: Scope, *roles: str) -> QuerySet[Venue]:
     """Venues in the area (and sector) of an officer-type role."""
     return Venue.objects.filter(scope.area_filter("area", *roles, sector_field="sector"))

@@ -113,7 +113,9 @@ def _b64(text: str) -> str:
 @pytest.mark.parametrize("cursor", [
     "garbage!", "abc", _b64("c1.30.1628564400000000"), _b64("c2.30.1628564400000000.5"),
     _b64("c1.0.1628564400000000.5"), _b64("c1.30.x.5"), _b64("c1.30.1.-5"),
-    _b64("c1.30.1.99999999999999999999"), "x" * 200, _b64("c1.30.1.5") + "="])
+    _b64("c1.30.1.99999999999999999999"), _b64("c1.30.4000000000000000000.5"),
+    _b64("c1.30.-4000000000000000000.5"), "x" * 200, _b64("c1.30.1.5") + "=",
+    "Ỹ" * 5])
 def test_a_bad_cursor_is_400_cursor_invalid(mai, case_id, cursor):
     response = _get(mai, case_id, limit=3, cursor=cursor)
     assert response.status_code == 400, response.content
