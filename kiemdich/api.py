@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,7 +34,7 @@ COMMON_ERRORS = (400, 404, 422, 429, 503)
 class ContractAPI(NinjaAPI):
     """The API whose OpenAPI document declares every status an operation can answer."""
 
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         error = {"content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
@@ -62,7 +62,7 @@ api = ContractAPI(
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str,
-                   **extra) -> HttpResponse:
+                   **extra: object) -> HttpResponse:
     body = {"code": code, "message": message, **extra}
     return api.create_response(request, {"error": body}, status=status)
 
@@ -132,7 +132,7 @@ class HealthOut(Schema):
 
 
 @api.get("/health", auth=None, tags=["health"], response={200: HealthOut})
-def health(request: HttpRequest):
+def health(request: HttpRequest) -> dict[str, str]:
     """Liveness, for a supervisor: 200 while this process answers, whatever its database or
     Redis do (restarting it would not bring them back). The cheapest request of the stack."""
     return {"status": "ok"}
@@ -155,7 +155,7 @@ class NotReadyOut(ReadyOut):
 
 
 @api.get("/ready", auth=None, tags=["health"], response={200: ReadyOut, 503: NotReadyOut})
-def ready(request: HttpRequest):
+def ready(request: HttpRequest) -> dict[str, object] | HttpResponse:
     """Readiness, for a load balancer: 200 when PostgreSQL and Redis (where configured)
     answer; else 503 with `Retry-After`, naming each part that did not answer in
     `error.down`. Each check gives up within its short timeout."""
