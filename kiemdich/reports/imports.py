@@ -13,10 +13,8 @@ import of the same file updates them (nothing is duplicated).
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
-import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -172,33 +170,10 @@ LAYOUTS: dict[str, Layout] = {
 # In the request: the upload checked and stored --------------------------------------------
 
 
-def _header(text: str, kind: str) -> list[str]:
-    return csvrows.header_of(next(csv.reader(io.StringIO(text)), []), LAYOUTS[kind].columns)
-
-
 def checked_pieces(pieces: Iterable[bytes], kind: str) -> Iterator[bytes]:
-    """The upload's pieces, checked on the way to storage: UTF-8 throughout (decoded
-    piece by piece, so a 1 M-row file is never whole in memory) and the kind's columns in
-    its first line. Raises Invalid, which rolls the task's creation back."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    head: str | None = ""  # the first line, until it is whole and checked
-    for piece in pieces:
-        try:
-            text = decoder.decode(piece)
-        except UnicodeDecodeError:
-            raise csvrows.not_utf8() from None
-        if head is not None:
-            head += text
-            if "\n" in head:
-                _header(head.split("\n", 1)[0], kind)
-                head = None
-        yield piece
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise csvrows.not_utf8() from None
-    if head is not None:
-        _header(head, kind)
+    """The upload's pieces, checked on the way to storage (core.csvrows.checked_upload):
+    UTF-8 throughout and the kind's columns in its first line."""
+    return csvrows.checked_upload(pieces, LAYOUTS[kind].columns)
 
 
 def organisation_for(scope: Scope, user: User, name: str, area_code: str,

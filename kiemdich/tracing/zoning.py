@@ -11,7 +11,7 @@ from datetime import datetime
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from kiemdich.core.svgmap import empty_map, frame, projection
+from kiemdich.core.svgmap import empty_map, frame, map_label, projection
 from kiemdich.tracing.services import Exposures
 
 
@@ -80,9 +80,7 @@ def map_svg(communes: list[CommuneSummary]) -> str:
             continue
         cx = sum(p[0] for p in points) / len(points)
         cy = min(p[1] for p in points) - 22
-        parts.append(f'<text x="{cx:.1f}" y="{max(cy, 16):.1f}" text-anchor="middle" '
-                     f'font-size="14" font-weight="700" fill="#0b5d3b">'
-                     f'{escape(commune.area_name)}</text>')
+        parts.append(map_label(cx, cy, commune.area_name, "#0b5d3b", size=14))
     for number, site in enumerate(placed, start=1):
         x, y = project(site)
         radius = 7 + 3 * math.sqrt(len(site.contacts))

@@ -1,6 +1,7 @@
 """The zones in force drawn on a map (SVG made on the server from numbers and escaped names
 only): a zone on a venue is a marker at the venue; a zone on a commune, which has no outline
-here, is a shaded disc over the commune's venues that have coordinates, labelled."""
+here (the area data, vietnam_provinces, holds names and codes only), is a shaded disc over the
+commune's venues that have coordinates, labelled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import defaultdict
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from kiemdich.core.svgmap import empty_map, frame, projection
+from kiemdich.core.svgmap import empty_map, frame, map_label, projection
 from kiemdich.zones.models import Zone
 
 COLOURS: dict[str, str] = {Zone.Kind.QUARANTINE: "#9a5b00", Zone.Kind.LOCKDOWN: "#b3261e",
@@ -65,7 +66,7 @@ def zones_svg(zones: list[Zone]) -> str:
             parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
                       for x, y in xy]
         # Large enough to read once the map is shrunk to a phone's width (about half).
-        parts.append(f'<text x="{cx:.1f}" y="{max(cy - 16, 28):.1f}" text-anchor="middle" '
-                     f'font-size="26" font-weight="700" fill="{colour}">{escape(name)}</text>')
+        # Whole inside the map, even at its edges.
+        parts.append(map_label(cx, cy - 16, name, colour))
     parts.append("</svg>")
     return "".join(parts)
