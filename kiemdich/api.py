@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from kiemdich import readiness
+from kiemdich.core.error_codes import CATALOGUE
 from kiemdich.core.errors import DomainError, RetryLater
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
@@ -32,10 +33,22 @@ COMMON_ERRORS = (400, 404, 422, 429, 503)
 
 
 class ContractAPI(NinjaAPI):
-    """The API whose OpenAPI document declares every status an operation can answer."""
+    """The API whose OpenAPI document declares every status an operation can answer, and
+    every error code (the catalogue, kiemdich.core.error_codes): as the enum of the error
+    body's `code`, and with their statuses and messages under `x-error-codes`."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
+        codes = sorted(CATALOGUE)
+        for component in schema.get("components", {}).get("schemas", {}).values():
+            properties = component.get("properties", {})
+            if {"code", "message"} <= set(properties) and \
+                    properties["code"].get("type") == "string":
+                properties["code"]["enum"] = codes
+        schema["x-error-codes"] = [
+            {"code": entry.code, "status": entry.status, "statuses": list(entry.statuses),
+             "message": str(entry.message), "scan_refusal": entry.scan}
+            for entry in CATALOGUE.values()]
         error = {"content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
         for operations in schema["paths"].values():
