@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -5,8 +9,12 @@ from kiemdich.areas.picker import AreaField
 from kiemdich.core.forms import DayField
 from kiemdich.zones.models import Zone
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _day(label) -> DayField:
+
+
+def _day(label: StrOrPromise) -> DayField:
     return DayField(label=label)
 
 
