@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,9 +16,13 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from kiemdich import readiness
+from kiemdich.core.error_codes import CATALOGUE
 from kiemdich.core.errors import DomainError, RetryLater
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +33,22 @@ COMMON_ERRORS = (400, 404, 422, 429, 503)
 
 
 class ContractAPI(NinjaAPI):
-    """The API whose OpenAPI document declares every status an operation can answer."""
+    """The API whose OpenAPI document declares every status an operation can answer, and
+    every error code (the catalogue, kiemdich.core.error_codes): as the enum of the error
+    body's `code`, and with their statuses and messages under `x-error-codes`."""
 
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
+        codes = sorted(CATALOGUE)
+        for component in schema.get("components", {}).get("schemas", {}).values():
+            properties = component.get("properties", {})
+            if {"code", "message"} <= set(properties) and \
+                    properties["code"].get("type") == "string":
+                properties["code"]["enum"] = codes
+        schema["x-error-codes"] = [
+            {"code": entry.code, "status": entry.status, "statuses": list(entry.statuses),
+             "message": str(entry.message), "scan_refusal": entry.scan}
+            for entry in CATALOGUE.values()]
         error = {"content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
         for operations in schema["paths"].values():
@@ -160,7 +177,7 @@ def ready(request: HttpRequest):
     if not missing:
         return {"status": "ok", **checked}
     message = _("Máy chủ chưa sẵn sàng: không kết nối được %(parts)s.") % {
-        "parts": ", ".join(PART_NAMES[name] for name in missing)}
+        "parts": ", ".join(str(PART_NAMES[name]) for name in missing)}
     response = api.create_response(request, {
         "status": "unavailable", **checked,
         "error": {"code": UNAVAILABLE, "message": message, "down": missing}}, status=503)
@@ -168,7 +185,7 @@ def ready(request: HttpRequest):
     return response
 
 
-PART_NAMES = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
+PART_NAMES: dict[str, StrOrPromise] = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
 
 
 def _mount() -> None:

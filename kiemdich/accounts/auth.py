@@ -5,8 +5,9 @@ authenticated by venues, which owns them (kiemdich.venues.auth)."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
+from typing import cast
 
 from django.conf import settings
 from django.db import connection
@@ -17,7 +18,8 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
-from kiemdich.core.db import execute, instance_from_row, prepared_cursor
+from kiemdich.accounts.requests import ApiRequest
+from kiemdich.core.db import column_of, execute, instance_from_row, prepared_cursor
 from kiemdich.core.errors import Forbidden
 from kiemdich.core.tokens import digest
 
@@ -54,14 +56,14 @@ def user_for_token(token: str) -> User | None:
 @cache
 def _token_query() -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(f"u.{quote(f.column)}" for f in User._meta.concrete_fields)
+    columns = ", ".join(f"u.{quote(column_of(f))}" for f in User._meta.concrete_fields)
     return (f"SELECT t.id, t.last_used_at, {columns} "  # noqa: S608 (model names only)
             f"FROM {quote(ApiToken._meta.db_table)} t JOIN {quote(User._meta.db_table)} u "
             "ON u.id = t.user_id WHERE t.key_hash = %s AND t.revoked_at IS NULL "
             "AND t.expires_at > %s")
 
 
-def _token_user_sql(key_hash: str, now) -> tuple[int, object, User] | None:
+def _token_user_sql(key_hash: str, now: datetime) -> tuple[int, datetime | None, User] | None:
     """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.core.db)."""
     with prepared_cursor() as cursor:
         execute(cursor, _token_query(), [key_hash, now])
@@ -81,7 +83,7 @@ class BearerAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
-            request.api_token = token
+            cast(ApiRequest, request).api_token = token
         return user
 
 

@@ -37,6 +37,7 @@ class GrantForm(forms.Form):
 
 
 class OfficerForm(GrantForm):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     phone = forms.CharField(label=_("Số điện thoại"), max_length=20,
                             widget=forms.TextInput(attrs={"inputmode": "tel",
                                                           "autocomplete": "off"}))
@@ -45,6 +46,7 @@ class OfficerForm(GrantForm):
 
 
 class RosterForm(forms.Form):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     file = forms.FileField(label=_("Tệp CSV"),
                            help_text=_("Cột: phone, role, area_code, sector, display_name "
                                        "(sector và display_name có thể để trống)."))

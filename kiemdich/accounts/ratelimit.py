@@ -259,13 +259,15 @@ def rate_limited(bucket: str, *, per_ip: Limit = None, per_user: Limit = None,
                 return too_many(request, exc)
             return view(request, *args, **kwargs)
 
-        wrapper.rate_limit = (bucket, per_ip, per_user, window)  # for audits of the API
-        # django-ninja resolves string annotations in the wrapper's module; hand it the
-        # view's own, already resolved, signature instead.
+        # Marks on the function (mypy knows no attributes on a function but its own): the
+        # limits, for audits of the API; and, as django-ninja resolves string annotations in
+        # the wrapper's module, the view's own signature, already resolved.
+        wrapper.rate_limit = (bucket, per_ip, per_user, window)  # type: ignore[attr-defined]
         try:
-            wrapper.__signature__ = inspect.signature(view, eval_str=True)
+            signature = inspect.signature(view, eval_str=True)
         except NameError:
-            wrapper.__signature__ = inspect.signature(view)
+            signature = inspect.signature(view)
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from kiemdich.core.proxies import client_ip
@@ -49,7 +50,7 @@ class ClientAddressMiddleware:
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         token = _client_ip.set(client_ip(request))
         try:
             return self.get_response(request)
@@ -107,12 +108,12 @@ def describe_actors_with(describer: ActorDescriber) -> None:
     _describers[:] = [describer]
 
 
-def describe_actor(user) -> tuple[str, str]:
+def describe_actor(user: object) -> tuple[str, str]:
     """(roles, name) of an account as the trail shows it (see `describe_actors_with`)."""
     return _describers[0](user) if _describers else ("", "")
 
 
-def record(actor, action: str, *, target: object = "", reason: str = "",
+def record(actor: object, action: str, *, target: object = "", reason: str = "",
            ip: str | None = None) -> AuditEntry:
     """Append one entry. `actor` is a user, a device/venue label string, or None. `ip` is
     the client address of the request being answered unless given."""

@@ -1,4 +1,6 @@
-"""Domain errors: every refusal the platform makes has a stable code and an HTTP status.
+"""Domain errors: every refusal the platform makes has a stable code and an HTTP status, both
+declared in the catalogue (kiemdich.core.error_codes) with the code's message, which a raise
+without a message of its own says.
 
 Services raise these; the API turns them into `{"error": {"code", "message"}}` and the pages
 show the message in the user's language.
@@ -6,7 +8,12 @@ show the message in the user's language.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+from kiemdich.core.error_codes import CATALOGUE
 
 
 class DomainError(Exception):
@@ -15,17 +22,19 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        message: str | Promise = "",
+        message: StrOrPromise = "",
         *,
         code: str | None = None,
         status: int | None = None,
         field: str | None = None,
         extra: dict | None = None,
     ) -> None:
-        super().__init__(str(message))
-        self.message = message
         if code:
             self.code = code
+        if not message and self.code in CATALOGUE:
+            message = CATALOGUE[self.code].message
+        super().__init__(str(message))
+        self.message = message
         if status:
             self.status = status
         self.field = field
@@ -67,7 +76,7 @@ class Conflict(DomainError):
 class RetryLater(DomainError):
     """A refusal for now, not for good: the answer carries `Retry-After` (seconds)."""
 
-    def __init__(self, message: str | Promise = "", *, retry_after: int = 60, **kw) -> None:
+    def __init__(self, message: StrOrPromise = "", *, retry_after: int = 60, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = max(1, int(retry_after))
 

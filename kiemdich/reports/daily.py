@@ -251,7 +251,7 @@ def area_rows(areas: list[compliance.AreaCompliance]) -> list[list]:
 def _closing(report: Report, st: dict[str, ParagraphStyle]) -> Table:
     area = report.area
     recipients = [_("Nơi nhận:")]
-    if area.parent_id:
+    if area.parent is not None:
         recipients.append(_("- UBND %(area)s (để báo cáo);") % {"area": area.parent.name})
     recipients += [_("- Ban Chỉ đạo phòng, chống dịch %(area)s;") % {"area": area.name}]
     if report.stats.rows:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.picker import AreaField
+from kiemdich.core.forms import field_of, set_choices
 from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
@@ -26,8 +27,9 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
-            self.fields["organisation_area"].offer(scope.visible_areas(*IMPORT_ROLES).leaves())
+            set_choices(self, "organisation_sector", scope.sector_choices(*IMPORT_ROLES))
+            field_of(self, "organisation_area", AreaField).offer(
+                scope.visible_areas(*IMPORT_ROLES).leaves())
 
 
 def vnd(amount: int) -> str:
@@ -87,9 +89,9 @@ class InspectionForm(forms.Form):
 
     def __init__(self, *args, establishments=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["establishment"].choices = [("", "—")] + [
+        set_choices(self, "establishment", [("", "—")] + [
             (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
-            for e in establishments[:self.MAX_CHOICES]]
+            for e in establishments[:self.MAX_CHOICES]])
 
 
 class SubscriptionForm(forms.Form):
@@ -101,4 +103,4 @@ class SubscriptionForm(forms.Form):
         from kiemdich.reports.stats import STATS_ROLES
 
         super().__init__(*args, **kwargs)
-        self.fields["area"].offer(scope.visible_areas(*STATS_ROLES))
+        field_of(self, "area", AreaField).offer(scope.visible_areas(*STATS_ROLES))

@@ -328,9 +328,9 @@ class Inspection(models.Model):
     @property
     def subject_label(self) -> str:
         """What the lists and the record name the subject by."""
-        if self.venue_id:
+        if self.venue is not None:
             return self.venue.name
-        if self.establishment_id:
+        if self.establishment is not None:
             return self.establishment.name
         return self.subject_name
 

@@ -10,8 +10,10 @@ to an area, not to a sector, and stay area-wide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, overload
 
 from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
@@ -58,7 +60,7 @@ class StatsQuery:
 
 @dataclass
 class Row:
-    area: Area | None
+    area: Area
     figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
 
 
@@ -72,7 +74,11 @@ class Stats:
     refreshed_at: datetime | None
 
 
-def parse_date(value: str | None, name: str, default: date) -> date:
+@overload
+def parse_date(value: str | None, name: str, default: date) -> date: ...
+@overload
+def parse_date(value: str | None, name: str, default: None) -> date | None: ...
+def parse_date(value: str | None, name: str, default: date | None) -> date | None:
     if value in (None, ""):
         return default
     try:
@@ -209,8 +215,9 @@ def _trend(query: StatsQuery) -> list[dict]:
             ("scans_in", "scans_out", "venues_active", "declarations", "symptomatic"), 0))
         names = (("declarations", "symptomatic") if row["people"] else
                  ("scans_in", "scans_out", "venues_active"))
+        sums: Mapping[str, Any] = row  # read by a name in a variable
         for name in names:
-            target[name] += int(row[name] or 0)
+            target[name] += int(sums[name] or 0)
     days = []
     day = start
     while day <= query.date_to:

@@ -4,6 +4,7 @@ and the public progress page. Thin: parse, call a service, render."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,6 +46,9 @@ from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.jobs import COMPLIANCE_EXPORT, COVERAGE_EXPORT, INSPECTIONS_EXPORT
 from kiemdich.reports.models import Inspection, ViolationCategory
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SORTABLE = ("name", *stats_service.FIGURES)
 
 
@@ -65,7 +69,7 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
 
 
-def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+def _sectors(request: HttpRequest) -> list[tuple[str, StrOrPromise]]:
     """The sector filter's choices: only sectors the viewer may open."""
     return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
 
@@ -186,7 +190,7 @@ def import_csv(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def compliance_page(request: HttpRequest) -> HttpResponse:
+def compliance_page(request: AuthedRequest) -> HttpResponse:
     try:
         query = _query(request)
         days = compliance.parse_days(request.GET.get("days"))

@@ -65,7 +65,10 @@ class Scanner:
     @property
     def actor(self) -> User | str:
         """What the audit trail records as the actor."""
-        return self.user if self.user is not None else f"device:{self.device.pk}"
+        if self.user is not None:
+            return self.user
+        assert self.device is not None  # one of the two sends every scan
+        return f"device:{self.device.pk}"
 
 
 def _not_found() -> NotFound:
@@ -105,11 +108,6 @@ def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]
     return _allowed_entry(scope, venue_id).venue, Scanner(scope.user, None)
 
 
-def watched_venue(user: User | None, venue_id: int) -> Venue:
-    """A venue whose live page and visits this user may see: its owner and its staff."""
-    return _allowed_entry(Scope(user), venue_id).venue
-
-
 def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> bool:
     """Whether an open live stream's viewer may still watch, read from the database (no
     cache): the reader is not revoked, or the person still owns or staffs the venue and, when
@@ -124,6 +122,8 @@ def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> b
                                      revoked_at__isnull=True).exists()
     if api_token is not None:
         user = user_for_token(api_token)
-    else:
+    elif scanner.user is not None:
         user = User.objects.filter(pk=scanner.user.pk, is_active=True).first()
+    else:
+        user = None
     return user is not None and Scope(user).may_scan_at(entry.venue, entry.staff_phones)

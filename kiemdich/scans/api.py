@@ -174,8 +174,9 @@ def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
     try:
         return ScanIn.model_validate(raw).as_input()
     except PydanticError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        return {"error": {"code": "invalid", "message": str(first.get("msg", "invalid"))}}
+        errors = exc.errors()
+        message = str(errors[0]["msg"]) if errors else "invalid"
+        return {"error": {"code": "invalid", "message": message}}
 
 
 @router.post("/venues/{venue_id}/scans/batch", auth=SCANNER_AUTH,
@@ -238,7 +239,9 @@ def kiosk_enroll(request: HttpRequest, venue_id: int, payload: KioskIn | None = 
     keeps scanning whatever happens to the portal session. 401 with `reason`
     `device_expired` on a scan tells the kiosk to sign in again, `device_revoked` to stop."""
     venue, scanner = scanning_venue(request, venue_id)
-    device, token = enroll_kiosk(venue, scanner.user, (payload or KioskIn()).previous_token)
+    assert scanner.user is not None  # PEOPLE_AUTH: a person, never a reader
+    device, token = enroll_kiosk(venue, scanner.user,
+                                 payload.previous_token if payload is not None else None)
     return Status(201, {"id": device.pk, "name": device.name, "token": token,
                         "expires_at": device.expires_at})
 
@@ -290,11 +293,10 @@ async def live(request: HttpRequest, venue_id: int):
 @rate_limited("self-checkin", per_user=60, window=60)
 def checkin(request: AuthedRequest, payload: CheckinIn):
     """The visitor scanned the poster: check in or out oneself and family members."""
-    located = payload.latitude is not None and payload.longitude is not None
+    latitude, longitude = payload.latitude, payload.longitude
+    location = (latitude, longitude) if latitude is not None and longitude is not None else None
     result = services.self_checkin(request.user, payload.venue_code, payload.person_ids,
-                                   payload.direction,
-                                   location=(payload.latitude, payload.longitude) if located
-                                   else None)
+                                   payload.direction, location=location)
     return Status(201, result)
 
 

@@ -50,7 +50,8 @@ def enabled() -> bool:
         return cursor.fetchone() is not None
 
 
-def _bounds(table: str, day: date) -> tuple[object, object]:
+def _bounds(table: str, day: date) -> tuple[date, date]:
+    """The partition's range: days, or the day's two midnights for a timestamp key."""
     _key, timestamp = TABLES[table]
     if not timestamp:
         return day, day + timedelta(days=1)

@@ -218,7 +218,8 @@ def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome 
         return Outcome(409, _refusal("nonce_conflict", _(
             "Mã nonce này đã được dùng cho một lượt quét khác.")))
     if first.accepted:
-        person = Person.objects.filter(pk=first.person_id).first() or Person()
+        person = (Person.objects.filter(pk=first.person_id).first()
+                  if first.person_id is not None else None) or Person()
         shape = shape_for_venue(person, venue, scanner.actor)
         # A scan stored before `declaration` was answered says it again from its two flags.
         flags = declaration_of(None if not first.response.get("declared_today")
@@ -300,7 +301,7 @@ def _answer(scan: Scan, state: PersonState, visit: str) -> dict[str, Any]:
 
 def _refused(venue: Venue, scan: Scan, refusal: DomainError) -> Outcome:
     scan.accepted = False
-    scan.reason = refusal.code[:32]
+    scan.reason = refusal.code
     scan.person = getattr(refusal, "person", None)
     scan.response = refusal.as_dict()
     _store(scan)
@@ -516,7 +517,7 @@ def colour_of_day(day: date) -> int:
 
 # Live page, history ----------------------------------------------------------------------
 
-def visitor_token(venue_id: int, day: date, person_id: int) -> str:
+def visitor_token(venue_id: int, day: date, person_id: int | None) -> str:
     """What the live page matches an exit to its entry by: the same for one person at one venue
     on one day, unrelated anywhere else, so it links nothing the venue does not already see."""
     mac = hmac.new(settings.SECRET_KEY.encode(), f"visitor:{venue_id}:{day}:{person_id}".encode(),
@@ -555,7 +556,7 @@ def live_snapshot(venue: Venue, viewer: User | str,
 
 def checkins_of(user: User, limit: int = 200) -> list[dict[str, Any]]:
     """A citizen's own check-ins (all the people the account manages), newest first."""
-    people = {p.pk: p for p in Person.objects.filter(account=user)}
+    people: dict[int | None, Person] = {p.pk: p for p in Person.objects.filter(account=user)}
     scans = (Scan.objects.filter(person_id__in=list(people), accepted=True)
              .select_related("venue").order_by("-scanned_at", "-id")[:limit])
     return [{"scan_id": s.pk, "venue_id": s.venue_id, "venue_name": s.venue.name,
@@ -622,7 +623,8 @@ def decode_photo(data: bytes) -> str:
                            code="photo_decoder_busy", retry_after=2)
             try:
                 found = zxingcpp.read_barcodes(_shrunk_grayscale(image),
-                                               formats=zxingcpp.BarcodeFormat.QRCode)
+                                               formats=zxingcpp.BarcodeFormats(
+                                                   zxingcpp.BarcodeFormat.QRCode))
             finally:
                 turns.release()
     except Image.DecompressionBombError:

@@ -39,7 +39,7 @@ from django.db.models import (
 )
 
 from kiemdich.core.clock import day_bounds
-from kiemdich.core.db import execute, instance_from_row, prepared_cursor
+from kiemdich.core.db import execute, instance_from_row, model_field, prepared_cursor
 from kiemdich.declarations.models import Declaration
 from kiemdich.people.models import Credential, Person
 from kiemdich.scans.models import Direction, Scan, ScanNonce, Visit
@@ -193,7 +193,7 @@ def state_for_account(venue_id: int, day: date, account: int,
 SCAN_FIELDS = [f for f in Scan._meta.concrete_fields if not f.primary_key]
 VISIT_FIELDS = [f for f in Visit._meta.concrete_fields if not f.primary_key]
 # SET left_at, closes_at, exit_method WHERE id, venue_id, day
-VISIT_CLOSE_FIELDS = [Visit._meta.get_field(name) for name in
+VISIT_CLOSE_FIELDS = [model_field(Visit, name) for name in
                       ("left_at", "closes_at", "exit_method", "id", "venue", "day")]
 
 

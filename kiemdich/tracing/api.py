@@ -221,7 +221,7 @@ def _request_out(made: CaseRequest) -> dict:
 
 def _case_out(case: Case) -> dict:
     return {"id": case.pk, "person_id": case.person_id,
-            "area_code": case.area.code if case.area_id else None,
+            "area_code": case.area.code if case.area is not None else None,
             "confirmed_at": case.confirmed_at, "onset_at": case.onset_at,
             "window_start": case.window_start, "window_end": case.window_end,
             "margin_minutes": case.margin_minutes, "status": case.status,
@@ -282,7 +282,7 @@ def list_case_requests(request: AuthedRequest):
     (each view audited)."""
     scope = scope_of(request)
     to_decide = list(services.requests_to_decide(scope)[:200])
-    people = {r.pk: shape_for_officer(r.person, request.user, scope,
+    people = {r.pk: shape_for_officer(services.person_to_decide(r), request.user, scope,
                                       reason=f"case request={r.pk}") for r in to_decide}
     return {"mine": [_request_out(r) for r in services.my_requests(request.user)[:200]],
             "to_decide": [{**_request_out(r), "requested_by": pauses.officer_label(

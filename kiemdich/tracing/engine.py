@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from django.conf import settings
 from django.db import connection
@@ -159,7 +159,7 @@ def stitch(rows: Iterable[VisitRow]) -> list[VisitRow]:
         last = out[-1] if out else None
         if last is not None and (last.person_id, last.venue_id) == (row.person_id,
                                                                     row.venue_id) \
-                and _stitchable(last, row, limit):
+                and _stitchable(last, row, limit) and row.left_at is not None:
             out[-1] = replace(last, left_at=row.left_at, closes_at=row.left_at,
                               exit_method=row.exit_method)
         else:
@@ -212,10 +212,18 @@ _MINUTE_US = 60_000_000
 Raw = tuple[int, int, int, int | None, int | None, int]
 
 
+@overload
+def _us(moment: datetime) -> int: ...
+@overload
+def _us(moment: None) -> None: ...
 def _us(moment: datetime | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
+@overload
+def _moment(us: int) -> datetime: ...
+@overload
+def _moment(us: None) -> None: ...
 def _moment(us: int | None) -> datetime | None:
     return None if us is None else _EPOCH + us * _MICROSECOND
 
@@ -337,13 +345,14 @@ def _stitched(rows: list[Raw], stays: dict[int, int]) -> list[Raw]:
 def _united_us(intervals: list[tuple[int, int]]) -> int:
     if len(intervals) == 1:
         return intervals[0][1] - intervals[0][0]
-    total, current_start, current_end = 0, None, None
-    for start, end in sorted(intervals):
-        if current_end is not None and start < current_end:
+    ordered = sorted(intervals)
+    total = 0
+    current_start, current_end = ordered[0]
+    for start, end in ordered[1:]:
+        if start < current_end:
             current_end = max(current_end, end)
             continue
-        if current_end is not None:
-            total += current_end - current_start
+        total += current_end - current_start
         current_start, current_end = start, end
     return total + current_end - current_start
 

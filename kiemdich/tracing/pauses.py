@@ -177,5 +177,5 @@ def pausable_areas(scope: Scope) -> tuple[bool, list[Area]]:
 
 def may_resume(scope: Scope, paused: NoticePause) -> bool:
     """Whether the page offers this officer to resume a pause."""
-    return (paused.active and paused.paused_by_id != scope.user.pk
+    return (paused.active and scope.user is not None and paused.paused_by_id != scope.user.pk
             and _may_pause(scope, paused.area))

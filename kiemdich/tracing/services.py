@@ -10,6 +10,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import overload
 
 from django.conf import settings
 from django.db import transaction
@@ -116,6 +117,10 @@ def identities(person: Person) -> list[int]:
 
 # The window -----------------------------------------------------------------------------
 
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
 def aware(moment: datetime | None) -> datetime | None:
     if moment is not None and timezone.is_naive(moment):
         return timezone.make_aware(moment)
@@ -242,6 +247,13 @@ def my_requests(actor: User) -> QuerySet[CaseRequest]:
     return CaseRequest.objects.filter(requested_by=actor)
 
 
+def person_to_decide(request: CaseRequest) -> Person:
+    """Who a request to decide is about: `requests_to_decide` keeps only requests about
+    someone (the column allows nobody, for the requests nobody can decide)."""
+    assert request.person is not None
+    return request.person
+
+
 def requests_to_decide(scope: Scope) -> QuerySet[CaseRequest]:
     """Pending requests about a person of this officer's area (requests about nobody are
     never shown: there is nothing to decide)."""
@@ -263,6 +275,10 @@ def decide_request(actor: User, scope: Scope, request_id: int, *, approve: bool)
         raise Forbidden(_("Không thể tự phê duyệt yêu cầu của mình."), code="self_approval")
     request.decided_by, request.decided_at = actor, timezone.now()
     if approve:
+        # Made with checked terms and, to be decided, a known person (requests_to_decide):
+        # the columns allow empty values that such a request never has.
+        assert request.person is not None and request.margin_minutes is not None
+        assert request.window_start is not None and request.window_end is not None
         terms = CaseTerms(request.confirmed_at, request.onset_at, request.window_start,
                           request.window_end, request.margin_minutes)
         request.case = _open_case(actor, request.requested_by, request.person, terms,

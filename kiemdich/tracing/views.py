@@ -69,8 +69,9 @@ def case_list(request: AuthedRequest) -> HttpResponse:
         "cases": cases[:200], "status": status, "pauses": _pauses_shown(scope),
         "may_pause_country": country, "pausable_areas": areas,
         "my_requests": services.my_requests(request.user)[:50],
-        "to_decide": [{"r": r, "person": shape_for_officer(r.person, request.user, scope,
-                                                           reason=f"case request={r.pk}"),
+        "to_decide": [{"r": r, "person": shape_for_officer(
+                           services.person_to_decide(r), request.user, scope,
+                           reason=f"case request={r.pk}"),
                        "requested_by": pauses.officer_label(r.requested_by)}
                       for r in services.requests_to_decide(scope)[:50]],
     })

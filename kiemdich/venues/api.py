@@ -429,7 +429,7 @@ def device_revoke(request: AuthedRequest, id: int, device_id: int):
 def special(request: AuthedRequest, id: int, payload: SpecialIn | None = None):
     """Officers covering the venue grant it full-data visibility; no body is needed, an
     optional `reason` is recorded with the grant."""
-    payload = payload or SpecialIn()
+    payload = payload or SpecialIn.model_validate({})  # no body: the defaults
     venue = services.supervised_venue(request.auth, id)
     return _special_out(services.set_special(venue, request.auth, payload.special,
                                              payload.reason))

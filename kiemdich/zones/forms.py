@@ -11,6 +11,7 @@ def _day(label) -> forms.DateField:
 
 
 class ZoneForm(forms.Form):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     kind = forms.ChoiceField(label=_("Loại vùng"), choices=Zone.Kind.choices)
     area_code = AreaField(label=_("Xã/phường"), required=False, blank=_("— Không chọn —"),
                           help_text=_("Cả xã/phường; hoặc để trống và ghi mã QR của một "

@@ -122,7 +122,7 @@ def test_a_reader_scans_with_its_device_token_only_at_its_venue(venue, other_ven
 def test_refused_codes_answer_422_and_are_recorded(venue, hoa, lan_code, mangle, reason):
     response = hoa.post(scans_url(venue), {"code": mangle(lan_code), "direction": "in"})
     assert response.status_code == 422
-    assert response.json()["error"]["code"] in (reason, "code_unreadable")
+    assert response.json()["error"]["code"] == reason
     scan = Scan.objects.get()
     assert scan.accepted is False and scan.reason == response.json()["error"]["code"]
     assert scan.received_at is not None and not Visit.objects.exists()
@@ -320,3 +320,17 @@ def test_a_scan_reaching_a_server_that_is_no_longer_the_leader_answers_503(venue
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
     assert response["Retry-After"].isdigit()
+
+
+def test_a_refused_scans_reason_is_a_catalogue_code_stored_in_full(venue, hoa):
+    from kiemdich.core.error_codes import CATALOGUE
+
+    field = Scan._meta.get_field("reason")
+    reasons = {code for code, _label in field.choices}
+    assert reasons == {code for code, entry in CATALOGUE.items() if entry.scan}
+    assert max(len(code) for code in CATALOGUE) <= field.max_length
+    for payload in ({"code": "hello world", "direction": "in"},
+                    {"phone": "12345", "direction": "in"},
+                    {"id_number": "12", "direction": "in"}):
+        code = hoa.post(scans_url(venue), payload).json()["error"]["code"]
+        assert Scan.objects.filter(reason=code).count() == 1 and code in reasons
