@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
@@ -176,7 +177,7 @@ def update_person(user: User, person: Person, data: dict[str, Any]) -> Person:
 def search_people(scope: Scope, *, id_number: str = "", phone: str = "") -> QuerySet[Person]:
     """People found by ID number (through its keyed digest) or phone, for health officers,
     within their area; the ID number itself is never stored or compared in clear."""
-    if not scope.has("health_officer"):
+    if not scope.has(*policy.PERSON_SEARCH):
         return Person.objects.none()
     qs = Person.objects.filter(scope.area_filter("area", "health_officer"))
     if id_number:

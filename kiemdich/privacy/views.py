@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
@@ -89,7 +90,7 @@ def withdraw_consent(request: AuthedRequest) -> HttpResponse:
 @login_required
 def audit_search(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has("admin", "auditor"):
+    if not scope.has(*policy.OVERSIGHT):
         raise PermissionDenied
     form = AuditSearchForm(request.GET or None)
     entries = audit.search(**form.cleaned_data) if form.is_valid() else audit.search()
@@ -112,7 +113,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def flags(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has("officer", "health_officer", "inspector"):
+    if not scope.has(*policy.ABUSE_FLAGS):
         raise PermissionDenied
     page = Paginator(abuse.flags_for(scope), 50) \
         .get_page(request.GET.get("page"))

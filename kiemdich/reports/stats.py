@@ -19,7 +19,8 @@ from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role, Sector
+from kiemdich.accounts import policy
+from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
@@ -28,7 +29,6 @@ from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.reports import rollups
 from kiemdich.reports.models import AreaDay, AreaRegistration, AreaVenueSeen, DeclarantSeen
 
-STATS_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR, Role.ADMIN)
 FIGURES = ("venues_registered", "venues_active", "scans_in", "scans_out", "declarations",
            "declarants", "symptomatic", "citizens_registered")
 VENUE_FIGURES = FIGURES[:4]
@@ -91,16 +91,16 @@ def parse_date(value: str | None, name: str, default: date | None) -> date | Non
 def build_query(scope: Scope, area_code: str | None, date_from: str | None,
                 date_to: str | None, sector: str | None) -> StatsQuery:
     """Check the viewer's reach and the filters: 404 outside the scope, 422 for bad dates."""
-    if not scope.has(*STATS_ROLES):
+    if not scope.has(*policy.STATISTICS):
         raise Forbidden(_("Chỉ cán bộ quản lý xem được thống kê."), code="not_an_officer")
     if area_code:
         area = resolve_area(area_code)
     else:
-        roots = scope.root_areas(*STATS_ROLES)
+        roots = scope.root_areas(*policy.STATISTICS)
         if not roots:
             raise NotFound(_("Không có địa bàn."), code="area_unknown", field="area")
         area = roots[0]
-    reach = scope.sector_reach(area, *STATS_ROLES)
+    reach = scope.sector_reach(area, *policy.STATISTICS)
     if reach is None:
         # Same answer as an unknown code: an officer learns nothing about other areas.
         raise NotFound(_("Không có địa bàn mã %(code)s.") % {"code": area_code},

@@ -18,7 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role, User
+from kiemdich.accounts import policy
+from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core.audit import record
@@ -31,7 +32,6 @@ from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
 
-TRACING_ROLES = (Role.HEALTH_OFFICER,)
 ONSET_LOOK_BACK = timedelta(days=2)
 TEST_LOOK_BACK = timedelta(days=14)
 MAX_MARGIN_MINUTES = 12 * 60
@@ -44,7 +44,7 @@ class PersonUnknown(NotFound):
 
 
 def require_tracer(scope: Scope) -> None:
-    if not scope.has(*TRACING_ROLES):
+    if not scope.has(*policy.TRACING):
         raise Forbidden(_("Chỉ cán bộ y tế mới được truy vết."), code="forbidden")
 
 
@@ -233,7 +233,7 @@ def register_or_request(actor: User, scope: Scope, lookup: dict, **terms) -> Cas
     except PersonUnknown:
         person = None
     area = home_area(person, checked) if person is not None else None
-    if person is not None and scope.covers(area, *TRACING_ROLES):
+    if person is not None and scope.covers(area, *policy.TRACING):
         return _open_case(actor, actor, person, checked, area)
     request = CaseRequest.objects.create(
         requested_by=actor, person=person, area=area, confirmed_at=checked.confirmed_at,
@@ -259,7 +259,7 @@ def requests_to_decide(scope: Scope) -> QuerySet[CaseRequest]:
     never shown: there is nothing to decide)."""
     require_tracer(scope)
     return (CaseRequest.objects.filter(status=CaseRequest.Status.PENDING, person__isnull=False)
-            .filter(scope.area_filter("area", *TRACING_ROLES))
+            .filter(scope.area_filter("area", *policy.TRACING))
             .select_related("person", "area", "requested_by"))
 
 
@@ -304,10 +304,10 @@ def visible_cases(scope: Scope) -> QuerySet[Case]:
     living (or last seen) in their area; nobody else any."""
     if scope.is_admin:
         return Case.objects.all()
-    if not scope.has(*TRACING_ROLES):
+    if not scope.has(*policy.TRACING):
         return Case.objects.none()
     return Case.objects.filter(Q(created_by=scope.user)
-                               | scope.area_filter("area", *TRACING_ROLES))
+                               | scope.area_filter("area", *policy.TRACING))
 
 
 def get_case(scope: Scope, case_id: int) -> Case:

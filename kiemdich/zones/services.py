@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from kiemdich.venues.models import Venue
 
 # Officers of the area and health officers draw zones; admins everywhere (Scope.reaches).
-ZONE_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER)
 MAX_DAYS = 366
 REASON_MAX = 300
 
@@ -41,10 +40,10 @@ def in_force(day: date | None = None) -> Q:
 
 def zones_for(scope: Scope) -> QuerySet[Zone]:
     """The zones an officer sees: on communes and venues within their reach."""
-    if not scope.has(*ZONE_ROLES):
+    if not scope.has(*policy.ZONES):
         return Zone.objects.none()
-    return (Zone.objects.filter(scope.area_filter("area", *ZONE_ROLES)
-                                | scope.area_filter("venue__area", *ZONE_ROLES))
+    return (Zone.objects.filter(scope.area_filter("area", *policy.ZONES)
+                                | scope.area_filter("venue__area", *policy.ZONES))
             .select_related("area", "venue", "venue__area")
             .order_by("-starts_on", "-pk"))
 
@@ -92,12 +91,12 @@ def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, 
         code = normalize_code(venue_code)
         venue = Venue.objects.select_related("area").filter(code=code).first() \
             if code else None
-        if venue is None or not scope.covers(venue.area, *ZONE_ROLES):
+        if venue is None or not scope.covers(venue.area, *policy.ZONES):
             raise NotFound(_("Không tìm thấy địa điểm."), code="venue_not_found",
                            field="venue_code")
         return None, venue
     area = resolve_area(area_code, leaf=True)
-    if not scope.covers(area, *ZONE_ROLES):
+    if not scope.covers(area, *policy.ZONES):
         raise NotFound(_("Không có địa bàn này trong phạm vi của bạn."), code="area_unknown",
                        field="area_code")
     return area, None
@@ -107,7 +106,7 @@ def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, 
 def draw(scope: Scope, kind: str, *, area_code: str = "", venue_code: str = "",
          starts_on: date | None = None, ends_on: date | None = None,
          reason: str = "") -> Zone:
-    if not scope.has(*ZONE_ROLES):
+    if not scope.has(*policy.ZONES):
         raise NotFound(_("Không tìm thấy."), code="not_found")
     if kind not in Zone.Kind.values:
         raise Invalid(_("Loại vùng không hợp lệ."), code="zone_kind", field="kind")
