@@ -25,6 +25,7 @@ from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
 from kiemdich.core.errors import Forbidden, Invalid, NotFound
+from kiemdich.core.forms import parse_day
 from kiemdich.reports import rollups
 from kiemdich.reports.models import AreaDay, AreaRegistration, AreaVenueSeen, DeclarantSeen
 from kiemdich.reports.rollups import max_range_days
@@ -78,10 +79,11 @@ def parse_date(value: str | None, name: str, default: date | None) -> date | Non
     if value in (None, ""):
         return default
     try:
-        return date.fromisoformat(str(value))
+        # As a person types it in a filter (dd/mm/yyyy), or as the API takes it (ISO).
+        return parse_day(str(value))
     except ValueError:
-        raise Invalid(_("Ngày không hợp lệ (cần dạng YYYY-MM-DD)."), code="date_invalid",
-                      field=name) from None
+        raise Invalid(_("Ngày không hợp lệ (cần dạng dd/mm/yyyy hoặc YYYY-MM-DD)."),
+                      code="date_invalid", field=name) from None
 
 
 def build_query(scope: Scope, area_code: str | None, date_from: str | None,
