@@ -12,6 +12,7 @@ from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.signals import account_created
 from kiemdich.areas.models import Area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Invalid
 
 AccountFacet = Callable[[User, Scope], dict[str, Any]]
@@ -68,7 +69,6 @@ def grant_role(phone: str, role: str, area: Area | None = None, sector: str = ""
     if role == Role.ADMIN and not user.is_staff:
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
-    from kiemdich.core.audit import record
 
     record(granted_by, "role_granted", target=user,
            reason=f"{role} area={area.code if area else '*'} sector={sector or '*'}")

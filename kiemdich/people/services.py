@@ -18,7 +18,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
-from kiemdich.core.protect import decrypt_id, encrypt_id, id_digest, id_digests
+from kiemdich.core.protect import current_version, decrypt_id, encrypt_id, id_digest, id_digests
 from kiemdich.people import codes
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Consent, Credential, Person
@@ -193,7 +193,6 @@ def reencrypt_id_numbers(batch: int = 1000) -> tuple[int, int]:
     the roster digests that named it), batch by batch, each batch in its own transaction, so
     the command can be stopped and run again. Returns (rewritten, unreadable): an unreadable
     cipher is one no configured key opens (an old key removed too early) and is left as is."""
-    from kiemdich.core.protect import current_version
     from kiemdich.reports.models import RosterMember
 
     prefix = current_version() + "$"

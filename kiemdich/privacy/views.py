@@ -19,17 +19,17 @@ from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
 from kiemdich.jobs.views import start_export
 from kiemdich.people.cards import pdf_response
+from kiemdich.people.models import Person
 from kiemdich.privacy import abuse, audit, own_data, services
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
 from kiemdich.privacy.jobs import AUDIT_EXPORT
+from kiemdich.venues.models import Venue
 
 AUDIT_PAGE_SIZE = 50
 
 
 @login_required
 def my_data(request: AuthedRequest) -> HttpResponse:
-    from kiemdich.people.models import Person
-
     return render(request, "privacy/my_data.html", {
         "people": Person.objects.filter(account=request.user).order_by("-is_self", "pk"),
         "consents": services.consents_of(request.user),
@@ -117,7 +117,6 @@ def flags(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     page = Paginator(abuse.flags_for(scope), 50) \
         .get_page(request.GET.get("page"))
-    from kiemdich.venues.models import Venue
 
     venues = Venue.objects.in_bulk([f.venue_id for f in page])
     return render(request, "privacy/flags.html",

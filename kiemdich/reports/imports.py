@@ -35,6 +35,7 @@ from kiemdich.areas.services import resolve_area
 from kiemdich.core import csvrows
 from kiemdich.core.db import column_of, model_field
 from kiemdich.core.errors import DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.protect import id_digest
 from kiemdich.jobs import tasks
 from kiemdich.reports.models import Establishment, Organisation, Population, RosterMember
 
@@ -128,7 +129,6 @@ def _establishment_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], t
 
 
 def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
-    from kiemdich.core.protect import id_digest
     from kiemdich.people.identity import validate_id_number
 
     organisation_id = task.params["organisation"]

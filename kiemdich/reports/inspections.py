@@ -16,10 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts import policy
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
+from kiemdich.areas.services import resolve_area
 from kiemdich.core import audit, clock
 from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.masking import mask_name, mask_phone
+from kiemdich.core.protect import id_digests
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
 from kiemdich.venues import access as venue_access
+from kiemdich.venues.models import Venue
+from kiemdich.venues.services import search_supervised, typed_code
 
 
 @dataclass
@@ -39,9 +44,6 @@ class InspectionInput:
 
 
 def _venue(scope: Scope, code: str):
-    from kiemdich.venues.models import Venue
-    from kiemdich.venues.services import typed_code
-
     text = (code or "").strip()
     if "/v/" in text:  # the poster's check-in URL, as a scanner reads it
         text = text.rsplit("/v/", 1)[1].strip("/")
@@ -56,8 +58,6 @@ def _venue(scope: Scope, code: str):
 
 def search_venues(scope: Scope, q: str) -> list:
     """Venues the inspector may inspect that `q` names (name, address, code, poster URL)."""
-    from kiemdich.venues.services import search_supervised
-
     if not scope.has(*policy.INSPECTION_RECORD):
         return []
     return search_supervised(scope, q, *policy.INSPECTION_RECORD)
@@ -72,8 +72,6 @@ def unregistered_in_scope(scope: Scope) -> QuerySet[Establishment]:
 
 
 def _venue_of_establishment():
-    from kiemdich.venues.models import Venue
-
     return Venue.objects.filter(business_reg_no=OuterRef("reg_no"), status=Venue.Status.ACTIVE)
 
 
@@ -96,7 +94,6 @@ def search_undeclared(scope: Scope, q: str, day: date,
     `q` names: part of the name, part of the phone number (as written, with its leading 0),
     or the whole ID number (rosters keep only its digest, so a part cannot be matched).
     Nothing for fewer than two characters."""
-    from kiemdich.core.protect import id_digests
     from kiemdich.people.identity import validate_id_number
 
     q = str(q or "").strip()[:100]
@@ -122,8 +119,6 @@ def sees_people_in_full(scope: Scope) -> bool:
 
 
 def person_label(member: RosterMember, *, full: bool) -> dict:
-    from kiemdich.core.masking import mask_name, mask_phone
-
     national = "0" + member.phone[3:] if member.phone.startswith("+84") else member.phone
     return {"id": member.pk,
             "name": member.full_name if full else mask_name(member.full_name),
@@ -249,6 +244,4 @@ def for_printing(scope: Scope, user: User, pk: int) -> Inspection:
 
 
 def _area_path(code: str) -> str:
-    from kiemdich.areas.services import resolve_area
-
     return resolve_area(code).path

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, overload
 
-from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -29,15 +28,12 @@ from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.core.forms import parse_day
 from kiemdich.reports import rollups
 from kiemdich.reports.models import AreaDay, AreaRegistration, AreaVenueSeen, DeclarantSeen
+from kiemdich.reports.rollups import max_range_days
 
 FIGURES = ("venues_registered", "venues_active", "scans_in", "scans_out", "declarations",
            "declarants", "symptomatic", "citizens_registered")
 VENUE_FIGURES = FIGURES[:4]
 TREND_MIN_DAYS = 14
-
-
-def max_range_days() -> int:
-    return int(getattr(settings, "REPORT_MAX_RANGE_DAYS", 92))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.jobs import COMPLIANCE_EXPORT, COVERAGE_EXPORT, INSPECTIONS_EXPORT
 from kiemdich.reports.models import Inspection, ViolationCategory
+from kiemdich.scans.services import decode_photo
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -315,8 +316,6 @@ def inspection_venues(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inspection_photo(request: HttpRequest) -> HttpResponse:
     """A photo of the poster (a phone's camera): its QR decoded, the form opened on it."""
-    from kiemdich.scans.services import decode_photo
-
     _recorder_scope(request)
     photo = request.FILES.get("photo")
     try:

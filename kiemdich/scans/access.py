@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts.auth import user_for_token
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.core.caching import ProcessCache
@@ -113,8 +114,6 @@ def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> b
     """Whether an open live stream's viewer may still watch, read from the database (no
     cache): the reader is not revoked, or the person still owns or staffs the venue and, when
     they came with a token, it is still valid."""
-    from kiemdich.accounts.auth import user_for_token
-
     entry = _entry(venue_id, fresh=True)
     if entry is None:
         return False

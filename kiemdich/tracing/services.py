@@ -24,10 +24,12 @@ from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.protect import id_digests
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
 from kiemdich.people.services import subject_public_id
+from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
@@ -88,8 +90,6 @@ def _by_id_number(*numbers: str) -> Person:
 
 
 def _by_qr(text: str) -> Person:
-    from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
-
     parsed = parse_scanned(text)  # refusals are 422 with the code's own error code
     if isinstance(parsed, PlatformCode):
         person = Person.objects.filter(public_id=subject_public_id(parsed.claims)).first()
@@ -553,8 +553,6 @@ def people_by_id(ids) -> dict[int, Person]:
 def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
     """Full personal data of these people for a health officer (each view audited by the
     masking module)."""
-    from kiemdich.core.masking import shape_for_officer
-
     people = people_by_id(person_ids)
     return {pk: shape_for_officer(people[pk], actor, scope, reason=f"tracing case={case.pk}")
             for pk in person_ids if pk in people}

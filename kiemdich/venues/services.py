@@ -31,6 +31,8 @@ from kiemdich.core.caching import ProcessCache
 from kiemdich.core.db import max_length_of, model_field
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.core.tokens import digest
+from kiemdich.documents import posters
+from kiemdich.documents.posters import PosterInfo
 from kiemdich.jobs import tasks
 from kiemdich.venues import access as venue_access
 from kiemdich.venues import codes, devices
@@ -675,8 +677,6 @@ def address_line(venue: Venue, labels: Mapping[int, str]) -> str:
 
 
 def _poster_infos(venues: list[Venue]):
-    from kiemdich.documents.posters import PosterInfo
-
     labels = area_labels(v.area for v in venues)
     return [PosterInfo(name=v.name, address=address_line(v, labels), code=v.code,
                        checkin_url=v.checkin_url,
@@ -694,14 +694,10 @@ def _size(size: object) -> PaperSize:
 
 
 def poster_pdf(venue: Venue, size: object = "A4") -> bytes:
-    from kiemdich.documents import posters
-
     return posters.poster_pdf(_poster_infos([venue])[0], _size(size))
 
 
 def poster_png(venue: Venue) -> bytes:
-    from kiemdich.documents import posters
-
     return posters.poster_png(_poster_infos([venue])[0], dpi=150)
 
 
@@ -719,7 +715,6 @@ def batch_posters_pdf(owner: User, size: object = "A4",
     A6); `progress(n)` is told each poster laid out."""
     size = _size(size)
     venues = batch_venues(owner)
-    from kiemdich.documents import posters
 
     return posters.posters_pdf(_poster_infos(venues), size, progress)
 

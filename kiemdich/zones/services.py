@@ -17,6 +17,10 @@ from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
+from kiemdich.declarations.models import Declaration
+from kiemdich.people.models import Person
+from kiemdich.venues.codes import normalize_code
+from kiemdich.venues.models import Venue
 from kiemdich.zones.models import OUTBREAK_KINDS, Zone
 
 if TYPE_CHECKING:
@@ -81,9 +85,6 @@ def _dates(starts_on: date | None, ends_on: date | None) -> tuple[date, date]:
 
 def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, Venue | None]:
     """The commune or the venue a zone is drawn on, within the officer's reach."""
-    from kiemdich.venues.codes import normalize_code
-    from kiemdich.venues.models import Venue
-
     if bool((area_code or "").strip()) == bool((venue_code or "").strip()):
         raise Invalid(_("Chọn một xã/phường hoặc một địa điểm."), code="zone_place",
                       field="area_code")
@@ -143,8 +144,6 @@ def lift(scope: Scope, zone_id: int) -> Zone:
 def outbreak_residents(within: Area, day: date | None = None) -> QuerySet:
     """People living (their commune) in a quarantine or lockdown zone in force on `day`,
     within `within`: they must declare every day."""
-    from kiemdich.people.models import Person
-
     zones = Zone.objects.filter(in_force(day), kind__in=OUTBREAK_KINDS, area__isnull=False,
                                 area__path__startswith=within.path)
     return Person.objects.filter(Exists(zones.filter(area_id=OuterRef("area_id"))))
@@ -153,8 +152,6 @@ def outbreak_residents(within: Area, day: date | None = None) -> QuerySet:
 def residents_declared(within: Area, day: date | None = None) -> tuple[QuerySet, QuerySet]:
     """(the residents of outbreak zones within `within`, those of them declared for on
     `day`): what the must-declare coverage adds to the imported rosters."""
-    from kiemdich.declarations.models import Declaration
-
     day = day or today()
     everyone = outbreak_residents(within, day)
     declared = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day)
@@ -163,8 +160,6 @@ def residents_declared(within: Area, day: date | None = None) -> tuple[QuerySet,
 
 def undeclared_residents(within: Area, day: date | None = None) -> QuerySet:
     """Of those, the ones nobody declared for on `day`."""
-    from kiemdich.declarations.models import Declaration
-
     day = day or today()
     declared = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day)
     return (outbreak_residents(within, day).exclude(Exists(declared))

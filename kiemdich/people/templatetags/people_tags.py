@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django import template
 
+from kiemdich.accounts import policy
+from kiemdich.accounts.scopes import scope_of
+
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def citizen_home(context) -> dict:
     """The account's people with today's status, and whether consent is still needed."""
-    from kiemdich.accounts import policy
-    from kiemdich.accounts.scopes import scope_of
     from kiemdich.declarations.services import declared_today, open_alert_count
     from kiemdich.people import services
 
