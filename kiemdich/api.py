@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -37,7 +37,7 @@ class ContractAPI(NinjaAPI):
     every error code (the catalogue, kiemdich.core.error_codes): as the enum of the error
     body's `code`, and with their statuses and messages under `x-error-codes`."""
 
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         codes = sorted(CATALOGUE)
         for component in schema.get("components", {}).get("schemas", {}).values():
@@ -75,7 +75,7 @@ api = ContractAPI(
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str,
-                   **extra) -> HttpResponse:
+                   **extra: object) -> HttpResponse:
     body = {"code": code, "message": message, **extra}
     return api.create_response(request, {"error": body}, status=status)
 
@@ -145,7 +145,7 @@ class HealthOut(Schema):
 
 
 @api.get("/health", auth=None, tags=["health"], response={200: HealthOut})
-def health(request: HttpRequest):
+def health(request: HttpRequest) -> dict[str, str]:
     """Liveness, for a supervisor: 200 while this process answers, whatever its database or
     Redis do (restarting it would not bring them back). The cheapest request of the stack."""
     return {"status": "ok"}
@@ -168,7 +168,7 @@ class NotReadyOut(ReadyOut):
 
 
 @api.get("/ready", auth=None, tags=["health"], response={200: ReadyOut, 503: NotReadyOut})
-def ready(request: HttpRequest):
+def ready(request: HttpRequest) -> dict[str, object] | HttpResponse:
     """Readiness, for a load balancer: 200 when PostgreSQL and Redis (where configured)
     answer; else 503 with `Retry-After`, naming each part that did not answer in
     `error.down`. Each check gives up within its short timeout."""
