@@ -138,11 +138,13 @@ test-cluster: $(VENV)/.installed
 browsers:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 
-# The style (ruff) and the types (mypy with Django's stubs, configured in pyproject.toml; the
-# settings need DEBUG or real keys to import).
+# The style (ruff), the types (mypy with Django's stubs, configured in pyproject.toml; the
+# settings need DEBUG or real keys to import) and the layers (import-linter's contracts in
+# .importlinter, drawn in docs/architecture.md).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check kiemdich tests bench tools
 	DEBUG=1 $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 # Every page of the journeys at phone and desktop sizes, from a throwaway demo database.
 screenshots: $(VENV)/.installed browsers

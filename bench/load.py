@@ -63,8 +63,8 @@ def prepare(venues: int = 50, people_per_venue: int = 200, accounts: int = 4000)
     from django.db.models import Sum
     from django.utils import timezone
 
-    from kiemdich.accounts.auth import digest
     from kiemdich.accounts.models import ApiToken, User
+    from kiemdich.core.tokens import digest
     from kiemdich.people.codes import issue_app_code
     from kiemdich.people.models import Person
     from kiemdich.reports.models import VenueDay
@@ -272,6 +272,10 @@ class Phase:
     committed: int | None = None  # rows found in the database afterwards
     db: dict[str, float] = field(default_factory=dict)
     worker_rss_mb: float | None = None
+    # CPU per accepted request over the phase (the processes' counters, /proc): the server's
+    # processes, and the PostgreSQL backends connected to the benchmark's database.
+    app_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -330,7 +334,10 @@ async def run_phase(base: str, traffic: Traffic, rate: float, seconds: float,
             on_tick()
     for _ in workers:
         queue.put_nowait(None)
-    await asyncio.wait_for(asyncio.gather(*workers), timeout=60)
+    try:
+        await asyncio.wait_for(asyncio.gather(*workers), timeout=60)
+    except TimeoutError:  # an overloaded machine: what is still unanswered counts as lost
+        phase.errors["unanswered"] = phase.sent - phase.accepted - sum(phase.errors.values())
     elapsed = max(loop.time() - began, 1e-6)
     phase.accepted_per_second = phase.accepted / max(elapsed, seconds)
     phase.p50_ms = percentile(latencies, 0.50) * 1000
@@ -408,6 +415,44 @@ def last_scan_id() -> int:
     return Scan.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, its waited-for children included (/proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def db_backends() -> list[int]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return [row[0] for row in cursor.fetchall()]
+
+
+class Cpu:
+    """CPU spent by the server's processes and the database's backends between two calls."""
+
+    def __init__(self, master: int | None) -> None:
+        self.master = master
+
+    def read(self) -> tuple[float, dict[int, float]]:
+        app = sum(cpu_seconds(pid) for pid in
+                  ({self.master, *worker_pids(self.master)} if self.master else ()))
+        return app, {pid: cpu_seconds(pid) for pid in db_backends()}
+
+    @staticmethod
+    def spent(before: tuple[float, dict[int, float]],
+              after: tuple[float, dict[int, float]]) -> tuple[float, float]:
+        db = sum(value - before[1].get(pid, 0.0) for pid, value in after[1].items())
+        return after[0] - before[0], db
+
+
 def measured(base: str, traffic: Traffic, rate: float, seconds: float, connections: int,
              memory: Memory, check: bool = True) -> Phase:
     """One phase with the database's counters and the rows committed around it."""
@@ -416,8 +461,14 @@ def measured(base: str, traffic: Traffic, rate: float, seconds: float, connectio
     time.sleep(0.6)
     before = db_counters()
     memory.peak = 0.0
+    cpu = Cpu(memory.master)
+    cpu_before = cpu.read()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         phase = runner.run(run_phase(base, traffic, rate, seconds, connections, memory.sample))
+    app_cpu, db_cpu = cpu.spent(cpu_before, cpu.read())
+    if phase.accepted:
+        phase.app_cpu_ms = round(app_cpu / phase.accepted * 1000, 3)
+        phase.db_cpu_ms = round(db_cpu / phase.accepted * 1000, 3)
     memory.sample()
     phase.worker_rss_mb = round(memory.peak, 1) if memory.master else None
     time.sleep(0.6)
@@ -460,6 +511,8 @@ def show(phase: Phase) -> str:
     errors = ",".join(f"{k}:{v}" for k, v in sorted(phase.errors.items())) or "-"
     committed = "" if phase.committed is None else f" committed {phase.committed}"
     memory = "" if phase.worker_rss_mb is None else f" rss {phase.worker_rss_mb:.0f} MB"
+    if phase.app_cpu_ms is not None:
+        memory += f" cpu app {phase.app_cpu_ms:.2f} db {phase.db_cpu_ms:.2f} ms/req"
     return (f"{phase.kind:<8} offered {phase.rate:7.0f}/s accepted {phase.accepted_per_second:7.0f}"
             f"/s p50 {phase.p50_ms:6.1f} p95 {phase.p95_ms:6.1f} p99 {phase.p99_ms:6.1f} "
             f"max {phase.max_ms:7.1f} ms errors {errors} dropped {phase.dropped}"

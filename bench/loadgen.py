@@ -41,6 +41,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from kiemdich.core import clock
+from kiemdich.core.db import column_of
 from kiemdich.scans.services import declaration_of
 
 CHUNK = 50_000
@@ -117,23 +118,24 @@ class Sink:
             return
         self.touched.add(model)
         if not self.copy:
-            model.objects.bulk_create([model(**dict(zip(columns, row, strict=True)))
+            model._default_manager.bulk_create([model(**dict(zip(columns, row, strict=True)))
                                        for row in rows], batch_size=500)
             return
         fields = {f.attname: f for f in model._meta.concrete_fields}
         json_at = [i for i, name in enumerate(columns)
                    if isinstance(fields[name], models.JSONField)]
         table = connection.ops.quote_name(model._meta.db_table)
-        names = ", ".join(connection.ops.quote_name(fields[name].column) for name in columns)
+        names = ", ".join(connection.ops.quote_name(column_of(fields[name])) for name in columns)
         connection.ensure_connection()
         # Only quoted names from the model are interpolated; the rows go as data.
         with connection.connection.cursor() as cursor, cursor.copy(
                 f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 if json_at:
-                    row = list(row)
+                    cells = list(row)
                     for i in json_at:
-                        row[i] = json.dumps(row[i], ensure_ascii=False)
+                        cells[i] = json.dumps(cells[i], ensure_ascii=False)
+                    row = tuple(cells)
                 copy.write_row(row)
 
     def finish(self) -> None:
@@ -189,7 +191,7 @@ def venue_code(venue_id: int) -> str:
 
 
 def _next_id(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
+    return (model._default_manager.aggregate(m=models.Max("pk"))["m"] or 0) + 1
 
 
 def _chunks(rows: Iterable[tuple], size: int = CHUNK) -> Iterator[list[tuple]]:
@@ -206,7 +208,7 @@ class VenueInfo:
     owner_id: int
     stay: int  # minutes
     device_id: int | None
-    district_id: int | None = None
+    district_id: int = 0
 
 
 @dataclass
@@ -250,8 +252,8 @@ def _communes(province_code: str):
 def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
                      progress: Progress) -> Population:
     from kiemdich.accounts.models import User
+    from kiemdich.core.protect import encrypt_id, id_digest
     from kiemdich.people.models import Person, random_public_id
-    from kiemdich.people.protect import encrypt_id, id_digest
     from kiemdich.venues.models import Device, Venue
     from kiemdich.venues.types import VENUE_TYPES
 
@@ -331,7 +333,7 @@ def _make_population(plan: Plan, rng: random.Random, sink: Sink, result: Result,
     device_id = _next_id(Device)
     venues: list[tuple] = []
     devices: list[tuple] = []
-    owner = None
+    owner = 0  # the first venue (n == 0) makes the first owner
     for n in range(plan.venues):
         if n % 5 == 0:  # an owner registers about five places
             owner = new_user(now - timedelta(days=rng.randrange(30, 400)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +19,9 @@ from kiemdich import readiness
 from kiemdich.core.errors import DomainError, RetryLater
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +164,7 @@ def ready(request: HttpRequest):
     if not missing:
         return {"status": "ok", **checked}
     message = _("Máy chủ chưa sẵn sàng: không kết nối được %(parts)s.") % {
-        "parts": ", ".join(PART_NAMES[name] for name in missing)}
+        "parts": ", ".join(str(PART_NAMES[name]) for name in missing)}
     response = api.create_response(request, {
         "status": "unavailable", **checked,
         "error": {"code": UNAVAILABLE, "message": message, "down": missing}}, status=503)
@@ -168,7 +172,7 @@ def ready(request: HttpRequest):
     return response
 
 
-PART_NAMES = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
+PART_NAMES: dict[str, StrOrPromise] = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
 
 
 def _mount() -> None:

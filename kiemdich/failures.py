@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable
 
 import psycopg
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -99,13 +100,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api(request):
         return json_error(400, "bad_request", _("Yêu cầu không hợp lệ."))
-    return defaults.bad_request(request, exception)
+    return defaults.bad_request(request, exception or BadRequest())
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api(request):
         return json_error(403, "forbidden", _("Không có quyền."))
-    return defaults.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception or PermissionDenied())
 
 
 class ApiErrorShapeMiddleware:

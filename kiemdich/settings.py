@@ -47,7 +47,7 @@ if not DEBUG and (len(KEY_ENCRYPTION_KEY) < 32
         "than SECRET_KEY, when DEBUG is off."
     )
 
-# ID numbers at rest (kiemdich.people.protect): the current key and the previous ones that
+# ID numbers at rest (kiemdich.core.protect): the current key and the previous ones that
 # `rotate_id_number_key` re-encrypts from. Unset: derived from SECRET_KEY (and its fallbacks).
 ID_NUMBER_KEY = env_str("ID_NUMBER_KEY")
 ID_NUMBER_KEY_FALLBACKS = env_list("ID_NUMBER_KEY_FALLBACKS")
@@ -109,7 +109,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kiemdich.core.observability.RequestObservationMiddleware",
-    "kiemdich.privacy.audit.ClientAddressMiddleware",
+    "kiemdich.core.audit.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kiemdich.core.middleware.SecurityHeadersMiddleware",
     "kiemdich.core.middleware.NoStoreMiddleware",
@@ -357,6 +357,9 @@ SCAN_REPEAT_WINDOW_SECONDS = env_int("SCAN_REPEAT_WINDOW_SECONDS", 300)
 # Per staff account or dedicated reader: a gate scans a person every few seconds at most;
 # a runaway device or a stolen token is stopped long before it floods the tables.
 SCAN_RATE_PER_MINUTE = env_int("SCAN_RATE_PER_MINUTE", 300)
+# A reader's scans take the short path in front of the WSGI application (kiemdich.scans.lane);
+# 0 sends them through the full middleware stack like every other request.
+SCAN_LANE = env_bool("SCAN_LANE", True)
 # The proxies in front of the servers (addresses or networks, comma-separated): from them
 # alone X-Forwarded-For is read for the client's address (kiemdich.core.proxies). Empty: the
 # servers are reached directly and REMOTE_ADDR is the client.

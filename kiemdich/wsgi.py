@@ -15,3 +15,8 @@ invalidation.enable()
 # in service once this module is loaded, so a worker that a reload or a crash brings in answers
 # its first requests as fast as the others instead of holding them for a second or more.
 get_resolver().resolve("/api/v1/health")
+
+# A dedicated reader's scans on their short path (kiemdich.scans.lane), everything else as is.
+from kiemdich.scans.lane import ScanLane  # noqa: E402
+
+application = ScanLane(application)  # type: ignore[assignment]

@@ -42,6 +42,19 @@ def test_readiness_names_redis_when_it_does_not_answer_and_liveness_stays_up(ano
     assert body["error"]["message"] == "Not ready: cannot reach Redis."
 
 
+def test_readiness_names_the_database_when_it_does_not_answer(anon, monkeypatch):
+    # The probe is what is replaced (a PostgreSQL that is away: tests/faults); the answer is
+    # the API's. Its part's name is a translated string, joined into the message.
+    monkeypatch.setattr("kiemdich.readiness.database_answers", lambda: False)
+    ready = anon.get("/api/v1/ready", HTTP_ACCEPT_LANGUAGE="vi")
+    assert ready.status_code == 503 and ready.headers["Retry-After"].isdigit()
+    body = ready.json()
+    assert (body["status"], body["database"]) == ("unavailable", False)
+    assert body["error"]["down"] == ["database"]
+    assert body["error"]["message"] == (
+        "Máy chủ chưa sẵn sàng: không kết nối được cơ sở dữ liệu.")
+
+
 def test_readiness_is_in_the_api_document(anon):
     operation = anon.get("/api/v1/openapi.json").json()["paths"]["/api/v1/ready"]["get"]
     assert {"200", "503"} <= set(operation["responses"])

@@ -13,6 +13,7 @@ from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.accounts.services import account_summary
+from kiemdich.core.schemas import ErrorOut
 
 router = Router(tags=["auth"])
 
@@ -56,15 +57,6 @@ class MeOut(Schema):
     venues_owned: list[int]
     venues_staffed: list[int]
     people: list[MePersonOut]
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 @router.post("/auth/otp", response={202: OtpRequestOut, 422: ErrorOut, 429: ErrorOut},

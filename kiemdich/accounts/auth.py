@@ -1,34 +1,29 @@
-"""API authentication: `Bearer <token>` for people, `Device <token>` for dedicated readers,
-and the portal's session (with CSRF) for pages that call the API from the browser."""
+"""API authentication of people: `Bearer <token>` and the portal's session (with CSRF) for
+pages that call the API from the browser. Dedicated readers (`Device <token>`) are
+authenticated by venues, which owns them (kiemdich.venues.auth)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
+from typing import cast
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from kiemdich.accounts.models import ApiToken, User
-from kiemdich.core.db import execute, instance_from_row, prepared_cursor
-from kiemdich.core.errors import Forbidden, Unauthorized
+from kiemdich.accounts.requests import ApiRequest
+from kiemdich.core.db import column_of, execute, instance_from_row, prepared_cursor
+from kiemdich.core.errors import Forbidden
+from kiemdich.core.tokens import digest
 
 TOKEN_PREFIX = "kd_"
-_DEVICE_REFUSALS = {
-    "device_revoked": _("Máy quét này đã bị chủ địa điểm thu hồi."),
-    "device_expired": _("Ca làm việc của máy quét đã hết: nhân viên cần đăng nhập lại."),
-}
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(user: User) -> tuple[str, ApiToken]:
@@ -61,14 +56,14 @@ def user_for_token(token: str) -> User | None:
 @cache
 def _token_query() -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(f"u.{quote(f.column)}" for f in User._meta.concrete_fields)
+    columns = ", ".join(f"u.{quote(column_of(f))}" for f in User._meta.concrete_fields)
     return (f"SELECT t.id, t.last_used_at, {columns} "  # noqa: S608 (model names only)
             f"FROM {quote(ApiToken._meta.db_table)} t JOIN {quote(User._meta.db_table)} u "
             "ON u.id = t.user_id WHERE t.key_hash = %s AND t.revoked_at IS NULL "
             "AND t.expires_at > %s")
 
 
-def _token_user_sql(key_hash: str, now) -> tuple[int, object, User] | None:
+def _token_user_sql(key_hash: str, now: datetime) -> tuple[int, datetime | None, User] | None:
     """Every Bearer request looks its token up: SQL written once and prepared (kiemdich.core.db)."""
     with prepared_cursor() as cursor:
         execute(cursor, _token_query(), [key_hash, now])
@@ -88,31 +83,8 @@ class BearerAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
-            request.api_token = token
+            cast(ApiRequest, request).api_token = token
         return user
-
-
-class DeviceAuth(APIKeyHeader):
-    """`Authorization: Device <token>`: a dedicated reader acting for its one venue."""
-
-    param_name = "Authorization"
-
-    def authenticate(self, request: HttpRequest, key: str | None):
-        if not key or not key.startswith("Device "):
-            return None
-        from kiemdich.venues.devices import device_for_token, refusal_reason
-
-        token = key[len("Device "):].strip()
-        device = device_for_token(token)
-        if device is not None:
-            request.device = device
-            return device
-        # A kiosk must tell "sign in again" (its scans wait) from "taken back" (it stops):
-        # the code stays `unauthorized`, the reason says which.
-        reason = refusal_reason(token) if token else None
-        if reason is not None:
-            raise Unauthorized(_DEVICE_REFUSALS[reason], extra={"reason": reason})
-        return None
 
 
 class PortalSessionAuth(SessionAuth):
@@ -133,7 +105,5 @@ class PortalSessionAuth(SessionAuth):
 
 
 bearer_auth = BearerAuth()
-device_auth = DeviceAuth()
 session_auth = PortalSessionAuth()
 PEOPLE_AUTH = [bearer_auth, session_auth]
-SCANNER_AUTH = [device_auth, bearer_auth, session_auth]

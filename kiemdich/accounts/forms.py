@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, Sector
+from kiemdich.areas.picker import AreaField
 
 
 class PhoneForm(forms.Form):
@@ -21,21 +22,22 @@ class CodeForm(forms.Form):
     )
 
 
-def _area_field() -> forms.CharField:
-    return forms.CharField(label=_("Mã địa bàn"), max_length=16, required=False,
-                           help_text=_("Mã thống kê của tỉnh, huyện hoặc xã; để trống là toàn "
-                                       "quốc."),
-                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
-
-
 class GrantForm(forms.Form):
     role = forms.ChoiceField(label=_("Vai trò"), choices=Role.choices)
-    area_code = _area_field()
+    area_code = AreaField(label=_("Địa bàn"), required=False)
     sector = forms.ChoiceField(label=_("Lĩnh vực"), required=False,
                                choices=[("", _("Mọi lĩnh vực")), *Sector.choices])
 
+    def __init__(self, *args, scope=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if scope is not None:
+            country = [("", _("Toàn quốc"))] if scope.may_manage_area(None) else []
+            area_field: AreaField = self.fields["area_code"]  # type: ignore[assignment]
+            area_field.offer(scope.manageable_areas(), extra=country)
+
 
 class OfficerForm(GrantForm):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     phone = forms.CharField(label=_("Số điện thoại"), max_length=20,
                             widget=forms.TextInput(attrs={"inputmode": "tel",
                                                           "autocomplete": "off"}))
@@ -44,6 +46,7 @@ class OfficerForm(GrantForm):
 
 
 class RosterForm(forms.Form):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     file = forms.FileField(label=_("Tệp CSV"),
                            help_text=_("Cột: phone, role, area_code, sector, display_name "
                                        "(sector và display_name có thể để trống)."))

@@ -16,8 +16,11 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts import officers
 from kiemdich.accounts.forms import GrantForm, OfficerForm, RosterForm
 from kiemdich.accounts.models import Grant
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import Scope, scope_of
+from kiemdich.areas.picker import area_key
 from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.jobs import tasks
 
 
 def _admin_scope(request: HttpRequest) -> Scope:
@@ -47,7 +50,7 @@ def officer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def officer_new(request: HttpRequest) -> HttpResponse:
     scope = _admin_scope(request)
-    form = OfficerForm(request.POST or None)
+    form = OfficerForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -65,21 +68,25 @@ def officer_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def officer_import(request: HttpRequest) -> HttpResponse:
+def officer_import(request: AuthedRequest) -> HttpResponse:
     scope = _admin_scope(request)
     form = RosterForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
-            result = officers.import_roster(scope, form.cleaned_data["file"].read())
+            # Any size: stored now (its encoding and columns checked), imported by a worker;
+            # the task's page follows it and lists the bad rows.
+            task = officers.start_roster_import(scope, request.user,
+                                                upload.chunks(tasks.PIECE_BYTES), upload.name)
         except DomainError as exc:
             form.add_error("file", exc.message)
             form.error_code = exc.code
-    ok = result is not None and not result.errors
-    status = 200 if request.method == "GET" or ok else 422
+        else:
+            return redirect("jobs:task", pk=task.pk)
     return render(request, "accounts/officer_import.html",
-                  {"form": form, "result": result, "columns": officers.IMPORT_COLUMNS},
-                  status=status)
+                  {"form": form, "columns": officers.IMPORT_COLUMNS,
+                   "recent": tasks.recent(request.user, [officers.ROSTER_TASK], limit=5)},
+                  status=200 if request.method == "GET" else 422)
 
 
 @login_required
@@ -91,8 +98,8 @@ def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         return _refused(request, exc)
     grants = list(account.grants.all())
     forms = [(g, GrantForm(initial={"role": g.role, "sector": g.sector,
-                                    "area_code": g.area.code if g.area else ""},
-                           prefix=f"g{g.pk}")) for g in grants]
+                                    "area_code": area_key(g.area) if g.area else ""},
+                           prefix=f"g{g.pk}", scope=scope)) for g in grants]
     return render(request, "accounts/officer_detail.html", {
         "account": account, "forms": forms,
         "manageable": scope.may_manage_account(account, grants),
@@ -103,7 +110,7 @@ def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def grant_edit(request: HttpRequest, grant_id: int) -> HttpResponse:
     scope = _admin_scope(request)
-    form = GrantForm(request.POST, prefix=f"g{grant_id}")
+    form = GrantForm(request.POST, prefix=f"g{grant_id}", scope=scope)
     if not form.is_valid():
         return _refused(request, DomainError(_("Dữ liệu không hợp lệ."), code="invalid",
                                              status=422))

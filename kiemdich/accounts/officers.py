@@ -7,8 +7,6 @@ change is written to the audit trail with its actor, target and before/after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -21,14 +19,11 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.services import grant_role
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
-from kiemdich.core.csvrows import read_rows
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from kiemdich.privacy.audit import record
 
 IMPORT_COLUMNS = ("phone", "role", "area_code")
 IMPORT_OPTIONAL = ("sector", "display_name")
-# A roster of a province's officers is a few hundred rows: checked and saved in the request.
-IMPORT_MAX_ROWS = 2000
 
 
 def is_account_admin(scope: Scope) -> bool:
@@ -63,7 +58,7 @@ def account(scope: Scope, user_id: int) -> User:
 
 def _managed(scope: Scope, user_id: int) -> User:
     user = account(scope, user_id)
-    if user.pk == scope.user.pk:
+    if scope.user is not None and user.pk == scope.user.pk:
         raise Forbidden(_("Không thể tự thay đổi tài khoản của mình."), code="own_account")
     if not scope.may_manage_account(user, list(user.grants.all())):
         raise Forbidden(_("Tài khoản này có quyền ngoài phạm vi quản lý của bạn."),
@@ -195,52 +190,47 @@ def revoke_sessions(scope: Scope, user_id: int) -> int:
 
 
 # Roster import ---------------------------------------------------------------------------
+#
+# A task of any size on the workers (kiemdich.jobs.tasks), followed on its page: every row is
+# checked first, in chunks with a checkpoint (a bad row is listed with its line, and the
+# task's error CSV has them all); one bad row and nothing is granted, so that the roster
+# corrected and sent again is imported whole. Then the rows are granted in chunks (a row
+# already granted is granted again as a no-op, so a run taken up again after a crash grants
+# each row once).
 
-@dataclass
-class ImportResult:
-    rows: int = 0
-    imported: int = 0
-    # {"line", "reason"}: the reason never repeats the row (it holds a phone number).
-    errors: list[dict] = field(default_factory=list)
+ROSTER_TASK = "accounts.roster"
+ROSTER_CHUNK_ROWS = 500
 
 
-def import_roster(scope: Scope, data: bytes) -> ImportResult:
-    """Columns phone, role, area_code (empty = the whole country), and optionally sector and
-    display_name. Every row is checked first; one bad row and nothing is imported, so that
-    the roster corrected and sent again is imported whole (a row already granted is
-    granted again as a no-op)."""
+def start_roster_import(scope: Scope, user: User, pieces, filename: str = ""):
+    """Store the roster (UTF-8, its columns checked now) and queue its import."""
+    from kiemdich.core import csvrows
+    from kiemdich.jobs import tasks
+
     _require_admin(scope)
-    rows = read_rows(data, IMPORT_COLUMNS, IMPORT_MAX_ROWS)
-    result = ImportResult(rows=len(rows))
-    wanted: list[tuple[str, str, str, str, str]] = []
-    seen: set[tuple[str, str, str, str]] = set()
-    for line, row in rows:
-        if None in row or any(row.get(c) is None for c in IMPORT_COLUMNS):
-            result.errors.append({"line": line, "reason": gettext("số cột không đúng")})
-            continue
-        value = {c: " ".join((row.get(c) or "").split()) for c in
-                 (*IMPORT_COLUMNS, *IMPORT_OPTIONAL)}
-        try:
-            phone = normalize_phone(value["phone"])
-            _check(value["role"], value["sector"])
-            _area(scope, value["area_code"])
-        except DomainError as exc:
-            result.errors.append({"line": line, "reason": str(exc.message)})
-            continue
-        key = (phone, value["role"], value["area_code"], value["sector"])
-        if key in seen:
-            result.errors.append({"line": line,
-                                  "reason": gettext("trùng với một dòng ở trên")})
-            continue
-        seen.add(key)
-        wanted.append((phone, value["role"], value["area_code"], value["sector"],
-                       value["display_name"]))
-    if result.errors or not wanted:
-        return result
-    with transaction.atomic():
-        for phone, role, area_code, sector, name in wanted:
-            create(scope, phone, role, area_code, sector, name)
-        record(scope.user, "officers_imported", target="accounts.roster",
-               reason=f"rows={len(wanted)}")
-    result.imported = len(wanted)
-    return result
+    return tasks.start(ROSTER_TASK, user, label=filename or str(_("Danh sách cán bộ")),
+                       params={}, upload=csvrows.checked_upload(pieces, IMPORT_COLUMNS))
+
+
+def roster_row(scope: Scope, row: dict | None) -> tuple[str, str, str, str, str]:
+    """(phone, role, area_code, sector, display_name) of a good row; RowProblem otherwise
+    (its reason never repeats the row: it holds a phone number)."""
+    if row is None:
+        raise RowProblem("", gettext("số cột không đúng"))
+    value = {c: " ".join((row.get(c) or "").split()) for c in (*IMPORT_COLUMNS, *IMPORT_OPTIONAL)}
+    try:
+        phone = normalize_phone(value["phone"])
+    except DomainError as exc:
+        raise RowProblem("phone", str(exc.message)) from None
+    try:
+        _check(value["role"], value["sector"])
+        _area(scope, value["area_code"])
+    except DomainError as exc:
+        raise RowProblem(exc.field or "", str(exc.message)) from None
+    return phone, value["role"], value["area_code"], value["sector"], value["display_name"]
+
+
+class RowProblem(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column, self.message = column, message

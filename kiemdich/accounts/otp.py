@@ -121,6 +121,6 @@ def _check(live: list[OneTimeCode], phone: str, code: str, now) -> DomainError |
 
 
 def _record_failure(phone: str, ip: str, reason: str) -> None:
-    from kiemdich.privacy.audit import pseudonym, record
+    from kiemdich.core.audit import pseudonym, record
 
     record(None, "login_failed", target=pseudonym(phone), reason=reason, ip=ip)

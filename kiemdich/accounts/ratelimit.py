@@ -177,13 +177,23 @@ def _redis_take(shared: RedisCache, key: str, interval: float, window: float, n:
                 now: float) -> tuple[int, float]:
     global _script
     full_key = shared.make_and_validate_key(key)
-    client = shared._cache.get_client(full_key, write=True)
+    client = _client_of(shared)
     if _script is None:
         _script = client.register_script(_GCRA_LUA)
     # EVALSHA, and EVAL once per server after a restart (redis-py's Script does both).
     granted, wait = _script(keys=[full_key], args=[interval, window, n, now], client=client)
     _redis_answered()
     return int(granted), float(wait)
+
+
+def _client_of(shared: RedisCache):
+    """The cache's redis-py client for writes, made once: Django's cache makes a new one for
+    every call, and building it cost more CPU than the script's round trip."""
+    cache = shared._cache
+    client = cache.__dict__.get("_kd_write_client")
+    if client is None:
+        client = cache.__dict__["_kd_write_client"] = cache.get_client(None, write=True)
+    return client
 
 
 def _local_take(store: BaseCache, key: str, interval: float, window: float, n: int,
@@ -249,13 +259,15 @@ def rate_limited(bucket: str, *, per_ip: Limit = None, per_user: Limit = None,
                 return too_many(request, exc)
             return view(request, *args, **kwargs)
 
-        wrapper.rate_limit = (bucket, per_ip, per_user, window)  # for audits of the API
-        # django-ninja resolves string annotations in the wrapper's module; hand it the
-        # view's own, already resolved, signature instead.
+        # Marks on the function (mypy knows no attributes on a function but its own): the
+        # limits, for audits of the API; and, as django-ninja resolves string annotations in
+        # the wrapper's module, the view's own signature, already resolved.
+        wrapper.rate_limit = (bucket, per_ip, per_user, window)  # type: ignore[attr-defined]
         try:
-            wrapper.__signature__ = inspect.signature(view, eval_str=True)
+            signature = inspect.signature(view, eval_str=True)
         except NameError:
-            wrapper.__signature__ = inspect.signature(view)
+            signature = inspect.signature(view)
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from kiemdich.accounts.models import Grant, Role, Sector, User
-from kiemdich.areas.models import Area
+from kiemdich.areas.models import Area, AreaQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class Scope:
                 sectors.add(reach.sector)
         return frozenset(sectors) if covered else None
 
-    def sector_choices(self, *roles: str) -> list[tuple[str, str]]:
+    def sector_choices(self, *roles: str) -> list[tuple[str, StrOrPromise]]:
         """The sectors a filter or form may offer these roles, as (value, label): every
         sector for a grant without one, otherwise only the grants' sectors (offering the
         others would only lead to a refusal)."""
@@ -102,7 +106,7 @@ class Scope:
             q |= part
         return q
 
-    def visible_areas(self, *roles: str) -> QuerySet[Area]:
+    def visible_areas(self, *roles: str) -> AreaQuerySet:
         q = Q(pk__in=[])
         for reach in self.reaches(*roles):
             q |= Q(pk__isnull=False) if not reach.path else Q(path__startswith=reach.path)
@@ -127,6 +131,13 @@ class Scope:
         if not paths and self.user.is_superuser:
             return [""]
         return paths
+
+    def manageable_areas(self) -> QuerySet[Area]:
+        """The areas this admin may grant roles over (a form's choices)."""
+        q = Q(pk__in=[])
+        for path in self.account_paths():
+            q |= Q(pk__isnull=False) if not path else Q(path__startswith=path)
+        return Area.objects.filter(q)
 
     def may_manage_area(self, area: Area | None) -> bool:
         """May this admin grant a role over `area` (None = the whole country)?"""
@@ -209,9 +220,6 @@ class Scope:
         if self.user is None:
             return False
         return venue.owner_id == self.user.pk or self.user.phone in staff_phones
-
-    def may_manage_venue(self, venue) -> bool:
-        return self.user is not None and venue.owner_id == self.user.pk
 
     def supervised_venues(self, *roles: str) -> QuerySet:
         """Venues in the area (and sector) of an officer-type role."""

@@ -64,7 +64,7 @@ def grant_role(phone: str, role: str, area: Area | None = None, sector: str = ""
     if role == Role.ADMIN and not user.is_staff:
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
-    from kiemdich.privacy.audit import record
+    from kiemdich.core.audit import record
 
     record(granted_by, "role_granted", target=user,
            reason=f"{role} area={area.code if area else '*'} sector={sector or '*'}")

@@ -109,7 +109,8 @@ class HttpGateway:
             raise RuntimeError(f"SMS gateway answered {exc.code}") from exc
 
 
-_GATEWAYS = {"file": FileGateway, "console": ConsoleGateway, "http": HttpGateway}
+_GATEWAYS: dict[str, type[SmsGateway]] = {
+    "file": FileGateway, "console": ConsoleGateway, "http": HttpGateway}
 
 
 def gateway() -> SmsGateway:

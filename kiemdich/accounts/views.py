@@ -27,18 +27,18 @@ def login_view(request: HttpRequest) -> HttpResponse:
     """Step 1: the phone number. Step 2 (code) is shown once a code was sent."""
     next_url = _next_url(request)
     if request.method == "POST" and "code" in request.POST:
-        form = CodeForm(request.POST)
-        if form.is_valid():
+        code_form = CodeForm(request.POST)
+        if code_form.is_valid():
             try:
-                user = otp.verify_code(form.cleaned_data["phone"], form.cleaned_data["code"],
-                                       client_ip(request))
+                user = otp.verify_code(code_form.cleaned_data["phone"],
+                                       code_form.cleaned_data["code"], client_ip(request))
             except DomainError as exc:
-                form.add_error("code", exc.message)
+                code_form.add_error("code", exc.message)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect(next_url)
         return render(request, "accounts/login_code.html",
-                      {"form": form, "next": next_url,
+                      {"form": code_form, "next": next_url,
                        "phone_display": national_form(request.POST.get("phone", ""))},
                       status=400)
     form = PhoneForm(request.POST or None)

@@ -108,10 +108,18 @@ def resolve_area(code: str, *, leaf: bool = False) -> Area:
     shallowest level wins (a province before a ward with the same number).
     """
     code = str(code or "").strip()
+    depth = None
+    head, dot, tail = code.partition(".")
+    if dot and head.isdigit() and len(head) <= 2:
+        # The area picker's key, `<depth>.<code>` (areas/picker.py): codes repeat across
+        # levels, the key names one area.
+        depth, code = int(head), tail
     if not (code.isascii() and code.isalnum() and len(code) <= 16):
         # Not a code at all (a NUL byte, say): unknown, without troubling the database.
         raise NotFound(_("Không có địa bàn mã này."), code="area_unknown", field="area_code")
     qs = Area.objects.filter(code=code)
+    if depth is not None:
+        qs = qs.filter(depth=depth)
     if leaf:
         qs = qs.filter(is_leaf=True)
     area = qs.order_by("depth").first()

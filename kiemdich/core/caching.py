@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Hashable
 from time import monotonic
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from redis import RedisError
 
@@ -75,7 +75,7 @@ class SoftCache:
         self.pause = pause
         self._resume_at = 0.0
 
-    def _call(self, operation: str, key: str, *args: object) -> object:
+    def _call(self, operation: str, key: str, *args: object) -> Any:
         from django.core.cache import cache
 
         if monotonic() < self._resume_at:
@@ -88,7 +88,7 @@ class SoftCache:
                         operation, key.split(":", 1)[0], type(exc).__name__, self.pause)
             return _UNAVAILABLE
 
-    def get(self, key: str, default: object = None) -> object:
+    def get(self, key: str, default: Any = None) -> Any:
         value = self._call("get", key)
         return default if value is _UNAVAILABLE or value is None else value
 

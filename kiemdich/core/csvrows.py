@@ -4,9 +4,10 @@ with stable codes on the `file` field."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.utils.translation import gettext_lazy as _
 
@@ -50,3 +51,43 @@ def read_rows(data: bytes, columns: Iterable[str], max_rows: int) -> list[tuple[
     except csv.Error:
         raise malformed(reader.line_num) from None
     return rows
+
+
+def checked_upload(pieces: Iterable[bytes], columns: Sequence[str]) -> Iterator[bytes]:
+    """An upload's pieces, checked on the way to storage (a task's input): UTF-8 throughout
+    (decoded piece by piece, so a 1 M-row file is never whole in memory) and `columns` in
+    its first line. Raises Invalid, which rolls the task's creation back."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    head: str | None = ""
+    for piece in pieces:
+        try:
+            text = decoder.decode(piece)
+        except UnicodeDecodeError:
+            raise not_utf8() from None
+        if head is not None:
+            head += text
+            if "\n" in head:
+                header_of(next(csv.reader(io.StringIO(head.split("\n", 1)[0])), []), columns)
+                head = None
+        yield piece
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise not_utf8() from None
+    if head is not None:
+        header_of(next(csv.reader(io.StringIO(head)), []), columns)
+
+
+def records(stream: io.TextIOBase, columns: Sequence[str]) -> Iterator[tuple[int, dict | None]]:
+    """(line number, row) of every record of a task's input; a row with too few or too many
+    cells comes as None. Raises Invalid for a file CSV cannot read, naming the line."""
+    reader = csv.DictReader(stream)
+    reader.fieldnames = header_of(reader.fieldnames, columns)
+    try:
+        for row in reader:
+            bad = None in row or any(v is None for v in row.values())
+            yield reader.line_num, None if bad else row
+    except csv.Error:
+        raise malformed(reader.line_num) from None
+    except UnicodeDecodeError:
+        raise not_utf8() from None

@@ -10,21 +10,27 @@ one generic plan for it. Such statements are SQL written once, with parameters o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
-def prepared_cursor():
+def prepared_cursor() -> CursorWrapper:
     """A Django cursor (queries logged, errors wrapped) that binds on the server."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    # Django's own private wrapping (what `connection.cursor()` does with its default cursor
+    # class); the stubs declare neither it nor psycopg's cursor constructor.
+    return connection._prepare_cursor(  # type: ignore[attr-defined]
+        ServerBindingCursor(connection.connection))  # type: ignore[call-arg]
 
 
-def execute(cursor, sql: str, params: Any) -> None:
+def execute(cursor: CursorWrapper, sql: str, params: Any) -> None:
     cursor.execute(sql, params)
     log = connection.queries_log
     if connection.queries_logged and log and log[-1]["sql"] is None:
@@ -32,7 +38,31 @@ def execute(cursor, sql: str, params: Any) -> None:
         log[-1]["sql"] = sql
 
 
-def instance_from_row(model: type[Model], row: Sequence[Any]) -> tuple[Model, Sequence[Any]]:
+def column_of(field: Field) -> str:
+    """A concrete field's column (the stubs allow None, which only a field without a column
+    of its own, never a concrete one, has)."""
+    if field.column is None:
+        raise TypeError(f"{field!r} has no column")
+    return field.column
+
+
+def model_field(model: type[Model], name: str) -> Field:
+    """A field of the model itself (`_meta.get_field` may also answer a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is a relation to it, not a field of it")
+    return field
+
+
+def max_length_of(model: type[Model], name: str) -> int:
+    """The declared length of a text column."""
+    length = model_field(model, name).max_length
+    if length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length
+
+
+def instance_from_row(model: type[M], row: Sequence[Any]) -> tuple[M, Sequence[Any]]:
     """A model instance from a row that starts with its concrete fields (SQL written once
     selects them in `_meta.concrete_fields` order), and the rest of the row."""
     names = [f.attname for f in model._meta.concrete_fields]

@@ -6,7 +6,10 @@ show the message in the user's language.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
@@ -15,7 +18,7 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        message: str | Promise = "",
+        message: StrOrPromise = "",
         *,
         code: str | None = None,
         status: int | None = None,
@@ -67,7 +70,7 @@ class Conflict(DomainError):
 class RetryLater(DomainError):
     """A refusal for now, not for good: the answer carries `Retry-After` (seconds)."""
 
-    def __init__(self, message: str | Promise = "", *, retry_after: int = 60, **kw) -> None:
+    def __init__(self, message: StrOrPromise = "", *, retry_after: int = 60, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = max(1, int(retry_after))
 

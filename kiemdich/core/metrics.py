@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,16 +106,16 @@ def state_gauge(name: str, documentation: str,
                 values: dict[tuple[str, ...], float] | float,
                 labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
     """A gauge of a state: one value, or one per tuple of label values."""
-    if not labels:
+    if not isinstance(values, dict):
         return GaugeMetricFamily(name, documentation, value=values)
     family = GaugeMetricFamily(name, documentation, labels=labels)
-    for label_values, value in values.items():  # type: ignore[union-attr]
+    for label_values, value in values.items():
         family.add_metric(label_values, value)
     return family
 
 
 class _StateCollector(Collector):
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         for reader in _STATE_READERS:
             try:
                 families = reader()

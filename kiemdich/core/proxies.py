@@ -14,6 +14,7 @@ import ipaddress
 from functools import lru_cache
 
 from django.conf import settings
+from django.http import HttpRequest
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -68,7 +69,7 @@ def client_address(remote_addr: str | None, forwarded_for: str | None,
     return str(nearest)  # only our own proxies: the farthest of them
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The address of the client that sent `request` (see the module's docstring)."""
     return client_address(request.META.get("REMOTE_ADDR"),
                           request.META.get("HTTP_X_FORWARDED_FOR"), trusted_networks())

@@ -5,16 +5,19 @@
 - ``postgres``: LISTEN/NOTIFY, so every process connected to the database sees every event.
 - ``redis``: Redis pub/sub, for many processes or machines without loading the database.
 
-Publishing is synchronous (it runs from `transaction.on_commit` after a scan is stored);
+Publishing runs from `transaction.on_commit` after a scan is stored (on Redis it hands the event
+to a sender thread, which sends the waiting ones in one pipeline: the request does not wait);
 subscribing is asynchronous (the SSE view is async) and yields a queue filled by the adapter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import lru_cache
@@ -210,7 +213,9 @@ class RedisBroker(_Resubscribing):
         return f"{connections['default'].settings_dict['NAME']}:{channel}"
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
-        redis_client.client(self.url).publish(self._key(channel), _encode(message))
+        """Handed to this process's sender thread (`_Sender`): the request does not wait for
+        Redis, and events published close together leave in one round trip."""
+        _sender(self.url).put(self._key(channel), _encode(message))
 
     async def _listen(self, channel: str, queue: asyncio.Queue,
                       subscribed: Callable[[], None]) -> None:
@@ -262,6 +267,58 @@ class RedisBroker(_Resubscribing):
         finally:
             with contextlib.suppress(Exception):
                 pubsub.close()
+
+
+class _Sender:
+    """A thread that sends the events of this process to Redis, all those waiting at once in
+    one pipeline (one round trip). The scan is committed before its event is queued; an event
+    is at most as lost as it was when published from the request (a Redis down or frozen:
+    logged, dropped; a process that dies takes its queue along). At most MAX_WAITING events
+    wait: past that, while Redis does not answer, the oldest are dropped."""
+
+    MAX_WAITING = 10_000
+    MAX_BATCH = 500
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._waiting: collections.deque[tuple[str, str]] = collections.deque(
+            maxlen=self.MAX_WAITING)
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def put(self, key: str, payload: str) -> None:
+        with self._ready:
+            self._waiting.append((key, payload))
+            if self._thread is None or self._pid != os.getpid():  # none yet, or forked
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="live-feed-sender",
+                                                daemon=True)
+                self._thread.start()
+            self._ready.notify()
+
+    def _take(self) -> list[tuple[str, str]]:
+        with self._ready:
+            while not self._waiting:
+                self._ready.wait()
+            return [self._waiting.popleft()
+                    for _ in range(min(len(self._waiting), self.MAX_BATCH))]
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            try:
+                pipe = redis_client.client(self.url).pipeline(transaction=False)
+                for key, payload in batch:
+                    pipe.publish(key, payload)
+                pipe.execute()
+            except Exception:
+                log.exception("live feed: publishing %d events failed", len(batch))
+
+
+@lru_cache(maxsize=4)
+def _sender(url: str) -> _Sender:
+    return _Sender(url)
 
 
 @lru_cache(maxsize=4)

@@ -11,9 +11,13 @@ without it (kiemdich.core.caching.SoftCache, the live feed's resubscription, the
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:  # imported where used: a deployment without Redis never loads it
+    import redis
+    import redis.asyncio as aioredis
 
 
 def connection_options() -> dict[str, Any]:
@@ -24,24 +28,24 @@ def connection_options() -> dict[str, Any]:
 
 def redis_in_use() -> bool:
     """Whether this deployment depends on Redis: the shared cache or the live feed's pub/sub."""
-    backend = settings.CACHES["default"]["BACKEND"]
+    backend = str(settings.CACHES["default"]["BACKEND"])
     return backend.endswith("RedisCache") or settings.PUBSUB_BACKEND == "redis"
 
 
 @lru_cache(maxsize=4)
-def _client(url: str, timeout_ms: int):
+def _client(url: str, timeout_ms: int) -> redis.Redis:
     import redis
 
     return redis.Redis.from_url(url, **connection_options())
 
 
-def client(url: str | None = None):
+def client(url: str | None = None) -> redis.Redis:
     """This process's synchronous client of `url` (default `REDIS_URL`); thread-safe, it
     holds a pool of connections."""
     return _client(url or settings.REDIS_URL, settings.REDIS_TIMEOUT_MS)
 
 
-def async_client(url: str | None = None):
+def async_client(url: str | None = None) -> aioredis.Redis:
     """A new asyncio client of `url` (default `REDIS_URL`); the caller closes it (`aclose`)."""
     import redis.asyncio as aioredis
 

@@ -22,10 +22,12 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
@@ -40,18 +42,18 @@ def enabled() -> bool:
 class ReplicaRouter:
     """settings.DATABASE_ROUTERS when a replica is configured."""
 
-    def db_for_read(self, model, **hints) -> str | None:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         if _reading.get() and not connections["default"].in_atomic_block:
             return REPLICA
         return "default"
 
-    def db_for_write(self, model, **hints) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return "default"
 
-    def allow_relation(self, obj1, obj2, **hints) -> bool:
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # the same database, one of them a copy
 
-    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
         return db == "default"
 
 
@@ -103,7 +105,7 @@ def replica_reads(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     `request.data_freshness` says how far behind it is."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         key = _pin_key(request)
         if (not enabled() or request.method not in SAFE_METHODS
                 or (key and cache.get(key))):
@@ -111,7 +113,8 @@ def replica_reads(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         lag = replica_lag_seconds()
         if lag is None:
             return view(request, *args, **kwargs)
-        request.data_freshness = {"lag_seconds": round(lag, 1)}
+        # Read back with getattr (a request read from the leader has none).
+        request.data_freshness = {"lag_seconds": round(lag, 1)}  # type: ignore[attr-defined]
         with reading_from_replica():
             return view(request, *args, **kwargs)
 

@@ -48,3 +48,28 @@ def empty_map(css_class: str, label: str) -> str:
     return "".join([*frame(css_class, label),
                     f'<text x="{WIDTH // 2}" y="{HEIGHT // 2}" text-anchor="middle" '
                     f'fill="#4a5560" font-size="16">{text}</text></svg>'])
+
+
+# A bold label's width is about this many times its font size per character (DejaVu Sans,
+# the widest of the fonts a phone falls back to, measures 0.63 for Vietnamese names).
+CHAR_WIDTH = 0.64
+MARGIN = 6
+
+
+def map_label(x: float, y: float, text: str, colour: str, size: int = 26) -> str:
+    """A name near (x, y) that stays whole inside the picture: moved in from an edge, and
+    smaller when even the whole width would not hold it."""
+    width = len(text) * size * CHAR_WIDTH
+    room = WIDTH - 2 * MARGIN
+    squeeze = ""
+    if width > room:
+        size = max(12, int(size * room / width))
+        width = len(text) * size * CHAR_WIDTH
+        if width > room:  # longer than the map even small: fitted to its width
+            width, squeeze = room, f' textLength="{room}" lengthAdjust="spacingAndGlyphs"'
+    half = width / 2
+    x = min(max(x, MARGIN + half), WIDTH - MARGIN - half)
+    y = min(max(y, size + MARGIN), HEIGHT - MARGIN)
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="{size}" '
+            f'font-weight="700" fill="{colour}"{squeeze}>{escape(text)}</text>')
+

@@ -8,14 +8,14 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.masking import shape_for_officer
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.declarations import services
 from kiemdich.people.services import managed_person
-from kiemdich.privacy.masking import shape_for_officer
 
 router = Router(tags=["declarations"])
 ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -62,15 +62,6 @@ class DeclarationOut(Schema):
     alert_raised: bool
 
 
-class AlertPersonOut(Schema):
-    id: int
-    display_name: str
-    phone: str
-    id_number: str
-    birth: str
-    masked: bool
-
-
 class AlertOut(Schema):
     id: int
     status: str
@@ -78,7 +69,7 @@ class AlertOut(Schema):
     area_code: str
     area_name: str
     declaration: DeclarationOut
-    person: AlertPersonOut
+    person: PersonShape
     street: str
 
 

@@ -16,7 +16,7 @@ class Declaration(models.Model):
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                      on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(db_index=True)
-    # The calendar day in Asia/Ho_Chi_Minh: "declared today" is an index lookup.
+    # The local calendar day (TIME_ZONE): "declared today" is an index lookup.
     local_date = models.DateField(db_index=True)
     area = models.ForeignKey("areas.Area", null=True, on_delete=models.PROTECT)
     language = models.CharField(max_length=5, default="vi")

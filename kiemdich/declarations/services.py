@@ -17,6 +17,7 @@ from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope, holders_at
 from kiemdich.accounts.sms import send_sms
 from kiemdich.areas.models import Area
+from kiemdich.core.audit import record
 from kiemdich.core.clock import local_day
 from kiemdich.core.errors import Conflict, Invalid, NotFound
 from kiemdich.declarations.models import (
@@ -28,7 +29,6 @@ from kiemdich.declarations.models import (
 )
 from kiemdich.people.models import Person
 from kiemdich.people.services import is_complete, require_consent
-from kiemdich.privacy.audit import record
 
 ANSWERS = (*SYMPTOMS, *EXPOSURES, "visited_places")
 TEXTS = {"visited_places_text": 500, "other_symptoms": 500}
@@ -106,7 +106,7 @@ def renew_unchanged(person: Person, user: User | None) -> Declaration:
     if last.has_symptoms or last.has_exposure:
         raise Conflict(_("Tờ khai trước có triệu chứng hoặc tiếp xúc; hãy khai đầy đủ."),
                        code="renewal_not_allowed")
-    data = {name: False for name in ANSWERS}
+    data: dict[str, Any] = {name: False for name in ANSWERS}
     data.update(visited_places=last.visited_places,
                 visited_places_text=last.visited_places_text, language=last.language)
     return declare(person, user, data)
@@ -146,7 +146,7 @@ def declared_today(person_ids: list[int] | set[int],
 def alert_recipients(alert: SymptomAlert) -> QuerySet[User]:
     """Health officers whose grant covers the alert's commune (or the whole country)."""
     ancestors = [int(p) for p in alert.area.path.strip("/").split("/") if p] \
-        if alert.area_id else []
+        if alert.area is not None else []
     return User.objects.filter(
         Q(grants__area__isnull=True) | Q(grants__area_id__in=ancestors),
         grants__role=Role.HEALTH_OFFICER, is_active=True,
@@ -203,13 +203,13 @@ def unhandled_alert_count(scope: Scope) -> int:
 def alert_levels(alert: SymptomAlert) -> list[Area | None]:
     """Who answers for an alert, nearest first: its commune, then each area above it, then
     the health officers of the whole country (None)."""
-    return [*reversed(alert.area.ancestors()), None] if alert.area_id else [None]
+    return [*reversed(alert.area.ancestors()), None] if alert.area is not None else [None]
 
 
 def _alert_text(alert: SymptomAlert, escalated: bool) -> str:
     # No personal data in an SMS: where, and the link to the alert behind the login.
     url = settings.PUBLIC_BASE_URL + reverse("alerts:detail", args=[alert.pk])
-    where = alert.area.name if alert.area_id else "-"
+    where = alert.area.name if alert.area is not None else "-"
     if escalated:
         return gettext("Kiểm Dịch QR: cảnh báo triệu chứng ở %(area)s chưa được xử lý sau "
                        "%(minutes)s phút. Xem: %(url)s") % {

@@ -15,11 +15,11 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.masking import shape_for_officer
 from kiemdich.declarations import services
 from kiemdich.declarations.forms import ActionForm, DeclarationForm
 from kiemdich.people.services import has_consent, is_complete
 from kiemdich.people.views import person_or_404
-from kiemdich.privacy.masking import shape_for_officer
 
 
 def _gate(request: AuthedRequest, person) -> HttpResponse | None:

@@ -86,15 +86,15 @@ def placed(page: Page, x: float, y: float, scale: float) -> list[Shape]:
     small pages laid out on one sheet (A6 posters four to an A4 sheet)."""
     shapes: list[Shape] = []
     for shape in page.shapes:
-        moved = {"x": x + shape.x * scale, "y": y + shape.y * scale}
+        at_x, at_y = x + shape.x * scale, y + shape.y * scale
         match shape:
             case Box():
-                shapes.append(replace(shape, **moved, w=shape.w * scale, h=shape.h * scale,
-                                      stroke_width=shape.stroke_width * scale))
+                shapes.append(replace(shape, x=at_x, y=at_y, w=shape.w * scale,
+                                      h=shape.h * scale, stroke_width=shape.stroke_width * scale))
             case Text():
-                shapes.append(replace(shape, **moved, size=shape.size * scale))
+                shapes.append(replace(shape, x=at_x, y=at_y, size=shape.size * scale))
             case QRSymbol():
-                shapes.append(replace(shape, **moved, module=shape.module * scale))
+                shapes.append(replace(shape, x=at_x, y=at_y, module=shape.module * scale))
     return shapes
 
 
@@ -105,7 +105,7 @@ def make_qr(content: str, *, error: str, min_version: int) -> segno.QRCode:
     minimum version bounds the quiet zone so the layout can reserve a fixed space for it.
     """
     qr = segno.make_qr(content, error=error)
-    if qr.version < min_version:
+    if int(qr.version) < min_version:  # a number: make_qr makes no Micro QR ("M1"…)
         qr = segno.make_qr(content, error=error, version=min_version)
     return qr
 

@@ -158,7 +158,7 @@ def _venue(info: PosterInfo) -> list[Shape]:
     label_size, label = fit_lines(
         info.venue_type_label, width=_CONTENT_W, max_size=10, min_size=8, max_lines=1, bold=True
     )
-    y = _VENUE_TOP + 10
+    y: float = _VENUE_TOP + 10
     shapes: list[Shape] = text_lines(
         label, center, y, label_size, 0, bold=True, color=_DARK, align="center"
     )

@@ -10,9 +10,9 @@ from datetime import datetime
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
-from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
+from kiemdich.core.schemas import ErrorOut
 from kiemdich.jobs import tasks
 from kiemdich.jobs.views import result_response
 

@@ -45,7 +45,7 @@ def job_figures() -> list[Metric]:
                     {(name,): run.duration or 0.0 for name, run in last_runs.items()
                      if run is not None}, LABELS),
         state_gauge("kiemdich_job_period_seconds", "The time between two runs of a job.",
-                    {(name,): period_seconds(registry.JOBS[name].cron) for name in periodic},
+                    {(name,): period_seconds(registry.JOBS[name].schedule) for name in periodic},
                     LABELS),
         state_gauge("kiemdich_job_queue_depth", "Tasks waiting for a worker.",
                     float(OrmQ.objects.count())),

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 from django.conf import settings
 
 from kiemdich.core.observability import current_request_id
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The function the queue calls for every job: it finds the job by name, so what is stored
 # in the queue is a name and JSON-like arguments, never a pickled function.
@@ -28,7 +31,7 @@ RUNNER = "kiemdich.jobs.runner.execute"
 class Job:
     name: str
     func: Callable[..., Any]
-    description: str
+    description: StrOrPromise
     timeout: int  # seconds; the worker kills a run that takes longer
     cron: str | None = None  # periodic jobs: minute hour day month weekday [second]
     # Needs the database owner's role (DDL: partitions made or dropped). With JOB_OWNER_QUEUE
@@ -38,6 +41,13 @@ class Job:
     @property
     def periodic(self) -> bool:
         return self.cron is not None
+
+    @property
+    def schedule(self) -> str:
+        """The cron of a periodic job."""
+        if self.cron is None:
+            raise ValueError(f"job {self.name!r} is not periodic")
+        return self.cron
 
 
 JOBS: dict[str, Job] = {}
@@ -53,7 +63,7 @@ def _register(spec: Job) -> None:
     JOBS[spec.name] = replace(spec, timeout=min(spec.timeout, settings.JOB_TIMEOUT))
 
 
-def job(name: str, *, description: str, timeout: int | None = None
+def job(name: str, *, description: StrOrPromise, timeout: int | None = None
         ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a job run on demand: `enqueue(name, *args)` puts it on the queue."""
     def declare(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,9 +72,9 @@ def job(name: str, *, description: str, timeout: int | None = None
     return declare
 
 
-def periodic(name: str, *, cron: str, description: str, timeout: int, owner: bool = False
+def periodic(name: str, *, cron: str, description: StrOrPromise, timeout: int, owner: bool = False
              ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Declare a job run on a schedule (a cron expression in local time, Asia/Ho_Chi_Minh).
+    """Declare a job run on a schedule (a cron expression in local time: TIME_ZONE).
 
     The worker keeps the queue's schedules equal to these declarations. Whatever the number
     of workers, a run happens once per period and never while another run of the same job

@@ -33,11 +33,11 @@ def sync() -> int:
                       if spec.owner and settings.JOB_OWNER_QUEUE else None}
             schedule = existing.pop(name, None)
             if schedule is None:
-                Schedule.objects.create(name=name, next_run=next_run(spec.cron), **fields)
+                Schedule.objects.create(name=name, next_run=next_run(spec.schedule), **fields)
             elif any(getattr(schedule, key) != value for key, value in fields.items()):
                 for key, value in fields.items():
                     setattr(schedule, key, value)
-                schedule.next_run = next_run(spec.cron)
+                schedule.next_run = next_run(spec.schedule)
                 schedule.save()
         for stale in existing.values():
             stale.delete()

@@ -263,7 +263,7 @@ def table_kind(name: str, *, label: Promise, table: Callable[[Task], Table]) -> 
     formulas, progress committed every EXPORT_PROGRESS_ROWS rows. A run cut short starts the
     file again (nothing was stored before its end). A page starts one with
     `jobs.views.start_export`."""
-    from kiemdich.privacy.exports import csv_lines, xlsx_bytes
+    from kiemdich.core.exports import csv_lines, xlsx_bytes
 
     def run(run: Run) -> None:
         made = table(run.task)

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.ratelimit import client_ip
+from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core import audit
 from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.exports import csv_lines
 from kiemdich.jobs import services, tasks
-from kiemdich.privacy import audit
-from kiemdich.privacy.exports import csv_lines
 
 
 def _admin_only(request: HttpRequest) -> None:
@@ -95,7 +96,8 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("jobs:task", pk=pk)
 
 
-def result_response(request: HttpRequest, user: User, item: tasks.Task) -> HttpResponse:
+def result_response(request: HttpRequest, user: User,
+                    item: tasks.Task) -> StreamingHttpResponse:
     """A task's file, for the page and the API. Every download is written to the audit
     trail (`export`, target `task:<id>`, the owner named when someone overseeing them
     downloads it); a task without a result raises `task_no_result`."""
@@ -109,7 +111,7 @@ def result_response(request: HttpRequest, user: User, item: tasks.Task) -> HttpR
 
 
 @login_required
-def task_result(request: HttpRequest, pk: int) -> HttpResponse:
+def task_result(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
     item = _task(request, pk)
     try:
         return result_response(request, request.user, item)
@@ -118,7 +120,7 @@ def task_result(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def task_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def task_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The bad rows as CSV: row, column, reason (no content of the rows)."""
     item = _task(request, pk)
     response = StreamingHttpResponse(

@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from kiemdich.accounts.api import ErrorOut
-from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.masking import shape_for_officer
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.people import services
 from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
-from kiemdich.privacy.masking import shape_for_officer
 
 router = Router(tags=["people"])
 
@@ -81,24 +81,6 @@ class RevokeIn(Schema):
     reason: str = Field("lost", max_length=200)
 
 
-class RevokedOut(Schema):
-    serial: int
-    revoked_at: datetime
-    expires_at: datetime
-
-
-class KeyOut(Schema):
-    kid: str
-    alg: str
-    public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 key")
-
-
-class RevocationsOut(Schema):
-    generated_at: datetime
-    revoked: list[RevokedOut]
-    keys: list[KeyOut]
-
-
 class ConsentIn(Schema):
     version: str = Field(max_length=20)
 
@@ -108,15 +90,6 @@ class ConsentOut(Schema):
     given: bool
     version: str | None = None
     given_at: datetime | None = None
-
-
-class FoundPersonOut(Schema):
-    id: int
-    display_name: str
-    phone: str
-    id_number: str
-    birth: str
-    masked: bool
 
 
 def _out(people) -> list[dict]:
@@ -146,7 +119,7 @@ def add_person(request: AuthedRequest, payload: PersonIn):
     return Status(201, _out([person])[0])
 
 
-@router.get("/people/search", response={200: list[FoundPersonOut], **ERRORS},
+@router.get("/people/search", response={200: list[PersonShape], **ERRORS},
             auth=PEOPLE_AUTH)
 @rate_limited("people-search", per_user=300, window=3600)
 def search_people(request: AuthedRequest, id_number: str = "", phone: str = ""):
@@ -209,13 +182,6 @@ def revoke_card(request: AuthedRequest, person_id: int, serial: int,
     person = services.managed_person(request.auth, person_id)
     return services.revoke_card(request.auth, person, serial,
                                 payload.reason if payload else "lost")
-
-
-@router.get("/qr/revocations", response=RevocationsOut, auth=SCANNER_AUTH)
-def revocations(request: HttpRequest):
-    """For dedicated readers verifying offline: revoked card serials (until their cards
-    expire) and the Ed25519 public keys by key id."""
-    return services.revocation_list()
 
 
 @router.get("/consent", response=ConsentOut, auth=PEOPLE_AUTH)

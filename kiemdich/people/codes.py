@@ -48,14 +48,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.core import clock
 from kiemdich.core.errors import DomainError
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from kiemdich.people.keys import StoredKeyring
+    from kiemdich.people.models import Person
 
 KIND_APP = "app"
 KIND_CARD = "card"
@@ -95,9 +97,9 @@ class CodeError(DomainError):
 
     status = 422
     code = "code_error"
-    default_message: str | Promise = _("Mã QR không hợp lệ.")
+    default_message: StrOrPromise = _("Mã QR không hợp lệ.")
 
-    def __init__(self, message: str | Promise | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: StrOrPromise | None = None, **kwargs: Any) -> None:
         super().__init__(self.default_message if message is None else message, **kwargs)
 
 
@@ -138,6 +140,7 @@ class CodeRevoked(CodeError):
 
     code = "code_revoked"
     default_message = _("Thẻ QR này đã bị thu hồi. Hãy dùng thẻ mới nhất.")
+    person: Person | None = None  # the card's holder, when the scan found them
 
 
 @dataclass(frozen=True)

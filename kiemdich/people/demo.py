@@ -18,8 +18,8 @@ from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, demo_communes
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
+from kiemdich.core.protect import encrypt_id, id_digest
 from kiemdich.people.models import Consent, Person
-from kiemdich.people.protect import encrypt_id, id_digest
 from kiemdich.people.services import CONSENT_VERSION
 
 DEMO_ACCOUNTS = 1500

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
+from kiemdich.core.forms import set_choices
 from kiemdich.people.models import Person
 
 
@@ -34,11 +35,11 @@ class PersonForm(forms.Form):
     def __init__(self, *args, province: Area | None = None, is_self: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         provinces = area_services.provinces()
-        self.fields["province"].choices = [("", "—")] + [(a.code, a.name) for a in provinces]
+        set_choices(self, "province", [("", "—")] + [(a.code, a.name) for a in provinces])
         chosen = self.data.get("province") if self.is_bound else None
         if chosen:
             province = next((p for p in provinces if p.code == chosen), None)
-        self.fields["area_code"].choices = [("", "—")] + commune_choices(province)
+        set_choices(self, "area_code", [("", "—")] + commune_choices(province))
         self.fields["province"].widget.attrs.update({
             "hx-get": "/people/communes/", "hx-target": "#id_area_code",
             "hx-trigger": "change", "hx-swap": "innerHTML"})

@@ -2,9 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.core.audit import record
 from kiemdich.jobs.registry import periodic
 from kiemdich.people import keys
-from kiemdich.privacy.audit import record
 
 
 # Nightly (docs/operations.md, "Rotating keys"); the same as `signing_keys retire`.

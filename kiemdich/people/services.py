@@ -15,12 +15,12 @@ from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
+from kiemdich.core.protect import decrypt_id, encrypt_id, id_digest, id_digests
 from kiemdich.people import codes
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Consent, Credential, Person
-from kiemdich.people.protect import decrypt_id, encrypt_id, id_digest, id_digests
-from kiemdich.privacy.audit import record
 
 # A household, not an institution: more than this is somebody misusing "khai hộ".
 MAX_PEOPLE_PER_ACCOUNT = 20
@@ -69,8 +69,8 @@ def person_data(person: Person) -> dict[str, Any]:
         "gender": person.gender,
         "id_number": id_number_of(person),
         "phone": person.phone,
-        "area_code": person.area.code if person.area_id else "",
-        "area_name": person.area.full_name() if person.area_id else "",
+        "area_code": person.area.code if person.area is not None else "",
+        "area_name": person.area.full_name() if person.area is not None else "",
         "street": person.street,
         "nationality": person.nationality,
         "relationship": person.relationship,
@@ -192,7 +192,7 @@ def reencrypt_id_numbers(batch: int = 1000) -> tuple[int, int]:
     the roster digests that named it), batch by batch, each batch in its own transaction, so
     the command can be stopped and run again. Returns (rewritten, unreadable): an unreadable
     cipher is one no configured key opens (an old key removed too early) and is left as is."""
-    from kiemdich.people.protect import current_version
+    from kiemdich.core.protect import current_version
     from kiemdich.reports.models import RosterMember
 
     prefix = current_version() + "$"

@@ -39,7 +39,7 @@ def person_or_404(request: AuthedRequest, person_id: int) -> Person:
 
 def _province_of(person: Person | None) -> Area | None:
     """The person's province; for someone not placed yet, the deployment's home province."""
-    if person is None or not person.area_id:
+    if person is None or person.area is None:
         return home_province()
     ancestors = person.area.ancestors()
     return ancestors[0] if ancestors else None
@@ -69,7 +69,7 @@ def _next(request: HttpRequest, default: str = "/") -> str:
 def add_person(request: AuthedRequest) -> HttpResponse:
     me = services.self_person(request.user)
     form = PersonForm(request.POST or None, province=_province_of(me),
-                      initial={"street": me.street, "area_code": me.area.code if me.area_id
+                      initial={"street": me.street, "area_code": me.area.code if me.area
                                else "", "province": getattr(_province_of(me), "code", "")})
     if request.method == "POST" and form.is_valid():
         person = _save_person(request, form, None)

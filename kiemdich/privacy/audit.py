@@ -1,163 +1,26 @@
-"""Record who did what to whom and why — the one way any app writes the audit trail.
+"""Read and verify the audit trail written by `kiemdich.core.audit` (the writer, in the
+kernel): anchors, the chain's check, the nightly alert, the auditors' search.
 
-Targets are references ("people.person:42") or pseudonyms, never names, phones or ID numbers.
-
-Each entry is chained to the one before by an HMAC keyed with AUDIT_KEY, a key the database
-does not hold: changing an entry and recomputing the chain needs the key. Every
-AUDIT_ANCHOR_EVERY entries (and whenever `anchor_audit` runs) the chain's head — id and hash —
-is appended to the anchor file outside the database; `verify` checks the trail against those
-anchors, so deleting the newest entries (or all of them) is found, not only a change.
+Every AUDIT_ANCHOR_EVERY entries (and whenever `anchor_audit` runs) the chain's head — id and
+hash — is appended to the anchor file outside the database; `verify` checks the trail against
+those anchors, so deleting the newest entries (or all of them) is found, not only a change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import logging
-import os
-from collections.abc import Callable, Iterable
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kiemdich.core.audit import GENESIS, chain, pseudonyms, record, write_anchor
 from kiemdich.privacy.models import AuditEntry
-
-GENESIS = "0" * 64
-AUDIT_LOCK_ID = 0x4B44_4155  # any constant; names the audit chain's lock
-
-log = logging.getLogger(__name__)
-
-# The client address of the request being answered: every entry written while answering it
-# carries it, whichever service deep down writes the entry.
-_client_ip: ContextVar[str | None] = ContextVar("audit_client_ip", default=None)
-
-
-class ClientAddressMiddleware:
-    """Makes the request's client address (`accounts.ratelimit.client_ip`) the address of
-    every audit entry written while answering it."""
-
-    def __init__(self, get_response: Callable) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        from kiemdich.accounts.ratelimit import client_ip
-
-        token = _client_ip.set(client_ip(request))
-        try:
-            return self.get_response(request)
-        finally:
-            _client_ip.reset(token)
-
-
-def pseudonym(value: str, key: str = "") -> str:
-    """A stable keyed hash for a phone or ID number that must be correlated but not shown;
-    keyed by SECRET_KEY unless `key` names another."""
-    secret = key or settings.SECRET_KEY
-    digest = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
-    return f"h:{digest[:20]}"
-
-
-def pseudonyms(value: str) -> set[str]:
-    """Its pseudonym under SECRET_KEY and each of SECRET_KEY_FALLBACKS: entries written before
-    the secret was replaced are still found (they are never rewritten)."""
-    return {pseudonym(value, key) for key in (settings.SECRET_KEY,
-                                              *settings.SECRET_KEY_FALLBACKS)}
-
-
-def reference(obj: object) -> str:
-    if isinstance(obj, models.Model):
-        return f"{obj._meta.label_lower}:{obj.pk}"
-    return str(obj)[:128]
-
-
-def _canonical(entry: AuditEntry) -> str:
-    return "|".join([
-        entry.at.isoformat(), str(entry.actor_id or ""), entry.actor_label, entry.action,
-        entry.target, entry.reason, entry.ip or "", entry.actor_role, entry.actor_name,
-    ])
-
-
-def _chain(prev_hash: str, entry: AuditEntry) -> str:
-    return hmac.new(settings.AUDIT_KEY.encode(), (prev_hash + _canonical(entry)).encode(),
-                    hashlib.sha256).hexdigest()
-
-
-def describe_actor(user) -> tuple[str, str]:
-    """(roles, name) of an account as the trail shows it: "health_officer@79, admin" and the
-    display name (or the account's own person's name) of staff; "citizen" and no name for
-    an account without a role."""
-    from kiemdich.accounts.models import Grant
-    from kiemdich.people.models import Person
-
-    grants = Grant.objects.filter(user_id=user.pk).select_related("area").order_by("role", "pk")
-    roles = [f"{g.role}@{g.area.code}" if g.area_id else g.role for g in grants]
-    if not roles:
-        return "citizen", ""
-    name = getattr(user, "display_name", "") or (
-        Person.objects.filter(account_id=user.pk, is_self=True)
-        .values_list("full_name", flat=True).first() or "")
-    return ", ".join(dict.fromkeys(roles))[:200], name[:120]
-
-
-def record(actor, action: str, *, target: object = "", reason: str = "",
-           ip: str | None = None) -> AuditEntry:
-    """Append one entry. `actor` is a user, a device/venue label string, or None. `ip` is
-    the client address of the request being answered unless given."""
-    actor_id = getattr(actor, "pk", None) if actor is not None and not isinstance(actor, str) \
-        else None
-    label = actor if isinstance(actor, str) else ""
-    role, name = describe_actor(actor) if actor_id is not None else ("", "")
-    ip = ip or _client_ip.get()
-    with transaction.atomic():
-        # Serialise writers so the chain has one order: a transaction-scoped advisory lock on
-        # PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock.
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_ID])
-        last_id, last_hash = AuditEntry.objects.order_by("-id").values_list(
-            "id", "entry_hash").first() or (0, GENESIS)
-        entry = AuditEntry(
-            at=timezone.now(), actor_id=actor_id, actor_label=label[:64], actor_role=role,
-            actor_name=name, action=action[:64], target=reference(target),
-            reason=(reason or "")[:500], ip=ip,
-            prev_hash=last_hash,
-        )
-        entry.entry_hash = _chain(entry.prev_hash, entry)
-        entry.save()
-        # One anchor per block of AUDIT_ANCHOR_EVERY ids (ids skipped by a rollback do not
-        # skip a block), written once the entry is committed: an anchor never names an entry
-        # that a rollback took back.
-        every = settings.AUDIT_ANCHOR_EVERY
-        if entry.pk // every > last_id // every:
-            transaction.on_commit(lambda: write_anchor(entry.pk, entry.entry_hash))
-    return entry
-
-
-# Anchors ---------------------------------------------------------------------------------
-
-def write_anchor(entry_id: int, entry_hash: str, path: Path | None = None) -> None:
-    """Append the chain's head to the anchor file (one JSON line, one write with O_APPEND:
-    lines of concurrent processes never interleave). A failure is logged, never raised: the
-    entry is committed, and the next anchor covers it."""
-    path = path or settings.AUDIT_ANCHOR_FILE
-    line = json.dumps({"id": entry_id, "hash": entry_hash,
-                       "at": timezone.now().isoformat()}) + "\n"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(descriptor, line.encode())
-        finally:
-            os.close(descriptor)
-    except OSError:
-        log.exception("audit anchor not written to %s (entry id=%s)", path, entry_id)
 
 
 def anchor_head() -> AuditEntry | None:
@@ -213,7 +76,7 @@ def verify_chain() -> tuple[int, int | None]:
     prev = GENESIS
     checked = 0
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
-        if entry.prev_hash != prev or entry.entry_hash != _chain(prev, entry):
+        if entry.prev_hash != prev or entry.entry_hash != chain(prev, entry):
             return checked, entry.pk
         prev = entry.entry_hash
         checked += 1

@@ -17,8 +17,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from kiemdich.accounts.models import User
+from kiemdich.core.audit import record
 from kiemdich.core.personal_data import Export, holders
-from kiemdich.privacy.audit import record
 from kiemdich.privacy.services import managed_people_ids
 
 FORMAT_VERSION = 1

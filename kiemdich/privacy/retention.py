@@ -71,7 +71,7 @@ def delete_in_batches(rows: QuerySet, kind: str, progress: Progress | None = Non
         last = ids[-1]
         doomed = [pk for pk in ids if pk not in keep]
         if doomed:
-            model.objects.filter(pk__in=doomed).delete()
+            model._default_manager.filter(pk__in=doomed).delete()
             total += len(doomed)
             if progress:
                 progress(kind, total)

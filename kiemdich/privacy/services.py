@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kiemdich.accounts.models import User
+from kiemdich.core.audit import record, reference
 from kiemdich.core.personal_data import Erasure, holders
-from kiemdich.privacy.audit import record, reference
 from kiemdich.privacy.models import DeletionRequest
 from kiemdich.privacy.retention import (
     Held,
@@ -106,7 +106,8 @@ def purge(deletions: bool = True, progress: Callable[[str, int], None] | None = 
 def _carry_out(request: DeletionRequest, held: Held, now: datetime) -> None:
     """Every holder erases what it holds of the account's people, records first, then the
     people, then the account; what an open case holds is kept, detached from the account."""
-    user = User.objects.filter(pk=request.account_id).first()
+    user = (User.objects.filter(pk=request.account_id).first()
+            if request.account_id is not None else None)
     if user is not None and _refusal(user) is not None:
         return  # registered a venue after asking: stays pending until it is handed over
     people = managed_people_ids(user) if user else []

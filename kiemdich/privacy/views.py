@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
 from kiemdich.jobs.views import start_export
 from kiemdich.people.cards import pdf_response
@@ -95,7 +96,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         entries = entries.none()
     if request.method == "POST" and not (form.is_bound and not form.is_valid()):
-        audit.record(request.user, "audit_exported", target="privacy.auditentry",
+        record(request.user, "audit_exported", target="privacy.auditentry",
                      reason=request.GET.urlencode()[:500])
         # The file holds the trail as it was now, not the entries written after.
         return start_export(request, AUDIT_EXPORT, _("Nhật ký truy cập"),

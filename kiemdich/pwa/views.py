@@ -3,7 +3,6 @@ the citizen's pages (and the personal QR code) available offline, and its offlin
 
 from __future__ import annotations
 
-from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -11,6 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+
+from kiemdich.core.static import static_file
 
 THEME = "#0b5d3b"
 BACKGROUND = "#f4f6f5"
@@ -49,7 +50,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
 def service_worker(request: HttpRequest) -> HttpResponse:
     """Served from the root so that its scope covers every page; the kiosk keeps its own,
     narrower worker under /scan/, which wins there."""
-    with open(finders.find("kiemdich/sw.js"), encoding="utf-8") as script:
+    with open(static_file("kiemdich/sw.js"), encoding="utf-8") as script:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response

@@ -12,22 +12,15 @@ from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core import clock
 from kiemdich.core.middleware import upload_route
 from kiemdich.core.replica import replica_lag_of, replica_reads
+from kiemdich.core.schemas import ErrorOut
 from kiemdich.jobs.api import TaskOut, task_out
 from kiemdich.reports import imports, inspections
 from kiemdich.reports import stats as stats_service
 
 router = Router(tags=["reports"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class FiguresOut(Schema):
@@ -98,7 +91,7 @@ def stats_payload(result: stats_service.Stats) -> dict:
 def get_stats(request: HttpRequest, area: str | None = None, date_from: str | None = None,
               date_to: str | None = None, sector: str | None = None):
     """Totals for the area and one row per child area, for a day or a range (dates are
-    calendar days in Asia/Ho_Chi_Minh, default today). Venue figures follow `sector`;
+    local calendar days (TIME_ZONE), default today). Venue figures follow `sector`;
     declaration and citizen figures are area-wide. Officers, health officers, inspectors and
     admins within their grants only; other areas answer 404."""
     query = stats_service.build_query(scope_of(request), area, date_from, date_to, sector)
@@ -127,6 +120,28 @@ def inspection_venues(request: HttpRequest, q: str = ""):
     return [{"id": v.pk, "code": v.code, "name": v.name, "street": v.street,
              "area_code": v.area.code, "area_name": v.area.name}
             for v in inspections.search_venues(scope_of(request), q)]
+
+
+class PersonFoundOut(Schema):
+    id: int
+    name: str
+    phone: str
+    organisation: str
+    area_name: str
+    masked: bool
+
+
+@router.get("/inspections/people", response={200: list[PersonFoundOut], **ERRORS},
+            auth=PEOPLE_AUTH)
+def inspection_people(request: HttpRequest, q: str = ""):
+    """People obliged to declare who have not declared today, within the inspector's area
+    and sector, that `q` names: part of the name, part of the phone number, or the whole ID
+    number. Name and phone masked except for health officers and admins; at most 20, none
+    for fewer than 2 characters. `id` is the `roster_member_id` of an inspection."""
+    scope = scope_of(request)
+    full = inspections.sees_people_in_full(scope)
+    return [inspections.person_label(m, full=full)
+            for m in inspections.search_undeclared(scope, q, clock.today())]
 
 
 class InspectionIn(Schema):

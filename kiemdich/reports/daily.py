@@ -27,9 +27,9 @@ from reportlab.platypus import (
 from kiemdich.accounts.models import Sector
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
+from kiemdich.core.exports import xlsx_workbook
 from kiemdich.documents import fonts, official
 from kiemdich.documents.text import paragraph
-from kiemdich.privacy.exports import xlsx_workbook
 from kiemdich.reports import compliance, coverage
 from kiemdich.reports.stats import FIGURES, VENUE_FIGURES, Stats
 from kiemdich.venues.types import VENUE_TYPES
@@ -251,7 +251,7 @@ def area_rows(areas: list[compliance.AreaCompliance]) -> list[list]:
 def _closing(report: Report, st: dict[str, ParagraphStyle]) -> Table:
     area = report.area
     recipients = [_("Nơi nhận:")]
-    if area.parent_id:
+    if area.parent is not None:
         recipients.append(_("- UBND %(area)s (để báo cáo);") % {"area": area.parent.name})
     recipients += [_("- Ban Chỉ đạo phòng, chống dịch %(area)s;") % {"area": area.name}]
     if report.stats.rows:

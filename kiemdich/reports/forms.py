@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
+from kiemdich.areas.picker import AreaField
+from kiemdich.core.forms import field_of, set_choices
 from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
@@ -16,8 +18,8 @@ class ImportForm(forms.Form):
         label=_("Chỉ nhập khi mọi dòng đều đúng"), required=False)
     organisation = forms.CharField(label=_("Tên cơ quan, đơn vị (danh sách người phải khai báo)"),
                                    required=False, max_length=200)
-    organisation_area = forms.CharField(label=_("Mã xã/phường của đơn vị"), required=False,
-                                        max_length=16)
+    organisation_area = AreaField(label=_("Xã/phường của đơn vị"), required=False,
+                                  blank=_("— Chọn xã/phường —"))
     # Every choice is one the importer may use: no blank the import would then refuse.
     organisation_sector = forms.ChoiceField(label=_("Lĩnh vực của đơn vị"), required=False,
                                             choices=Sector.choices)
@@ -25,7 +27,9 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            self.fields["organisation_sector"].choices = scope.sector_choices(*IMPORT_ROLES)
+            set_choices(self, "organisation_sector", scope.sector_choices(*IMPORT_ROLES))
+            field_of(self, "organisation_area", AreaField).offer(
+                scope.visible_areas(*IMPORT_ROLES).leaves())
 
 
 def vnd(amount: int) -> str:
@@ -60,8 +64,8 @@ class InspectionForm(forms.Form):
         help_text=_("Như in dưới “Mã nhập tay” trên áp phích: có hay không có gạch nối, chữ "
                     "hoa hay thường; hoặc quét mã QR trên áp phích bằng máy đọc."))
     establishment = forms.ChoiceField(label=_("Cơ sở chưa đăng ký địa điểm"), required=False)
-    roster_member = forms.TypedChoiceField(label=_("Người phải khai báo chưa khai báo hôm nay"),
-                                           required=False, coerce=int, empty_value=None)
+    # Chosen by the search above the form (a link puts the person's id here).
+    roster_member = forms.IntegerField(required=False, widget=forms.HiddenInput)
     inspected_at = forms.DateTimeField(
         label=_("Thời điểm kiểm tra"),
         input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
@@ -83,17 +87,20 @@ class InspectionForm(forms.Form):
     # The lists an inspector picks from are kept short enough for a select on a phone.
     MAX_CHOICES = 500
 
-    def __init__(self, *args, establishments=(), members=(), **kwargs) -> None:
+    def __init__(self, *args, establishments=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["establishment"].choices = [("", "—")] + [
+        set_choices(self, "establishment", [("", "—")] + [
             (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
-            for e in establishments[:self.MAX_CHOICES]]
-        self.fields["roster_member"].choices = [("", "—")] + [
-            (m.pk, f"{m.full_name} — {m.organisation.name}") for m in members[:self.MAX_CHOICES]]
+            for e in establishments[:self.MAX_CHOICES]])
 
 
 class SubscriptionForm(forms.Form):
-    area = forms.CharField(label=_("Mã địa bàn"), max_length=20,
-                           help_text=_("Ví dụ 75 (tỉnh) hoặc 731 (huyện)."))
+    area = AreaField(label=_("Địa bàn"), blank=_("— Chọn địa bàn —"))
     emails = forms.CharField(label=_("Gửi tới (mỗi dòng một e-mail)"),
                              widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, scope: Scope, **kwargs) -> None:
+        from kiemdich.reports.stats import STATS_ROLES
+
+        super().__init__(*args, **kwargs)
+        field_of(self, "area", AreaField).offer(scope.visible_areas(*STATS_ROLES))

@@ -13,10 +13,8 @@ import of the same file updates them (nothing is duplicated).
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
-import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +30,9 @@ from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
+from kiemdich.areas.services import resolve_area
 from kiemdich.core import csvrows
+from kiemdich.core.db import column_of, model_field
 from kiemdich.core.errors import DomainError, Forbidden, Invalid, NotFound
 from kiemdich.jobs import tasks
 from kiemdich.reports.models import Establishment, Organisation, Population, RosterMember
@@ -128,8 +128,8 @@ def _establishment_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], t
 
 
 def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
+    from kiemdich.core.protect import id_digest
     from kiemdich.people.identity import validate_id_number
-    from kiemdich.people.protect import id_digest
 
     organisation_id = task.params["organisation"]
 
@@ -152,7 +152,7 @@ def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
     return parse
 
 
-LAYOUTS = {
+LAYOUTS: dict[str, Layout] = {
     ImportKind.POPULATION: Layout(
         ("area_code", "population"), "area_code", Population, ("area", "residents"),
         ("area",), "updated_at", _population_parser),
@@ -170,33 +170,10 @@ LAYOUTS = {
 # In the request: the upload checked and stored --------------------------------------------
 
 
-def _header(text: str, kind: str) -> list[str]:
-    return csvrows.header_of(next(csv.reader(io.StringIO(text)), []), LAYOUTS[kind].columns)
-
-
 def checked_pieces(pieces: Iterable[bytes], kind: str) -> Iterator[bytes]:
-    """The upload's pieces, checked on the way to storage: UTF-8 throughout (decoded
-    piece by piece, so a 1 M-row file is never whole in memory) and the kind's columns in
-    its first line. Raises Invalid, which rolls the task's creation back."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    head = ""
-    for piece in pieces:
-        try:
-            text = decoder.decode(piece)
-        except UnicodeDecodeError:
-            raise csvrows.not_utf8() from None
-        if head is not None:
-            head += text
-            if "\n" in head:
-                _header(head.split("\n", 1)[0], kind)
-                head = None
-        yield piece
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise csvrows.not_utf8() from None
-    if head is not None:
-        _header(head, kind)
+    """The upload's pieces, checked on the way to storage (core.csvrows.checked_upload):
+    UTF-8 throughout and the kind's columns in its first line."""
+    return csvrows.checked_upload(pieces, LAYOUTS[kind].columns)
 
 
 def organisation_for(scope: Scope, user: User, name: str, area_code: str,
@@ -207,7 +184,10 @@ def organisation_for(scope: Scope, user: User, name: str, area_code: str,
         raise Invalid(_("Cần tên cơ quan, đơn vị."), code="organisation_name", field="name")
     if sector not in Sector.values:
         raise Invalid(_("Lĩnh vực không hợp lệ."), code="sector_invalid", field="sector")
-    area = Area.objects.filter(code=(area_code or "").strip(), is_leaf=True).first()
+    try:
+        area = resolve_area(area_code, leaf=True) if (area_code or "").strip() else None
+    except NotFound:
+        area = None
     if area is None or not scope.covers(area, *IMPORT_ROLES, sector=sector):
         raise NotFound(_("Không có địa bàn này trong phạm vi của bạn."), code="area_unknown",
                        field="area_code")
@@ -230,7 +210,7 @@ def start_upload(scope: Scope, user: User, kind: str, upload: UploadedFile, *,
         if kind == ImportKind.ROSTER:
             chosen = organisation_for(scope, user, organisation, organisation_area,
                                       organisation_sector)
-        return start_import(scope, user, kind, upload.chunks(tasks.PIECE_BYTES), upload.name,
+        return start_import(scope, user, kind, upload.chunks(tasks.PIECE_BYTES), upload.name or "",
                             all_or_nothing, chosen)
 
 
@@ -255,7 +235,7 @@ def start_import(scope: Scope, user: User, kind: str, pieces: Iterable[bytes],
 # On the worker: the file read and written in chunks -----------------------------------------
 
 
-def _records(run: tasks.Run, layout: Layout) -> Iterator[tuple[int, dict]]:
+def _records(run: tasks.Run, layout: Layout) -> Iterator[tuple[int, dict | None]]:
     """(line number, row) of every record; a row with too few or too many cells comes as
     None. A file CSV cannot read fails the task, naming the line."""
     reader = csv.DictReader(run.input())
@@ -294,18 +274,18 @@ def _write(layout: Layout, items: list[tuple]) -> dict[str, int]:
     if not items:
         return {}
     meta = layout.model._meta
-    attnames = [meta.get_field(name).attname for name in layout.unique]
+    attnames = [model_field(layout.model, name).attname for name in layout.unique]
     keys = {layout.key(item) for item in items}
-    existing = set(layout.model.objects.filter(**{
+    existing = set(layout.model._default_manager.filter(**{
         f"{attname}__in": {key[i] for key in keys} for i, attname in enumerate(attnames)
     }).values_list(*attnames)) & keys
-    columns = [meta.get_field(name).column for name in layout.fields]
+    columns = [column_of(model_field(layout.model, name)) for name in layout.fields]
     tail: tuple = ()
     if layout.stamp:
-        columns.append(meta.get_field(layout.stamp).column)
+        columns.append(column_of(model_field(layout.model, layout.stamp)))
         tail = (connection.ops.adapt_datetimefield_value(timezone.now()),)
     quote = connection.ops.quote_name
-    unique = sorted(meta.get_field(name).column for name in layout.unique)
+    unique = sorted(column_of(model_field(layout.model, name)) for name in layout.unique)
     # Only the model's own table and column names are put in the text, quoted; the values
     # are parameters.
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in unique)

@@ -46,10 +46,10 @@ def pdf(inspection: Inspection) -> bytes:
                           "area": area.full_name()}, st["body"]))
     rows = [[_("Đối tượng"), inspection.get_subject_display()],
             [_("Tên"), inspection.subject_label]]
-    if inspection.venue_id:
+    if inspection.venue is not None:
         rows += [[_("Mã QR địa điểm"), inspection.venue.code],
                  [_("Địa chỉ"), inspection.venue.street or "—"]]
-    if inspection.establishment_id:
+    if inspection.establishment is not None:
         rows.append([_("Số đăng ký"), inspection.establishment.reg_no])
     rows.append([_("Địa bàn"), area.full_name()])
     story += [Spacer(1, 4), _facts(rows, st), paragraph(_("I. NỘI DUNG KIỂM TRA"), st["h2"])]
@@ -61,8 +61,8 @@ def pdf(inspection: Inspection) -> bytes:
     story.append(_facts(findings, st))
     story.append(paragraph(_("II. KẾT LUẬN"), st["h2"]))
     conclusion = [[_("Kết quả"), inspection.get_result_display()]]
-    if inspection.violation_id:
-        violation = inspection.violation
+    violation = inspection.violation
+    if violation is not None:
         low, high = fine_bracket(violation, inspection.subject)
         conclusion += [[_("Hành vi vi phạm"), violation.title],
                        [_("Căn cứ"), violation.legal_reference],

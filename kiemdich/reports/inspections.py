@@ -4,18 +4,19 @@ to declare who did not (the plan's main violations) — and printed as a record 
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
-from kiemdich.core import clock
-from kiemdich.core.errors import Invalid, NotFound
-from kiemdich.privacy import audit
+from kiemdich.core import audit, clock
+from kiemdich.core.errors import DomainError, Invalid, NotFound
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
 
 RECORD_ROLES = (Role.INSPECTOR, Role.ADMIN)
@@ -84,6 +85,59 @@ def undeclared_in_scope(scope: Scope, day: date) -> QuerySet[RosterMember]:
         "organisation__area", *RECORD_ROLES, sector_field="organisation__sector"))
             .exclude(declared_on(day)).select_related("organisation", "organisation__area")
             .order_by("organisation__name", "full_name"))
+
+
+MAX_PEOPLE_FOUND = 20
+
+
+def search_undeclared(scope: Scope, q: str, day: date,
+                      limit: int = MAX_PEOPLE_FOUND) -> list[RosterMember]:
+    """People obliged to declare who did not on `day`, within the inspector's reach, that
+    `q` names: part of the name, part of the phone number (as written, with its leading 0),
+    or the whole ID number (rosters keep only its digest, so a part cannot be matched).
+    Nothing for fewer than two characters."""
+    from kiemdich.core.protect import id_digests
+    from kiemdich.people.identity import validate_id_number
+
+    q = str(q or "").strip()[:100]
+    if len(q) < 2 or not scope.has(*RECORD_ROLES):
+        return []
+    # Each casing of what was typed: SQLite folds the case of ASCII letters only ("LÊ" is
+    # not "Lê" there); PostgreSQL folds them all.
+    match = Q(pk__in=[])
+    for variant in {q, q.lower(), q.upper(), q.title()}:
+        match |= Q(full_name__icontains=variant)
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 3 and not re.sub(r"[\d\s.+-]", "", q):
+        match |= Q(phone__contains=digits[1:] if digits.startswith("0") else digits)
+    with contextlib.suppress(DomainError):  # unless q is not an ID number
+        match |= Q(id_number_digest__in=id_digests(validate_id_number(q)[1]))
+    return list(undeclared_in_scope(scope, day).filter(match)[:limit])
+
+
+def sees_people_in_full(scope: Scope) -> bool:
+    """Health officers and admins see a person's name and phone; others (an inspector) see
+    them masked, as everywhere (core.masking)."""
+    return scope.has(Role.HEALTH_OFFICER, Role.ADMIN)
+
+
+def person_label(member: RosterMember, *, full: bool) -> dict:
+    from kiemdich.core.masking import mask_name, mask_phone
+
+    national = "0" + member.phone[3:] if member.phone.startswith("+84") else member.phone
+    return {"id": member.pk,
+            "name": member.full_name if full else mask_name(member.full_name),
+            "phone": national if full else mask_phone(member.phone),
+            "organisation": member.organisation.name,
+            "area_name": member.organisation.area.name, "masked": not full}
+
+
+def chosen_person(scope: Scope, member_id: int | None, day: date) -> dict | None:
+    """The person a link put on the form, if still undeclared and in reach."""
+    if not member_id:
+        return None
+    member = undeclared_in_scope(scope, day).filter(pk=member_id).first()
+    return person_label(member, full=sees_people_in_full(scope)) if member else None
 
 
 def _subject(scope: Scope, data: InspectionInput) -> dict:
@@ -191,20 +245,6 @@ def for_printing(scope: Scope, user: User, pk: int) -> Inspection:
         raise NotFound(_("Không tìm thấy biên bản này."), code="inspection_unknown")
     audit.record(user, "inspection.print", target=inspection)
     return inspection
-
-
-MAX_AREA_CHOICES = 3000
-
-
-def area_choices(scope: Scope) -> list[tuple[str, str]]:
-    """The areas a list may be filtered by, by name (indented under their parents): the
-    viewer's own areas and two levels below them."""
-    roots = scope.root_areas(*READ_ROLES)
-    if not roots:
-        return []
-    top = min(r.depth for r in roots)
-    areas = scope.visible_areas(*READ_ROLES).filter(depth__lte=top + 2).order_by("path")
-    return [(a.code, "\u00a0\u00a0" * (a.depth - top) + a.name) for a in areas[:MAX_AREA_CHOICES]]
 
 
 def _area_path(code: str) -> str:

@@ -56,9 +56,11 @@ def coverage_table(task: tasks.Task) -> tasks.Table:
 
 
 def compliance_table(task: tasks.Task) -> tasks.Table:
-    query = lists.query_of(Scope(task.owner), task.params["query"])
+    owner = task.owner
+    assert owner is not None  # started from an officer's page (reports.views.compliance)
+    query = lists.query_of(Scope(owner), task.params["query"])
     today = clock.local_day(task.created_at)
-    listing = lists.compliance_listing(task.owner, query, task.params["query"], today)
+    listing = lists.compliance_listing(owner, query, task.params["query"], today)
     return tasks.Table(f"{listing.kind}-{query.area.code}-{today.isoformat()}",
                        listing.headers, listing.rows, len(listing.rows), listing.title)
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from kiemdich.accounts.models import Sector, User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core import clock
-from kiemdich.privacy.audit import record
+from kiemdich.core.audit import record
 from kiemdich.reports import compliance, coverage, daily, inspections
 from kiemdich.reports import stats as stats_service
 from kiemdich.reports.models import Inspection

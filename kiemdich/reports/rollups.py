@@ -3,7 +3,7 @@
 A day's rows are deleted and re-inserted with one INSERT … SELECT … GROUP BY per table inside
 one transaction, so a refresh can run as often as wanted, concurrently with the dashboard,
 and a late offline upload only needs its day refreshed again. The day boundaries are local
-midnights in Asia/Ho_Chi_Minh turned into UTC instants, so a scan at 23:59 and one at 00:01
+midnights (TIME_ZONE) turned into UTC instants, so a scan at 23:59 and one at 00:01
 land on their own calendar days whatever the database's time zone.
 """
 
@@ -21,6 +21,9 @@ from django.utils import timezone
 
 from kiemdich.core import clock
 from kiemdich.reports.models import (
+    AreaDay,
+    AreaRegistration,
+    AreaVenueSeen,
     CitizenRegistration,
     DailyRollup,
     DeclarantDay,
@@ -104,6 +107,58 @@ def _refresh_day(cursor, day: date) -> None:
         f"WHERE d.local_date = %s AND d.area_id IS NOT NULL",
         [day_value, day_value])
     _declarants_seen(day)
+    _area_levels(day)
+
+
+def _paths(area_ids) -> dict[int, list[int]]:
+    """Each area's id → the ids of every area from the root down to it (itself included)."""
+    from kiemdich.areas.models import Area
+
+    return {pk: [int(part) for part in path.strip("/").split("/") if part]
+            for pk, path in Area.objects.filter(pk__in=set(area_ids))
+            .values_list("pk", "path")}
+
+
+def _summed_up(rows, width: int) -> dict[tuple, list[int]]:
+    """(area, *key, *figures) rows → {(ancestor, *key): figures summed} for every area above
+    and at each row's area."""
+    rows = list(rows)
+    paths = _paths(row[0] for row in rows)
+    sums: dict[tuple, list[int]] = {}
+    for row in rows:
+        key, figures = row[1:len(row) - width], row[len(row) - width:]
+        for ancestor in paths.get(row[0], [row[0]]):
+            target = sums.setdefault((ancestor, *key), [0] * width)
+            for i, value in enumerate(figures):
+                target[i] += int(value or 0)
+    return sums
+
+
+def _area_levels(day: date) -> None:
+    """The day's commune rollups summed to every area level (AreaDay, AreaVenueSeen), written
+    in (area, …) order: the dashboard reads an area's rows together."""
+    AreaDay.objects.filter(day=day).delete()
+    AreaVenueSeen.objects.filter(day=day).delete()
+    venues = _summed_up(DailyRollup.objects.filter(day=day).values_list(
+        "area_id", "sector", "venue_type", "scans_in", "scans_out", "venues_active"), 3)
+    people = _summed_up(DeclarationRollup.objects.filter(day=day).values_list(
+        "area_id", "declarations", "symptomatic"), 2)
+    rows = [AreaDay(day=day, area_id=area, sector=sector, venue_type=venue_type,
+                    scans_in=n_in, scans_out=n_out, venues_active=active)
+            for (area, sector, venue_type), (n_in, n_out, active) in venues.items()]
+    rows += [AreaDay(day=day, area_id=area, declarations=n, symptomatic=symptomatic)
+             for (area,), (n, symptomatic) in people.items()]
+    rows.sort(key=lambda r: (r.area_id, r.sector, r.venue_type))
+    AreaDay.objects.bulk_create(rows, batch_size=2000)
+    seen = _summed_up(VenueSeen.objects.filter(day=day).values_list(
+        "area_id", "sector", "venue_type", "prev_day", "venues"), 1)
+    AreaVenueSeen.objects.bulk_create(
+        [AreaVenueSeen(day=day, area_id=area, sector=sector, venue_type=venue_type,
+                       prev_day=prev, venues=n)
+         for (area, sector, venue_type, prev), (n,) in sorted(
+             seen.items(), key=lambda item: (item[0][0], item[0][1], item[0][2],
+                                             item[0][3] or date.min))],
+        batch_size=2000)
 
 
 def _declarants_seen(day: date) -> None:
@@ -169,6 +224,18 @@ def _rebuild_registrations() -> None:
     CitizenRegistration.objects.bulk_create(
         [CitizenRegistration(day=r["d"], area_id=r["area_id"], citizens=r["n"])
          for r in citizen_rows], batch_size=2000)
+    venues = _summed_up(VenueRegistration.objects.values_list(
+        "area_id", "day", "sector", "venue_type", "venues"), 1)
+    citizens = _summed_up(CitizenRegistration.objects.values_list(
+        "area_id", "day", "citizens"), 1)
+    rows = [AreaRegistration(area_id=area, day=day, sector=sector, venue_type=venue_type,
+                             venues=n) for (area, day, sector, venue_type), (n,) in
+            venues.items()]
+    rows += [AreaRegistration(area_id=area, day=day, citizens=n)
+             for (area, day), (n,) in citizens.items()]
+    rows.sort(key=lambda r: (r.area_id, r.day, r.sector, r.venue_type))
+    AreaRegistration.objects.all().delete()
+    AreaRegistration.objects.bulk_create(rows, batch_size=2000)
 
 
 def _lock_state() -> RollupState:

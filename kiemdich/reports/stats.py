@@ -1,4 +1,6 @@
-"""The authorities' figures, read from the rollups only.
+"""The authorities' figures, read from the rollups only: those kept at every area level
+(AreaDay, AreaVenueSeen, AreaRegistration, DeclarantSeen), so an area's view reads its own
+rows and its children's whatever the number of communes under it.
 
 Distinct counts (venues active, people who declared) are counted distinct over the range from
 the per-day tables, so a venue scanned on three days of a week counts once for the week.
@@ -8,11 +10,13 @@ to an area, not to a sector, and stay area-wide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, overload
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Case, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, Sector
@@ -22,14 +26,7 @@ from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
 from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.reports import rollups
-from kiemdich.reports.models import (
-    CitizenRegistration,
-    DailyRollup,
-    DeclarantSeen,
-    DeclarationRollup,
-    VenueRegistration,
-    VenueSeen,
-)
+from kiemdich.reports.models import AreaDay, AreaRegistration, AreaVenueSeen, DeclarantSeen
 
 STATS_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR, Role.ADMIN)
 FIGURES = ("venues_registered", "venues_active", "scans_in", "scans_out", "declarations",
@@ -63,7 +60,7 @@ class StatsQuery:
 
 @dataclass
 class Row:
-    area: Area | None
+    area: Area
     figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
 
 
@@ -77,7 +74,11 @@ class Stats:
     refreshed_at: datetime | None
 
 
-def parse_date(value: str | None, name: str, default: date) -> date:
+@overload
+def parse_date(value: str | None, name: str, default: date) -> date: ...
+@overload
+def parse_date(value: str | None, name: str, default: None) -> date | None: ...
+def parse_date(value: str | None, name: str, default: date | None) -> date | None:
     if value in (None, ""):
         return default
     try:
@@ -122,60 +123,6 @@ def build_query(scope: Scope, area_code: str | None, date_from: str | None,
     return StatsQuery(area, start, end, sectors)
 
 
-VenueKey = tuple[int, str, str]  # (commune, sector, venue type)
-
-
-def _venue_figures(query: StatsQuery) -> dict[VenueKey, dict[str, int]]:
-    """The venue figures per (commune, sector, type): a venue has one of each, so the totals,
-    the rows per child area and the rows per type are all sums of these — three queries for
-    the three views instead of nine."""
-    in_area = Q(area__path__startswith=query.area.path)
-    in_range = Q(day__gte=query.date_from, day__lte=query.date_to)
-    in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
-    keys = ("area_id", "sector", "venue_type")
-    parts = [
-        (DailyRollup.objects.filter(in_area, in_range, in_sector),
-         {"scans_in": Sum("scans_in"), "scans_out": Sum("scans_out")}),
-        (VenueSeen.objects.filter(in_area, in_range, in_sector, _unseen_since(query)),
-         {"venues_active": Sum("venues")}),
-        (VenueRegistration.objects.filter(in_area, in_sector, day__lte=query.date_to),
-         {"venues_registered": Sum("venues")}),
-    ]
-    merged: dict[VenueKey, dict[str, int]] = {}
-    for queryset, aggregates in parts:
-        for row in queryset.values(*keys).annotate(**aggregates).order_by():
-            target = merged.setdefault((row["area_id"], row["sector"], row["venue_type"]), {})
-            for name in aggregates:
-                target[name] = int(row[name] or 0)
-    return merged
-
-
-def _people_figures(query: StatsQuery) -> dict[int, dict[str, int]]:
-    """Declarations, symptoms, declarants and registered citizens per commune."""
-    in_area = Q(area__path__startswith=query.area.path)
-    in_range = Q(day__gte=query.date_from, day__lte=query.date_to)
-    parts = [
-        (DeclarationRollup.objects.filter(in_area, in_range),
-         {"declarations": Sum("declarations"), "symptomatic": Sum("symptomatic")}),
-        (_new_declarants(query).filter(in_area, area__is_leaf=True),
-         {"declarants": Sum("people")}),
-        (CitizenRegistration.objects.filter(in_area, day__lte=query.date_to),
-         {"citizens_registered": Sum("citizens")}),
-    ]
-    merged: dict[int, dict[str, int]] = {}
-    for queryset, aggregates in parts:
-        for row in queryset.values("area_id").annotate(**aggregates).order_by():
-            target = merged.setdefault(row["area_id"], {})
-            for name in aggregates:
-                target[name] = int(row[name] or 0)
-    return merged
-
-
-def _add(target: dict[str, int], figures: dict[str, int]) -> None:
-    for name, value in figures.items():
-        target[name] = target.get(name, 0) + value
-
-
 def _unseen_since(query: StatsQuery) -> Q:
     """Rows of VenueSeen/DeclarantSeen counting those not seen since before the range began:
     summed over the range, they count each venue or person once."""
@@ -199,80 +146,100 @@ def children_of_communes(area: Area) -> tuple[list[Area], dict[int, int]]:
     return children, owner
 
 
-def _distinct_by_child(query: StatsQuery, owner: dict[int, int]) -> dict:
-    """Distinct venues and declarants per child area: a person declaring in two communes of
-    one district counts once for it, so these cannot be summed from communes."""
-    members: dict[int, list[int]] = {}
-    for commune, child in owner.items():
-        members.setdefault(child, []).append(commune)
-    case = Case(*[When(area_id__in=ids, then=Value(child)) for child, ids in members.items()],
-                default=Value(None), output_field=BigIntegerField())
-    in_area = Q(area_id__in=list(owner), day__gte=query.date_from, day__lte=query.date_to)
+def _add(target: dict[str, int], figures: dict[str, int]) -> None:
+    for name, value in figures.items():
+        target[name] = target.get(name, 0) + value
+
+
+def _area_figures(query: StatsQuery, ids: list[int]
+                  ) -> tuple[dict[int, dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+    """Every figure of each of these areas (the asked one and its children), read from the
+    rollups kept at every area level, and the asked area's venue figures per (sector, type):
+    a handful of rows per area and day instead of one per commune."""
+    area = query.area.pk
+    in_range = Q(day__gte=query.date_from, day__lte=query.date_to)
     in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
-    merged: dict = {}
-    for row in VenueSeen.objects.filter(in_area, in_sector, _unseen_since(query)) \
-            .values(child=case).annotate(n=Sum("venues")).order_by():
-        merged.setdefault(row["child"], {})["venues_active"] = row["n"]
-    for child, people in _new_declarants(query).filter(area_id__in=list(members)) \
-            .values("area_id").annotate(n=Sum("people")).values_list("area_id", "n"):
-        merged.setdefault(child, {})["declarants"] = people
-    return merged
+    venue_rows = ~Q(venue_type="") & in_sector
+    per_area: dict[int, dict[str, int]] = {pk: dict.fromkeys(FIGURES, 0) for pk in ids}
+    by_type: dict[tuple[str, str], dict[str, int]] = {}
+
+    def count(area_id: int, sector: str, venue_type: str, figures: dict[str, int]) -> None:
+        _add(per_area[area_id], figures)
+        if area_id == area and venue_type:
+            _add(by_type.setdefault((sector, venue_type), {}), figures)
+
+    keys = ("area_id", "sector", "venue_type")
+    for row in (AreaDay.objects.filter(in_range, area_id__in=ids)
+                .filter(venue_rows | Q(venue_type="")).values(*keys)
+                .annotate(scans_in=Sum("scans_in"), scans_out=Sum("scans_out"),
+                          declarations=Sum("declarations"), symptomatic=Sum("symptomatic"))
+                .order_by()):
+        figures = ({"scans_in": row["scans_in"], "scans_out": row["scans_out"]}
+                   if row["venue_type"] else
+                   {"declarations": row["declarations"], "symptomatic": row["symptomatic"]})
+        count(row["area_id"], row["sector"], row["venue_type"],
+              {k: int(v or 0) for k, v in figures.items()})
+    for row in (AreaVenueSeen.objects.filter(in_range, in_sector, _unseen_since(query),
+                                             area_id__in=ids)
+                .values(*keys).annotate(n=Sum("venues")).order_by()):
+        count(row["area_id"], row["sector"], row["venue_type"],
+              {"venues_active": int(row["n"] or 0)})
+    for row in (AreaRegistration.objects.filter(venue_rows | Q(venue_type=""), area_id__in=ids,
+                                                day__lte=query.date_to)
+                .values(*keys).annotate(venues=Sum("venues"), citizens=Sum("citizens"))
+                .order_by()):
+        figures = ({"venues_registered": int(row["venues"] or 0)} if row["venue_type"]
+                   else {"citizens_registered": int(row["citizens"] or 0)})
+        count(row["area_id"], row["sector"], row["venue_type"], figures)
+    # Distinct declarants of each area: a person declaring in two of its communes once.
+    for area_id, people in (_new_declarants(query).filter(area_id__in=ids)
+                            .values("area_id").annotate(n=Sum("people"))
+                            .values_list("area_id", "n")):
+        per_area[area_id]["declarants"] = int(people or 0)
+    return per_area, by_type
 
 
 def _trend(query: StatsQuery) -> list[dict]:
     start = min(query.date_from, query.date_to - timedelta(days=TREND_MIN_DAYS - 1))
-    in_area = Q(area__path__startswith=query.area.path, day__gte=start, day__lte=query.date_to)
     in_sector = Q(sector__in=query.sectors) if query.sectors else Q()
-    scans = {r["day"]: r for r in DailyRollup.objects.filter(in_area, in_sector).values("day")
-             .annotate(scans_in=Sum("scans_in"), scans_out=Sum("scans_out"),
-                       venues_active=Sum("venues_active")).order_by()}
-    decls = {r["day"]: r for r in DeclarationRollup.objects.filter(in_area).values("day")
-             .annotate(declarations=Sum("declarations"), symptomatic=Sum("symptomatic"))
-             .order_by()}
+    by_day: dict = {}
+    for row in (AreaDay.objects.filter(area=query.area, day__gte=start, day__lte=query.date_to)
+                .filter((~Q(venue_type="") & in_sector) | Q(venue_type=""))
+                .values("day", people=ExpressionWrapper(Q(venue_type=""),
+                                                        output_field=BooleanField()))
+                .annotate(scans_in=Sum("scans_in"), scans_out=Sum("scans_out"),
+                          venues_active=Sum("venues_active"),
+                          declarations=Sum("declarations"), symptomatic=Sum("symptomatic"))
+                .order_by()):
+        target = by_day.setdefault(row["day"], dict.fromkeys(
+            ("scans_in", "scans_out", "venues_active", "declarations", "symptomatic"), 0))
+        names = (("declarations", "symptomatic") if row["people"] else
+                 ("scans_in", "scans_out", "venues_active"))
+        sums: Mapping[str, Any] = row  # read by a name in a variable
+        for name in names:
+            target[name] += int(sums[name] or 0)
     days = []
     day = start
     while day <= query.date_to:
-        s, d = scans.get(day, {}), decls.get(day, {})
-        days.append({"day": day, "scans_in": s.get("scans_in") or 0,
-                     "scans_out": s.get("scans_out") or 0,
-                     "venues_active": s.get("venues_active") or 0,
-                     "declarations": d.get("declarations") or 0,
-                     "symptomatic": d.get("symptomatic") or 0})
+        days.append({"day": day, **by_day.get(day, dict.fromkeys(
+            ("scans_in", "scans_out", "venues_active", "declarations", "symptomatic"), 0))})
         day += timedelta(days=1)
     return days
 
 
 def compute(query: StatsQuery, *, with_details: bool = True) -> Stats:
-    venues = _venue_figures(query)
-    people = _people_figures(query)
-    totals = dict.fromkeys(FIGURES, 0)
-    for figures in [*venues.values(), *people.values()]:
-        _add(totals, figures)
-    # Distinct declarants of the whole area: a person declaring in two of its communes once.
-    totals["declarants"] = int(_new_declarants(query).filter(area=query.area)
-                               .aggregate(n=Sum("people"))["n"] or 0)
-    children, owner = children_of_communes(query.area)
-    by_child: dict[int, dict[str, int]] = {}
-    for (commune, _sector, _type), figures in venues.items():
-        _add(by_child.setdefault(owner.get(commune), {}), figures)
-    for commune, figures in people.items():
-        _add(by_child.setdefault(owner.get(commune), {}), figures)
-    if owner and any(not child.is_leaf for child in children):
-        for child, figures in _distinct_by_child(query, owner).items():
-            by_child.setdefault(child, {}).update(figures)
+    children = list(query.area.children.order_by("code"))
+    per_area, grouped = _area_figures(query, [query.area.pk, *(c.pk for c in children)])
     rows = []
     for child in children:
         row = Row(child)
-        row.figures.update(by_child.get(child.pk, {}))
+        row.figures.update(per_area[child.pk])
         rows.append(row)
     by_type: list[dict] = []
     trend: list[dict] = []
     if with_details:
-        grouped: dict[tuple[str, str], dict[str, int]] = {}
-        for (_commune, sector, venue_type), figures in venues.items():
-            _add(grouped.setdefault((sector, venue_type), {}), figures)
         by_type = [{"sector": sector, "venue_type": venue_type,
                     **{k: figures.get(k, 0) for k in VENUE_FIGURES}}
                    for (sector, venue_type), figures in sorted(grouped.items())]
         trend = _trend(query)
-    return Stats(query, totals, rows, by_type, trend, rollups.refreshed_at())
+    return Stats(query, per_area[query.area.pk], rows, by_type, trend, rollups.refreshed_at())

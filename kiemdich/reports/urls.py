@@ -17,6 +17,7 @@ urlpatterns = [
     path("inspections/", views.inspection_list, name="inspections"),
     path("inspections/new/", views.inspection_new, name="inspection_new"),
     path("inspections/venues/", views.inspection_venues, name="inspection_venues"),
+    path("inspections/people/", views.inspection_people, name="inspection_people"),
     path("inspections/photo/", views.inspection_photo, name="inspection_photo"),
     path("inspections/<int:pk>/bien-ban.pdf", views.inspection_record,
          name="inspection_record"),

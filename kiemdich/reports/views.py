@@ -4,6 +4,7 @@ and the public progress page. Thin: parse, call a service, render."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
+from kiemdich.areas.picker import picker
 from kiemdich.core import clock
 from kiemdich.core.caching import soft_cache
 from kiemdich.core.errors import DomainError, Invalid, NotFound
@@ -44,6 +46,9 @@ from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.jobs import COMPLIANCE_EXPORT, COVERAGE_EXPORT, INSPECTIONS_EXPORT
 from kiemdich.reports.models import Inspection, ViolationCategory
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SORTABLE = ("name", *stats_service.FIGURES)
 
 
@@ -64,7 +69,7 @@ def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
             if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
 
 
-def _sectors(request: HttpRequest) -> list[tuple[str, str]]:
+def _sectors(request: HttpRequest) -> list[tuple[str, StrOrPromise]]:
     """The sector filter's choices: only sectors the viewer may open."""
     return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
 
@@ -185,7 +190,7 @@ def import_csv(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def compliance_page(request: HttpRequest) -> HttpResponse:
+def compliance_page(request: AuthedRequest) -> HttpResponse:
     try:
         query = _query(request)
         days = compliance.parse_days(request.GET.get("days"))
@@ -222,7 +227,8 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),
-        "areas": inspections.area_choices(scope),
+        "area_picker": picker("area", scope.visible_areas(*inspections.READ_ROLES),
+                              filters.area_code, blank=_("Tất cả"), attrs={"id": "i-area"}),
         "may_record": scope.has(*inspections.RECORD_ROLES),
     })
 
@@ -242,12 +248,14 @@ def inspection_new(request: AuthedRequest) -> HttpResponse:
     scope = _recorder_scope(request)
     today = clock.today()
     initial = {"venue_code": request.GET.get("venue", ""),
-               "subject": request.GET.get("subject", Inspection.Subject.VENUE),
+               # The person search (without script, a GET of person_q) keeps its subject.
+               "subject": Inspection.Subject.PERSON if request.GET.get("person_q")
+               else request.GET.get("subject", Inspection.Subject.VENUE),
                "establishment": request.GET.get("establishment", ""),
+               "roster_member": request.GET.get("member", ""),
                "inspected_at": timezone.localtime().replace(second=0, microsecond=0)}
     form = InspectionForm(request.POST or None, initial=initial,
-                          establishments=inspections.unregistered_in_scope(scope),
-                          members=inspections.undeclared_in_scope(scope, today))
+                          establishments=inspections.unregistered_in_scope(scope))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -266,10 +274,30 @@ def inspection_new(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Đã lưu biên bản số %(n)s.") % {"n": inspection.pk})
             return redirect("reports:inspections")
-    q = request.GET.get("q", "")
+    q, person_q = request.GET.get("q", ""), request.GET.get("person_q", "")
+    member_id = form["roster_member"].value()
     status = 422 if request.method == "POST" else 200
     return render(request, "reports/inspection_form.html", {
-        "form": form, "q": q, "found": inspections.search_venues(scope, q)}, status=status)
+        "form": form, "q": q, "found": inspections.search_venues(scope, q),
+        "person_q": person_q, "people": _people_found(scope, person_q, today),
+        "chosen_person": inspections.chosen_person(
+            scope, int(member_id) if str(member_id or "").isdigit() else None, today),
+    }, status=status)
+
+
+def _people_found(scope, q: str, today) -> list[dict]:
+    full = inspections.sees_people_in_full(scope)
+    return [inspections.person_label(m, full=full)
+            for m in inspections.search_undeclared(scope, q, today)]
+
+
+@login_required
+def inspection_people(request: HttpRequest) -> HttpResponse:
+    """The undeclared people a search names, as links that put the person on the form."""
+    scope = _recorder_scope(request)
+    q = request.GET.get("person_q", "")
+    return render(request, "reports/_inspection_people.html",
+                  {"person_q": q, "people": _people_found(scope, q, clock.today())})
 
 
 @login_required
@@ -323,7 +351,7 @@ def daily_reports(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*stats_service.STATS_ROLES):
         raise Http404
-    form = SubscriptionForm(request.POST or None)
+    form = SubscriptionForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
         try:
             archive.subscribe(scope, request.user, form.cleaned_data["area"],

@@ -65,7 +65,10 @@ class Scanner:
     @property
     def actor(self) -> User | str:
         """What the audit trail records as the actor."""
-        return self.user if self.user is not None else f"device:{self.device.pk}"
+        if self.user is not None:
+            return self.user
+        assert self.device is not None  # one of the two sends every scan
+        return f"device:{self.device.pk}"
 
 
 def _not_found() -> NotFound:
@@ -84,22 +87,25 @@ def _allowed_entry(scope: Scope, venue_id: int) -> _Entry:
     return entry
 
 
+def venue_for_device(device: Device, venue_id: int) -> Venue | None:
+    """The venue a reader scans at, if it is this one (active), else None."""
+    entry = _entry(venue_id)
+    if entry is None or device.venue_id != venue_id:
+        return None
+    return entry.venue
+
+
 def scanning_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]:
     """The venue if the caller may scan there — a reader only at its own venue, a person if
     they own or staff it — else 404 (an unknown id and a foreign venue look the same)."""
     device = getattr(request, "device", None)
     if device is not None:
-        entry = _entry(venue_id)
-        if entry is None or device.venue_id != venue_id:
+        venue = venue_for_device(device, venue_id)
+        if venue is None:
             raise _not_found()
-        return entry.venue, Scanner(None, device)
+        return venue, Scanner(None, device)
     scope = scope_of(request)
     return _allowed_entry(scope, venue_id).venue, Scanner(scope.user, None)
-
-
-def watched_venue(user: User | None, venue_id: int) -> Venue:
-    """A venue whose live page and visits this user may see: its owner and its staff."""
-    return _allowed_entry(Scope(user), venue_id).venue
 
 
 def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> bool:
@@ -116,6 +122,8 @@ def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> b
                                      revoked_at__isnull=True).exists()
     if api_token is not None:
         user = user_for_token(api_token)
-    else:
+    elif scanner.user is not None:
         user = User.objects.filter(pk=scanner.user.pk, is_active=True).first()
+    else:
+        user = None
     return user is not None and Scope(user).may_scan_at(entry.venue, entry.staff_phones)

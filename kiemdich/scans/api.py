@@ -17,15 +17,16 @@ from ninja.files import UploadedFile
 from pydantic import ValidationError as PydanticError
 from pydantic import field_validator, model_validator
 
-from kiemdich.accounts.api import ErrorOut
-from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH
+from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import caller_allowance, rate_limited, refusal
 from kiemdich.accounts.requests import AuthedRequest
+from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
-from kiemdich.privacy.audit import record
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.live import event_stream, viewer_check
+from kiemdich.venues.auth import SCANNER_AUTH
 from kiemdich.venues.services import enroll_kiosk, owner_venue
 
 router = Router(tags=["scans"])
@@ -68,18 +69,6 @@ class ScanIn(Schema):
         return services.ScanInput(direction=self.direction, code=self.code, phone=self.phone,
                                   id_number=self.id_number, full_name=self.full_name or None,
                                   scanned_at=self.scanned_at, nonce=self.nonce)
-
-
-class PersonShape(Schema):
-    id: int | None = Field(None, description="only when the viewer sees the person in full "
-                                             "(a special venue); a masked person has no id")
-    display_name: str
-    phone: str
-    id_number: str
-    birth: str
-    birth_text: str = Field(description="the birth date as people write it (dd/mm/yyyy), "
-                                        "or the year alone when masked")
-    masked: bool
 
 
 class ScanOut(Schema):
@@ -185,8 +174,9 @@ def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
     try:
         return ScanIn.model_validate(raw).as_input()
     except PydanticError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        return {"error": {"code": "invalid", "message": str(first.get("msg", "invalid"))}}
+        errors = exc.errors()
+        message = str(errors[0]["msg"]) if errors else "invalid"
+        return {"error": {"code": "invalid", "message": message}}
 
 
 @router.post("/venues/{venue_id}/scans/batch", auth=SCANNER_AUTH,
@@ -249,7 +239,9 @@ def kiosk_enroll(request: HttpRequest, venue_id: int, payload: KioskIn | None = 
     keeps scanning whatever happens to the portal session. 401 with `reason`
     `device_expired` on a scan tells the kiosk to sign in again, `device_revoked` to stop."""
     venue, scanner = scanning_venue(request, venue_id)
-    device, token = enroll_kiosk(venue, scanner.user, (payload or KioskIn()).previous_token)
+    assert scanner.user is not None  # PEOPLE_AUTH: a person, never a reader
+    device, token = enroll_kiosk(venue, scanner.user,
+                                 payload.previous_token if payload is not None else None)
     return Status(201, {"id": device.pk, "name": device.name, "token": token,
                         "expires_at": device.expires_at})
 
@@ -301,11 +293,10 @@ async def live(request: HttpRequest, venue_id: int):
 @rate_limited("self-checkin", per_user=60, window=60)
 def checkin(request: AuthedRequest, payload: CheckinIn):
     """The visitor scanned the poster: check in or out oneself and family members."""
-    located = payload.latitude is not None and payload.longitude is not None
+    latitude, longitude = payload.latitude, payload.longitude
+    location = (latitude, longitude) if latitude is not None and longitude is not None else None
     result = services.self_checkin(request.user, payload.venue_code, payload.person_ids,
-                                   payload.direction,
-                                   location=(payload.latitude, payload.longitude) if located
-                                   else None)
+                                   payload.direction, location=location)
     return Status(201, result)
 
 

@@ -30,11 +30,14 @@ VISITS_EXPORT = "scans.visits_export"
 
 def visits_table(task: tasks.Task) -> tasks.Table:
     """A venue's visits of one day, masked as its owner sees them."""
-    venue = owner_venue(task.owner, task.params["venue"])
+    owner = task.owner
+    assert owner is not None  # started from the owner's page (scans.views.visits)
+    venue = owner_venue(owner, task.params["venue"])
     day = date.fromisoformat(task.params["day"])
-    rows = services.venue_visits(venue, task.owner, day)
+    rows = services.venue_visits(venue, owner, day)
     return tasks.Table(f"luot-ra-vao-{venue.pk}-{day.isoformat()}",
-                       services.VISIT_EXPORT_HEADERS, services.visit_rows(rows), len(rows),
+                       [str(h) for h in services.VISIT_EXPORT_HEADERS],
+                       services.visit_rows(rows), len(rows),
                        day.strftime("%d-%m-%Y"))
 
 

@@ -4,7 +4,7 @@ Why: retention then drops a whole day's partition (instant, no dead rows, no vac
 of deleting millions of rows, and the hot path's indexes stay the size of a day.
 
 - Each table has one partition per local calendar day, `scans_scan_p20211015` for
-  [2021-10-15 00:00, 2021-10-16 00:00) Asia/Ho_Chi_Minh, and a DEFAULT partition so no insert
+  [2021-10-15 00:00, 2021-10-16 00:00) local time (TIME_ZONE), and a DEFAULT partition so no insert
   ever fails: a scan of a day without a partition (a very late offline upload, a clock gone
   wrong, or `ensure` not run) lands there.
 - `ensure(since, until)` creates the missing days (idempotently). The ingest never waits on
@@ -50,7 +50,8 @@ def enabled() -> bool:
         return cursor.fetchone() is not None
 
 
-def _bounds(table: str, day: date) -> tuple[object, object]:
+def _bounds(table: str, day: date) -> tuple[date, date]:
+    """The partition's range: days, or the day's two midnights for a timestamp key."""
     _key, timestamp = TABLES[table]
     if not timestamp:
         return day, day + timedelta(days=1)

@@ -15,6 +15,7 @@ import io
 import json
 import math
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
@@ -23,17 +24,7 @@ from typing import Any
 import zxingcpp
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import (
-    BooleanField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -45,23 +36,25 @@ from kiemdich.accounts.phones import normalize_phone
 from kiemdich.areas.services import top_area_code
 from kiemdich.core import metrics
 from kiemdich.core.clock import day_bounds, local_day
-from kiemdich.core.db import execute, instance_from_row, prepared_cursor
+from kiemdich.core.db import execute, prepared_cursor
 from kiemdich.core.errors import Busy, DomainError, Invalid, NotFound, TooLarge
+from kiemdich.core.masking import person_shape, shape_for_venue
+from kiemdich.core.protect import encrypt_id, id_digest, id_digests
 from kiemdich.core.pubsub import publish, venue_channel
-from kiemdich.declarations.models import Declaration
 from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
-from kiemdich.people.models import Credential, Person
-from kiemdich.people.protect import encrypt_id, id_digest, id_digests
+from kiemdich.people.models import Person
 from kiemdich.people.services import subject_public_id
 from kiemdich.privacy.abuse import note_checkin
-from kiemdich.privacy.masking import person_shape, shape_for_venue
+from kiemdich.scans import statements
 from kiemdich.scans.access import Scanner
 from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
 from kiemdich.scans.models import Method, Scan, ScanNonce, Visit
+from kiemdich.scans.statements import FRESH, PersonState
 from kiemdich.scans.visits import (
     Action,
     ScanPoint,
+    closes_at,
     fold,
     new_visit,
     step,
@@ -108,52 +101,27 @@ def _refusal(code: str, message) -> dict[str, Any]:
 
 # Reading the person -----------------------------------------------------------------------
 
-def _with_state(people: QuerySet[Person], venue_id: int, day: date) -> QuerySet[Person]:
-    """People annotated with what the ingest needs, in the same query: the day's declaration
-    (latest: symptoms or not) and their last scan and latest visit at this venue that day."""
-    start, end = day_bounds(day)
-    declarations = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day) \
-        .order_by("-id")
-    last_scan = Scan.objects.filter(venue_id=venue_id, person_id=OuterRef("pk"), accepted=True,
-                                    scanned_at__gte=start, scanned_at__lt=end) \
-        .order_by("-scanned_at", "-id")
-    latest_visit = Visit.objects.filter(venue_id=venue_id, person_id=OuterRef("pk"), day=day) \
-        .order_by("-id")
-    is_open = ExpressionWrapper(Q(entered_at__isnull=False, left_at__isnull=True),
-                                output_field=BooleanField())
-    return people.annotate(
-        kd_sick=Subquery(declarations.values("has_symptoms")[:1]),
-        kd_last_at=Subquery(last_scan.values("scanned_at")[:1]),
-        kd_last_direction=Subquery(last_scan.values("direction")[:1]),
-        kd_visit_id=Subquery(latest_visit.values("id")[:1]),
-        kd_visit_open=Subquery(latest_visit.annotate(open=is_open).values("open")[:1]),
-    )
+Sighted = tuple[Person, PersonState]
 
 
-def _fresh_state(person: Person) -> Person:
-    """A person just made has no declaration, scan or visit: no need to ask the database."""
-    person.kd_sick = person.kd_last_at = person.kd_last_direction = None
-    person.kd_visit_id = person.kd_visit_open = None
-    return person
-
-
-def _first(people: QuerySet[Person]) -> Person | None:
+def _first(people: QuerySet[Person], venue_id: int, day: date) -> Sighted | None:
     # People with an account first: a scanned card of someone who also has the app is them.
-    return people.order_by(F("account_id").desc(nulls_last=True), "pk").first()
+    found = statements.with_state_orm(
+        people.order_by(F("account_id").desc(nulls_last=True), "pk")[:1], venue_id, day)
+    return found[0] if found else None
 
 
 def _by_id_number(number: str, also: str | None, venue_id: int, day: date,
-                  defaults: dict[str, Any]) -> Person:
+                  defaults: dict[str, Any]) -> Sighted:
     digests = id_digests(number) + (id_digests(also) if also else [])
-    person = _first(_with_state(Person.objects.filter(id_number_digest__in=digests),
-                                venue_id, day))
-    if person is None:
-        person = _fresh_state(Person.objects.create(
-            id_number_cipher=encrypt_id(number), id_number_digest=id_digest(number), **defaults))
-    return person
+    found = _first(Person.objects.filter(id_number_digest__in=digests), venue_id, day)
+    if found is None:
+        found = Person.objects.create(id_number_cipher=encrypt_id(number),
+                                      id_number_digest=id_digest(number), **defaults), FRESH
+    return found
 
 
-def _identify(item: ScanInput, venue: Venue, day: date, at: datetime) -> tuple[Person, str]:
+def _identify(item: ScanInput, venue: Venue, day: date, at: datetime) -> tuple[Sighted, str]:
     """The person a scan names, with their state; the format read. Raises DomainError."""
     if item.code is not None:
         parsed = parse_scanned(item.code, now=at)
@@ -162,90 +130,36 @@ def _identify(item: ScanInput, venue: Venue, day: date, at: datetime) -> tuple[P
         return _national_person(parsed, venue, day), parsed.source
     if item.phone is not None:
         phone = normalize_phone(item.phone)
-        person = _first(_with_state(Person.objects.filter(phone=phone), venue.pk, day))
-        if person is None:
-            person = _fresh_state(Person.objects.create(
-                source=Person.Source.MANUAL, phone=phone, full_name=item.full_name or ""))
-        return person, "manual_phone"
+        found = _first(Person.objects.filter(phone=phone), venue.pk, day)
+        if found is None:
+            found = Person.objects.create(source=Person.Source.MANUAL, phone=phone,
+                                          full_name=item.full_name or ""), FRESH
+        return found, "manual_phone"
     kind, number = validate_id_number(item.id_number)
     return _by_id_number(number, None, venue.pk, day, {
         "source": Person.Source.MANUAL, "id_kind": kind, "full_name": item.full_name or ""}), \
         "manual_id"
 
 
-def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Person, str]:
+def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Sighted, str]:
     claims = parsed.claims
     subject = subject_public_id(claims)
     if connection.vendor == "postgresql":
-        person = next(iter(_people_with_state_sql(True, venue.pk, day, person=subject,
-                                                  serial=claims.serial)), None)
+        found = statements.state_by_public_id(venue.pk, day, subject, claims.serial)
     else:
-        people = _with_state(Person.objects.filter(public_id=subject), venue.pk, day)
-        # The revocation check of people.services.check_card_serial, folded into this query.
-        people = people.annotate(kd_card_valid=Exists(Credential.objects.filter(
-            serial=claims.serial, person_id=OuterRef("pk"), revoked_at__isnull=True)))
-        person = people.first()
-    if person is None:
+        people = statements.with_state_orm(Person.objects.filter(public_id=subject)[:1],
+                                           venue.pk, day, serial=claims.serial)
+        found = people[0] if people else None
+    if found is None:
         raise Invalid(_("Mã QR của một người không còn trong hệ thống."), code="person_unknown")
-    if claims.kind == KIND_CARD and not person.kd_card_valid:
+    if claims.kind == KIND_CARD and not found[1].card_valid:
         error = CodeRevoked()
-        error.person = person
+        error.person = found[0]
         raise error
-    return person, f"kd_{claims.kind}"
+    return found, f"kd_{claims.kind}"
 
 
-@cache
-def _state_query(card: bool) -> str:
-    """`_with_state` as SQL written once (PostgreSQL, the scale deployments; elsewhere the ORM
-    query runs): building and compiling that ORM query was most of a scan's CPU. With `card`,
-    one person by public id and whether the card serial they showed is valid (the revocation check
-    of people.services.check_card_serial, folded in); without, an account's chosen people."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"p.{quote(f.column)}" for f in Person._meta.concrete_fields)
-    scans, visits = quote(Scan._meta.db_table), quote(Visit._meta.db_table)
-    last_scan = (f"FROM {scans} s WHERE s.venue_id = %(venue)s AND s.person_id = p.id "
-                 "AND s.accepted AND s.scanned_at >= %(start)s AND s.scanned_at < %(end)s "
-                 "ORDER BY s.scanned_at DESC, s.id DESC LIMIT 1")
-    latest_visit = (f"FROM {visits} v WHERE v.venue_id = %(venue)s AND v.person_id = p.id "
-                    "AND v.day = %(day)s ORDER BY v.id DESC LIMIT 1")
-    card_valid = (f"EXISTS (SELECT 1 FROM {quote(Credential._meta.db_table)} c "  # noqa: S608
-                  "WHERE c.serial = %(serial)s AND c.person_id = p.id AND c.revoked_at IS NULL)"
-                  if card else "NULL")
-    where = ("p.public_id = %(person)s" if card else
-             "p.account_id = %(account)s AND p.id = ANY(%(people)s) "
-             "ORDER BY p.is_self DESC, p.id")
-    return (
-        f"SELECT {columns}, "  # noqa: S608 (model names only; values are parameters)
-        f"(SELECT d.has_symptoms FROM {quote(Declaration._meta.db_table)} d "
-        "WHERE d.person_id = p.id AND d.local_date = %(day)s ORDER BY d.id DESC LIMIT 1) "
-        f"AS kd_sick, (SELECT s.scanned_at {last_scan}) AS kd_last_at, "
-        f"(SELECT s.direction {last_scan}) AS kd_last_direction, "
-        f"(SELECT v.id {latest_visit}) AS kd_visit_id, "
-        f"(SELECT v.entered_at IS NOT NULL AND v.left_at IS NULL {latest_visit}) "
-        f"AS kd_visit_open, {card_valid} AS kd_card_valid "
-        f"FROM {quote(Person._meta.db_table)} p WHERE {where}")
-
-
-_STATE_COLUMNS = ("kd_sick", "kd_last_at", "kd_last_direction", "kd_visit_id", "kd_visit_open",
-                  "kd_card_valid")
-
-
-def _people_with_state_sql(card: bool, venue_id: int, day: date, **match: Any) -> list[Person]:
-    start, end = day_bounds(day)
-    with prepared_cursor() as cursor:
-        execute(cursor, _state_query(card), {"venue": venue_id, "day": day, "start": start,
-                                              "end": end, **match})
-        rows = cursor.fetchall()
-    people = []
-    for row in rows:
-        person, state = instance_from_row(Person, row)
-        for name, value in zip(_STATE_COLUMNS, state, strict=True):
-            setattr(person, name, value)
-        people.append(person)
-    return people
-
-
-def _national_person(identity: NationalIdentity, venue: Venue, day: date) -> Person:
+def _national_person(identity: NationalIdentity, venue: Venue, day: date) -> Sighted:
     """Find-or-create by the ID number's digest, so tracing finds people without the app."""
     return _by_id_number(identity.id_number, identity.old_id_number, venue.pk, day, {
         "source": Person.Source.SCANNED, "id_kind": identity.id_kind,
@@ -277,8 +191,7 @@ def ingest(venue: Venue, scanner: Scanner, item: ScanInput,
     received_at = now or timezone.now()
     digest = item.digest()
     try:
-        with transaction.atomic():
-            return _ingest(venue, scanner, item, digest, received_at)
+        return _ingest(venue, scanner, item, digest, received_at)
     except IntegrityError:
         if not item.nonce:
             raise
@@ -288,8 +201,7 @@ def ingest(venue: Venue, scanner: Scanner, item: ScanInput,
     # The first scan is gone (purged or erased with its person): its nonce is free again,
     # as it was when the nonce lived on the scan row itself.
     ScanNonce.objects.filter(venue_id=venue.pk, nonce=item.nonce).delete()
-    with transaction.atomic():
-        return _ingest(venue, scanner, item, digest, received_at)
+    return _ingest(venue, scanner, item, digest, received_at)
 
 
 def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome | None:
@@ -306,7 +218,8 @@ def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome 
         return Outcome(409, _refusal("nonce_conflict", _(
             "Mã nonce này đã được dùng cho một lượt quét khác.")))
     if first.accepted:
-        person = Person.objects.filter(pk=first.person_id).first() or Person()
+        person = (Person.objects.filter(pk=first.person_id).first()
+                  if first.person_id is not None else None) or Person()
         shape = shape_for_venue(person, venue, scanner.actor)
         # A scan stored before `declaration` was answered says it again from its two flags.
         flags = declaration_of(None if not first.response.get("declared_today")
@@ -315,65 +228,112 @@ def _replay(venue: Venue, scanner: Scanner, nonce: str, digest: str) -> Outcome 
     return Outcome(422, first.response)
 
 
+def _method(item: ScanInput, scanner: Scanner) -> str:
+    if item.code is None:
+        return Method.MANUAL
+    # A kiosk is a staff member's phone signed in for the shift: a staff scan.
+    return Method.DEVICE if scanner.device is not None and \
+        scanner.device.kind == Device.Kind.READER else Method.STAFF
+
+
 def _ingest(venue: Venue, scanner: Scanner, item: ScanInput, digest: str,
             received_at: datetime) -> Outcome:
     scanned_at = _aware(item.scanned_at) or received_at
-    if item.code is None:
-        method = Method.MANUAL
-    else:
-        # A kiosk is a staff member's phone signed in for the shift: a staff scan.
-        method = Method.DEVICE if scanner.device is not None and \
-            scanner.device.kind == Device.Kind.READER else Method.STAFF
-    scan = Scan(venue_id=venue.pk, direction=item.direction, method=method,
+    scan = Scan(venue_id=venue.pk, direction=item.direction, method=_method(item, scanner),
                 scanned_at=scanned_at, received_at=received_at, nonce=item.nonce,
                 body_digest=digest, device=scanner.device, actor=scanner.user)
-    day = local_day(scanned_at)
     try:
         _check_time(scanned_at, received_at)
-        person, scan.code_format = _identify(item, venue, day, scanned_at)
+        parsed = parse_scanned(item.code, now=scanned_at) if item.code is not None else None
     except DomainError as refusal:
-        scan.accepted = False
-        scan.reason = refusal.code[:32]
-        scan.person = getattr(refusal, "person", None)
-        scan.response = refusal.as_dict()
-        _store(scan)
-        _count(scan, venue)
-        return Outcome(refusal.status, scan.response)
-    shape = shape_for_venue(person, venue, scanner.actor)
-    scan.person = person
-    action = _plan_visit(person, scan)
-    visit = action.value if action is not None else REDERIVED
-    # The stored answer leaves the person out (a replay shapes them again): the scans table
-    # keeps no names or phones that an erasure of the person would have to find.
-    scan.response = {
-        "result": "ok", **declaration_of(person.kd_sick), "direction": item.direction,
-        "scanned_at": scanned_at.isoformat(), "code_format": scan.code_format,
-        "visit": visit,
-    }
-    _store(scan)
-    _apply_visit(venue, person, scan, action)
-    _announce(venue, scan, shape, visit)
+        with transaction.atomic():
+            return _refused(venue, scan, refusal)
+    if isinstance(parsed, PlatformCode) and connection.vendor == "postgresql" \
+            and not venue.is_special:
+        # One statement, its own transaction (a savepoint inside a caller's). A special
+        # venue's full view is audited in the scan's transaction: the general path.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            outcome = _accept_in_one(venue, scanner, parsed, scan)
+        if outcome is not None:
+            return outcome
+    with transaction.atomic():
+        return _ingest_general(venue, scanner, item, scan, parsed)
+
+
+def _accept_in_one(venue: Venue, scanner: Scanner, parsed: PlatformCode,
+                   scan: Scan) -> Outcome | None:
+    """The common case in one round trip (statements.accept_in_one); None when it wrote
+    nothing: the general path then decides (an unknown person, a revoked card, a late scan,
+    an outdated code)."""
+    claims = parsed.claims
+    try:
+        subject = subject_public_id(claims)
+    except DomainError:
+        return None
+    at = scan.scanned_at
+    code_format = f"kd_{claims.kind}"
+    done = statements.accept_in_one(
+        venue_id=venue.pk, day=local_day(at), public_id=subject, serial=claims.serial,
+        card=claims.kind == KIND_CARD, at=at, received_at=scan.received_at,
+        direction=scan.direction, method=scan.method, code_format=code_format,
+        nonce=scan.nonce, body_digest=scan.body_digest, device_id=scan.device_id,
+        actor_id=scan.actor_id,
+        repeat_window=timedelta(seconds=settings.SCAN_REPEAT_WINDOW_SECONDS),
+        closes_at=closes_at(at, venue.default_stay_minutes))
+    if done.scan_id is None or done.person is None or done.state is None:
+        return None
+    scan.pk, scan.person, scan.code_format = done.scan_id, done.person, code_format
+    scan._state.adding = False
+    scan.response = _answer(scan, done.state, done.action)
+    shape = shape_for_venue(done.person, venue, scanner.actor)
+    _announce(venue, scan, shape, done.action)
     _count(scan, venue)
     return Outcome(201, {**scan.response, "person": shape, "scan_id": scan.pk})
 
 
-_SCAN_FIELDS = [f for f in Scan._meta.concrete_fields if not f.primary_key]
+def _answer(scan: Scan, state: PersonState, visit: str) -> dict[str, Any]:
+    # The stored answer leaves the person out (a replay shapes them again): the scans table
+    # keeps no names or phones that an erasure of the person would have to find.
+    return {"result": "ok", **declaration_of(state.sick), "direction": scan.direction,
+            "scanned_at": scan.scanned_at.isoformat(), "code_format": scan.code_format,
+            "visit": visit}
 
 
-@cache
-def _scan_insert_sql(with_nonce: bool) -> str:
-    """The scan, and its nonce when it has one, in one statement written once (model names
-    only; every value is a parameter)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _SCAN_FIELDS)
-    insert = (f"INSERT INTO {quote(Scan._meta.db_table)} ({columns}) "  # noqa: S608
-              f"VALUES ({', '.join(['%s'] * len(_SCAN_FIELDS))})")
-    if not with_nonce:
-        return f"{insert} RETURNING id"
-    return (f"WITH s AS ({insert} RETURNING id, venue_id, nonce, scanned_at), "  # noqa: S608
-            f"n AS (INSERT INTO {quote(ScanNonce._meta.db_table)} "
-            "(venue_id, nonce, scan_id, scanned_at) SELECT venue_id, nonce, id, scanned_at "
-            "FROM s) SELECT id FROM s")
+def _refused(venue: Venue, scan: Scan, refusal: DomainError) -> Outcome:
+    scan.accepted = False
+    scan.reason = refusal.code[:32]
+    scan.person = getattr(refusal, "person", None)
+    scan.response = refusal.as_dict()
+    _store(scan)
+    _count(scan, venue)
+    return Outcome(refusal.status, scan.response)
+
+
+def _ingest_general(venue: Venue, scanner: Scanner, item: ScanInput, scan: Scan,
+                    parsed: PlatformCode | NationalIdentity | None) -> Outcome:
+    """Every case, on every database: the ORM reads (the state as SQL for a platform code on
+    PostgreSQL), `visits.step` in Python, the writes in the caller's transaction."""
+    day = local_day(scan.scanned_at)
+    try:
+        if isinstance(parsed, PlatformCode):
+            (person, state), scan.code_format = _platform_person(parsed, venue, day)
+        elif parsed is not None:
+            (person, state), scan.code_format = _national_person(parsed, venue, day), \
+                parsed.source
+        else:
+            (person, state), scan.code_format = _identify(item, venue, day, scan.scanned_at)
+    except DomainError as refusal:
+        return _refused(venue, scan, refusal)
+    shape = shape_for_venue(person, venue, scanner.actor)
+    scan.person = person
+    action = _plan_visit(state, scan)
+    visit = action.value if action is not None else REDERIVED
+    scan.response = _answer(scan, state, visit)
+    _store(scan)
+    _apply_visit(venue, person, state, scan, action)
+    _announce(venue, scan, shape, visit)
+    _count(scan, venue)
+    return Outcome(201, {**scan.response, "person": shape, "scan_id": scan.pk})
 
 
 def _store(scan: Scan) -> None:
@@ -386,71 +346,42 @@ def _store(scan: Scan) -> None:
                                      scan_id=scan.pk, scanned_at=scan.scanned_at)
         return
     with prepared_cursor() as cursor:
-        execute(cursor, _scan_insert_sql(bool(scan.nonce)), _db_values(scan, _SCAN_FIELDS))
+        execute(cursor, statements.scan_insert_sql(bool(scan.nonce)),
+                statements.db_values(scan, statements.SCAN_FIELDS))
         scan.pk = cursor.fetchone()[0]
     scan._state.adding = False
 
 
-def _plan_visit(person: Person, scan: Scan) -> Action | None:
+def _plan_visit(state: PersonState, scan: Scan) -> Action | None:
     """What the scan does to the visits; None when it is late and its day is re-derived."""
-    if person.kd_last_at is not None and scan.scanned_at < person.kd_last_at:
+    if state.last_at is not None and scan.scanned_at < state.last_at:
         return None
-    previous = ScanPoint(person.kd_last_at, person.kd_last_direction, "") \
-        if person.kd_last_at is not None else None
-    return step(previous, bool(person.kd_visit_open),
+    previous = ScanPoint(state.last_at, state.last_direction or "", "") \
+        if state.last_at is not None else None
+    return step(previous, state.visit_open,
                 ScanPoint(scan.scanned_at, scan.direction, scan.method))
 
 
-def _apply_visit(venue: Venue, person: Person, scan: Scan, action: Action | None) -> None:
+def _apply_visit(venue: Venue, person: Person, state: PersonState, scan: Scan,
+                 action: Action | None) -> None:
     """One write in order; a late scan (stored already) re-derives its day (see visits.py)."""
     if action is None:
         rederive_day(venue, person.pk, local_day(scan.scanned_at))
     elif action is Action.CLOSE:
         # The venue and day name the visit's partition (and shard): one index probe.
-        closed = Visit(pk=person.kd_visit_id, venue_id=venue.pk, left_at=scan.scanned_at,
+        closed = Visit(pk=state.visit_id, venue_id=venue.pk, left_at=scan.scanned_at,
                        closes_at=scan.scanned_at, exit_method=scan.method,
                        day=local_day(scan.scanned_at))
-        _write(_visit_close_sql(), _db_values(closed, _VISIT_CLOSE_FIELDS))
+        statements.write(statements.visit_close_sql(),
+                         statements.db_values(closed, statements.VISIT_CLOSE_FIELDS))
     elif action is not Action.REPEAT:
         point = ScanPoint(scan.scanned_at, scan.direction, scan.method)
         draft = new_visit(action, point, venue.default_stay_minutes)
         # vars(), not asdict(): the draft holds only plain values, and asdict's deep copy cost
         # more than the insert's parameters.
         visit = Visit(venue_id=venue.pk, person_id=person.pk, **vars(draft))
-        _write(_visit_insert_sql(), _db_values(visit, _VISIT_FIELDS))
-
-
-_VISIT_FIELDS = [f for f in Visit._meta.concrete_fields if not f.primary_key]
-# SET left_at, closes_at, exit_method WHERE id, venue_id, day
-_VISIT_CLOSE_FIELDS = [Visit._meta.get_field(name) for name in
-                       ("left_at", "closes_at", "exit_method", "id", "venue", "day")]
-
-
-def _db_values(obj, fields) -> list:
-    return [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-
-
-@cache
-def _visit_insert_sql() -> str:
-    """The visit insert and the visit close as SQL written once, prepared like the rest of
-    the hot path: building them with the ORM cost more CPU than running them."""
-    quote = connection.ops.quote_name
-    return (f"INSERT INTO {quote(Visit._meta.db_table)} "  # noqa: S608 (model names only)
-            f"({', '.join(quote(f.column) for f in _VISIT_FIELDS)}) "
-            f"VALUES ({', '.join(['%s'] * len(_VISIT_FIELDS))})")
-
-
-@cache
-def _visit_close_sql() -> str:
-    quote = connection.ops.quote_name
-    return (f"UPDATE {quote(Visit._meta.db_table)} SET left_at = %s, "  # noqa: S608
-            "closes_at = %s, exit_method = %s WHERE id = %s AND venue_id = %s AND day = %s")
-
-
-def _write(sql: str, params: list) -> None:
-    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() \
-            as cursor:
-        execute(cursor, sql, params)
+        statements.write(statements.visit_insert_sql(),
+                         statements.db_values(visit, statements.VISIT_FIELDS))
 
 
 def rederive_day(venue: Venue, person_id: int, day: date) -> None:
@@ -486,7 +417,7 @@ def _announce(venue: Venue, scan: Scan, shape: dict[str, Any], visit: str) -> No
     """Tell the venue's live page, once the scan is committed."""
     event = {"scan_id": scan.pk, "direction": scan.direction, "at": scan.scanned_at,
              "person": shape, "visit": visit, "method": scan.method,
-             "visitor": visitor_token(venue.pk, local_day(scan.scanned_at), scan.person.pk),
+             "visitor": visitor_token(venue.pk, local_day(scan.scanned_at), scan.person_id),
              "declared_today": scan.response.get("declared_today", False),
              "has_symptoms": scan.response.get("has_symptoms", False),
              "declaration": scan.response.get("declaration", NOT_DECLARED)}
@@ -532,26 +463,27 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int], direction: 
     day = local_day(now)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            people = _people_with_state_sql(False, venue.pk, day, account=user.pk,
-                                            people=sorted(wanted))
+            people = statements.state_for_account(venue.pk, day, user.pk, sorted(wanted))
         else:
-            people = list(_with_state(Person.objects.filter(account=user, pk__in=wanted),
-                                      venue.pk, day).order_by("-is_self", "pk"))
+            people = statements.with_state_orm(
+                Person.objects.filter(account=user, pk__in=wanted).order_by("-is_self", "pk"),
+                venue.pk, day)
         if len(people) != len(wanted):
             raise NotFound(_("Không tìm thấy người này."), code="person_not_found")
         scans = Scan.objects.bulk_create([
             Scan(venue_id=venue.pk, person_id=person.pk, direction=direction,
                  method=Method.SELF, code_format="poster", scanned_at=now, received_at=now,
                  actor=user, response={"result": "ok"})
-            for person in people])
+            for person, _state in people])
         done = []
-        for person, scan in zip(people, scans, strict=True):
-            action = _plan_visit(person, scan)
-            _apply_visit(venue, person, scan, action)
+        for (person, state), scan in zip(people, scans, strict=True):
+            scan.person = person
+            action = _plan_visit(state, scan)
+            _apply_visit(venue, person, state, scan, action)
             visit = action.value if action is not None else REDERIVED
             # The venue's staff see who came in as any scan shows it to them.
             shape = shape_for_venue(person, venue, f"venue:{venue.pk}", purpose="self_checkin")
-            scan.response = declaration_of(person.kd_sick)
+            scan.response = declaration_of(state.sick)
             _announce(venue, scan, shape, visit)
             done.append({"scan_id": scan.pk, "person_id": person.pk,
                          "display_name": person.full_name, "visit": visit,
@@ -585,7 +517,7 @@ def colour_of_day(day: date) -> int:
 
 # Live page, history ----------------------------------------------------------------------
 
-def visitor_token(venue_id: int, day: date, person_id: int) -> str:
+def visitor_token(venue_id: int, day: date, person_id: int | None) -> str:
     """What the live page matches an exit to its entry by: the same for one person at one venue
     on one day, unrelated anywhere else, so it links nothing the venue does not already see."""
     mac = hmac.new(settings.SECRET_KEY.encode(), f"visitor:{venue_id}:{day}:{person_id}".encode(),
@@ -624,7 +556,7 @@ def live_snapshot(venue: Venue, viewer: User | str,
 
 def checkins_of(user: User, limit: int = 200) -> list[dict[str, Any]]:
     """A citizen's own check-ins (all the people the account manages), newest first."""
-    people = {p.pk: p for p in Person.objects.filter(account=user)}
+    people: dict[int | None, Person] = {p.pk: p for p in Person.objects.filter(account=user)}
     scans = (Scan.objects.filter(person_id__in=list(people), accepted=True)
              .select_related("venue").order_by("-scanned_at", "-id")[:limit])
     return [{"scan_id": s.pk, "venue_id": s.venue_id, "venue_name": s.venue.name,
@@ -691,7 +623,8 @@ def decode_photo(data: bytes) -> str:
                            code="photo_decoder_busy", retry_after=2)
             try:
                 found = zxingcpp.read_barcodes(_shrunk_grayscale(image),
-                                               formats=zxingcpp.BarcodeFormat.QRCode)
+                                               formats=zxingcpp.BarcodeFormats(
+                                                   zxingcpp.BarcodeFormat.QRCode))
             finally:
                 turns.release()
     except Image.DecompressionBombError:

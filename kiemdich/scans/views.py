@@ -4,11 +4,11 @@ visits by day and the citizen's history. Thin: each calls one service and render
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.static import static_file
 from kiemdich.jobs.views import start_export
 from kiemdich.people.services import people_of
 from kiemdich.scans import services
@@ -26,6 +27,9 @@ from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.jobs import VISITS_EXPORT
 from kiemdich.scans.models import Direction
 from kiemdich.venues.services import owner_venue, typed_code, venue_address, venue_by_code
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,7 +51,7 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "scans/checkin_intro.html", {
             "venue": venue, "address": venue_address(venue), "login_url": login_url})
     people = list(people_of(request.user))
-    error = ""
+    error: StrOrPromise = ""
     if request.method == "POST":
         direction = request.POST.get("direction")
         try:
@@ -77,7 +81,8 @@ def enter_code(request: HttpRequest) -> HttpResponse:
     """The poster's printed code typed by hand ("Mã nhập tay"): with or without the dashes
     and spaces of the poster, in any case; on to the check-in of the place it names."""
     typed = request.GET.get("code", "")
-    context, status = {"code": typed[:64]}, 200
+    context: dict[str, object] = {"code": typed[:64]}
+    status = 200
     if typed.strip():
         try:
             venue = venue_by_code(typed_code(typed))
@@ -155,8 +160,7 @@ def visits(request: AuthedRequest, venue_id: int) -> HttpResponse:
 
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The kiosk's service worker, served under /scan/ so that its scope covers the kiosk."""
-    path = finders.find("scans/sw.js")
-    with open(path, encoding="utf-8") as script:
+    with open(static_file("scans/sw.js"), encoding="utf-8") as script:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/scan/"
     response["Cache-Control"] = "no-cache"

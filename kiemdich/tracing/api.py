@@ -6,28 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.masking import shape_for_officer
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.jobs.api import TaskOut, task_out
-from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
 
 router = Router(tags=["tracing"], auth=PEOPLE_AUTH)
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -91,15 +83,6 @@ class OverlapOut(Schema):
     overlap_minutes: int
 
 
-class ContactPersonOut(Schema):
-    id: int
-    display_name: str
-    phone: str
-    id_number: str
-    birth: str
-    masked: bool
-
-
 class CaseRequestOut(Schema):
     id: int
     status: str
@@ -111,7 +94,7 @@ class CaseRequestOut(Schema):
 class CaseRequestToDecideOut(CaseRequestOut):
     requested_by: str
     confirmed_at: datetime
-    person: ContactPersonOut
+    person: PersonShape
 
 
 class CaseRequestsOut(Schema):
@@ -126,7 +109,7 @@ class ContactOut(Schema):
     overlap_end: datetime
     overlap_minutes: int
     exposures: list[OverlapOut]
-    person: ContactPersonOut | None = None
+    person: PersonShape | None = None
 
 
 class ExposuresOut(Schema):
@@ -136,6 +119,10 @@ class ExposuresOut(Schema):
     margin_minutes: int
     visits: list[ExposureVisitOut]
     contacts: list[ContactOut]
+    # Contacts in the whole ranking (with `limit`/`cursor`, more than this page holds).
+    contact_count: int
+    # The `cursor` of the next page; null on the last page and without `limit`/`cursor`.
+    next_cursor: str | None = None
 
 
 class F2In(Schema):
@@ -234,7 +221,7 @@ def _request_out(made: CaseRequest) -> dict:
 
 def _case_out(case: Case) -> dict:
     return {"id": case.pk, "person_id": case.person_id,
-            "area_code": case.area.code if case.area_id else None,
+            "area_code": case.area.code if case.area is not None else None,
             "confirmed_at": case.confirmed_at, "onset_at": case.onset_at,
             "window_start": case.window_start, "window_end": case.window_end,
             "margin_minutes": case.margin_minutes, "status": case.status,
@@ -295,7 +282,7 @@ def list_case_requests(request: AuthedRequest):
     (each view audited)."""
     scope = scope_of(request)
     to_decide = list(services.requests_to_decide(scope)[:200])
-    people = {r.pk: shape_for_officer(r.person, request.user, scope,
+    people = {r.pk: shape_for_officer(services.person_to_decide(r), request.user, scope,
                                       reason=f"case request={r.pk}") for r in to_decide}
     return {"mine": [_request_out(r) for r in services.my_requests(request.user)[:200]],
             "to_decide": [{**_request_out(r), "requested_by": pauses.officer_label(
@@ -340,19 +327,39 @@ def close_case(request: AuthedRequest, case_id: int):
     return _case_out(services.close_case(request.user, _case(request, case_id)))
 
 
-@router.get("/cases/{case_id}/exposures", response={200: ExposuresOut, 404: ErrorOut})
-def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = False):
-    """The F0's visits in the window and the contacts ranked by overlap minutes.
+@router.get("/cases/{case_id}/exposures",
+            response={200: ExposuresOut, 400: ErrorOut, 404: ErrorOut})
+def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = False,
+                   limit: str | None = Query(None, description=(
+                       f"Contacts per page, 1–{services.PAGE_LIMIT_MAX} (with a cursor and "
+                       f"no limit: {services.PAGE_LIMIT_DEFAULT}). Without limit and cursor: "
+                       "every contact.")),
+                   cursor: str | None = Query(None, description=(
+                       "The `next_cursor` of the previous page: the contacts ranked after "
+                       "its last one."))):
+    """The F0's visits in the window and the contacts ranked by overlap minutes (longest
+    first, then the earliest first overlap, then the person id). `limit` and `cursor` page
+    the ranking (the answer carries `next_cursor`, null on the last page; `contact_count`
+    is the whole ranking's): reading every page gives every contact once, in order. A
+    malformed `limit` or `cursor` is 400 `limit_invalid` / `cursor_invalid`.
     `include_people=true` adds each contact's full personal data (every view audited)."""
     case = _case(request, case_id)
-    exp = services.exposures(request.user, case)
+    size = services.page_limit(limit, cursor_given=bool(cursor))
+    exp: services.Exposures | services.ExposurePage
+    if size is None:
+        exp = services.exposures(request.user, case)
+        count, next_cursor = len(exp.contacts), None
+    else:
+        exp = services.exposures_page(request.user, case, limit=size, cursor=cursor)
+        count, next_cursor = exp.total, exp.next_cursor
     shapes = (services.shapes_for(request.user, scope_of(request), case,
                                   [c.person_id for c in exp.contacts])
               if include_people else None)
     return {"case_id": case.pk, "window_start": case.window_start,
             "window_end": case.window_end, "margin_minutes": case.margin_minutes,
             "visits": [visit_out(v, exp.venues) for v in exp.visits],
-            "contacts": [contact_out(c, shapes) for c in exp.contacts]}
+            "contacts": [contact_out(c, shapes) for c in exp.contacts],
+            "contact_count": count, "next_cursor": next_cursor}
 
 
 @router.post("/cases/{case_id}/f2", response={200: F2Out, **ERRORS})

@@ -27,6 +27,7 @@ at: that bound is what keeps the query on an index range instead of the venue's 
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 from collections import defaultdict
@@ -36,13 +37,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from kiemdich.core.db import execute, prepared_cursor
 from kiemdich.scans.models import Visit
 
 
@@ -157,7 +159,7 @@ def stitch(rows: Iterable[VisitRow]) -> list[VisitRow]:
         last = out[-1] if out else None
         if last is not None and (last.person_id, last.venue_id) == (row.person_id,
                                                                     row.venue_id) \
-                and _stitchable(last, row, limit):
+                and _stitchable(last, row, limit) and row.left_at is not None:
             out[-1] = replace(last, left_at=row.left_at, closes_at=row.left_at,
                               exit_method=row.exit_method)
         else:
@@ -210,10 +212,18 @@ _MINUTE_US = 60_000_000
 Raw = tuple[int, int, int, int | None, int | None, int]
 
 
+@overload
+def _us(moment: datetime) -> int: ...
+@overload
+def _us(moment: None) -> None: ...
 def _us(moment: datetime | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // _MICROSECOND
 
 
+@overload
+def _moment(us: int) -> datetime: ...
+@overload
+def _moment(us: None) -> None: ...
 def _moment(us: int | None) -> datetime | None:
     return None if us is None else _EPOCH + us * _MICROSECOND
 
@@ -335,13 +345,14 @@ def _stitched(rows: list[Raw], stays: dict[int, int]) -> list[Raw]:
 def _united_us(intervals: list[tuple[int, int]]) -> int:
     if len(intervals) == 1:
         return intervals[0][1] - intervals[0][0]
-    total, current_start, current_end = 0, None, None
-    for start, end in sorted(intervals):
-        if current_end is not None and start < current_end:
+    ordered = sorted(intervals)
+    total = 0
+    current_start, current_end = ordered[0]
+    for start, end in ordered[1:]:
+        if start < current_end:
             current_end = max(current_end, end)
             continue
-        if current_end is not None:
-            total += current_end - current_start
+        total += current_end - current_start
         current_start, current_end = start, end
     return total + current_end - current_start
 
@@ -417,3 +428,239 @@ def _contacts_of(visits: Sequence[VisitRow], margin: timedelta,
     return [Contact(person, [Overlap(person, venue, pk, _moment(s), _moment(e))
                              for s, e, venue, pk in spans])
             for _minutes, _first, person, spans in ranked]
+
+
+# Ranked pages of contacts -----------------------------------------------------------------
+#
+# The case's screen needs the top of the ranking, not all of it: on PostgreSQL the ranking is
+# computed in the database (the same candidates, stitch partners, stitching, clipping to the
+# zones, union per person and rounding as `contacts_of`, over integer microseconds) and only
+# one page of contacts comes back. Pages follow each other by keyset: a cursor is the rank key
+# (minutes, first overlap, person) of the last contact of the previous page, and the next page
+# is everything ranked after it — stable however the pages are fetched, and every contact once
+# when they are read to the end. Elsewhere (SQLite) the same page is cut from `contacts_of`.
+
+
+class RankKey(NamedTuple):
+    """Where a contact stands in the ranking: more minutes first, then the earlier first
+    overlap (microseconds since the epoch), then the lower person id (unique: a total order)."""
+
+    minutes: int
+    first_us: int
+    person_id: int
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return (-self.minutes, self.first_us, self.person_id)
+
+
+def rank_key(contact: Contact) -> RankKey:
+    return RankKey(contact.minutes, _us(contact.first_start) or 0, contact.person_id)
+
+
+@dataclass
+class ContactPage:
+    contacts: list[Contact]
+    total: int  # contacts in the whole ranking
+    next_key: RankKey | None  # None on the last page
+
+
+def contact_page(visits: Sequence[VisitRow], margin: timedelta,
+                 exclude_person_ids: Iterable[int], *, limit: int,
+                 after: RankKey | None = None) -> ContactPage:
+    """The `limit` contacts ranked right after `after` (from the top without it), exactly as
+    `contacts_of` ranks them, and how many contacts there are in all."""
+    excluded = sorted(set(exclude_person_ids))
+    if connection.vendor != "postgresql":
+        return _page_of(contacts_of(visits, margin, excluded), limit, after)
+    zones = widened(visits, margin)
+    if not zones:
+        return ContactPage([], 0, None)
+    with _cyclic_gc_paused():
+        return _ranked_in_sql(visits, zones, excluded, limit, after)
+
+
+def _page_of(ranked: list[Contact], limit: int, after: RankKey | None) -> ContactPage:
+    start = 0
+    if after is not None:
+        bound = after.sort_key()
+        start = next((i for i, c in enumerate(ranked) if rank_key(c).sort_key() > bound),
+                     len(ranked))
+    page = ranked[start:start + limit]
+    more = start + limit < len(ranked)
+    return ContactPage(page, len(ranked), rank_key(page[-1]) if page and more else None)
+
+
+def _stitchable_sql(first: str, second: str) -> str:
+    """`_stitchable` in SQL, of two rows' (entered, left) columns named by prefix; false (not
+    null) when a row is missing."""
+    return (f"COALESCE({first}entered IS NOT NULL AND {first}left_at IS NULL "
+            f"AND {second}entered IS NULL AND {second}left_at IS NOT NULL "
+            f"AND {first}entered < {second}left_at "
+            f"AND {second}left_at <= {first}entered + %(max_visit)s "
+            f"AND ({second}left_at AT TIME ZONE %(tz)s)::date "
+            f"= ({first}entered AT TIME ZONE %(tz)s)::date + 1, false)")
+
+
+@functools.cache
+def _ranking_sql() -> str:
+    """One statement, the same text for every case and page (prepared once per connection,
+    with one generic plan): the zones come as arrays and the last page's key bounds the next.
+
+    The candidates are `_candidates_sql`'s two index ranges per zone, joined to the zones:
+    a row per (visit, zone that finds it), clipped to that zone. For an ordinary visit (it
+    has an entry, lasts at most the look-back, and its `day` is its entry's) the zones that
+    find it are exactly the zones it overlaps, so these rows are its overlaps and each
+    person's are ranked in one sort, without joining anything to them. A person with any
+    other visit among their rows (an exit-only visit, which may be stitched to the visit
+    before it, or a longer one) is ranked the slow way, as `contacts_of` does: their visits
+    once each, the stitch partners, the stitching, every zone of the venue — a few people
+    of thousands."""
+    table = connection.ops.quote_name(Visit._meta.db_table)
+    visit_end = "COALESCE(v.left_at, v.closes_at)"
+    return f"""
+WITH zone AS MATERIALIZED (
+    SELECT * FROM unnest(%(z_venue)s::int8[], %(z_start)s::timestamptz[],
+        %(z_end)s::timestamptz[], %(z_stay)s::interval[], %(z_look_back)s::interval[],
+        %(z_day_back)s::date[], %(z_day_start)s::date[], %(z_day_end)s::date[],
+        %(z_day_on)s::date[])
+        AS z(venue_id, zs, ze, stay, look_back, day_back, day_start, day_end, day_on)),
+found AS MATERIALIZED (
+    SELECT v.id, v.person_id, v.venue_id, v.entered_at AS entered, v.left_at, v.closes_at,
+        z.zs, z.ze,
+        ({visit_end} - v.entered_at > z.look_back
+         OR v.day <> (v.entered_at AT TIME ZONE %(tz)s)::date) AS unusual
+    FROM zone z JOIN {table} v ON v.venue_id = z.venue_id
+        AND v.entered_at >= z.zs - z.look_back AND v.entered_at < z.ze
+        AND v.day >= z.day_back AND v.day <= z.day_end
+        AND (v.left_at > z.zs OR (v.left_at IS NULL AND v.closes_at > z.zs))
+    WHERE v.person_id <> ALL(%(excluded)s::int8[])
+    UNION ALL
+    SELECT v.id, v.person_id, v.venue_id, v.entered_at, v.left_at, v.closes_at, z.zs, z.ze,
+        true
+    FROM zone z JOIN {table} v ON v.venue_id = z.venue_id
+        AND v.entered_at IS NULL AND v.left_at > z.zs AND v.left_at < z.ze + z.look_back
+        AND v.day >= z.day_start AND v.day <= z.day_on
+    WHERE v.person_id <> ALL(%(excluded)s::int8[])),
+clipped AS (
+    -- Each row's overlap with its zone (null when none), and whether the person is simple.
+    SELECT id, person_id, venue_id, entered, left_at, closes_at, unusual,
+        CASE WHEN COALESCE(left_at, closes_at) > entered THEN GREATEST(entered, zs) END AS a,
+        CASE WHEN COALESCE(left_at, closes_at) > entered
+             THEN LEAST(COALESCE(left_at, closes_at), ze) END AS b
+    FROM found),
+ordered AS (
+    SELECT *, bool_or(unusual) OVER (PARTITION BY person_id) AS slow,
+        -- The union of a person's overlaps: each adds what reaches past those before it.
+        max(b) OVER (PARTITION BY person_id ORDER BY a, venue_id, id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_b
+    FROM clipped),
+person AS MATERIALIZED (
+    -- Grouped on the rows in that order (no second sort); a slow person's rows are kept.
+    SELECT person_id, bool_or(slow) AS slow, min(a) AS first_at,
+        ceil(EXTRACT(EPOCH FROM sum(GREATEST(interval '0', b - GREATEST(a, COALESCE(
+            before_b, a)))) FILTER (WHERE a IS NOT NULL)) / 60)::int8 AS minutes,
+        array_agg(a) FILTER (WHERE a IS NOT NULL) AS starts,
+        array_agg(b) FILTER (WHERE a IS NOT NULL) AS ends,
+        array_agg(venue_id) FILTER (WHERE a IS NOT NULL) AS venues,
+        array_agg(id) FILTER (WHERE a IS NOT NULL) AS visits,
+        array_agg(id) FILTER (WHERE slow) AS slow_ids,
+        array_agg(venue_id) FILTER (WHERE slow) AS slow_venues,
+        array_agg(entered) FILTER (WHERE slow) AS slow_entered,
+        array_agg(left_at) FILTER (WHERE slow) AS slow_left,
+        array_agg(closes_at) FILTER (WHERE slow) AS slow_closes
+    FROM ordered GROUP BY person_id),
+slow AS MATERIALIZED (
+    SELECT DISTINCT r.id, p.person_id, r.venue_id, r.entered, r.left_at, r.closes_at
+    FROM person p, unnest(p.slow_ids, p.slow_venues, p.slow_entered, p.slow_left,
+                          p.slow_closes) AS r(id, venue_id, entered, left_at, closes_at)
+    WHERE p.slow),
+exits AS (
+    SELECT DISTINCT venue_id, person_id, (left_at AT TIME ZONE %(tz)s)::date AS day
+    FROM slow WHERE entered IS NULL AND left_at IS NOT NULL),
+partner AS (
+    -- The person's visits (their index: a busy venue's would read the venue's day) on an
+    -- exit-only visit's day and the day before, at that venue.
+    SELECT v.id, v.person_id, v.venue_id, v.entered_at AS entered, v.left_at, v.closes_at
+    FROM exits x JOIN {table} v ON v.person_id = x.person_id AND v.venue_id + 0 = x.venue_id
+        AND v.day >= x.day - 1 AND v.day <= x.day),
+neighbours AS (
+    SELECT f.*, lag(entered) OVER w AS p_entered, lag(left_at) OVER w AS p_left_at,
+        lead(entered) OVER w AS n_entered, lead(left_at) OVER w AS n_left_at
+    FROM (SELECT * FROM slow UNION SELECT * FROM partner) f
+    WINDOW w AS (PARTITION BY person_id, venue_id ORDER BY COALESCE(entered, left_at), id)),
+stitched AS (
+    SELECT id, person_id, venue_id, entered, CASE WHEN {_stitchable_sql('', 'n_')}
+        THEN n_left_at ELSE COALESCE(left_at, closes_at) END AS end_at
+    FROM neighbours WHERE NOT {_stitchable_sql('p_', '')}),
+slow_span AS (
+    SELECT s.person_id, s.venue_id, s.id,
+        GREATEST(COALESCE(s.entered, s.end_at - z.stay), z.zs) AS a, LEAST(s.end_at, z.ze) AS b
+    FROM stitched s JOIN zone z ON z.venue_id = s.venue_id
+    WHERE COALESCE(s.entered, s.end_at - z.stay) < s.end_at
+        AND COALESCE(s.entered, s.end_at - z.stay) < z.ze AND z.zs < s.end_at),
+slow_covered AS (
+    SELECT *, max(b) OVER (PARTITION BY person_id ORDER BY a, venue_id, id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_b
+    FROM slow_span),
+ranked AS MATERIALIZED (
+    SELECT person_id, first_at, minutes, starts, ends, venues, visits
+    FROM person WHERE NOT slow AND minutes IS NOT NULL
+    UNION ALL
+    SELECT person_id, min(a), ceil(EXTRACT(EPOCH FROM
+        sum(GREATEST(interval '0', b - GREATEST(a, COALESCE(before_b, a))))) / 60)::int8,
+        array_agg(a), array_agg(b), array_agg(venue_id), array_agg(id)
+    FROM slow_covered GROUP BY person_id)
+SELECT t.total, r.person_id, r.minutes, {_us_sql("r.first_at")},
+    r.starts, r.ends, r.venues, r.visits
+FROM (SELECT count(*) AS total FROM ranked) t LEFT JOIN LATERAL (
+    SELECT * FROM ranked
+    WHERE (-minutes, first_at, person_id) > (%(a_minutes)s, %(a_first)s, %(a_person)s)
+    ORDER BY minutes DESC, first_at, person_id LIMIT %(page)s) r ON true
+ORDER BY r.minutes DESC, r.first_at, r.person_id"""  # noqa: S608
+
+
+def _ranking_params(visits: Sequence[VisitRow], zones: dict[int, list[tuple]],
+                    excluded: list[int], limit: int, after: RankKey | None) -> dict:
+    stays = {v.venue_id: v.stay_minutes for v in visits}
+    zone: dict[str, list] = defaultdict(list)
+    for venue_id, intervals in sorted(zones.items()):
+        stay = timedelta(minutes=stays[venue_id])
+        look_back = max(timedelta(hours=settings.TRACING_MAX_VISIT_HOURS), stay)
+        for start, end in intervals:
+            for name, value in (
+                    ("venue", venue_id), ("start", start), ("end", end), ("stay", stay),
+                    ("look_back", look_back), ("day_back", local_date(start - look_back)),
+                    ("day_start", local_date(start)), ("day_end", local_date(end)),
+                    ("day_on", local_date(end + look_back))):
+                zone[f"z_{name}"].append(value)
+    # Without a cursor: a key before every contact (minutes are at least one).
+    key = after.sort_key() if after else (-(2**62), 0, 0)
+    return {**zone, "tz": timezone.get_current_timezone_name(),
+            "max_visit": timedelta(hours=settings.TRACING_MAX_VISIT_HOURS),
+            "excluded": excluded, "page": limit + 1, "a_minutes": key[0],
+            "a_first": _moment(key[1]), "a_person": key[2]}
+
+
+def _us_sql(column: str) -> str:
+    return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::int8"
+
+
+def _ranked_in_sql(visits: Sequence[VisitRow], zones: dict[int, list[tuple]],
+                   excluded: list[int], limit: int, after: RankKey | None) -> ContactPage:
+    with prepared_cursor() as cursor:
+        execute(cursor, _ranking_sql(),
+                _ranking_params(visits, zones, excluded, limit, after))
+        rows = cursor.fetchall()
+    total = rows[0][0] if rows else 0
+    rows = [row for row in rows if row[1] is not None]  # none past the last contact
+    more = len(rows) > limit
+    rows = rows[:limit]
+    # A contact's overlaps in the order `contacts_of` gives them.
+    contacts = [Contact(person, sorted(
+        (Overlap(person, venue, pk, a, b) for a, b, venue, pk in zip(starts, ends, venues, ids,
+                                                                     strict=True)),
+        key=lambda o: (o.start, o.venue_id, o.visit_id)))
+        for _total, person, _minutes, _first, starts, ends, venues, ids in rows]
+    last = rows[-1] if rows else None
+    return ContactPage(contacts, int(total),
+                       RankKey(int(last[2]), int(last[3]), last[1]) if more and last else None)

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Invalid
+from kiemdich.core.exports import xlsx_bytes
 from kiemdich.jobs import tasks
-from kiemdich.privacy.audit import record
-from kiemdich.privacy.exports import xlsx_bytes
 from kiemdich.tracing import services, zoning
 from kiemdich.tracing.models import Case
 

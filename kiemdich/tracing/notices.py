@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import send_sms
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Forbidden, NotFound
-from kiemdich.privacy.audit import record
 from kiemdich.tracing import pauses, services
 from kiemdich.tracing.models import Case, Notice, NoticeBatch
 

@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
-from kiemdich.privacy.audit import record
-from kiemdich.privacy.masking import mask_phone
+from kiemdich.core.masking import mask_phone
 from kiemdich.tracing import services
 from kiemdich.tracing.models import NoticePause
 
@@ -177,5 +177,5 @@ def pausable_areas(scope: Scope) -> tuple[bool, list[Area]]:
 
 def may_resume(scope: Scope, paused: NoticePause) -> bool:
     """Whether the page offers this officer to resume a pause."""
-    return (paused.active and paused.paused_by_id != scope.user.pk
+    return (paused.active and scope.user is not None and paused.paused_by_id != scope.user.pk
             and _may_pause(scope, paused.area))

@@ -6,8 +6,11 @@ or endpoint can forget it. Who sees which case is decided by `visible_cases`.
 
 from __future__ import annotations
 
+import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import overload
 
 from django.conf import settings
 from django.db import transaction
@@ -18,12 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
-from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.core.audit import record
+from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.protect import id_digests
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
-from kiemdich.people.protect import id_digests
 from kiemdich.people.services import subject_public_id
-from kiemdich.privacy.audit import record
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
@@ -114,6 +117,10 @@ def identities(person: Person) -> list[int]:
 
 # The window -----------------------------------------------------------------------------
 
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
 def aware(moment: datetime | None) -> datetime | None:
     if moment is not None and timezone.is_naive(moment):
         return timezone.make_aware(moment)
@@ -240,6 +247,13 @@ def my_requests(actor: User) -> QuerySet[CaseRequest]:
     return CaseRequest.objects.filter(requested_by=actor)
 
 
+def person_to_decide(request: CaseRequest) -> Person:
+    """Who a request to decide is about: `requests_to_decide` keeps only requests about
+    someone (the column allows nobody, for the requests nobody can decide)."""
+    assert request.person is not None
+    return request.person
+
+
 def requests_to_decide(scope: Scope) -> QuerySet[CaseRequest]:
     """Pending requests about a person of this officer's area (requests about nobody are
     never shown: there is nothing to decide)."""
@@ -261,6 +275,10 @@ def decide_request(actor: User, scope: Scope, request_id: int, *, approve: bool)
         raise Forbidden(_("Không thể tự phê duyệt yêu cầu của mình."), code="self_approval")
     request.decided_by, request.decided_at = actor, timezone.now()
     if approve:
+        # Made with checked terms and, to be decided, a known person (requests_to_decide):
+        # the columns allow empty values that such a request never has.
+        assert request.person is not None and request.margin_minutes is not None
+        assert request.window_start is not None and request.window_end is not None
         terms = CaseTerms(request.confirmed_at, request.onset_at, request.window_start,
                           request.window_end, request.margin_minutes)
         request.case = _open_case(actor, request.requested_by, request.person, terms,
@@ -395,6 +413,93 @@ def exposures(actor: User, case: Case, *, audit: str = "tracing_query") -> Expos
     return Exposures(case, found.visits, found.contacts, venues)
 
 
+# Pages of contacts ------------------------------------------------------------------------
+#
+# The exposures endpoint pages the ranking with `limit` and `cursor`: a cursor names where the
+# previous page ended (its last contact's rank key), so the next page is what is ranked after
+# it — the same answer however often it is asked, and every contact exactly once when the
+# pages are read to the end. Without either, the endpoint gives every contact, as the exports
+# and the notices use them.
+
+PAGE_LIMIT_DEFAULT = 100
+PAGE_LIMIT_MAX = 500
+_CURSOR_VERSION = "c1"
+# A cursor's first overlap (microseconds since 1970) must be a time Python can hold.
+_FIRST_US_RANGE = (-62_135_596_800_000_000, 253_402_300_799_999_999)
+
+
+class PageInvalid(DomainError):
+    status = 400
+
+
+def page_limit(value: str | None, *, cursor_given: bool) -> int | None:
+    """The page size asked for: None (every contact) when neither a limit nor a cursor is."""
+    if value in (None, ""):
+        return PAGE_LIMIT_DEFAULT if cursor_given else None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PAGE_LIMIT_MAX:
+        raise PageInvalid(_("Số người mỗi trang (limit) phải là số nguyên từ 1 đến %(n)s.")
+                          % {"n": PAGE_LIMIT_MAX}, code="limit_invalid", field="limit")
+    return int(text)
+
+
+def encode_cursor(key: engine.RankKey) -> str:
+    text = f"{_CURSOR_VERSION}.{key.minutes}.{key.first_us}.{key.person_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str | None) -> engine.RankKey | None:
+    if value in (None, ""):
+        return None
+    invalid = PageInvalid(_("Con trỏ trang (cursor) không hợp lệ: hãy dùng next_cursor của "
+                            "trang trước."), code="cursor_invalid", field="cursor")
+    text = str(value)
+    if len(text) > 96 or not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise invalid
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        raise invalid from None
+    match = re.fullmatch(rf"{_CURSOR_VERSION}\.([1-9][0-9]{{0,8}})\.(-?[0-9]{{1,19}})"
+                         r"\.([1-9][0-9]{0,18})", decoded)
+    if match is None:
+        raise invalid
+    minutes, first_us, person_id = (int(group) for group in match.groups())
+    if not _FIRST_US_RANGE[0] <= first_us <= _FIRST_US_RANGE[1] or person_id >= 2**63:
+        raise invalid
+    return engine.RankKey(minutes, first_us, person_id)
+
+
+@dataclass
+class ExposurePage:
+    """One page of a case's ranked contacts, with the F0's visits (all of them)."""
+
+    case: Case
+    visits: list[engine.VisitRow]
+    contacts: list[engine.Contact]
+    venues: dict[int, Venue]
+    total: int  # contacts of the whole ranking
+    next_cursor: str | None  # None on the last page
+
+
+def exposures_page(actor: User, case: Case, *, limit: int, cursor: str | None = None,
+                   audit: str = "tracing_query") -> ExposurePage:
+    """The case's contacts ranked after `cursor` (from the top without one), `limit` of them,
+    ranked in the database on PostgreSQL; audited as `audit` like `exposures`."""
+    after = decode_cursor(cursor)
+    f0 = identities(case.person)
+    visits = engine.visits_of(f0, case.window_start, case.window_end)
+    page = engine.contact_page(visits, timedelta(minutes=case.margin_minutes), f0,
+                               limit=limit, after=after)
+    venues = Venue.objects.select_related("area").in_bulk({v.venue_id for v in visits})
+    if audit:
+        record(actor, audit, target=case,
+               reason=f"visits={len(visits)} contacts={page.total} page={len(page.contacts)}"
+                      f"{' cursor' if after else ''}")
+    return ExposurePage(case, visits, page.contacts, venues, page.total,
+                        encode_cursor(page.next_key) if page.next_key else None)
+
+
 def contact_ids(exp: Exposures) -> set[int]:
     return {c.person_id for c in exp.contacts}
 
@@ -448,7 +553,7 @@ def people_by_id(ids) -> dict[int, Person]:
 def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
     """Full personal data of these people for a health officer (each view audited by the
     masking module)."""
-    from kiemdich.privacy.masking import shape_for_officer
+    from kiemdich.core.masking import shape_for_officer
 
     people = people_by_id(person_ids)
     return {pk: shape_for_officer(people[pk], actor, scope, reason=f"tracing case={case.pk}")

@@ -19,8 +19,8 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError, Forbidden, NotFound
+from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.replica import replica_reads
-from kiemdich.privacy.masking import shape_for_officer
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
@@ -69,8 +69,9 @@ def case_list(request: AuthedRequest) -> HttpResponse:
         "cases": cases[:200], "status": status, "pauses": _pauses_shown(scope),
         "may_pause_country": country, "pausable_areas": areas,
         "my_requests": services.my_requests(request.user)[:50],
-        "to_decide": [{"r": r, "person": shape_for_officer(r.person, request.user, scope,
-                                                           reason=f"case request={r.pk}"),
+        "to_decide": [{"r": r, "person": shape_for_officer(
+                           services.person_to_decide(r), request.user, scope,
+                           reason=f"case request={r.pk}"),
                        "requested_by": pauses.officer_label(r.requested_by)}
                       for r in services.requests_to_decide(scope)[:50]],
     })

@@ -4,13 +4,14 @@ sites drawn as SVG on the server (no tile server: it works offline and leaks not
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from kiemdich.core.svgmap import empty_map, frame, projection
+from kiemdich.core.svgmap import empty_map, frame, map_label, projection
 from kiemdich.tracing.services import Exposures
 
 
@@ -79,9 +80,7 @@ def map_svg(communes: list[CommuneSummary]) -> str:
             continue
         cx = sum(p[0] for p in points) / len(points)
         cy = min(p[1] for p in points) - 22
-        parts.append(f'<text x="{cx:.1f}" y="{max(cy, 16):.1f}" text-anchor="middle" '
-                     f'font-size="14" font-weight="700" fill="#0b5d3b">'
-                     f'{escape(commune.area_name)}</text>')
+        parts.append(map_label(cx, cy, commune.area_name, "#0b5d3b", size=14))
     for number, site in enumerate(placed, start=1):
         x, y = project(site)
         radius = 7 + 3 * math.sqrt(len(site.contacts))
@@ -94,6 +93,12 @@ def map_svg(communes: list[CommuneSummary]) -> str:
     return "".join(parts)
 
 
-def _projection(sites: list[SiteSummary]):
-    project = projection([(s.latitude, s.longitude) for s in sites])
-    return lambda site: project(site.latitude, site.longitude)
+def _projection(sites: list[SiteSummary]) -> Callable[[SiteSummary], tuple[float, float]]:
+    """(x, y) of a site with coordinates (the sites drawn are those that have them)."""
+    project = projection([_located(s) for s in sites])
+    return lambda site: project(*_located(site))
+
+
+def _located(site: SiteSummary) -> tuple[float, float]:
+    assert site.latitude is not None and site.longitude is not None
+    return site.latitude, site.longitude

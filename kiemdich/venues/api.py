@@ -11,20 +11,40 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kiemdich.accounts.api import ErrorOut
-from kiemdich.accounts.auth import PEOPLE_AUTH, SCANNER_AUTH, device_auth
+from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import national_form
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.privacy.exports import export_response
+from kiemdich.core.exports import export_response
+from kiemdich.core.schemas import ErrorOut
+from kiemdich.people import services as people_services
 from kiemdich.venues import services
+from kiemdich.venues.auth import SCANNER_AUTH, device_auth
 from kiemdich.venues.models import Device, Venue
 
 router = Router(tags=["venues"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class RevokedOut(Schema):
+    serial: int
+    revoked_at: datetime
+    expires_at: datetime
+
+
+class KeyOut(Schema):
+    kid: str
+    alg: str
+    public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 key")
+
+
+class RevocationsOut(Schema):
+    generated_at: datetime
+    revoked: list[RevokedOut]
+    keys: list[KeyOut]
 
 
 class DeviceRequest(HttpRequest):
@@ -409,7 +429,7 @@ def device_revoke(request: AuthedRequest, id: int, device_id: int):
 def special(request: AuthedRequest, id: int, payload: SpecialIn | None = None):
     """Officers covering the venue grant it full-data visibility; no body is needed, an
     optional `reason` is recorded with the grant."""
-    payload = payload or SpecialIn()
+    payload = payload or SpecialIn.model_validate({})  # no body: the defaults
     venue = services.supervised_venue(request.auth, id)
     return _special_out(services.set_special(venue, request.auth, payload.special,
                                              payload.reason))
@@ -426,3 +446,11 @@ def revoke_special(request: AuthedRequest, id: int):
 def _special_out(venue: Venue) -> dict:
     return {"id": venue.pk, "is_special": venue.is_special,
             "special_reason": venue.special_reason}
+
+
+@router.get("/qr/revocations", response=RevocationsOut, auth=SCANNER_AUTH)
+def revocations(request: HttpRequest):
+    """For dedicated readers verifying offline: revoked card serials (until their cards
+    expire) and the Ed25519 public keys by key id. (The cards are people's; the readers
+    asking, and their authentication, are venues'.)"""
+    return people_services.revocation_list()

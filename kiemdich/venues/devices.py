@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from kiemdich.accounts.auth import digest
 from kiemdich.accounts.models import User
 from kiemdich.core.caching import ProcessCache
+from kiemdich.core.tokens import digest
 from kiemdich.venues.models import Device, Venue
 
 DEVICE_TOKEN_PREFIX = "kdd_"

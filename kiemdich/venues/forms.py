@@ -3,6 +3,8 @@ their errors come back onto the field they name."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,12 +12,16 @@ from kiemdich.accounts.models import Sector
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError
+from kiemdich.core.forms import set_choices
 from kiemdich.venues.types import VENUE_TYPES
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def type_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+
+def type_groups() -> list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]]:
     """Venue types grouped by sector, as <optgroup>s."""
-    groups: dict[str, list[tuple[str, str]]] = {}
+    groups: dict[str, list[tuple[str, StrOrPromise]]] = {}
     for kind in VENUE_TYPES.values():
         groups.setdefault(kind.sector, []).append((kind.key, kind.label))
     return [(Sector(sector).label, items) for sector, items in groups.items()]
@@ -52,13 +58,13 @@ class VenueForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["venue_type"].choices = [("", "—"), *type_groups()]
+        set_choices(self, "venue_type", [("", "—"), *type_groups()])
         provinces = [(a.code, a.name) for a in area_services.provinces()]
-        self.fields["province"].choices = provinces
+        set_choices(self, "province", provinces)
         # Unset, the select shows its first option: the home province (HOME_AREA).
         province = self.data.get("province") or self.initial.get("province") \
             or (provinces[0][0] if provinces else "")
-        self.fields["area_code"].choices = [("", "—"), *commune_choices(province)]
+        set_choices(self, "area_code", [("", "—"), *commune_choices(province)])
         self.fields["province"].widget.attrs.update({
             "hx-get": "/venues/communes/", "hx-target": "#id_area_code",
             "hx-trigger": "change"})

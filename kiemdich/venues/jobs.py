@@ -29,6 +29,7 @@ POSTER_PROGRESS_EVERY = 10
 def batch_posters(run: tasks.Run) -> None:
     """Made whole in one run (a PDF is not written in pieces); a run cut short starts again."""
     owner, size = run.task.owner, run.task.params["size"]
+    assert owner is not None  # started by its owner (services.start_batch_posters)
     total = len(services.batch_venues(owner))
     with run.chunk(resumable=False) as commit:
         commit(done=0, total=total, stage=tasks.Stage.WRITING)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,20 +20,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts import ratelimit
-from kiemdich.accounts.auth import digest
 from kiemdich.accounts.models import Role, Sector, User
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import plain_name, send_sms
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.audit import pseudonym, record
 from kiemdich.core.caching import ProcessCache
+from kiemdich.core.db import max_length_of, model_field
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.core.tokens import digest
 from kiemdich.jobs import tasks
-from kiemdich.privacy.audit import pseudonym, record
 from kiemdich.venues import codes, devices
 from kiemdich.venues.models import Device, RetiredCode, Venue, VenueStaff
 from kiemdich.venues.types import VENUE_TYPES, VenueType
+
+if TYPE_CHECKING:
+    from kiemdich.documents.posters import PaperSize
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +50,7 @@ MAX_BATCH_POSTERS = 500
 # Long tasks (kiemdich/venues/jobs.py).
 DIRECTORY_EXPORT = "venues.directory_export"
 POSTERS_TASK = "venues.posters"
-POSTER_SIZES = ("A4", "A5", "A6")
+POSTER_SIZES: tuple[PaperSize, ...] = ("A4", "A5", "A6")
 MAX_STAY_MINUTES = 7 * 24 * 60
 # Vietnam's mainland and islands, generously: catches swapped or zero coordinates.
 _LAT_RANGE, _LON_RANGE = (7.0, 24.0), (102.0, 118.0)
@@ -67,7 +72,7 @@ def _text(data: Mapping, field: str, *, required: bool) -> str:
     if not isinstance(value, str):
         raise Invalid(_("%(field)s phải là chuỗi ký tự.") % {"field": field}, field=field)
     value = " ".join(value.split())
-    limit = Venue._meta.get_field(field).max_length
+    limit = max_length_of(Venue, field)
     if required and not value:
         raise Invalid(_("Vui lòng nhập %(label)s.") % {"label": _label(field)},
                       code="required", field=field)
@@ -78,7 +83,7 @@ def _text(data: Mapping, field: str, *, required: bool) -> str:
 
 
 def _label(field: str) -> str:
-    return str(Venue._meta.get_field(field).verbose_name)
+    return str(model_field(Venue, field).verbose_name)
 
 
 def _venue_type(value: object) -> VenueType:
@@ -145,7 +150,7 @@ def _contact_phone(phone: str) -> str:
 def _clean(data: Mapping) -> dict:
     """Model values for a complete set of venue fields, or the first error found."""
     kind = _venue_type(data.get("venue_type"))
-    values = {
+    values: dict[str, Any] = {
         "name": _text(data, "name", required=True),
         "venue_type": kind.key,
         "sector": kind.sector,
@@ -198,8 +203,9 @@ def _existing_registration(values: Mapping, exclude: int | None = None) -> Venue
 
 def _duplicate(existing: Venue, owner: User) -> Conflict:
     """The refusal names the registration that holds the place (its id only for its owner)."""
-    described = {"name": existing.name, "street": existing.street or existing.vehicle_plate,
-                 "registered_at": timezone.localtime(existing.created_at).strftime("%d/%m/%Y")}
+    described: dict[str, object] = {
+        "name": existing.name, "street": existing.street or existing.vehicle_plate,
+        "registered_at": timezone.localtime(existing.created_at).strftime("%d/%m/%Y")}
     if existing.owner_id == owner.pk:
         described["id"] = existing.pk
     return Conflict(
@@ -415,7 +421,7 @@ def add_device(venue: Venue, actor: User, name: object) -> tuple[Device, str]:
     if not isinstance(name, str) or not name.strip():
         raise Invalid(_("Vui lòng đặt tên cho máy quét."), code="required", field="name")
     name = " ".join(name.split())
-    if len(name) > Device._meta.get_field("name").max_length:
+    if len(name) > max_length_of(Device, "name"):
         raise Invalid(_("Tên máy quét quá dài."), code="too_long", field="name")
     _check_device_limit(venue)
     device, token = devices.create_device(venue, name)
@@ -606,7 +612,7 @@ def search_supervised(scope: Scope, q: str, *roles: str, limit: int = 20) -> lis
 
 
 def directory_rows(venues: Iterable[Venue]) -> tuple[list[str], Iterable[list]]:
-    """Headers and rows for the export (through privacy.exports, safe from formulas)."""
+    """Headers and rows for the export (through core.exports, safe from formulas)."""
     headers = [_("Mã"), _("Tên địa điểm"), _("Loại hình"), _("Lĩnh vực"), _("Xã/phường"),
                _("Địa chỉ"), _("Biển số"), _("Tuyến"), _("Mã số doanh nghiệp"),
                _("Điện thoại liên hệ"), _("Trạng thái"), _("Đặc biệt"), _("Ngày đăng ký")]
@@ -678,12 +684,13 @@ def _poster_infos(venues: list[Venue]):
             for v in venues]
 
 
-def _size(size: object) -> str:
+def _size(size: object) -> PaperSize:
     value = str(size or "A4").upper()
-    if value not in POSTER_SIZES:
-        raise Invalid(_("Khổ giấy phải là A4, A5 hoặc A6."), code="poster_size_invalid",
-                      field="size")
-    return value
+    for known in POSTER_SIZES:
+        if value == known:
+            return known
+    raise Invalid(_("Khổ giấy phải là A4, A5 hoặc A6."), code="poster_size_invalid",
+                  field="size")
 
 
 def poster_pdf(venue: Venue, size: object = "A4") -> bytes:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class VenueType:
     key: str
     sector: str
-    label: str | Promise
+    label: StrOrPromise
     default_stay_minutes: int
     is_vehicle: bool = False
 

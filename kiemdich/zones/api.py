@@ -9,9 +9,9 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from kiemdich.accounts.api import ErrorOut
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.core.schemas import ErrorOut
 from kiemdich.zones import services
 from kiemdich.zones.models import Zone
 
@@ -50,7 +50,8 @@ def _zone(zone: Zone) -> dict:
     return {
         "id": zone.pk, "kind": zone.kind,
         "area_code": area.code if area else None, "area_name": area.name if area else None,
-        "venue_id": zone.venue_id, "venue_name": zone.venue.name if zone.venue_id else None,
+        "venue_id": zone.venue_id,
+        "venue_name": zone.venue.name if zone.venue is not None else None,
         "starts_on": zone.starts_on, "ends_on": zone.ends_on, "reason": zone.reason,
         "in_force": (zone.ended_at is None and zone.starts_on <= today <= zone.ends_on),
         "ended_at": zone.ended_at,

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.areas.picker import AreaField
 from kiemdich.zones.models import Zone
 
 
@@ -10,11 +11,11 @@ def _day(label) -> forms.DateField:
 
 
 class ZoneForm(forms.Form):
+    error_code = ""  # the refusal's stable code, for the page (data-error-code)
     kind = forms.ChoiceField(label=_("Loại vùng"), choices=Zone.Kind.choices)
-    area_code = forms.CharField(label=_("Mã xã/phường"), max_length=16, required=False,
-                                help_text=_("Cả xã/phường; hoặc để trống và ghi mã QR của "
-                                            "một địa điểm."),
-                                widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    area_code = AreaField(label=_("Xã/phường"), required=False, blank=_("— Không chọn —"),
+                          help_text=_("Cả xã/phường; hoặc để trống và ghi mã QR của một "
+                                      "địa điểm."))
     venue_code = forms.CharField(label=_("Mã QR địa điểm"), max_length=40, required=False)
     starts_on = _day(_("Từ ngày"))
     ends_on = _day(_("Đến ngày (hết ngày này)"))

@@ -1,6 +1,7 @@
 """The zones in force drawn on a map (SVG made on the server from numbers and escaped names
 only): a zone on a venue is a marker at the venue; a zone on a commune, which has no outline
-here, is a shaded disc over the commune's venues that have coordinates, labelled."""
+here (the area data, vietnam_provinces, holds names and codes only), is a shaded disc over the
+commune's venues that have coordinates, labelled."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from collections import defaultdict
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from kiemdich.core.svgmap import empty_map, frame, projection
+from kiemdich.core.svgmap import empty_map, frame, map_label, projection
 from kiemdich.zones.models import Zone
 
-COLOURS = {Zone.Kind.QUARANTINE: "#9a5b00", Zone.Kind.LOCKDOWN: "#b3261e",
+COLOURS: dict[str, str] = {Zone.Kind.QUARANTINE: "#9a5b00", Zone.Kind.LOCKDOWN: "#b3261e",
            Zone.Kind.GREEN: "#1b7f3b"}
 
 
@@ -27,7 +28,8 @@ def _venue_points(zones: list[Zone]) -> dict[int, list[tuple[float, float]]]:
                                  longitude__isnull=False)
             .values_list("area_id", "latitude", "longitude")[:5000])
     for area_id, lat, lng in rows:
-        points[area_id].append((lat, lng))
+        if lat is not None and lng is not None:  # as filtered: the column types allow None
+            points[area_id].append((lat, lng))
     return points
 
 
@@ -35,8 +37,9 @@ def zones_svg(zones: list[Zone]) -> str:
     communes = _venue_points(zones)
     placed: list[tuple[Zone, list[tuple[float, float]]]] = []
     for zone in zones:
-        if zone.venue_id and zone.venue.latitude is not None and zone.venue.longitude is not None:
-            placed.append((zone, [(zone.venue.latitude, zone.venue.longitude)]))
+        venue = zone.venue
+        if venue is not None and venue.latitude is not None and venue.longitude is not None:
+            placed.append((zone, [(venue.latitude, venue.longitude)]))
         elif zone.area_id and communes.get(zone.area_id):
             placed.append((zone, communes[zone.area_id]))
     label = gettext("Bản đồ vùng cách ly, phong tỏa, vùng xanh")
@@ -49,13 +52,12 @@ def zones_svg(zones: list[Zone]) -> str:
         xy = [project(lat, lng) for lat, lng in points]
         cx = sum(x for x, _y in xy) / len(xy)
         cy = sum(y for _x, y in xy) / len(xy)
-        title = escape(f"{zone.get_kind_display()}: "
-                       f"{zone.venue.name if zone.venue_id else zone.area.name}")
+        name = zone.place_name
+        title = escape(f"{zone.get_kind_display()}: {name}")
         if zone.venue_id:
             parts.append(f'<rect data-zone="{zone.pk}" x="{cx - 8:.1f}" y="{cy - 8:.1f}" '
                          f'width="16" height="16" fill="{colour}" stroke="#fff">'
                          f'<title>{title}</title></rect>')
-            name = zone.venue.name
         else:
             radius = max(28.0, max(math.dist((cx, cy), p) for p in xy) + 18)
             parts.append(f'<circle data-zone="{zone.pk}" cx="{cx:.1f}" cy="{cy:.1f}" '
@@ -63,9 +65,8 @@ def zones_svg(zones: list[Zone]) -> str:
                          f'stroke="{colour}" stroke-width="2"><title>{title}</title></circle>')
             parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
                       for x, y in xy]
-            name = zone.area.name
         # Large enough to read once the map is shrunk to a phone's width (about half).
-        parts.append(f'<text x="{cx:.1f}" y="{max(cy - 16, 28):.1f}" text-anchor="middle" '
-                     f'font-size="26" font-weight="700" fill="{colour}">{escape(name)}</text>')
+        # Whole inside the map, even at its edges.
+        parts.append(map_label(cx, cy - 16, name, colour))
     parts.append("</svg>")
     return "".join(parts)

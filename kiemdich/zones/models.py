@@ -44,6 +44,14 @@ class Zone(models.Model):
         ]
         indexes = [models.Index(fields=["ends_on", "starts_on"], name="zone_in_force")]
 
+    @property
+    def place_name(self) -> str:
+        """The venue's name, or the commune's: a zone is on one of the two (the constraint)."""
+        if self.venue is not None:
+            return self.venue.name
+        assert self.area is not None
+        return self.area.name
+
 
 # Zones whose residents must declare every day (plan II.2): not the green ones.
 OUTBREAK_KINDS = (Zone.Kind.QUARANTINE, Zone.Kind.LOCKDOWN)

@@ -4,6 +4,7 @@ outbreak zone, who must declare every day (plan II.2, IV.8)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -14,9 +15,12 @@ from kiemdich.accounts.models import Role
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
-from kiemdich.privacy.audit import record
 from kiemdich.zones.models import OUTBREAK_KINDS, Zone
+
+if TYPE_CHECKING:
+    from kiemdich.venues.models import Venue
 
 # Officers of the area and health officers draw zones; admins everywhere (Scope.reaches).
 ZONE_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER)
@@ -76,7 +80,7 @@ def _dates(starts_on: date | None, ends_on: date | None) -> tuple[date, date]:
     return starts_on, ends_on
 
 
-def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, object]:
+def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, Venue | None]:
     """The commune or the venue a zone is drawn on, within the officer's reach."""
     from kiemdich.venues.codes import normalize_code
     from kiemdich.venues.models import Venue
@@ -114,7 +118,11 @@ def draw(scope: Scope, kind: str, *, area_code: str = "", venue_code: str = "",
         raise Invalid(_("Lý do quá dài."), field="reason")
     zone = Zone.objects.create(kind=kind, area=area, venue=venue, starts_on=starts_on,
                                ends_on=ends_on, reason=reason, created_by=scope.user)
-    where = f"area={area.code}" if area else f"venue={venue.pk}"
+    if area is not None:
+        where = f"area={area.code}"
+    else:
+        assert venue is not None  # _place gives one of the two
+        where = f"venue={venue.pk}"
     record(scope.user, "zone_drawn", target=zone,
            reason=f"{kind} {where} {starts_on.isoformat()}..{ends_on.isoformat()}")
     return zone
@@ -176,5 +184,5 @@ def undeclared_resident_rows(within: Area, day: date | None = None,
     for person in undeclared_residents(within, day)[:limit]:
         zone = zones[person.area_id]
         phone = person.phone or (person.account.phone if person.account_id else "")
-        rows.append((f"{zone.get_kind_display()}: {zone.area.name}", person.full_name, phone))
+        rows.append((f"{zone.get_kind_display()}: {zone.place_name}", person.full_name, phone))
     return rows

@@ -12,7 +12,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from kiemdich.accounts.scopes import Scope, scope_of
+from kiemdich.areas.picker import AreaField
 from kiemdich.core.errors import DomainError
+from kiemdich.core.forms import field_of
 from kiemdich.zones import maps, services
 from kiemdich.zones.forms import ZoneForm
 from kiemdich.zones.models import Zone
@@ -43,6 +45,8 @@ def zone_new(request: HttpRequest) -> HttpResponse:
     scope = _officer_scope(request)
     initial = {"starts_on": services.today(), "area_code": request.GET.get("area", "")}
     form = ZoneForm(request.POST or None, initial=initial)
+    field_of(form, "area_code", AreaField).offer(
+        scope.visible_areas(*services.ZONE_ROLES).leaves())
     if request.method == "POST" and form.is_valid():
         try:
             services.draw(scope, **form.cleaned_data)

@@ -191,20 +191,33 @@ ROSTER_BAD = ("phone,role,area_code,sector,display_name\n"
 
 
 def _upload(client, text: str, name: str = "roster.csv"):
+    """Send the roster through the page, which queues it as a task (any size) and goes to
+    the task's page; then run the task as a worker would."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post("/accounts/officers/import/",
-                       {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})
+    from kiemdich.jobs.models import Task
+    from tests.conftest import run_queued_tasks
+
+    response = client.post("/accounts/officers/import/",
+                           {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})
+    assert response.status_code == 302 and "/jobs/" in response["Location"], response.content
+    run_queued_tasks()
+    task = Task.objects.order_by("-pk").first()
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return task, page.content.decode()
 
 
 def test_a_roster_with_bad_rows_reports_each_and_imports_nothing(admins):
-    response = _upload(admins["dong_nai"], ROSTER_BAD)
-    assert response.status_code == 422
-    page = response.content.decode()
-    for line in (3, 4, 5, 6):
-        assert f'data-line="{line}"' in page, line
-    assert 'data-line="2"' not in page
-    assert "0913400003" not in page  # the reasons never repeat the row
+    from kiemdich.jobs import tasks
+
+    task, page = _upload(admins["dong_nai"], ROSTER_BAD)
+    assert task.status == "rejected" and task.kind == "accounts.roster"
+    assert "Không dòng nào được nhập" in page and "data-task-error-file" in page
+    errors = {row: column for row, column, _message in tasks.errors_of(task)}
+    assert errors == {3: "role", 4: "area_code", 5: "phone", 6: "phone"}
+    # The reasons never repeat the row.
+    assert not any("0913400" in message for _r, _c, message in tasks.errors_of(task))
     assert not User.objects.filter(phone__startswith="+8491340").exists()
 
 
@@ -213,15 +226,41 @@ def test_a_good_roster_is_imported_and_audited(admins):
             "0913400001,health_officer,25993,,Nguyễn Văn Một\n"
             "0913400002,inspector,731,trade,\n"
             "0913400003,officer,75,,\n")
-    response = _upload(admins["dong_nai"], text)
-    assert response.status_code == 200 and 'data-imported="3"' in response.content.decode()
+    task, _page = _upload(admins["dong_nai"], text)
+    assert (task.status, task.done, task.total, task.error_count) == ("done", 3, 3, 0)
     assert sorted(Grant.objects.filter(user__phone__startswith="+8491340")
                   .values_list("role", "area__code")) == [
         ("health_officer", "25993"), ("inspector", "731"), ("officer", "75")]
     assert AuditEntry.objects.filter(action="role_granted").count() == 3 + 3  # 3 admins
     assert AuditEntry.objects.get(action="officers_imported").reason == "rows=3"
-    assert _upload(admins["dong_nai"], text).status_code == 200  # sent again: no change
+    again, _page = _upload(admins["dong_nai"], text)  # sent again: no change
+    assert again.status == "done"
     assert Grant.objects.filter(user__phone__startswith="+8491340").count() == 3
+
+
+def test_a_roster_of_any_size_is_imported_in_chunks_with_checkpoints(admins, monkeypatch):
+    """More rows than the old limit of 2,000, in chunks: the task's progress is committed
+    after each, and a run taken up from a checkpoint grants each row once."""
+    from kiemdich.accounts import officers
+    from kiemdich.jobs.models import Task
+
+    monkeypatch.setattr(officers, "ROSTER_CHUNK_ROWS", 700)
+    rows = "".join(f"09135{n:05d},officer,25993\n" for n in range(2100))
+    task, page = _upload(admins["dong_nai"], "phone,role,area_code\n" + rows)
+    assert (task.status, task.done, task.total) == ("done", 2100, 2100), task.message
+    assert Grant.objects.filter(user__phone__startswith="+8491350").count() == 2100
+    assert task.counts == {"imported": 2100}
+    assert Task.objects.get(pk=task.pk).state == {"phase": "write", "row": 2100}
+
+
+def test_a_roster_from_an_admin_of_another_province_is_refused_row_by_row(admins):
+    from kiemdich.jobs import tasks
+
+    text = "phone,role,area_code\n0913400011,officer,25993\n0913400012,officer,718\n"
+    task, _page = _upload(admins["dong_nai"], text)
+    assert task.status == "rejected"
+    assert [(r, c) for r, c, _m in tasks.errors_of(task)] == [(3, "area_code")]
+    assert not User.objects.filter(phone__in=["+84913400011", "+84913400012"]).exists()
 
 
 @pytest.mark.parametrize(("text", "code"), [

@@ -4,6 +4,7 @@ disables it after confirming, and imports a roster whose bad row is reported."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from kiemdich.accounts.models import Grant, Role, User
 from kiemdich.accounts.services import grant_role
@@ -30,7 +31,7 @@ def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_
     page.fill("input[name=phone]", "0913 500 001")
     page.fill("input[name=display_name]", "Lê Thị Mai")
     page.select_option("select[name=role]", "health_officer")
-    page.fill("input[name=area_code]", "25993")
+    page.fill("#id_area_code-filter", "trang dai")  # the area by name (areas/picker.py)
     screenshot(page, f"officer-new-{lang}")
     page.get_by_role("button", name=t("Cấp quyền")).click()
     page.wait_for_url("**/accounts/officers/*/")
@@ -39,7 +40,7 @@ def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_
 
     form = page.locator(f'[data-grant="{grant.pk}"] form')
     form.locator("select[name$=role]").select_option("inspector")
-    form.locator("input[name$=area_code]").fill("731")
+    form.locator("input[data-area-filter]").fill("bien hoa")
     form.get_by_role("button", name=t("Lưu thay đổi")).click()
     page.wait_for_load_state()
     assert t("Thanh tra") in page.locator(f'[data-grant="{grant.pk}"] p').first.inner_text()
@@ -61,9 +62,20 @@ def test_a_provincial_admin_manages_officer_accounts(browser, live_server, sign_
     page.goto("/accounts/officers/import/")
     page.set_input_files("input[name=file]", str(roster))
     page.get_by_role("button", name=t("Nhập")).click()
-    page.wait_for_selector("#import-errors")
-    assert page.locator("#import-errors li").count() == 1
-    assert page.locator('#import-errors li[data-line="3"]').is_visible()
+    # A task of any size: its page follows it while a worker imports (here, this process).
+    page.wait_for_url("**/jobs/**")
+    from tests.conftest import run_queued_tasks
+
+    assert run_queued_tasks() == ["rejected"]
+    page.reload()
+    expect(page.locator("[data-task-status]")).to_have_text(t("Không thực hiện (có dòng lỗi)"))
+    expect(page.locator("[data-task-errors]")).to_contain_text("1")
+    with page.expect_download() as download:
+        page.locator("[data-task-error-file]").first.click()
+    from pathlib import Path
+
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith('"3","area_code",')
     screenshot(page, f"officer-import-{lang}")
     assert not User.objects.filter(phone="+84913500002").exists()
     context.close()

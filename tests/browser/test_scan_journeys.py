@@ -12,9 +12,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from kiemdich.accounts.services import account_for_phone
+from kiemdich.core.protect import decrypt_id
 from kiemdich.people.codes import issue_app_code
 from kiemdich.people.models import Person
-from kiemdich.people.protect import decrypt_id
 from kiemdich.scans.access import forget
 from kiemdich.scans.models import Scan, Visit
 from kiemdich.venues.models import VenueStaff

@@ -43,7 +43,7 @@ def test_an_officer_draws_and_lifts_a_zone(browser, live_server, sign_in, fixtur
     page.goto("/zones/")
     page.get_by_role("link", name=t("Khoanh vùng mới")).click()
     page.select_option("select[name=kind]", "lockdown")
-    page.fill("input[name=area_code]", "25993")
+    page.fill("#id_area_code-filter", "trang dai")  # the area by name (areas/picker.py)
     page.fill("input[name=starts_on]", timezone.localdate().isoformat())
     page.fill("input[name=ends_on]", (timezone.localdate() + timedelta(days=14)).isoformat())
     page.fill("textarea[name=reason]", "Ổ dịch tại chợ")

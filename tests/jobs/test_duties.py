@@ -13,8 +13,8 @@ from django.db import connection, transaction
 
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import account_for_phone, grant_role
+from kiemdich.core.audit import record
 from kiemdich.jobs.models import JobRun
-from kiemdich.privacy.audit import record
 from kiemdich.privacy.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

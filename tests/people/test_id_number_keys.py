@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kiemdich.accounts.models import Role
+from kiemdich.core.protect import current_version, id_digest
 from kiemdich.people.models import Person
-from kiemdich.people.protect import current_version, id_digest
 from kiemdich.privacy.models import AuditEntry
 from kiemdich.reports.models import Organisation, RosterMember
 from tests.people.support import add_child

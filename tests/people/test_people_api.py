@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiemdich.core.protect import id_digest
 from kiemdich.people.models import Person
-from kiemdich.people.protect import id_digest
 from tests.people.support import add_child, ready
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import account_for_phone, grant_role
-from kiemdich.privacy.audit import pseudonym, record, verify_chain
+from kiemdich.core.audit import pseudonym, record
+from kiemdich.privacy.audit import verify_chain
 from kiemdich.privacy.models import AuditEntry
 from tests.conftest import page_export
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from kiemdich.privacy.audit import _canonical, record
+from kiemdich.core.audit import canonical, record
 from kiemdich.privacy.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def _recompute_from(entry_id: int, key: bytes | None) -> None:
     prev = AuditEntry.objects.filter(pk__lt=entry_id).order_by("-id").values_list(
         "entry_hash", flat=True).first()
     for entry in entries:
-        text = (prev + _canonical(entry)).encode()
+        text = (prev + canonical(entry)).encode()
         digest = hmac.new(key, text, hashlib.sha256).hexdigest() if key else \
             hashlib.sha256(text).hexdigest()
         _tamper("UPDATE privacy_auditentry SET prev_hash = %s, entry_hash = %s WHERE id = %s",

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from kiemdich.privacy.exports import (
+from kiemdich.core.exports import (
     FORMULA_START,
     csv_bytes,
     export_response,

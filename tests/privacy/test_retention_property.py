@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiemdich.accounts.services import account_for_phone
+from kiemdich.core.protect import encrypt_id, id_digest
 from kiemdich.people.models import Person
-from kiemdich.people.protect import encrypt_id, id_digest
 from kiemdich.privacy import retention
 from kiemdich.scans.models import Visit
 from kiemdich.tracing import services

@@ -124,7 +124,7 @@ def test_a_roster_matches_declarations_by_phone_and_id_number(areas, officer):
     assert [row[:2] for row in _errors(officer, task)] == [["4", "phone"], ["5", "phone"],
                                                           ["6", "phone"]]
     assert set(RosterMember.objects.values_list("phone", flat=True)) == {"+84912111222", ""}
-    from kiemdich.people.protect import id_digest
+    from kiemdich.core.protect import id_digest
 
     today = clock.today()
     account = User.objects.create_user("0912111222")

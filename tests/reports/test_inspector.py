@@ -139,6 +139,66 @@ def test_a_violation_of_a_person_who_did_not_declare(places, inspector):
     assert over.status_code == 422 and over.json()["error"]["code"] == "fine_out_of_range"
 
 
+@pytest.mark.parametrize(("q", "found"), [
+    ("văn công", ["Lê V** C***"]),       # part of the name
+    ("LÊ VĂN", ["Lê V** C***"]),         # any case
+    ("0909 990", ["Lê V** C***"]),       # part of the phone, as written with its 0
+    ("990001", ["Lê V** C***"]),
+    ("Phạm Thị", []),                    # Long Thành's: outside the inspector's district
+    ("990002", []),
+    ("l", []),                           # too short to search
+    ("không có ai", []),
+])
+def test_the_inspector_finds_an_undeclared_person_by_name_or_phone_masked(places, inspector,
+                                                                         q, found):
+    answer = inspector.get("/api/v1/inspections/people", {"q": q})
+    assert answer.status_code == 200
+    people = answer.json()
+    assert [p["name"] for p in people] == found
+    for p in people:
+        assert p["phone"] == "090****001" and p["masked"] is True
+        assert p["id"] == places["worker"].pk and p["organisation"] == "Công ty May A"
+
+
+def test_the_person_search_finds_a_whole_id_number_and_skips_who_declared(places, inspector,
+                                                                          areas):
+    from kiemdich.core.protect import id_digest
+
+    organisation = places["worker"].organisation
+    RosterMember.objects.create(organisation=organisation, full_name="Trần Thị Hoa",
+                                id_number_digest=id_digest("075190001234"))
+    found = inspector.get("/api/v1/inspections/people", {"q": "075190001234"}).json()
+    assert [p["name"] for p in found] == ["Trần T** H**"]
+    # A part of it cannot be matched: rosters keep only the number's digest.
+    assert inspector.get("/api/v1/inspections/people", {"q": "07519000"}).json() == []
+
+
+def test_a_citizen_or_a_venue_owner_finds_no_one(places, lan):
+    assert lan.get("/api/v1/inspections/people", {"q": "văn công"}).json() == []
+
+
+def test_the_form_searches_people_and_a_link_puts_the_person_on_it(places, inspector_page):
+    partial = inspector_page.get("/reports/inspections/people/", {"person_q": "công"})
+    html = partial.content.decode()
+    assert "Lê V** C***" in html and "Lê Văn Công" not in html and b"<html" not in partial.content
+    link = f"?subject=person&amp;member={places['worker'].pk}"
+    assert link in html
+    form = inspector_page.get("/reports/inspections/new/", {
+        "subject": "person", "member": places["worker"].pk}).content.decode()
+    assert f'data-chosen-person="{places["worker"].pk}"' in form and "Lê V** C***" in form
+    assert f'name="roster_member" value="{places["worker"].pk}"' in form
+    # Someone else's district on the link: nobody is put on the form.
+    other = inspector_page.get("/reports/inspections/new/", {
+        "subject": "person", "member": places["far_worker"].pk}).content.decode()
+    assert "data-chosen-person=" not in other and "Phạm" not in other
+    response = inspector_page.post("/reports/inspections/new/", {
+        "subject": "person", "roster_member": places["worker"].pk,
+        "inspected_at": "2021-10-12T09:30", "result": "violation",
+        "violation": "nd117-d7-k1", "fine": "2000000"})
+    assert response.status_code == 302
+    assert Inspection.objects.get().roster_member == places["worker"]
+
+
 @pytest.mark.parametrize(("changes", "status", "code"), [
     ({"violation": "nd117-d99-k9"}, 422, "violation_unknown"),
     ({"violation": ""}, 422, "violation_required"),
@@ -214,7 +274,7 @@ def test_a_persons_record_names_the_person_and_their_signature(places, inspector
 def test_the_list_filters_by_area_name(places, inspector, inspector_page):
     inspector.post("/api/v1/inspections", body(result="compliant", violation="", fine=None))
     page = inspector_page.get("/reports/inspections/").content.decode()
-    select = re.search(r'<select id="i-area" name="area">.*?</select>', page, re.S).group(0)
+    select = re.search(r'<select name="area" id="i-area">.*?</select>', page, re.S).group(0)
     assert ">Thành phố Biên Hòa</option>" in select and "Phường Trảng Dài" in select
     assert "Huyện Long Thành" not in select
     assert "Chợ Trảng Dài" in inspector_page.get("/reports/inspections/",

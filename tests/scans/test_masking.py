@@ -7,8 +7,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiemdich.core.masking import mask_id_number, mask_name, mask_phone, person_shape
 from kiemdich.people.models import Person
-from kiemdich.privacy.masking import mask_id_number, mask_name, mask_phone, person_shape
 
 digits = st.text(alphabet="0123456789", min_size=9, max_size=9)
 

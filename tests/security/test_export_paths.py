@@ -1,4 +1,4 @@
-"""Every CSV or XLSX the platform writes goes through kiemdich/privacy/exports.py (or at
+"""Every CSV or XLSX the platform writes goes through kiemdich/core/exports.py (or at
 least its `safe_cell`): a static check over the code, so a new export cannot bypass it."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ SAFE = re.compile(r"\bsafe_cell\b|\bexport_response\b|\bcsv_bytes\b|\bcsv_lines\
 def test_every_spreadsheet_writer_neutralises_formulas():
     offenders = []
     for path in ROOT.rglob("*.py"):
-        if path == ROOT / "privacy" / "exports.py" or "migrations" in path.parts:
+        if path == ROOT / "core" / "exports.py" or "migrations" in path.parts:
             continue
         text = path.read_text("utf-8")
         if WRITERS.search(text) and not SAFE.search(text):
             offenders.append(str(path.relative_to(ROOT)))
-    assert not offenders, f"spreadsheets written without privacy.exports: {offenders}"
+    assert not offenders, f"spreadsheets written without core.exports: {offenders}"

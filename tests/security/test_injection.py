@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from kiemdich.core.masking import mask_name
 from kiemdich.people.models import Person
-from kiemdich.privacy.masking import mask_name
 from kiemdich.scans.live import event_stream
 from kiemdich.tracing.models import Case
 from kiemdich.venues.models import Venue

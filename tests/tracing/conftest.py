@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from kiemdich.accounts.models import Role
+from kiemdich.core.protect import encrypt_id, id_digest
 from kiemdich.people.models import Person
-from kiemdich.people.protect import encrypt_id, id_digest
 from kiemdich.scans.models import Visit
 from kiemdich.venues.models import Venue
 

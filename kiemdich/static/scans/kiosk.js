@@ -351,83 +351,23 @@
     submit(fields);
   });
 
-  // Camera: the browser's BarcodeDetector when it has one, else jsQR from our own static
-  // files (Safari on iPhone, Firefox), loaded the first time the camera is opened. Without a
-  // camera at all, a photo the server decodes.
+  // Camera: the shared reader (scans/qrscan.js: BarcodeDetector, else jsQR from our own
+  // static files). Without a camera at all, a photo the server decodes.
   const cameraButton = document.getElementById("camera-btn");
   const video = document.getElementById("camera");
-  let jsQRLoading = null;
-  function loadJsQR() {
-    jsQRLoading = jsQRLoading || new Promise(function (resolve, reject) {
-      const script = document.createElement("script");
-      script.src = root.dataset.jsqrUrl;
-      script.onload = function () { resolve(window.jsQR); };
-      script.onerror = reject;
-      document.head.appendChild(script);
-    });
-    return jsQRLoading;
-  }
-  // One decoder: a function from the video to the text of a code in the frame, or "".
-  async function decoder() {
-    if ("BarcodeDetector" in window) {
-      const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-      return async function () {
-        const found = await detector.detect(video);
-        return found.length ? found[0].rawValue : "";
-      };
-    }
-    const jsQR = await loadJsQR();
-    const canvas = document.createElement("canvas");
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    return async function () {
-      if (!video.videoWidth) return "";
-      // A cheap phone decodes a 640-pixel frame in time; the code is as readable.
-      const scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
-      canvas.width = Math.round(video.videoWidth * scale);
-      canvas.height = Math.round(video.videoHeight * scale);
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const frame = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = jsQR(frame.data, frame.width, frame.height, { inversionAttempts: "dontInvert" });
-      return found ? found.data : "";
-    };
-  }
-  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+  if (window.KDQrScanner && window.KDQrScanner.kind) {
     cameraButton.hidden = false;
-    root.dataset.camera = "BarcodeDetector" in window ? "native" : "jsqr";
-    let stream = null;
-    let last = { code: "", at: 0 };
+    root.dataset.camera = window.KDQrScanner.kind;
+    let stop = null;
     cameraButton.addEventListener("click", async function () {
-      if (stream) {
-        stream.getTracks().forEach(function (t) { t.stop(); });
-        stream = null;
-        video.hidden = true;
-        return;
-      }
-      let read;
+      if (stop) { stop(); stop = null; return; }
       try {
-        read = await decoder();
-        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+        stop = await window.KDQrScanner.open(video, {
+          jsqrUrl: root.dataset.jsqrUrl, onCode: function (code) { submit({ code: code }); },
+        });
       } catch (e) {
         show("bad", text.error, "", "");  // no camera allowed: the photo button still works
-        return;
       }
-      video.srcObject = stream;
-      video.hidden = false;
-      await video.play();
-      const tick = async function () {
-        if (!stream) return;
-        try {
-          const code = await read();
-          const now = Date.now();
-          // The same code in front of the camera is one scan, not one per frame.
-          if (code && (code !== last.code || now - last.at > 4000)) {
-            last = { code: code, at: now };
-            submit({ code: code });
-          }
-        } catch (e) { /* a frame that cannot be read */ }
-        setTimeout(tick, 300);
-      };
-      tick();
     });
   }
   // A cheap phone's camera takes 12 MP photos: a QR code reads as well from PHOTO_MAX_SIDE

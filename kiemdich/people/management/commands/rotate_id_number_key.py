@@ -4,9 +4,9 @@ one among the fallbacks; when it reports nothing unreadable, the old key can be 
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kiemdich.people.protect import current_version
+from kiemdich.core.audit import record
+from kiemdich.core.protect import current_version
 from kiemdich.people.services import reencrypt_id_numbers
-from kiemdich.privacy.audit import record
 
 
 class Command(BaseCommand):

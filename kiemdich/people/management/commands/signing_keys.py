@@ -9,9 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from kiemdich.core.audit import record
 from kiemdich.people import keys
 from kiemdich.people.models import SigningKey
-from kiemdich.privacy.audit import record
 
 
 class Command(BaseCommand):

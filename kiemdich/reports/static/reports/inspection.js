@@ -1,6 +1,8 @@
 /* The inspection form: only the part of the chosen subject shown (all of them without
-   script), and the fine bracket of the chosen Decree 117 article shown before submitting —
-   the individual's bracket for a person, twice it for a venue or an establishment. */
+   script), the fine bracket of the chosen Decree 117 article shown before submitting —
+   the individual's bracket for a person, twice it for a venue or an establishment — and a
+   live camera that reads the venue's poster (scans/qrscan.js, the kiosk's reader): the code
+   goes into the form and the search shows the venue's name. */
 (function () {
   "use strict";
   var form = document.getElementById("inspection-form");
@@ -43,4 +45,44 @@
   if (violation) violation.addEventListener("change", showBracket);
   showParts();
   showBracket();
+
+  var scan = document.getElementById("live-scan");
+  var cameraButton = document.getElementById("camera-btn");
+  if (scan && window.KDQrScanner && window.KDQrScanner.kind) {
+    var video = document.getElementById("camera");
+    var said = document.getElementById("camera-read");
+    var venueCode = form.querySelector("input[name=venue_code]");
+    var search = document.getElementById("venue-q");
+    var stop = null;
+    cameraButton.hidden = false;
+    scan.dataset.camera = window.KDQrScanner.kind;
+    var close = function () {
+      if (stop) stop();
+      stop = null;
+      cameraButton.setAttribute("aria-pressed", "false");
+    };
+    cameraButton.addEventListener("click", function () {
+      if (stop) { close(); return; }
+      window.KDQrScanner.open(video, {
+        jsqrUrl: scan.dataset.jsqrUrl,
+        onCode: function (code) {
+          close();
+          venueCode.value = code;
+          var venueRadio = form.querySelector("input[name=subject][value=venue]");
+          if (venueRadio && !venueRadio.checked) { venueRadio.checked = true; showParts(); showBracket(); }
+          said.textContent = said.dataset.text.replace("%(code)s", code);
+          said.hidden = false;
+          // The poster's URL names its venue: the search lists it by name to confirm.
+          search.value = code;
+          search.dispatchEvent(new Event("search", { bubbles: true }));
+        },
+      }).then(function (stopper) {
+        stop = stopper;
+        cameraButton.setAttribute("aria-pressed", "true");
+      }).catch(function () {
+        said.textContent = cameraButton.dataset.refused || "";
+        said.hidden = !said.textContent;
+      });
+    });
+  }
 })();

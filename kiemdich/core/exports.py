@@ -17,6 +17,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from kiemdich.core.audit import record
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Control characters XML 1.0 cannot hold: an XLSX cell drops them instead of failing the export.
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -126,8 +128,6 @@ def export_response(fmt: str, filename: str, headers: Sequence[str],
     """An attachment response in `fmt` ("csv" or "xlsx"). With an `actor`, the export is
     written to the audit trail (the file's name, never its content)."""
     if actor is not None:
-        from kiemdich.privacy.audit import record
-
         record(actor, "export", target=f"export:{filename}",
                reason=f"format={'xlsx' if fmt == 'xlsx' else 'csv'} {reason}".strip())
     if fmt == "xlsx":

@@ -8,11 +8,13 @@ and every such view is written to the audit trail here, so no caller can forget 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
 from django.utils.translation import gettext
 
-from kiemdich.people.protect import decrypt_id
+from kiemdich.core.audit import record
+from kiemdich.core.protect import decrypt_id
 
 
 def mask_phone(e164: str) -> str:
@@ -47,7 +49,37 @@ def unnamed() -> str:
     return gettext("(chưa có tên)")
 
 
-def person_shape(person, *, full: bool) -> dict[str, Any]:
+class Shown(Protocol):
+    """What is read of a person (kiemdich.people's Person: the kernel imports no app)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def id_number_cipher(self) -> str: ...
+    @property
+    def birth_date(self) -> date | None: ...
+
+
+class SeenAt(Protocol):
+    """What is read of a venue (kiemdich.venues' Venue)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def is_special(self) -> bool: ...
+
+
+class Viewer(Protocol):
+    """The viewer's grants (kiemdich.accounts.scopes.Scope)."""
+
+    def has(self, *roles: str) -> bool: ...
+
+
+def person_shape(person: Shown, *, full: bool) -> dict[str, Any]:
     """The person as JSON for a viewer: full, or masked. A masked shape carries no identifier
     at all (a venue's screen needs none), so nothing in it links the person across venues or
     days, or counts the platform's people."""
@@ -78,7 +110,8 @@ def _national(e164: str) -> str:
     return "0" + e164[3:] if e164 and e164.startswith("+84") else e164 or ""
 
 
-def shape_for_venue(person, venue, actor, *, purpose: str = "venue_scan") -> dict[str, Any]:
+def shape_for_venue(person: Shown, venue: SeenAt, actor: object, *,
+                    purpose: str = "venue_scan") -> dict[str, Any]:
     """What a venue's staff, owner or reader sees: full only at a special venue, audited."""
     full = bool(venue.is_special)
     if full:
@@ -86,7 +119,8 @@ def shape_for_venue(person, venue, actor, *, purpose: str = "venue_scan") -> dic
     return person_shape(person, full=full)
 
 
-def shape_for_officer(person, actor, scope, *, reason: str) -> dict[str, Any]:
+def shape_for_officer(person: Shown, actor: object, scope: Viewer, *,
+                      reason: str) -> dict[str, Any]:
     """What an authority sees: health officers and admins in full (audited), others masked."""
     full = scope.has("health_officer", "admin")
     if full:
@@ -94,7 +128,5 @@ def shape_for_officer(person, actor, scope, *, reason: str) -> dict[str, Any]:
     return person_shape(person, full=full)
 
 
-def _audit_full_view(actor, person, reason: str) -> None:
-    from kiemdich.privacy.audit import record
-
+def _audit_full_view(actor: object, person: Shown, reason: str) -> None:
     record(actor, "view_full_person", target=person, reason=reason)
