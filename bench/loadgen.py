@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
@@ -43,6 +44,9 @@ from django.utils import timezone
 from kiemdich.core import clock
 from kiemdich.core.db import column_of
 from kiemdich.scans.services import declaration_of
+
+if TYPE_CHECKING:
+    from kiemdich.areas.models import Area
 
 CHUNK = 50_000
 DEFER_INDEXES_FROM = 2_000_000  # scans: above this, indexes are built once at the end
@@ -238,7 +242,7 @@ class Population:
         return venues[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
 
 
-def _communes(province_code: str):
+def _communes(province_code: str) -> tuple[Area, list[Area]]:
     from kiemdich.areas.models import Area
 
     province = (Area.objects.filter(depth=0, code=province_code).first()

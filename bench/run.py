@@ -33,9 +33,13 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
-from kiemdich.core import clock
-
 ROOT = Path(__file__).resolve().parent.parent
+# This checkout's code, in this process and in the server's (not whichever checkout the
+# editable install points to).
+sys.path.insert(0, str(ROOT))
+
+from kiemdich.core import clock  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 SCALES = {
     # scans: (people, venues, days, scans per person-day)
@@ -72,7 +76,8 @@ def _env(database_url: str) -> dict[str, str]:
             # As deployed: the live feed leaves each scan on Redis for the live server.
             "PUBSUB_BACKEND": "redis",
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-            "KIEMDICH_DATA_DIR": str(ROOT / "var" / "bench"), "LOG_LEVEL": "WARNING"}
+            "KIEMDICH_DATA_DIR": str(ROOT / "var" / "bench"), "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT)}
 
 
 def _setup_django(database_url: str) -> None:
@@ -95,7 +100,7 @@ def ensure_database(database_url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def ensure_data(scale: str) -> dict:
+def ensure_data(scale: str, refresh: bool = True) -> dict:
     from django.core.management import call_command
 
     from kiemdich.areas.models import Area
@@ -118,8 +123,8 @@ def ensure_data(scale: str) -> dict:
         from kiemdich.reports import rollups
         from kiemdich.reports.models import AreaDay, DeclarantSeen, VenueSeen
 
-        # Data made before these rollups existed.
-        if not all(m.objects.exists() for m in (DeclarantSeen, VenueSeen, AreaDay)):
+        # Data made before these rollups existed (the dashboard reads them).
+        if refresh and not all(m.objects.exists() for m in (DeclarantSeen, VenueSeen, AreaDay)):
             rollups.refresh(since=clock.today() - timedelta(days=days - 1))
     from kiemdich.scans.models import Visit
 
@@ -517,10 +522,10 @@ def main() -> None:
     report: dict = {"scale": args.scale, "server": "granian wsgi (make serve-api)",
                     "workers": args.workers, "threads": args.threads, "cpus": os.cpu_count(),
                     "load_average_before": os.getloadavg()}
-    report["data"] = ensure_data(args.scale)
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
+    report["data"] = ensure_data(args.scale, refresh="dashboard" not in skip)
     print(f"data: {report['data']}", flush=True)
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     with Server(args.database_url, args.workers, args.threads) as server:
         pid = server.process.pid
         print("no-op (GET /api/v1/health):", flush=True)

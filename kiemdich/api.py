@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from kiemdich import readiness
+from kiemdich.core.error_codes import CATALOGUE
 from kiemdich.core.errors import DomainError, RetryLater
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
 from kiemdich.validation_messages import localised
@@ -32,10 +33,22 @@ COMMON_ERRORS = (400, 404, 422, 429, 503)
 
 
 class ContractAPI(NinjaAPI):
-    """The API whose OpenAPI document declares every status an operation can answer."""
+    """The API whose OpenAPI document declares every status an operation can answer, and
+    every error code (the catalogue, kiemdich.core.error_codes): as the enum of the error
+    body's `code`, and with their statuses and messages under `x-error-codes`."""
 
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
+        codes = sorted(CATALOGUE)
+        for component in schema.get("components", {}).get("schemas", {}).values():
+            properties = component.get("properties", {})
+            if {"code", "message"} <= set(properties) and \
+                    properties["code"].get("type") == "string":
+                properties["code"]["enum"] = codes
+        schema["x-error-codes"] = [
+            {"code": entry.code, "status": entry.status, "statuses": list(entry.statuses),
+             "message": str(entry.message), "scan_refusal": entry.scan}
+            for entry in CATALOGUE.values()]
         error = {"content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
         for operations in schema["paths"].values():
@@ -62,7 +75,7 @@ api = ContractAPI(
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str,
-                   **extra) -> HttpResponse:
+                   **extra: object) -> HttpResponse:
     body = {"code": code, "message": message, **extra}
     return api.create_response(request, {"error": body}, status=status)
 
@@ -132,7 +145,7 @@ class HealthOut(Schema):
 
 
 @api.get("/health", auth=None, tags=["health"], response={200: HealthOut})
-def health(request: HttpRequest):
+def health(request: HttpRequest) -> dict[str, str]:
     """Liveness, for a supervisor: 200 while this process answers, whatever its database or
     Redis do (restarting it would not bring them back). The cheapest request of the stack."""
     return {"status": "ok"}
@@ -155,7 +168,7 @@ class NotReadyOut(ReadyOut):
 
 
 @api.get("/ready", auth=None, tags=["health"], response={200: ReadyOut, 503: NotReadyOut})
-def ready(request: HttpRequest):
+def ready(request: HttpRequest) -> dict[str, object] | HttpResponse:
     """Readiness, for a load balancer: 200 when PostgreSQL and Redis (where configured)
     answer; else 503 with `Retry-After`, naming each part that did not answer in
     `error.down`. Each check gives up within its short timeout."""

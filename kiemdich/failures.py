@@ -123,7 +123,7 @@ class ApiErrorShapeMiddleware:
                 or response.get("Content-Type", "").startswith("application/json")):
             return response
         status = response.status_code
-        shaped = json_error(status, _CODES.get(status, "error"), _status_message(status))
+        shaped = json_error(status, _CODES.get(status, "http_error"), _status_message(status))
         for header in ("Retry-After", "Allow", "WWW-Authenticate"):
             if header in response:
                 shaped[header] = response[header]

@@ -1,6 +1,9 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
@@ -9,7 +12,7 @@ from kiemdich.api import api
 from kiemdich.core.observability import metrics_view
 
 
-def _admin_login(request, extra_context=None):
+def _admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
     """The admin site's password form would be a second, unthrottled way in: admins log in
     like everyone else, by phone and one-time code (rate-limited), then come back."""
     return redirect_to_login(request.GET.get("next") or request.get_full_path())

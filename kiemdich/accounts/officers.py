@@ -19,6 +19,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.services import grant_role
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
+from kiemdich.core import csvrows
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
@@ -204,7 +205,6 @@ ROSTER_CHUNK_ROWS = 500
 
 def start_roster_import(scope: Scope, user: User, pieces, filename: str = ""):
     """Store the roster (UTF-8, its columns checked now) and queue its import."""
-    from kiemdich.core import csvrows
     from kiemdich.jobs import tasks
 
     _require_admin(scope)

@@ -33,6 +33,7 @@ from kiemdich.accounts.models import OneTimeCode, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.accounts.sms import send_sms
+from kiemdich.core.audit import pseudonym, record
 from kiemdich.core.errors import DomainError, RateLimited
 
 
@@ -121,6 +122,4 @@ def _check(live: list[OneTimeCode], phone: str, code: str, now) -> DomainError |
 
 
 def _record_failure(phone: str, ip: str, reason: str) -> None:
-    from kiemdich.core.audit import pseudonym, record
-
     record(None, "login_failed", target=pseudonym(phone), reason=reason, ip=ip)

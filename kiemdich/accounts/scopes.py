@@ -7,13 +7,13 @@ authorised. Every view, endpoint and service asks here instead of re-deriving a 
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import Grant, Role, Sector, User
 from kiemdich.areas.models import Area, AreaQuerySet
 
@@ -54,6 +54,10 @@ class Scope:
 
     def has(self, *roles: str) -> bool:
         return self.is_admin or bool(self.roles.intersection(roles))
+
+    def sees_people_in_full(self) -> bool:
+        """Unmasked names, phones and ID numbers (kiemdich.core.masking audits each view)."""
+        return self.has(*policy.SEE_PEOPLE_IN_FULL)
 
     def reaches(self, *roles: str) -> list[Reach]:
         """The reaches of the given roles; an admin reaches everything."""
@@ -173,7 +177,7 @@ class Scope:
         if self.user is None:
             return []
         reaches = [Reach(g.area.path if g.area else "", g.sector) for g in self.grants
-                   if g.role in (Role.ADMIN, Role.AUDITOR)]
+                   if g.role in policy.OVERSIGHT]
         if not reaches and self.user.is_superuser:
             return [Reach("", "")]
         return reaches
@@ -197,39 +201,6 @@ class Scope:
 
         return all(within(g) for g in held)
 
-    # Venues ----------------------------------------------------------------------------
-
-    def owned_venues(self) -> QuerySet:
-        from kiemdich.venues.models import Venue
-
-        if self.user is None:
-            return Venue.objects.none()
-        return Venue.objects.filter(owner=self.user)
-
-    def staffed_venues(self) -> QuerySet:
-        from kiemdich.venues.models import Venue
-
-        if self.user is None:
-            return Venue.objects.none()
-        return Venue.objects.filter(staff__phone=self.user.phone, status=Venue.Status.ACTIVE)
-
-    def may_scan_at(self, venue, staff_phones: Collection[str]) -> bool:
-        """Owners and their authorised staff phones scan at a venue. The caller passes the
-        venue's staff phones: the scan ingest keeps them in a short-lived cache so that this
-        check costs no query on the hot path."""
-        if self.user is None:
-            return False
-        return venue.owner_id == self.user.pk or self.user.phone in staff_phones
-
-    def supervised_venues(self, *roles: str) -> QuerySet:
-        """Venues in the area (and sector) of an officer-type role."""
-        from kiemdich.venues.models import Venue
-
-        return Venue.objects.filter(self.area_filter("area", *roles, sector_field="sector"))
-
-    def may_supervise_venue(self, venue, *roles: str) -> bool:
-        return self.covers(venue.area, *roles, sector=venue.sector)
-
 
 def holders_at(role: str, area: Area | None) -> QuerySet[User]:
     """The active accounts holding `role` with a grant on exactly `area` (None = the whole
@@ -237,6 +208,25 @@ def holders_at(role: str, area: Area | None) -> QuerySet[User]:
     before they are escalated to the district's."""
     return User.objects.filter(is_active=True, grants__role=role,
                                grants__area=area).distinct().order_by("pk")
+
+
+def holders_covering(area: Area | None, *roles: str) -> QuerySet[User]:
+    """The active accounts holding one of `roles` with a grant on `area`, on one of its
+    ancestors, or on the whole country: whom a matter in that area concerns (an alert's
+    health officers)."""
+    ancestors = [int(p) for p in area.path.strip("/").split("/") if p] if area else []
+    return User.objects.filter(
+        Q(grants__area__isnull=True) | Q(grants__area_id__in=ancestors),
+        grants__role__in=roles, is_active=True,
+    ).distinct()
+
+
+def accounts_holding(*roles: str) -> QuerySet[User]:
+    """The active accounts holding one of `roles` anywhere (superusers count as admins)."""
+    holders = Q(pk__in=Grant.objects.filter(role__in=roles).values("user_id"))
+    if Role.ADMIN in roles:
+        holders |= Q(is_superuser=True)
+    return User.objects.filter(holders, is_active=True).distinct()
 
 
 def scope_of(request_or_user) -> Scope:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import transaction
 
 from kiemdich.accounts.models import Grant, Role, Sector, User
@@ -9,35 +12,37 @@ from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.signals import account_created
 from kiemdich.areas.models import Area
+from kiemdich.core.audit import record
 from kiemdich.core.errors import Invalid
 
+AccountFacet = Callable[[User, Scope], dict[str, Any]]
+_facets: list[AccountFacet] = []
 
-def account_summary(user: User, scope: Scope) -> dict:
-    from kiemdich.people.models import Person
 
-    return {
+def summarise_accounts_with(facet: AccountFacet) -> None:
+    """An app above accounts adds what it holds of an account to its summary (GET /me):
+    venues its places and venue roles, people its people. Given at start-up (ready())."""
+    if facet not in _facets:
+        _facets.append(facet)
+
+
+def account_summary(user: User, scope: Scope) -> dict[str, Any]:
+    roles = set(scope.roles) | {"citizen"}
+    summary: dict[str, Any] = {
         "id": user.pk,
         "phone": user.phone,
-        "roles": sorted(scope.roles | _venue_roles(scope) | {"citizen"}),
         "grants": [
             {"role": g.role, "area_code": g.area.code if g.area else None,
              "area_name": g.area.name if g.area else None, "sector": g.sector}
             for g in scope.grants
         ],
-        "venues_owned": list(scope.owned_venues().values_list("pk", flat=True)),
-        "venues_staffed": list(scope.staffed_venues().values_list("pk", flat=True)),
-        "people": list(Person.objects.filter(account=user).order_by("-is_self", "pk")
-                       .values("id", "full_name", "is_self")),
     }
-
-
-def _venue_roles(scope: Scope) -> set[str]:
-    roles = set()
-    if scope.owned_venues().exists():
-        roles.add("venue_owner")
-    if scope.staffed_venues().exists():
-        roles.add("venue_staff")
-    return roles
+    for facet in _facets:
+        part = dict(facet(user, scope))
+        roles |= part.pop("roles", set())
+        summary.update(part)
+    summary["roles"] = sorted(roles)
+    return summary
 
 
 def account_for_phone(phone: str) -> User:
@@ -64,7 +69,6 @@ def grant_role(phone: str, role: str, area: Area | None = None, sector: str = ""
     if role == Role.ADMIN and not user.is_staff:
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
-    from kiemdich.core.audit import record
 
     record(granted_by, "role_granted", target=user,
            reason=f"{role} area={area.code if area else '*'} sector={sector or '*'}")

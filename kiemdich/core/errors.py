@@ -1,4 +1,6 @@
-"""Domain errors: every refusal the platform makes has a stable code and an HTTP status.
+"""Domain errors: every refusal the platform makes has a stable code and an HTTP status, both
+declared in the catalogue (kiemdich.core.error_codes) with the code's message, which a raise
+without a message of its own says.
 
 Services raise these; the API turns them into `{"error": {"code", "message"}}` and the pages
 show the message in the user's language.
@@ -10,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+from kiemdich.core.error_codes import CATALOGUE
 
 
 class DomainError(Exception):
@@ -25,10 +29,12 @@ class DomainError(Exception):
         field: str | None = None,
         extra: dict | None = None,
     ) -> None:
-        super().__init__(str(message))
-        self.message = message
         if code:
             self.code = code
+        if not message and self.code in CATALOGUE:
+            message = CATALOGUE[self.code].message
+        super().__init__(str(message))
+        self.message = message
         if status:
             self.status = status
         self.field = field

@@ -76,7 +76,7 @@ class SeenAt(Protocol):
 class Viewer(Protocol):
     """The viewer's grants (kiemdich.accounts.scopes.Scope)."""
 
-    def has(self, *roles: str) -> bool: ...
+    def sees_people_in_full(self) -> bool: ...
 
 
 def person_shape(person: Shown, *, full: bool) -> dict[str, Any]:
@@ -121,8 +121,9 @@ def shape_for_venue(person: Shown, venue: SeenAt, actor: object, *,
 
 def shape_for_officer(person: Shown, actor: object, scope: Viewer, *,
                       reason: str) -> dict[str, Any]:
-    """What an authority sees: health officers and admins in full (audited), others masked."""
-    full = scope.has("health_officer", "admin")
+    """What an authority sees: in full (audited) when its scope says so (the role policy:
+    health officers and admins, accounts.policy), others masked."""
+    full = scope.sees_people_in_full()
     if full:
         _audit_full_view(actor, person, reason)
     return person_shape(person, full=full)

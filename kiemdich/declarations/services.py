@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import Role, User
-from kiemdich.accounts.scopes import Scope, holders_at
+from kiemdich.accounts.scopes import Scope, holders_at, holders_covering
 from kiemdich.accounts.sms import send_sms
 from kiemdich.areas.models import Area
 from kiemdich.core.audit import record
@@ -145,19 +146,14 @@ def declared_today(person_ids: list[int] | set[int],
 
 def alert_recipients(alert: SymptomAlert) -> QuerySet[User]:
     """Health officers whose grant covers the alert's commune (or the whole country)."""
-    ancestors = [int(p) for p in alert.area.path.strip("/").split("/") if p] \
-        if alert.area is not None else []
-    return User.objects.filter(
-        Q(grants__area__isnull=True) | Q(grants__area_id__in=ancestors),
-        grants__role=Role.HEALTH_OFFICER, is_active=True,
-    ).distinct()
+    return holders_covering(alert.area, *policy.ALERTS)
 
 
 def alerts_for(scope: Scope) -> QuerySet[SymptomAlert]:
     """The queue of a health officer: alerts in the areas of their grants."""
-    if not scope.has(Role.HEALTH_OFFICER):
+    if not scope.has(*policy.ALERTS):
         return SymptomAlert.objects.none()
-    return (SymptomAlert.objects.filter(scope.area_filter("area", Role.HEALTH_OFFICER))
+    return (SymptomAlert.objects.filter(scope.area_filter("area", *policy.ALERTS))
             .select_related("person", "area", "declaration")
             .order_by("-created_at", "-pk"))
 

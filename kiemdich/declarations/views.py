@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kiemdich.accounts.models import Role
+from kiemdich.accounts import policy
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core.errors import DomainError, NotFound
@@ -85,7 +85,7 @@ def renew(request: AuthedRequest, person_id: int) -> HttpResponse:
 @login_required
 def alert_queue(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has(Role.HEALTH_OFFICER):
+    if not scope.has(*policy.ALERTS):
         raise Http404
     status = request.GET.get("status", "open")
     alerts = services.alerts_for(scope)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -19,6 +20,10 @@ from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, Table
 
 from kiemdich.documents import fonts
 from kiemdich.documents.text import paragraph, plain
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import BaseDocTemplate
 
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 
@@ -95,7 +100,7 @@ def signature(lines: Sequence[str], st: dict[str, ParagraphStyle], note: str = "
             *([paragraph(note, st["center"])] if note else []), Spacer(1, 28 * mm)]
 
 
-def _page_number(canvas, doc) -> None:
+def _page_number(canvas: Canvas, doc: BaseDocTemplate) -> None:
     # From the second page on, the page number at the top centre (Decree 30/2020).
     if doc.page > 1:
         canvas.setFont(fonts.REGULAR, 9)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
@@ -62,13 +63,13 @@ def task_out(task: tasks.Task) -> dict:
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, auth=PEOPLE_AUTH,
             url_name="task_status")
-def task_status(request: AuthedRequest, task_id: int):
+def task_status(request: AuthedRequest, task_id: int) -> dict:
     """A long task's progress: rows (or venues) done of the total, counts, errors so far."""
     return task_out(tasks.visible(request.auth, task_id))
 
 
 @router.post("/tasks/{task_id}/cancel", response={202: TaskOut, **ERRORS}, auth=PEOPLE_AUTH)
-def task_cancel(request: AuthedRequest, task_id: int):
+def task_cancel(request: AuthedRequest, task_id: int) -> Status:
     """Stop a task between two chunks (what was committed stays); 409 `task_finished` once
     it has ended."""
     return Status(202, task_out(tasks.cancel(tasks.of_owner(request.auth, task_id))))
@@ -77,7 +78,7 @@ def task_cancel(request: AuthedRequest, task_id: int):
 @router.get("/tasks/{task_id}/result", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             url_name="task_download",
             openapi_extra={"responses": {200: {"description": "The task's file"}}})
-def task_download(request: AuthedRequest, task_id: int):
+def task_download(request: AuthedRequest, task_id: int) -> StreamingHttpResponse:
     """The finished task's file (`download_url`), for its owner and whoever oversees their
     work; every download is audited. 409 `task_no_result` before it is done."""
     return result_response(request, request.auth, tasks.visible(request.auth, task_id))

@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, NotFound
+from kiemdich.core.exports import csv_lines, xlsx_bytes
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import Task, TaskError, TaskFile
 
@@ -263,8 +264,6 @@ def table_kind(name: str, *, label: Promise, table: Callable[[Task], Table]) -> 
     formulas, progress committed every EXPORT_PROGRESS_ROWS rows. A run cut short starts the
     file again (nothing was stored before its end). A page starts one with
     `jobs.views.start_export`."""
-    from kiemdich.core.exports import csv_lines, xlsx_bytes
-
     def run(run: Run) -> None:
         made = table(run.task)
         with run.chunk(resumable=False) as commit:

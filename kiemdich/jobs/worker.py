@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,9 @@ from django.db import connections
 
 from kiemdich.core import metrics
 from kiemdich.core.observability import may_read_metrics
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -33,7 +37,7 @@ class _QuietHandler(WSGIRequestHandler):
         """Scrapes are not logged: one every few seconds says nothing."""
 
 
-def _app(environ: dict, start_response) -> list[bytes]:
+def _app(environ: dict, start_response: StartResponse) -> list[bytes]:
     if environ.get("PATH_INFO") != "/metrics":
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]

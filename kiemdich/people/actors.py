@@ -1,6 +1,7 @@
-"""How an account is named in the audit trail: its roles (with their areas) and, for staff,
-its name. People knows both (the grants below it, the self person here); the kernel's writer
-(`kiemdich.core.audit`) asks through the describer this app gives it at start-up."""
+"""How an account is named in the audit trail (its roles, with their areas, and for staff
+its name), and what its summary says of its people. People knows both (the grants below it,
+the self person here); the kernel's writer (`kiemdich.core.audit`) and accounts' summary ask
+through the describer and the facet this app gives them at start-up."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ def describe_actor(user) -> tuple[str, str]:
         Person.objects.filter(account_id=user.pk, is_self=True)
         .values_list("full_name", flat=True).first() or "")
     return ", ".join(dict.fromkeys(roles))[:200], name[:120]
+
+
+def people_facet(user, scope) -> dict:
+    """What an account's summary (GET /me) says of its people (accounts.services)."""
+    return {"people": list(Person.objects.filter(account=user).order_by("-is_self", "pk")
+                           .values("id", "full_name", "is_self"))}

@@ -7,16 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
-from kiemdich.core.forms import set_choices
+from kiemdich.core.forms import DayField, set_choices
 from kiemdich.people.models import Person
 
 
 class PersonForm(forms.Form):
     full_name = forms.CharField(label=_("Họ và tên"), max_length=120,
                                 widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    birth_date = forms.DateField(label=_("Ngày sinh"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"},
-                                                        format="%Y-%m-%d"))
+    birth_date = DayField(label=_("Ngày sinh"), required=False)
     gender = forms.ChoiceField(label=_("Giới tính"), required=False,
                                choices=[("", "—"), *Person.Gender.choices])
     id_number = forms.CharField(

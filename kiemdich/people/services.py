@@ -11,13 +11,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
-from kiemdich.core.protect import decrypt_id, encrypt_id, id_digest, id_digests
+from kiemdich.core.protect import current_version, decrypt_id, encrypt_id, id_digest, id_digests
 from kiemdich.people import codes
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Consent, Credential, Person
@@ -176,7 +177,7 @@ def update_person(user: User, person: Person, data: dict[str, Any]) -> Person:
 def search_people(scope: Scope, *, id_number: str = "", phone: str = "") -> QuerySet[Person]:
     """People found by ID number (through its keyed digest) or phone, for health officers,
     within their area; the ID number itself is never stored or compared in clear."""
-    if not scope.has("health_officer"):
+    if not scope.has(*policy.PERSON_SEARCH):
         return Person.objects.none()
     qs = Person.objects.filter(scope.area_filter("area", "health_officer"))
     if id_number:
@@ -192,7 +193,6 @@ def reencrypt_id_numbers(batch: int = 1000) -> tuple[int, int]:
     the roster digests that named it), batch by batch, each batch in its own transaction, so
     the command can be stopped and run again. Returns (rewritten, unreadable): an unreadable
     cipher is one no configured key opens (an old key removed too early) and is left as is."""
-    from kiemdich.core.protect import current_version
     from kiemdich.reports.models import RosterMember
 
     prefix = current_version() + "$"

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from kiemdich.core.caching import soft_cache
 from kiemdich.privacy.models import Flag
+from kiemdich.venues.models import Venue
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -80,8 +81,6 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def flags_for(scope) -> QuerySet[Flag]:
     """The flags at venues an officer-type role supervises, newest first."""
-    from kiemdich.venues.models import Venue
-
     venues = Venue.objects.filter(
         scope.area_filter("area", "officer", "health_officer", "inspector",
                           sector_field="sector"))

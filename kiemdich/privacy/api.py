@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
@@ -99,7 +100,7 @@ def withdraw_consent(request: AuthedRequest):
 def list_flags(request: HttpRequest, limit: int = 100):
     """Remote or mass check-ins flagged at venues in the officer's area."""
     scope = scope_of(request)
-    if not scope.has("officer", "health_officer", "inspector"):
+    if not scope.has(*policy.ABUSE_FLAGS):
         raise Forbidden(_("Chỉ cán bộ quản lý địa bàn xem được."))
     return list(abuse.flags_for(scope)[:max(1, min(limit, 500))])
 
@@ -111,7 +112,7 @@ def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: 
                limit: int = 100, before_id: int | None = None):
     """The audit trail, newest first, with the filters of the audit page (admins and
     auditors). Page on with `before_id` = the last id received."""
-    if not scope_of(request).has("admin", "auditor"):
+    if not scope_of(request).has(*policy.OVERSIGHT):
         raise Forbidden(_("Chỉ quản trị viên và kiểm toán viên xem được nhật ký."))
     if date_from and date_to and date_to < date_from:
         raise Invalid(_("Ngày kết thúc trước ngày bắt đầu."), code="date_range_invalid",

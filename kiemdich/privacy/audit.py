@@ -15,11 +15,18 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.core.mail import send_mail
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from kiemdich.accounts import policy
+from kiemdich.accounts.models import User
+from kiemdich.accounts.phones import normalize_phone
+from kiemdich.accounts.scopes import accounts_holding
+from kiemdich.accounts.sms import send_sms
 from kiemdich.core.audit import GENESIS, chain, pseudonyms, record, write_anchor
+from kiemdich.core.errors import DomainError
 from kiemdich.privacy.models import AuditEntry
 
 
@@ -144,10 +151,6 @@ def actions() -> list[str]:
 
 
 def _account_id(actor: str) -> int:
-    from kiemdich.accounts.models import User
-    from kiemdich.accounts.phones import normalize_phone
-    from kiemdich.core.errors import DomainError
-
     actor = actor.strip().lstrip("#")
     if actor.isdigit() and len(actor) < 9:
         return int(actor)
@@ -159,9 +162,6 @@ def _account_id(actor: str) -> int:
 
 
 def _phone_pseudonyms(text: str) -> set[str]:
-    from kiemdich.accounts.phones import normalize_phone
-    from kiemdich.core.errors import DomainError
-
     try:
         return pseudonyms(normalize_phone(text))
     except DomainError:
@@ -203,21 +203,11 @@ def verify_and_alert() -> Verdict:
 
 
 def _alert_break(summary: str) -> None:
-    from django.core.mail import send_mail
-    from django.utils import translation
-    from django.utils.translation import gettext as _
-
-    from kiemdich.accounts.models import Grant, Role, User
-    from kiemdich.accounts.sms import send_sms
-
     def text() -> str:
         return _("Kiểm Dịch QR: nhật ký truy cập không còn nguyên vẹn (%(problem)s). "
                  "Kiểm tra ngay.") % {"problem": summary[:300]}
 
-    people = User.objects.filter(is_active=True).filter(
-        models.Q(is_superuser=True) | models.Q(pk__in=Grant.objects.filter(
-            role__in=[Role.ADMIN, Role.AUDITOR]).values("user_id"))).distinct()
-    for user in people:
+    for user in accounts_holding(*policy.OVERSIGHT):
         with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
             send_sms(user.phone, text(), purpose="alert")
     if settings.ALERT_EMAILS:

@@ -3,16 +3,16 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.core.forms import DayField
+
 
 class AuditSearchForm(forms.Form):
     action = forms.CharField(label=_("Hành động"), required=False, max_length=64)
     actor = forms.CharField(label=_("Người thực hiện (SĐT hoặc mã)"), required=False,
                             max_length=32)
     target = forms.CharField(label=_("Đối tượng"), required=False, max_length=128)
-    date_from = forms.DateField(label=_("Từ ngày"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Đến ngày"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayField(label=_("Từ ngày"), required=False)
+    date_to = DayField(label=_("Đến ngày"), required=False)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

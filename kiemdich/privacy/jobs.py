@@ -4,6 +4,7 @@ the audit trail exported, as a long task."""
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core.errors import Forbidden
 from kiemdich.jobs import tasks
@@ -49,7 +50,7 @@ AUDIT_EXPORT_MAX_ROWS = 100_000
 def audit_table(task: tasks.Task) -> tasks.Table:
     """The entries the audit page's search finds, newest first, at most
     AUDIT_EXPORT_MAX_ROWS; for admins and auditors only."""
-    if not Scope(task.owner).has("admin", "auditor"):
+    if not Scope(task.owner).has(*policy.OVERSIGHT):
         raise Forbidden(_("Chỉ quản trị viên và kiểm toán viên xem được nhật ký."),
                         code="forbidden")
     form = AuditSearchForm(task.params["query"] or None)

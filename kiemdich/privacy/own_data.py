@@ -19,6 +19,10 @@ from django.utils import timezone
 from kiemdich.accounts.models import User
 from kiemdich.core.audit import record
 from kiemdich.core.personal_data import Export, holders
+from kiemdich.declarations.models import SymptomAlert
+from kiemdich.documents import fonts
+from kiemdich.documents.text import paragraph
+from kiemdich.people.models import Person
 from kiemdich.privacy.services import managed_people_ids
 
 FORMAT_VERSION = 1
@@ -72,11 +76,6 @@ def _pdf(data: dict[str, Any]) -> bytes:
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
-
-    from kiemdich.declarations.models import SymptomAlert
-    from kiemdich.documents import fonts
-    from kiemdich.documents.text import paragraph
-    from kiemdich.people.models import Person
 
     fonts.register_fonts()
     styles = getSampleStyleSheet()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kiemdich.accounts.models import User
 from kiemdich.core.audit import record, reference
 from kiemdich.core.personal_data import Erasure, holders
+from kiemdich.people.models import Consent
 from kiemdich.privacy.models import DeletionRequest
 from kiemdich.privacy.retention import (
     Held,
@@ -130,8 +131,6 @@ def _carry_out(request: DeletionRequest, held: Held, now: datetime) -> None:
 
 def withdraw_consent(user: User) -> tuple[int, datetime]:
     """Withdraw every consent the account has given; processing based on it stops."""
-    from kiemdich.people.models import Consent
-
     now = timezone.now()
     withdrawn = Consent.objects.filter(account=user, withdrawn_at__isnull=True) \
         .update(withdrawn_at=now)
@@ -141,6 +140,4 @@ def withdraw_consent(user: User) -> tuple[int, datetime]:
 
 
 def consents_of(user: User) -> list:
-    from kiemdich.people.models import Consent
-
     return list(Consent.objects.filter(account=user).order_by("-given_at"))

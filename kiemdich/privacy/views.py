@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
@@ -18,17 +19,17 @@ from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
 from kiemdich.jobs.views import start_export
 from kiemdich.people.cards import pdf_response
+from kiemdich.people.models import Person
 from kiemdich.privacy import abuse, audit, own_data, services
 from kiemdich.privacy.forms import AuditSearchForm, ConfirmForm
 from kiemdich.privacy.jobs import AUDIT_EXPORT
+from kiemdich.venues.models import Venue
 
 AUDIT_PAGE_SIZE = 50
 
 
 @login_required
 def my_data(request: AuthedRequest) -> HttpResponse:
-    from kiemdich.people.models import Person
-
     return render(request, "privacy/my_data.html", {
         "people": Person.objects.filter(account=request.user).order_by("-is_self", "pk"),
         "consents": services.consents_of(request.user),
@@ -89,7 +90,7 @@ def withdraw_consent(request: AuthedRequest) -> HttpResponse:
 @login_required
 def audit_search(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has("admin", "auditor"):
+    if not scope.has(*policy.OVERSIGHT):
         raise PermissionDenied
     form = AuditSearchForm(request.GET or None)
     entries = audit.search(**form.cleaned_data) if form.is_valid() else audit.search()
@@ -112,11 +113,10 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def flags(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has("officer", "health_officer", "inspector"):
+    if not scope.has(*policy.ABUSE_FLAGS):
         raise PermissionDenied
     page = Paginator(abuse.flags_for(scope), 50) \
         .get_page(request.GET.get("page"))
-    from kiemdich.venues.models import Venue
 
     venues = Venue.objects.in_bulk([f.venue_id for f in page])
     return render(request, "privacy/flags.html",

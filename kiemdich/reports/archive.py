@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.services import resolve_area
@@ -29,12 +30,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def subscriptions_for(scope: Scope) -> QuerySet[ReportSubscription]:
     return ReportSubscription.objects.filter(
-        scope.area_filter("area", *stats.STATS_ROLES)).select_related("area").order_by(
+        scope.area_filter("area", *policy.STATISTICS)).select_related("area").order_by(
         "area__path")
 
 
 def reports_for(scope: Scope) -> QuerySet[DailyReport]:
-    return DailyReport.objects.filter(scope.area_filter("area", *stats.STATS_ROLES)) \
+    return DailyReport.objects.filter(scope.area_filter("area", *policy.STATISTICS)) \
         .select_related("area").defer("pdf", "xlsx").order_by("-day", "area__path")
 
 
@@ -44,7 +45,7 @@ def subscribe(scope: Scope, user: User, area_code: str, emails: str) -> ReportSu
         area = resolve_area(area_code.strip())
     except DomainError:
         area = None
-    if area is None or scope.sector_reach(area, *stats.STATS_ROLES) is None:
+    if area is None or scope.sector_reach(area, *policy.STATISTICS) is None:
         raise NotFound(_("Không có địa bàn mã %(code)s.") % {"code": area_code},
                        code="area_unknown", field="area")
     addresses = [line.strip() for line in emails.replace(",", "\n").splitlines()

@@ -35,6 +35,7 @@ from kiemdich.reports.models import (
     VenueDay,
 )
 from kiemdich.reports.stats import children_of_communes
+from kiemdich.venues.models import Venue
 from kiemdich.zones.services import residents_declared
 
 MAX_SILENT_DAYS = 92
@@ -61,8 +62,6 @@ def unregistered(area: Area, sectors: frozenset[str] | None) -> QuerySet[Establi
 
 
 def _silent(area: Area, sectors: frozenset[str] | None, days: int, today: date):
-    from kiemdich.venues.models import Venue
-
     since = today - timedelta(days=days - 1)
     qs = Venue.objects.filter(area__path__startswith=area.path, status=Venue.Status.ACTIVE,
                               created_at__date__lt=since)

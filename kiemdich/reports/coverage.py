@@ -11,12 +11,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext
 
 from kiemdich.areas.models import Area
+from kiemdich.declarations.models import Declaration
 from kiemdich.reports.models import (
     CitizenRegistration,
     Establishment,
     Population,
     RosterMember,
 )
+from kiemdich.venues.models import Venue
 from kiemdich.zones.services import residents_declared
 
 # Targets ------------------------------------------------------------------------------
@@ -61,8 +63,6 @@ def population_of(area: Area) -> int:
 
 def registered_venue_exists(area: Area) -> Exists:
     """A venue with the establishment's registration number in the area being viewed."""
-    from kiemdich.venues.models import Venue
-
     return Exists(Venue.objects.filter(business_reg_no=OuterRef("reg_no"),
                                        area__path__startswith=area.path,
                                        status=Venue.Status.ACTIVE))
@@ -70,8 +70,6 @@ def registered_venue_exists(area: Area) -> Exists:
 
 def declared_on(day: date) -> Q:
     """A Q on RosterMember: someone matching the member by phone or ID digest declared."""
-    from kiemdich.declarations.models import Declaration
-
     on_day = Declaration.objects.filter(local_date=day)
     by_phone = on_day.filter(Q(person__phone=OuterRef("phone"))
                              | Q(person__is_self=True, person__account__phone=OuterRef("phone")))

@@ -22,6 +22,7 @@ from kiemdich.reports.models import (
     RosterMember,
     ViolationCategory,
 )
+from kiemdich.venues.models import Venue
 
 INSPECTOR_PHONE = "+84900000007"
 MATCHED_ESTABLISHMENTS = 12
@@ -41,8 +42,6 @@ def _roster(commune) -> list[tuple[str, str]]:
 
 
 def seed(out) -> None:
-    from kiemdich.venues.models import Venue
-
     communes = demo_communes()
     # Residents as many as the demo's accounts make the app's share read 45–85 % by commune:
     # the coverage page shows communes short of the 50–80 % target, within it and past it.

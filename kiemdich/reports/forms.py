@@ -3,11 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.picker import AreaField
 from kiemdich.core.forms import field_of, set_choices
-from kiemdich.reports.imports import IMPORT_ROLES, ImportKind
+from kiemdich.reports.imports import ImportKind
 from kiemdich.reports.models import Inspection, ViolationCategory
 
 
@@ -27,9 +28,9 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
-            set_choices(self, "organisation_sector", scope.sector_choices(*IMPORT_ROLES))
+            set_choices(self, "organisation_sector", scope.sector_choices(*policy.IMPORTS))
             field_of(self, "organisation_area", AreaField).offer(
-                scope.visible_areas(*IMPORT_ROLES).leaves())
+                scope.visible_areas(*policy.IMPORTS).leaves())
 
 
 def vnd(amount: int) -> str:
@@ -100,7 +101,5 @@ class SubscriptionForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
     def __init__(self, *args, scope: Scope, **kwargs) -> None:
-        from kiemdich.reports.stats import STATS_ROLES
-
         super().__init__(*args, **kwargs)
-        field_of(self, "area", AreaField).offer(scope.visible_areas(*STATS_ROLES))
+        field_of(self, "area", AreaField).offer(scope.visible_areas(*policy.STATISTICS))

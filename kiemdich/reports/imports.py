@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role, Sector, User
+from kiemdich.accounts import policy
+from kiemdich.accounts.models import Sector, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
@@ -34,10 +35,10 @@ from kiemdich.areas.services import resolve_area
 from kiemdich.core import csvrows
 from kiemdich.core.db import column_of, model_field
 from kiemdich.core.errors import DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.protect import id_digest
 from kiemdich.jobs import tasks
 from kiemdich.reports.models import Establishment, Organisation, Population, RosterMember
 
-IMPORT_ROLES = (Role.OFFICER, Role.ADMIN)
 KIND = "reports.import"
 CHUNK_ROWS = 5000
 
@@ -76,7 +77,7 @@ class _Areas:
         if area is None:
             raise RowError(column, gettext("mã xã/phường không tồn tại"))
         if (code, sector) not in self.covered:
-            self.covered[code, sector] = self.scope.covers(area, *IMPORT_ROLES, sector=sector)
+            self.covered[code, sector] = self.scope.covers(area, *policy.IMPORTS, sector=sector)
         if not self.covered[code, sector]:
             raise RowError(column, gettext("địa bàn ngoài phạm vi của bạn"))
         return area
@@ -128,7 +129,6 @@ def _establishment_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], t
 
 
 def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
-    from kiemdich.core.protect import id_digest
     from kiemdich.people.identity import validate_id_number
 
     organisation_id = task.params["organisation"]
@@ -188,7 +188,7 @@ def organisation_for(scope: Scope, user: User, name: str, area_code: str,
         area = resolve_area(area_code, leaf=True) if (area_code or "").strip() else None
     except NotFound:
         area = None
-    if area is None or not scope.covers(area, *IMPORT_ROLES, sector=sector):
+    if area is None or not scope.covers(area, *policy.IMPORTS, sector=sector):
         raise NotFound(_("Không có địa bàn này trong phạm vi của bạn."), code="area_unknown",
                        field="area_code")
     organisation, _created = Organisation.objects.get_or_create(
@@ -202,7 +202,7 @@ def start_upload(scope: Scope, user: User, kind: str, upload: UploadedFile, *,
     """An uploaded file's import, from the page's form or the API: the importer's role, the
     kind, a roster's organisation, the file's encoding and header are checked now (nothing
     is kept when one fails, not even the organisation), the rows by a worker."""
-    if not scope.has(*IMPORT_ROLES):
+    if not scope.has(*policy.IMPORTS):
         raise Forbidden(_("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."),
                         code="import_forbidden")
     with transaction.atomic():
@@ -218,7 +218,7 @@ def start_import(scope: Scope, user: User, kind: str, pieces: Iterable[bytes],
                  filename: str = "", all_or_nothing: bool = False,
                  organisation: Organisation | None = None) -> tasks.Task:
     """Store the file and queue its import; the task's page follows it."""
-    if not scope.has(*IMPORT_ROLES):
+    if not scope.has(*policy.IMPORTS):
         raise Forbidden(_("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."),
                         code="import_forbidden")
     if kind not in LAYOUTS:

@@ -13,14 +13,18 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
+from kiemdich.areas.services import resolve_area
 from kiemdich.core import audit, clock
 from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.masking import mask_name, mask_phone
+from kiemdich.core.protect import id_digests
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
-
-RECORD_ROLES = (Role.INSPECTOR, Role.ADMIN)
-READ_ROLES = (Role.INSPECTOR, Role.OFFICER, Role.ADMIN)
+from kiemdich.venues import access as venue_access
+from kiemdich.venues.models import Venue
+from kiemdich.venues.services import search_supervised, typed_code
 
 
 @dataclass
@@ -40,15 +44,13 @@ class InspectionInput:
 
 
 def _venue(scope: Scope, code: str):
-    from kiemdich.venues.models import Venue
-    from kiemdich.venues.services import typed_code
-
     text = (code or "").strip()
     if "/v/" in text:  # the poster's check-in URL, as a scanner reads it
         text = text.rsplit("/v/", 1)[1].strip("/")
     # The poster's "Mã nhập tay" as the inspector types it: dashes, spaces, any case.
     venue = Venue.objects.select_related("area").filter(code=typed_code(text)).first()
-    if venue is None or not scope.may_supervise_venue(venue, *RECORD_ROLES):
+    if venue is None or not venue_access.may_supervise_venue(scope, venue,
+                                                             *policy.INSPECTION_RECORD):
         raise NotFound(_("Không có địa điểm mã này trong phạm vi của bạn."),
                        code="venue_unknown", field="venue_code")
     return venue
@@ -56,24 +58,20 @@ def _venue(scope: Scope, code: str):
 
 def search_venues(scope: Scope, q: str) -> list:
     """Venues the inspector may inspect that `q` names (name, address, code, poster URL)."""
-    from kiemdich.venues.services import search_supervised
-
-    if not scope.has(*RECORD_ROLES):
+    if not scope.has(*policy.INSPECTION_RECORD):
         return []
-    return search_supervised(scope, q, *RECORD_ROLES)
+    return search_supervised(scope, q, *policy.INSPECTION_RECORD)
 
 
 def unregistered_in_scope(scope: Scope) -> QuerySet[Establishment]:
     """Registry establishments without a venue, within the inspector's area and sector."""
-    return (Establishment.objects.filter(scope.area_filter("area", *RECORD_ROLES,
+    return (Establishment.objects.filter(scope.area_filter("area", *policy.INSPECTION_RECORD,
                                                            sector_field="sector"))
             .exclude(Exists(_venue_of_establishment()))
             .select_related("area").order_by("area__path", "name"))
 
 
 def _venue_of_establishment():
-    from kiemdich.venues.models import Venue
-
     return Venue.objects.filter(business_reg_no=OuterRef("reg_no"), status=Venue.Status.ACTIVE)
 
 
@@ -82,7 +80,7 @@ def undeclared_in_scope(scope: Scope, day: date) -> QuerySet[RosterMember]:
     from kiemdich.reports.coverage import declared_on
 
     return (RosterMember.objects.filter(scope.area_filter(
-        "organisation__area", *RECORD_ROLES, sector_field="organisation__sector"))
+        "organisation__area", *policy.INSPECTION_RECORD, sector_field="organisation__sector"))
             .exclude(declared_on(day)).select_related("organisation", "organisation__area")
             .order_by("organisation__name", "full_name"))
 
@@ -96,11 +94,10 @@ def search_undeclared(scope: Scope, q: str, day: date,
     `q` names: part of the name, part of the phone number (as written, with its leading 0),
     or the whole ID number (rosters keep only its digest, so a part cannot be matched).
     Nothing for fewer than two characters."""
-    from kiemdich.core.protect import id_digests
     from kiemdich.people.identity import validate_id_number
 
     q = str(q or "").strip()[:100]
-    if len(q) < 2 or not scope.has(*RECORD_ROLES):
+    if len(q) < 2 or not scope.has(*policy.INSPECTION_RECORD):
         return []
     # Each casing of what was typed: SQLite folds the case of ASCII letters only ("LÊ" is
     # not "Lê" there); PostgreSQL folds them all.
@@ -122,8 +119,6 @@ def sees_people_in_full(scope: Scope) -> bool:
 
 
 def person_label(member: RosterMember, *, full: bool) -> dict:
-    from kiemdich.core.masking import mask_name, mask_phone
-
     national = "0" + member.phone[3:] if member.phone.startswith("+84") else member.phone
     return {"id": member.pk,
             "name": member.full_name if full else mask_name(member.full_name),
@@ -145,7 +140,7 @@ def _subject(scope: Scope, data: InspectionInput) -> dict:
     if data.subject == Inspection.Subject.ESTABLISHMENT:
         establishment = Establishment.objects.select_related("area").filter(
             reg_no=(data.establishment_reg_no or "").strip()).first()
-        if establishment is None or not scope.covers(establishment.area, *RECORD_ROLES,
+        if establishment is None or not scope.covers(establishment.area, *policy.INSPECTION_RECORD,
                                                      sector=establishment.sector):
             raise NotFound(_("Không có cơ sở số đăng ký này trong phạm vi của bạn."),
                            code="establishment_unknown", field="establishment")
@@ -154,7 +149,7 @@ def _subject(scope: Scope, data: InspectionInput) -> dict:
     if data.subject == Inspection.Subject.PERSON:
         member = RosterMember.objects.select_related("organisation__area").filter(
             pk=data.roster_member_id).first() if data.roster_member_id else None
-        if member is None or not scope.covers(member.organisation.area, *RECORD_ROLES,
+        if member is None or not scope.covers(member.organisation.area, *policy.INSPECTION_RECORD,
                                               sector=member.organisation.sector):
             raise NotFound(_("Không có người này trong danh sách phải khai báo thuộc phạm vi "
                              "của bạn."), code="person_unknown", field="roster_member")
@@ -177,7 +172,7 @@ def fine_bracket(violation: ViolationCategory, subject: str) -> tuple[int, int]:
 
 
 def record(scope: Scope, user: User, data: InspectionInput) -> Inspection:
-    if not scope.has(*RECORD_ROLES):
+    if not scope.has(*policy.INSPECTION_RECORD):
         raise NotFound(_("Không tìm thấy."), code="not_found")
     subject = _subject(scope, data)
     if data.result not in Inspection.Result.values:
@@ -222,7 +217,8 @@ class InspectionFilter:
 
 
 def visible(scope: Scope, filters: InspectionFilter) -> QuerySet[Inspection]:
-    qs = Inspection.objects.filter(scope.area_filter("area", *READ_ROLES, sector_field="sector"))
+    qs = Inspection.objects.filter(scope.area_filter("area", *policy.INSPECTION_READ,
+                                                     sector_field="sector"))
     if filters.area_code:
         qs = qs.filter(area__path__startswith=_area_path(filters.area_code))
     if filters.date_from:
@@ -248,6 +244,4 @@ def for_printing(scope: Scope, user: User, pk: int) -> Inspection:
 
 
 def _area_path(code: str) -> str:
-    from kiemdich.areas.services import resolve_area
-
     return resolve_area(code).path

@@ -4,6 +4,7 @@ exports as long tasks."""
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core import clock
 from kiemdich.core.errors import Forbidden
@@ -67,7 +68,7 @@ def compliance_table(task: tasks.Task) -> tasks.Table:
 
 def inspections_table(task: tasks.Task) -> tasks.Table:
     scope = Scope(task.owner)
-    if not scope.has(*inspections.READ_ROLES):
+    if not scope.has(*policy.INSPECTION_READ):
         raise Forbidden(_("Bạn không còn quyền xem các lần kiểm tra."), code="forbidden")
     found = inspections.visible(scope, lists.inspection_filter(task.params["query"]))
     return tasks.Table(f"kiem-tra-{clock.local_day(task.created_at).isoformat()}",

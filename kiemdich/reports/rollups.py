@@ -19,7 +19,9 @@ from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from kiemdich.areas.models import Area
 from kiemdich.core import clock
+from kiemdich.declarations.models import Declaration
 from kiemdich.reports.models import (
     AreaDay,
     AreaRegistration,
@@ -34,6 +36,13 @@ from kiemdich.reports.models import (
     VenueRegistration,
     VenueSeen,
 )
+from kiemdich.scans.models import Scan
+from kiemdich.venues.models import Venue
+
+
+def max_range_days() -> int:
+    """The longest range of days a statistics query may ask (and the rollups keep fresh)."""
+    return int(getattr(settings, "REPORT_MAX_RANGE_DAYS", 92))
 
 
 def default_since() -> date:
@@ -47,15 +56,10 @@ def _table(model) -> str:
 
 
 def _scan_tables() -> tuple[str, str]:
-    from kiemdich.scans.models import Scan
-    from kiemdich.venues.models import Venue
-
     return _table(Scan), _table(Venue)
 
 
 def _refresh_day(cursor, day: date) -> None:
-    from kiemdich.declarations.models import Declaration
-
     scans, venues = _scan_tables()
     start, end = (connection.ops.adapt_datetimefield_value(t) for t in clock.day_bounds(day))
     day_value = connection.ops.adapt_datefield_value(day)
@@ -80,7 +84,6 @@ def _refresh_day(cursor, day: date) -> None:
         f"WHERE s.accepted = %s AND s.scanned_at >= %s AND s.scanned_at < %s "
         f"GROUP BY v.area_id, v.sector, v.venue_type",
         [day_value, True, start, end])
-    from kiemdich.reports.stats import max_range_days
 
     cursor.execute(
         f"INSERT INTO {_table(VenueSeen)} "  # noqa: S608
@@ -112,8 +115,6 @@ def _refresh_day(cursor, day: date) -> None:
 
 def _paths(area_ids) -> dict[int, list[int]]:
     """Each area's id → the ids of every area from the root down to it (itself included)."""
-    from kiemdich.areas.models import Area
-
     return {pk: [int(part) for part in path.strip("/").split("/") if part]
             for pk, path in Area.objects.filter(pk__in=set(area_ids))
             .values_list("pk", "path")}
@@ -165,9 +166,6 @@ def _declarants_seen(day: date) -> None:
     """DeclarantSeen of a day from DeclarantDay: for each declarant and each area above their
     commune, the last earlier day they declared anywhere in that area (within the longest
     report range). Days are refreshed in order, so each reads its predecessors' final rows."""
-    from kiemdich.areas.models import Area
-    from kiemdich.reports.stats import max_range_days
-
     today = DeclarantDay.objects.filter(day=day)
     earlier: dict[int, list[tuple[int, date]]] = defaultdict(list)
     for person, area, last in (
@@ -205,7 +203,6 @@ def _rebuild_registrations() -> None:
     an area's rows together, and rows written in that order sit on a few pages instead of
     one page each."""
     from kiemdich.people.models import Person
-    from kiemdich.venues.models import Venue
 
     venue_rows = (Venue.objects.filter(status=Venue.Status.ACTIVE)
                   .annotate(d=TruncDate("created_at", tzinfo=clock.zone()))

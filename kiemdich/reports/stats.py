@@ -15,28 +15,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, overload
 
-from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role, Sector
+from kiemdich.accounts import policy
+from kiemdich.accounts.models import Sector
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
 from kiemdich.core.errors import Forbidden, Invalid, NotFound
+from kiemdich.core.forms import parse_day
 from kiemdich.reports import rollups
 from kiemdich.reports.models import AreaDay, AreaRegistration, AreaVenueSeen, DeclarantSeen
+from kiemdich.reports.rollups import max_range_days
 
-STATS_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR, Role.ADMIN)
 FIGURES = ("venues_registered", "venues_active", "scans_in", "scans_out", "declarations",
            "declarants", "symptomatic", "citizens_registered")
 VENUE_FIGURES = FIGURES[:4]
 TREND_MIN_DAYS = 14
-
-
-def max_range_days() -> int:
-    return int(getattr(settings, "REPORT_MAX_RANGE_DAYS", 92))
 
 
 @dataclass(frozen=True)
@@ -82,25 +79,26 @@ def parse_date(value: str | None, name: str, default: date | None) -> date | Non
     if value in (None, ""):
         return default
     try:
-        return date.fromisoformat(str(value))
+        # As a person types it in a filter (dd/mm/yyyy), or as the API takes it (ISO).
+        return parse_day(str(value))
     except ValueError:
-        raise Invalid(_("Ngày không hợp lệ (cần dạng YYYY-MM-DD)."), code="date_invalid",
-                      field=name) from None
+        raise Invalid(_("Ngày không hợp lệ (cần dạng dd/mm/yyyy hoặc YYYY-MM-DD)."),
+                      code="date_invalid", field=name) from None
 
 
 def build_query(scope: Scope, area_code: str | None, date_from: str | None,
                 date_to: str | None, sector: str | None) -> StatsQuery:
     """Check the viewer's reach and the filters: 404 outside the scope, 422 for bad dates."""
-    if not scope.has(*STATS_ROLES):
+    if not scope.has(*policy.STATISTICS):
         raise Forbidden(_("Chỉ cán bộ quản lý xem được thống kê."), code="not_an_officer")
     if area_code:
         area = resolve_area(area_code)
     else:
-        roots = scope.root_areas(*STATS_ROLES)
+        roots = scope.root_areas(*policy.STATISTICS)
         if not roots:
             raise NotFound(_("Không có địa bàn."), code="area_unknown", field="area")
         area = roots[0]
-    reach = scope.sector_reach(area, *STATS_ROLES)
+    reach = scope.sector_reach(area, *policy.STATISTICS)
     if reach is None:
         # Same answer as an unknown code: an officer learns nothing about other areas.
         raise NotFound(_("Không có địa bàn mã %(code)s.") % {"code": area_code},

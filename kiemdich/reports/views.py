@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
@@ -45,6 +46,7 @@ from kiemdich.reports import stats as stats_service
 from kiemdich.reports.forms import ImportForm, InspectionForm, SubscriptionForm
 from kiemdich.reports.jobs import COMPLIANCE_EXPORT, COVERAGE_EXPORT, INSPECTIONS_EXPORT
 from kiemdich.reports.models import Inspection, ViolationCategory
+from kiemdich.scans.services import decode_photo
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 SORTABLE = ("name", *stats_service.FIGURES)
 
 
-def _query(request: HttpRequest, roles=stats_service.STATS_ROLES) -> stats_service.StatsQuery:
+def _query(request: HttpRequest, roles=policy.STATISTICS) -> stats_service.StatsQuery:
     """The filters of the URL checked against the viewer's reach; outside it is a 404."""
     scope = scope_of(request)
     if not scope.has(*roles):
@@ -66,12 +68,12 @@ def _query(request: HttpRequest, roles=stats_service.STATS_ROLES) -> stats_servi
 def _breadcrumb(request: HttpRequest, area: Area) -> list[Area]:
     scope = scope_of(request)
     return [a for a in area.ancestors()
-            if scope.sector_reach(a, *stats_service.STATS_ROLES) is not None]
+            if scope.sector_reach(a, *policy.STATISTICS) is not None]
 
 
 def _sectors(request: HttpRequest) -> list[tuple[str, StrOrPromise]]:
     """The sector filter's choices: only sectors the viewer may open."""
-    return scope_of(request).sector_choices(*stats_service.STATS_ROLES)
+    return scope_of(request).sector_choices(*policy.STATISTICS)
 
 
 def _sorted_rows(rows: list, sort: str) -> list:
@@ -160,7 +162,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         "rows": rows, "sort": sort,
         "columns": list(zip(lists.COVERAGE_SORTS, daily.area_headers(), strict=True)),
         "form": ImportForm(scope=scope_of(request)), "sectors": _sectors(request),
-        "may_import": scope_of(request).has(*imports.IMPORT_ROLES),
+        "may_import": scope_of(request).has(*policy.IMPORTS),
         "tasks": tasks.recent(request.user, [imports.KIND]),
     })
 
@@ -171,7 +173,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
 def import_csv(request: AuthedRequest) -> HttpResponse:
     """Store the file and queue its import; the task's page shows the progress."""
     scope = scope_of(request)
-    if not scope.has(*imports.IMPORT_ROLES):
+    if not scope.has(*policy.IMPORTS):
         raise Http404
     form = ImportForm(request.POST, request.FILES, scope=scope)
     if form.is_valid():
@@ -212,7 +214,7 @@ def compliance_page(request: AuthedRequest) -> HttpResponse:
 @login_required
 def inspection_list(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has(*inspections.READ_ROLES):
+    if not scope.has(*policy.INSPECTION_READ):
         raise Http404
     try:
         filters = lists.inspection_filter(request.GET)
@@ -227,15 +229,15 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),
-        "area_picker": picker("area", scope.visible_areas(*inspections.READ_ROLES),
+        "area_picker": picker("area", scope.visible_areas(*policy.INSPECTION_READ),
                               filters.area_code, blank=_("Tất cả"), attrs={"id": "i-area"}),
-        "may_record": scope.has(*inspections.RECORD_ROLES),
+        "may_record": scope.has(*policy.INSPECTION_RECORD),
     })
 
 
 def _recorder_scope(request: HttpRequest):
     scope = scope_of(request)
-    if not scope.has(*inspections.RECORD_ROLES):
+    if not scope.has(*policy.INSPECTION_RECORD):
         raise Http404
     return scope
 
@@ -314,8 +316,6 @@ def inspection_venues(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inspection_photo(request: HttpRequest) -> HttpResponse:
     """A photo of the poster (a phone's camera): its QR decoded, the form opened on it."""
-    from kiemdich.scans.services import decode_photo
-
     _recorder_scope(request)
     photo = request.FILES.get("photo")
     try:
@@ -332,7 +332,7 @@ def inspection_photo(request: HttpRequest) -> HttpResponse:
 def inspection_record(request: AuthedRequest, pk: int) -> HttpResponse:
     """The inspection's record (biên bản) as a printable PDF."""
     scope = scope_of(request)
-    if not scope.has(*inspections.READ_ROLES):
+    if not scope.has(*policy.INSPECTION_READ):
         raise Http404
     try:
         inspection = inspections.for_printing(scope, request.user, pk)
@@ -349,7 +349,7 @@ def daily_reports(request: AuthedRequest) -> HttpResponse:
     """The archive of daily reports within the viewer's areas, and the areas' e-mail
     subscriptions (the job reports.daily sends them each morning)."""
     scope = scope_of(request)
-    if not scope.has(*stats_service.STATS_ROLES):
+    if not scope.has(*policy.STATISTICS):
         raise Http404
     form = SubscriptionForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts.auth import user_for_token
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.core.caching import ProcessCache
 from kiemdich.core.errors import NotFound
+from kiemdich.venues import access as venue_access
 from kiemdich.venues.models import Device, Venue, VenueStaff
 
 VENUE_CACHE_SECONDS = 30.0
@@ -79,10 +81,10 @@ def _allowed_entry(scope: Scope, venue_id: int) -> _Entry:
     """The venue's entry if this person may scan (or watch) there; a refusal is confirmed
     from the database."""
     entry = _entry(venue_id)
-    if entry is not None and scope.may_scan_at(entry.venue, entry.staff_phones):
+    if entry is not None and venue_access.may_scan_at(scope, entry.venue, entry.staff_phones):
         return entry
     entry = _entry(venue_id, fresh=True)
-    if entry is None or not scope.may_scan_at(entry.venue, entry.staff_phones):
+    if entry is None or not venue_access.may_scan_at(scope, entry.venue, entry.staff_phones):
         raise _not_found()
     return entry
 
@@ -112,8 +114,6 @@ def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> b
     """Whether an open live stream's viewer may still watch, read from the database (no
     cache): the reader is not revoked, or the person still owns or staffs the venue and, when
     they came with a token, it is still valid."""
-    from kiemdich.accounts.auth import user_for_token
-
     entry = _entry(venue_id, fresh=True)
     if entry is None:
         return False
@@ -126,4 +126,5 @@ def may_still_watch(venue_id: int, scanner: Scanner, api_token: str | None) -> b
         user = User.objects.filter(pk=scanner.user.pk, is_active=True).first()
     else:
         user = None
-    return user is not None and Scope(user).may_scan_at(entry.venue, entry.staff_phones)
+    return user is not None and venue_access.may_scan_at(Scope(user), entry.venue,
+                                                         entry.staff_phones)

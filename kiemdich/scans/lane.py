@@ -35,6 +35,9 @@ from django.utils.module_loading import import_string
 from ninja import Status
 from pydantic import ValidationError
 
+from kiemdich.accounts.ratelimit import hit, setting_limit, too_many
+from kiemdich.core.errors import RateLimited
+
 _PATH = re.compile(r"/api/v1/venues/([1-9][0-9]{0,17})/scans")
 _PREFIX = "Device "
 _LANE_KEY = "kiemdich.scan_lane"
@@ -159,8 +162,6 @@ class ScanLane:
 
 def _scan_view(request: HttpRequest) -> HttpResponse:
     """The endpoint's body (kiemdich.scans.api.scan) for a device already authenticated."""
-    from kiemdich.accounts.ratelimit import hit, setting_limit, too_many
-    from kiemdich.core.errors import RateLimited
     from kiemdich.scans import services
     from kiemdich.scans.access import Scanner
 

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.core.error_codes import scan_reasons
+
 
 class Direction(models.TextChoices):
     IN = "in", _("Vào")
@@ -34,7 +36,8 @@ class Scan(models.Model):
     method = models.CharField(max_length=8, choices=Method.choices)
     code_format = models.CharField(max_length=16, blank=True)
     accepted = models.BooleanField(default=True)
-    reason = models.CharField(max_length=32, blank=True)
+    # Why a refused scan was refused: a scan refusal of the error catalogue, in full.
+    reason = models.CharField(max_length=64, blank=True, choices=scan_reasons())
     scanned_at = models.DateTimeField()
     received_at = models.DateTimeField()
     nonce = models.CharField(max_length=64, null=True, blank=True)

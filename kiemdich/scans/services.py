@@ -301,7 +301,7 @@ def _answer(scan: Scan, state: PersonState, visit: str) -> dict[str, Any]:
 
 def _refused(venue: Venue, scan: Scan, refusal: DomainError) -> Outcome:
     scan.accepted = False
-    scan.reason = refusal.code[:32]
+    scan.reason = refusal.code
     scan.person = getattr(refusal, "person", None)
     scan.response = refusal.as_dict()
     _store(scan)

@@ -3,7 +3,6 @@ visits by day and the citizen's history. Thin: each calls one service and render
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.forms import parse_day
 from kiemdich.core.static import static_file
 from kiemdich.jobs.views import start_export
 from kiemdich.people.services import people_of
@@ -148,7 +148,7 @@ def visits(request: AuthedRequest, venue_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     try:
-        day = date.fromisoformat(request.GET.get("day", ""))
+        day = parse_day(request.GET.get("day", ""))
     except ValueError:
         day = timezone.localdate()
     if request.method == "POST":

@@ -15,6 +15,8 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Invalid
 from kiemdich.core.exports import xlsx_bytes
+from kiemdich.documents import fonts
+from kiemdich.documents.text import paragraph
 from kiemdich.jobs import tasks
 from kiemdich.tracing import services, zoning
 from kiemdich.tracing.models import Case
@@ -105,9 +107,6 @@ def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
-
-    from kiemdich.documents import fonts
-    from kiemdich.documents.text import paragraph
 
     fonts.register_fonts()
     body = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=9, leading=12)

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
@@ -53,7 +54,7 @@ def pauses_for(scope: Scope) -> list[NoticePause]:
     their own, of their area or of one inside it."""
     services.require_tracer(scope)
     q = Q(area__isnull=True)
-    for reach in scope.reaches(*services.TRACING_ROLES):
+    for reach in scope.reaches(*policy.TRACING):
         if not reach.path:
             return list(_in_force())
         q |= Q(area__in=_path_ids(reach.path)) | Q(area__path__startswith=reach.path)
@@ -61,7 +62,7 @@ def pauses_for(scope: Scope) -> list[NoticePause]:
 
 
 def _may_pause(scope: Scope, area: Area | None) -> bool:
-    return scope.covers(area, *services.TRACING_ROLES)
+    return scope.covers(area, *policy.TRACING)
 
 
 def _reason(text: str | None) -> str:
@@ -172,7 +173,7 @@ def pausable_areas(scope: Scope) -> tuple[bool, list[Area]]:
     services.require_tracer(scope)
     if _may_pause(scope, None):
         return True, list(Area.objects.filter(parent__isnull=True))
-    return False, list(scope.visible_areas(*services.TRACING_ROLES)[:PAGE_AREAS])
+    return False, list(scope.visible_areas(*policy.TRACING)[:PAGE_AREAS])
 
 
 def may_resume(scope: Scope, paused: NoticePause) -> bool:

@@ -18,20 +18,22 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role, User
+from kiemdich.accounts import policy
+from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.protect import id_digests
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
 from kiemdich.people.services import subject_public_id
+from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
 from kiemdich.tracing import engine
 from kiemdich.tracing.models import Case, CaseRequest
 from kiemdich.venues.models import Venue
 
-TRACING_ROLES = (Role.HEALTH_OFFICER,)
 ONSET_LOOK_BACK = timedelta(days=2)
 TEST_LOOK_BACK = timedelta(days=14)
 MAX_MARGIN_MINUTES = 12 * 60
@@ -44,7 +46,7 @@ class PersonUnknown(NotFound):
 
 
 def require_tracer(scope: Scope) -> None:
-    if not scope.has(*TRACING_ROLES):
+    if not scope.has(*policy.TRACING):
         raise Forbidden(_("Chỉ cán bộ y tế mới được truy vết."), code="forbidden")
 
 
@@ -88,8 +90,6 @@ def _by_id_number(*numbers: str) -> Person:
 
 
 def _by_qr(text: str) -> Person:
-    from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
-
     parsed = parse_scanned(text)  # refusals are 422 with the code's own error code
     if isinstance(parsed, PlatformCode):
         person = Person.objects.filter(public_id=subject_public_id(parsed.claims)).first()
@@ -233,7 +233,7 @@ def register_or_request(actor: User, scope: Scope, lookup: dict, **terms) -> Cas
     except PersonUnknown:
         person = None
     area = home_area(person, checked) if person is not None else None
-    if person is not None and scope.covers(area, *TRACING_ROLES):
+    if person is not None and scope.covers(area, *policy.TRACING):
         return _open_case(actor, actor, person, checked, area)
     request = CaseRequest.objects.create(
         requested_by=actor, person=person, area=area, confirmed_at=checked.confirmed_at,
@@ -259,7 +259,7 @@ def requests_to_decide(scope: Scope) -> QuerySet[CaseRequest]:
     never shown: there is nothing to decide)."""
     require_tracer(scope)
     return (CaseRequest.objects.filter(status=CaseRequest.Status.PENDING, person__isnull=False)
-            .filter(scope.area_filter("area", *TRACING_ROLES))
+            .filter(scope.area_filter("area", *policy.TRACING))
             .select_related("person", "area", "requested_by"))
 
 
@@ -304,10 +304,10 @@ def visible_cases(scope: Scope) -> QuerySet[Case]:
     living (or last seen) in their area; nobody else any."""
     if scope.is_admin:
         return Case.objects.all()
-    if not scope.has(*TRACING_ROLES):
+    if not scope.has(*policy.TRACING):
         return Case.objects.none()
     return Case.objects.filter(Q(created_by=scope.user)
-                               | scope.area_filter("area", *TRACING_ROLES))
+                               | scope.area_filter("area", *policy.TRACING))
 
 
 def get_case(scope: Scope, case_id: int) -> Case:
@@ -553,8 +553,6 @@ def people_by_id(ids) -> dict[int, Person]:
 def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
     """Full personal data of these people for a health officer (each view audited by the
     masking module)."""
-    from kiemdich.core.masking import shape_for_officer
-
     people = people_by_id(person_ids)
     return {pk: shape_for_officer(people[pk], actor, scope, reason=f"tracing case={case.pk}")
             for pk in person_ids if pk in people}

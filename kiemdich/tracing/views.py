@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
@@ -85,7 +86,7 @@ def _pauses_shown(scope) -> list[dict]:
 @login_required
 def register(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
-    if not scope.has(*services.TRACING_ROLES):
+    if not scope.has(*policy.TRACING):
         raise PermissionDenied
     form = RegisterCaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -266,7 +267,7 @@ def resume(request: AuthedRequest, pause_id: int) -> HttpResponse:
 
 
 def _act_on_pauses(request: HttpRequest, action, success: str) -> HttpResponse:
-    if not scope_of(request).has(*services.TRACING_ROLES):
+    if not scope_of(request).has(*policy.TRACING):
         raise PermissionDenied
     try:
         action()

@@ -6,9 +6,14 @@ class VenuesConfig(AppConfig):
     label = "venues"
 
     def ready(self) -> None:
+        # Models are importable only once the apps are ready: these imports wait for it.
         from django.db.models.signals import post_delete, post_save
 
+        from kiemdich.accounts.services import summarise_accounts_with
+        from kiemdich.venues.access import venue_facet
         from kiemdich.venues.models import Device, Venue, VenueStaff
+
+        summarise_accounts_with(venue_facet)
 
         # Venues with their staff, readers by token and venues by poster code are cached on
         # the scan hot paths: a change of any of them is seen at once by every server

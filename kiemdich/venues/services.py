@@ -19,8 +19,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kiemdich.accounts import ratelimit
-from kiemdich.accounts.models import Role, Sector, User
+from kiemdich.accounts import policy, ratelimit
+from kiemdich.accounts.models import Sector, User
 from kiemdich.accounts.phones import PhoneInvalid, national_form, normalize_phone
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.sms import plain_name, send_sms
@@ -31,7 +31,10 @@ from kiemdich.core.caching import ProcessCache
 from kiemdich.core.db import max_length_of, model_field
 from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kiemdich.core.tokens import digest
+from kiemdich.documents import posters
+from kiemdich.documents.posters import PosterInfo
 from kiemdich.jobs import tasks
+from kiemdich.venues import access as venue_access
 from kiemdich.venues import codes, devices
 from kiemdich.venues.models import Device, RetiredCode, Venue, VenueStaff
 from kiemdich.venues.types import VENUE_TYPES, VenueType
@@ -42,8 +45,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Officers who may grant full-data visibility; who may browse the directory.
-SPECIAL_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER)
-DIRECTORY_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER, Role.INSPECTOR)
 MAX_STAFF_PER_VENUE = 200
 MAX_DEVICES_PER_VENUE = 50
 MAX_BATCH_POSTERS = 500
@@ -286,8 +287,8 @@ def rotate_code(venue: Venue, actor: User) -> Venue:
 
 def owner_venue(user: User, venue_id: int) -> Venue:
     """The owner's venue, or 404 for anyone else (staff included)."""
-    venue = Venue.objects.select_related("area").filter(pk=venue_id, owner_id=user.pk).first() \
-        if user is not None and user.is_authenticated else None
+    venue = venue_access.owned_venues(Scope(user)).select_related("area").filter(pk=venue_id) \
+        .first() if user is not None and user.is_authenticated else None
     if venue is None:
         raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
     return venue
@@ -301,11 +302,11 @@ def device_venue(device: Device, venue_id: int) -> Venue:
 
 
 def owned_venues(user: User) -> QuerySet[Venue]:
-    return Venue.objects.filter(owner_id=user.pk).select_related("area").order_by("name", "pk")
+    return venue_access.owned_venues(Scope(user)).select_related("area").order_by("name", "pk")
 
 
 def staffed_venues(user: User) -> QuerySet[Venue]:
-    return Scope(user).staffed_venues().select_related("area").order_by("name", "pk")
+    return venue_access.staffed_venues(Scope(user)).select_related("area").order_by("name", "pk")
 
 
 # Every poster check-in names its venue by code: active venues are kept in-process for
@@ -484,16 +485,16 @@ def _supervised(venue_id: int, officer: User, *roles: str) -> Venue:
     """The venue if the officer's area covers it; 404 if they may not even see it."""
     scope = Scope(officer)
     venue = Venue.objects.select_related("area").filter(pk=venue_id).first()
-    if venue is None or not scope.may_supervise_venue(venue, *DIRECTORY_ROLES):
+    if venue is None or not venue_access.may_supervise_venue(scope, venue, *policy.VENUE_DIRECTORY):
         raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
-    if not scope.may_supervise_venue(venue, *roles):
+    if not venue_access.may_supervise_venue(scope, venue, *roles):
         raise Forbidden(_("Chỉ cán bộ địa bàn hoặc cán bộ y tế phụ trách mới cấp quyền này."))
     return venue
 
 
 def supervised_venue(officer: User, venue_id: int) -> Venue:
     """A venue in the officer's directory (any directory role), or 404."""
-    return _supervised(venue_id, officer, *DIRECTORY_ROLES)
+    return _supervised(venue_id, officer, *policy.VENUE_DIRECTORY)
 
 
 def _reason(reason: object) -> str:
@@ -507,7 +508,7 @@ def _reason(reason: object) -> str:
 
 def set_special(venue: Venue, officer: User, special: bool, reason: object = "") -> Venue:
     """Grant or revoke full-data visibility; only an officer covering the venue."""
-    venue = _supervised(venue.pk, officer, *SPECIAL_ROLES)
+    venue = _supervised(venue.pk, officer, *policy.SPECIAL_VENUES)
     text = _reason(reason)
     venue.is_special = special
     venue.special_reason = text if special else ""
@@ -561,9 +562,9 @@ def directory_filters(data: Mapping) -> DirectoryFilters:
 
 def directory(scope: Scope, filters: DirectoryFilters) -> QuerySet[Venue]:
     """Venues of the officer's area (and sector), filtered; refuses non-officers."""
-    if not scope.has(*DIRECTORY_ROLES):
+    if not scope.has(*policy.VENUE_DIRECTORY):
         raise Forbidden(_("Danh bạ địa điểm dành cho cán bộ quản lý."))
-    qs = scope.supervised_venues(*DIRECTORY_ROLES)
+    qs = venue_access.supervised_venues(scope, *policy.VENUE_DIRECTORY)
     if filters.sector:
         qs = qs.filter(sector=filters.sector)
     if filters.venue_type:
@@ -607,7 +608,8 @@ def search_supervised(scope: Scope, q: str, *roles: str, limit: int = 20) -> lis
     q = str(q or "").strip()[:100]
     if len(q) < 2:
         return []
-    return list(scope.supervised_venues(*roles).filter(_matching(q), status=Venue.Status.ACTIVE)
+    return list(venue_access.supervised_venues(scope, *roles)
+                .filter(_matching(q), status=Venue.Status.ACTIVE)
                 .select_related("area").order_by("name", "pk")[:limit])
 
 
@@ -675,8 +677,6 @@ def address_line(venue: Venue, labels: Mapping[int, str]) -> str:
 
 
 def _poster_infos(venues: list[Venue]):
-    from kiemdich.documents.posters import PosterInfo
-
     labels = area_labels(v.area for v in venues)
     return [PosterInfo(name=v.name, address=address_line(v, labels), code=v.code,
                        checkin_url=v.checkin_url,
@@ -694,14 +694,10 @@ def _size(size: object) -> PaperSize:
 
 
 def poster_pdf(venue: Venue, size: object = "A4") -> bytes:
-    from kiemdich.documents import posters
-
     return posters.poster_pdf(_poster_infos([venue])[0], _size(size))
 
 
 def poster_png(venue: Venue) -> bytes:
-    from kiemdich.documents import posters
-
     return posters.poster_png(_poster_infos([venue])[0], dpi=150)
 
 
@@ -719,7 +715,6 @@ def batch_posters_pdf(owner: User, size: object = "A4",
     A6); `progress(n)` is told each poster laid out."""
     size = _size(size)
     venues = batch_venues(owner)
-    from kiemdich.documents import posters
 
     return posters.posters_pdf(_poster_infos(venues), size, progress)
 

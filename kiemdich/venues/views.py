@@ -14,12 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.models import Area
 from kiemdich.core.errors import DomainError, NotFound
 from kiemdich.jobs.views import start_export
+from kiemdich.venues import access as venue_access
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
     DeviceForm,
@@ -264,7 +266,7 @@ def posters_pdf(request: AuthedRequest) -> HttpResponse:
 
 def _officer(request: HttpRequest):
     scope = scope_of(request)
-    if not scope.has(*services.DIRECTORY_ROLES):
+    if not scope.has(*policy.VENUE_DIRECTORY):
         raise Http404
     return scope
 
@@ -283,10 +285,10 @@ def directory(request: HttpRequest) -> HttpResponse:
     venues = services.directory(scope, filters)
     page = Paginator(venues, 50).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k not in ("page", "format") and v}
-    areas = scope.visible_areas(*services.DIRECTORY_ROLES).order_by("path")
+    areas = scope.visible_areas(*policy.VENUE_DIRECTORY).order_by("path")
     return render(request, "venues/directory.html", {
         "page": page, "filters": filters, "query": urlencode(query),
-        "sectors": scope.sector_choices(*services.DIRECTORY_ROLES),
+        "sectors": scope.sector_choices(*policy.VENUE_DIRECTORY),
         "type_groups": type_groups(),
         "statuses": Venue.Status.choices,
         "areas": list(areas) if areas.count() <= AREA_SELECT_LIMIT else None,
@@ -315,5 +317,6 @@ def directory_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
     labels = services.area_labels([venue.area])
     return render(request, "venues/directory_detail.html", {
         "venue": venue, "address": services.address_line(venue, labels), "form": form,
-        "may_grant": scope_of(request).may_supervise_venue(venue, *services.SPECIAL_ROLES),
+        "may_grant": venue_access.may_supervise_venue(scope_of(request), venue,
+                                                      *policy.SPECIAL_VENUES),
         "figures": services.today_figures([venue.pk])[venue.pk]}, status=status)

@@ -59,7 +59,7 @@ def _zone(zone: Zone) -> dict:
 
 
 @router.get("/zones", response={200: list[ZoneOut]}, auth=PEOPLE_AUTH)
-def list_zones(request: HttpRequest, in_force: bool = True, limit: int = 200):
+def list_zones(request: HttpRequest, in_force: bool = True, limit: int = 200) -> list[dict]:
     """Officers and health officers: the zones of their area (`in_force=false`: every zone,
     newest first)."""
     zones = services.zones_for(scope_of(request))
@@ -69,7 +69,7 @@ def list_zones(request: HttpRequest, in_force: bool = True, limit: int = 200):
 
 
 @router.post("/zones", response={201: ZoneOut, **ERRORS}, auth=PEOPLE_AUTH)
-def draw_zone(request: HttpRequest, payload: ZoneIn):
+def draw_zone(request: HttpRequest, payload: ZoneIn) -> Status:
     """Draw a quarantine, lockdown or green zone; residents of a quarantine or lockdown
     commune join the list of people who must declare while it is in force."""
     zone = services.draw(scope_of(request), **payload.dict())
@@ -77,6 +77,6 @@ def draw_zone(request: HttpRequest, payload: ZoneIn):
 
 
 @router.post("/zones/{zone_id}/lift", response={200: ZoneOut, **ERRORS}, auth=PEOPLE_AUTH)
-def lift_zone(request: HttpRequest, zone_id: int):
+def lift_zone(request: HttpRequest, zone_id: int) -> dict:
     """End a zone before its last day."""
     return _zone(services.lift(scope_of(request), zone_id))

@@ -5,6 +5,7 @@ the must-declare list have something to show."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TextIO
 
 from kiemdich.accounts.demo import demo_communes
 from kiemdich.accounts.models import Grant, Role
@@ -12,7 +13,7 @@ from kiemdich.zones.models import Zone
 from kiemdich.zones.services import today
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     if Zone.objects.exists():
         return
     communes = demo_communes()

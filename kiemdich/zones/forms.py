@@ -1,13 +1,21 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.picker import AreaField
+from kiemdich.core.forms import DayField
 from kiemdich.zones.models import Zone
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _day(label) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"},
-                                                                format="%Y-%m-%d"))
+
+
+def _day(label: StrOrPromise) -> DayField:
+    return DayField(label=label)
 
 
 class ZoneForm(forms.Form):

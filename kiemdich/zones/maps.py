@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from kiemdich.core.svgmap import empty_map, frame, map_label, projection
+from kiemdich.venues.models import Venue
 from kiemdich.zones.models import Zone
 
 COLOURS: dict[str, str] = {Zone.Kind.QUARANTINE: "#9a5b00", Zone.Kind.LOCKDOWN: "#b3261e",
@@ -20,8 +21,6 @@ COLOURS: dict[str, str] = {Zone.Kind.QUARANTINE: "#9a5b00", Zone.Kind.LOCKDOWN: 
 
 def _venue_points(zones: list[Zone]) -> dict[int, list[tuple[float, float]]]:
     """The coordinates of the venues of each zoned commune."""
-    from kiemdich.venues.models import Venue
-
     area_ids = {z.area_id for z in zones if z.area_id}
     points: dict[int, list[tuple[float, float]]] = defaultdict(list)
     rows = (Venue.objects.filter(area_id__in=area_ids, latitude__isnull=False,

@@ -11,19 +11,22 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kiemdich.accounts.models import Role
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, Invalid, NotFound
+from kiemdich.declarations.models import Declaration
+from kiemdich.people.models import Person
+from kiemdich.venues.codes import normalize_code
+from kiemdich.venues.models import Venue
 from kiemdich.zones.models import OUTBREAK_KINDS, Zone
 
 if TYPE_CHECKING:
     from kiemdich.venues.models import Venue
 
 # Officers of the area and health officers draw zones; admins everywhere (Scope.reaches).
-ZONE_ROLES = (Role.OFFICER, Role.HEALTH_OFFICER)
 MAX_DAYS = 366
 REASON_MAX = 300
 
@@ -41,10 +44,10 @@ def in_force(day: date | None = None) -> Q:
 
 def zones_for(scope: Scope) -> QuerySet[Zone]:
     """The zones an officer sees: on communes and venues within their reach."""
-    if not scope.has(*ZONE_ROLES):
+    if not scope.has(*policy.ZONES):
         return Zone.objects.none()
-    return (Zone.objects.filter(scope.area_filter("area", *ZONE_ROLES)
-                                | scope.area_filter("venue__area", *ZONE_ROLES))
+    return (Zone.objects.filter(scope.area_filter("area", *policy.ZONES)
+                                | scope.area_filter("venue__area", *policy.ZONES))
             .select_related("area", "venue", "venue__area")
             .order_by("-starts_on", "-pk"))
 
@@ -82,9 +85,6 @@ def _dates(starts_on: date | None, ends_on: date | None) -> tuple[date, date]:
 
 def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, Venue | None]:
     """The commune or the venue a zone is drawn on, within the officer's reach."""
-    from kiemdich.venues.codes import normalize_code
-    from kiemdich.venues.models import Venue
-
     if bool((area_code or "").strip()) == bool((venue_code or "").strip()):
         raise Invalid(_("Chọn một xã/phường hoặc một địa điểm."), code="zone_place",
                       field="area_code")
@@ -92,12 +92,12 @@ def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, 
         code = normalize_code(venue_code)
         venue = Venue.objects.select_related("area").filter(code=code).first() \
             if code else None
-        if venue is None or not scope.covers(venue.area, *ZONE_ROLES):
+        if venue is None or not scope.covers(venue.area, *policy.ZONES):
             raise NotFound(_("Không tìm thấy địa điểm."), code="venue_not_found",
                            field="venue_code")
         return None, venue
     area = resolve_area(area_code, leaf=True)
-    if not scope.covers(area, *ZONE_ROLES):
+    if not scope.covers(area, *policy.ZONES):
         raise NotFound(_("Không có địa bàn này trong phạm vi của bạn."), code="area_unknown",
                        field="area_code")
     return area, None
@@ -107,7 +107,7 @@ def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, 
 def draw(scope: Scope, kind: str, *, area_code: str = "", venue_code: str = "",
          starts_on: date | None = None, ends_on: date | None = None,
          reason: str = "") -> Zone:
-    if not scope.has(*ZONE_ROLES):
+    if not scope.has(*policy.ZONES):
         raise NotFound(_("Không tìm thấy."), code="not_found")
     if kind not in Zone.Kind.values:
         raise Invalid(_("Loại vùng không hợp lệ."), code="zone_kind", field="kind")
@@ -144,8 +144,6 @@ def lift(scope: Scope, zone_id: int) -> Zone:
 def outbreak_residents(within: Area, day: date | None = None) -> QuerySet:
     """People living (their commune) in a quarantine or lockdown zone in force on `day`,
     within `within`: they must declare every day."""
-    from kiemdich.people.models import Person
-
     zones = Zone.objects.filter(in_force(day), kind__in=OUTBREAK_KINDS, area__isnull=False,
                                 area__path__startswith=within.path)
     return Person.objects.filter(Exists(zones.filter(area_id=OuterRef("area_id"))))
@@ -154,8 +152,6 @@ def outbreak_residents(within: Area, day: date | None = None) -> QuerySet:
 def residents_declared(within: Area, day: date | None = None) -> tuple[QuerySet, QuerySet]:
     """(the residents of outbreak zones within `within`, those of them declared for on
     `day`): what the must-declare coverage adds to the imported rosters."""
-    from kiemdich.declarations.models import Declaration
-
     day = day or today()
     everyone = outbreak_residents(within, day)
     declared = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day)
@@ -164,8 +160,6 @@ def residents_declared(within: Area, day: date | None = None) -> tuple[QuerySet,
 
 def undeclared_residents(within: Area, day: date | None = None) -> QuerySet:
     """Of those, the ones nobody declared for on `day`."""
-    from kiemdich.declarations.models import Declaration
-
     day = day or today()
     declared = Declaration.objects.filter(person_id=OuterRef("pk"), local_date=day)
     return (outbreak_residents(within, day).exclude(Exists(declared))

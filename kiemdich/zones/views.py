@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas.picker import AreaField
 from kiemdich.core.errors import DomainError
@@ -22,7 +23,7 @@ from kiemdich.zones.models import Zone
 
 def _officer_scope(request: HttpRequest) -> Scope:
     scope = scope_of(request)
-    if not scope.has(*services.ZONE_ROLES):
+    if not scope.has(*policy.ZONES):
         raise Http404
     return scope
 
@@ -46,7 +47,7 @@ def zone_new(request: HttpRequest) -> HttpResponse:
     initial = {"starts_on": services.today(), "area_code": request.GET.get("area", "")}
     form = ZoneForm(request.POST or None, initial=initial)
     field_of(form, "area_code", AreaField).offer(
-        scope.visible_areas(*services.ZONE_ROLES).leaves())
+        scope.visible_areas(*policy.ZONES).leaves())
     if request.method == "POST" and form.is_valid():
         try:
             services.draw(scope, **form.cleaned_data)

@@ -5,6 +5,7 @@ import pytest
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.scopes import Scope
 from kiemdich.accounts.services import grant_role
+from kiemdich.venues import access as venue_access
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_area_filter_agrees_with_covers(areas, role, grant_area, grant_sector, c
                                  default_stay_minutes=60, owner=owner)
     grant = grant_role("0912000050", role, areas[grant_area] if grant_area else None,
                        grant_sector)
-    visible = Scope(grant.user).supervised_venues(role)
+    visible = venue_access.supervised_venues(Scope(grant.user), role)
     assert (venue in visible) is expected
 
 

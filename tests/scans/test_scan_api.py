@@ -320,3 +320,17 @@ def test_a_scan_reaching_a_server_that_is_no_longer_the_leader_answers_503(venue
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
     assert response["Retry-After"].isdigit()
+
+
+def test_a_refused_scans_reason_is_a_catalogue_code_stored_in_full(venue, hoa):
+    from kiemdich.core.error_codes import CATALOGUE
+
+    field = Scan._meta.get_field("reason")
+    reasons = {code for code, _label in field.choices}
+    assert reasons == {code for code, entry in CATALOGUE.items() if entry.scan}
+    assert max(len(code) for code in CATALOGUE) <= field.max_length
+    for payload in ({"code": "hello world", "direction": "in"},
+                    {"phone": "12345", "direction": "in"},
+                    {"id_number": "12", "direction": "in"}):
+        code = hoa.post(scans_url(venue), payload).json()["error"]["code"]
+        assert Scan.objects.filter(reason=code).count() == 1 and code in reasons

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django import template
 
+from kiemdich.accounts.scopes import scope_of
+
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def unhandled_alerts(context) -> int:
-    from kiemdich.accounts.scopes import scope_of
     from kiemdich.declarations.services import unhandled_alert_count
 
     return unhandled_alert_count(scope_of(context["request"]))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django import template
 
+from kiemdich.accounts import policy
+from kiemdich.accounts.scopes import scope_of
+
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def citizen_home(context) -> dict:
     """The account's people with today's status, and whether consent is still needed."""
-    from kiemdich.accounts.scopes import scope_of
     from kiemdich.declarations.services import declared_today, open_alert_count
     from kiemdich.people import services
 
@@ -26,5 +28,5 @@ def citizen_home(context) -> dict:
         "needs_consent": not services.has_consent(user),
         "all_declared": bool(rows) and all(r["declared"] for r in rows),
         "may_add": len(rows) < services.MAX_PEOPLE_PER_ACCOUNT,
-        "open_alerts": open_alert_count(scope) if scope.has("health_officer") else None,
+        "open_alerts": open_alert_count(scope) if scope.has(*policy.ALERTS) else None,
     }

@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import scope_of
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ def privacy_links(context) -> list[tuple[str, StrOrPromise]]:
     scope = scope_of(context["request"])
     links: list[tuple[str, StrOrPromise]] = [
         (reverse("privacy:my_data"), _("Dữ liệu của tôi và quyền riêng tư"))]
-    if scope.has("officer", "health_officer", "inspector"):
+    if scope.has(*policy.ABUSE_FLAGS):
         links.append((reverse("privacy:flags"), _("Quét bất thường")))
-    if scope.has("admin", "auditor"):
+    if scope.has(*policy.OVERSIGHT):
         links.append((reverse("privacy:audit"), _("Nhật ký truy cập")))
     return links

@@ -6,10 +6,8 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope
-from kiemdich.reports.imports import IMPORT_ROLES
-from kiemdich.reports.inspections import READ_ROLES
-from kiemdich.reports.stats import STATS_ROLES
 
 register = template.Library()
 
@@ -35,14 +33,14 @@ def sort_link(current: str, key: str) -> str:
 
 @register.simple_tag
 def reports_links(scope: Scope | None) -> list[tuple[str, str]]:
-    if scope is None or not scope.has(*STATS_ROLES):
+    if scope is None or not scope.has(*policy.STATISTICS):
         return []
     links = [(reverse("reports:dashboard"), _("Thống kê theo địa bàn")),
              (reverse("reports:coverage"), _("Độ bao phủ so với chỉ tiêu")),
              (reverse("reports:compliance"), _("Danh sách chưa tuân thủ"))]
-    if scope.has(*READ_ROLES):
+    if scope.has(*policy.INSPECTION_READ):
         links.append((reverse("reports:inspections"), _("Kiểm tra, xử phạt")))
-    if scope.has(*IMPORT_ROLES):
+    if scope.has(*policy.IMPORTS):
         links.append((reverse("reports:coverage") + "#import", _("Nhập dữ liệu CSV")))
     return links
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 
+from kiemdich.accounts import policy
 from kiemdich.accounts.phones import national_form
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.documents.posters import format_short_code
@@ -20,7 +21,7 @@ def venue_home(context) -> dict:
     figures = services.today_figures(v.pk for v in owned)  # one query for all places
     return {"owned": [(v, figures[v.pk]) for v in owned],
             "staffed": list(services.staffed_venues(user)),
-            "directory": scope_of(context["request"]).has(*services.DIRECTORY_ROLES)}
+            "directory": scope_of(context["request"]).has(*policy.VENUE_DIRECTORY)}
 
 
 @register.filter

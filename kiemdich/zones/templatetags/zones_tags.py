@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
+
+if TYPE_CHECKING:
+    from kiemdich.areas.models import Area
+    from kiemdich.zones.models import Zone
 
 register = template.Library()
 
 
 @register.simple_tag
-def area_zones(area) -> list:
+def area_zones(area: Area | None) -> list[Zone]:
     from kiemdich.zones.services import zones_in
 
     return list(zones_in(area)) if area is not None else []

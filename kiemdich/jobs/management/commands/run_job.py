@@ -1,6 +1,8 @@
 """Run one job now, in this process: `python manage.py run_job NAME`."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kiemdich.jobs import registry, runner
 
@@ -8,12 +10,12 @@ from kiemdich.jobs import registry, runner
 class Command(BaseCommand):
     help = "Run a job now (periodic jobs take their lease: never beside a scheduled run)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", nargs="?", help="the job's name (omit to list them)")
         parser.add_argument("--queue", action="store_true",
                             help="put it on the queue for a worker instead of running it here")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"]
         if not name:
             for spec in sorted(registry.JOBS.values(), key=lambda s: s.name):

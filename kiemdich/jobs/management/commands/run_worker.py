@@ -1,5 +1,7 @@
 """The job worker and scheduler (`make worker`, the systemd unit kiemdich-worker)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
     help = ("Run the job worker: JOB_WORKERS processes taking jobs from the queue in the "
             "database, and the scheduler. Run as many as wanted, on any machine.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         from django_q.cluster import Cluster
 
         if settings.JOB_METRICS_PORT:
