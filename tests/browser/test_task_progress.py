@@ -9,8 +9,8 @@ import pytest
 
 from tests.browser.conftest import new_context
 from tests.faults.harness import ApiServer
-from tests.jobs.harness import Worker, served_database
-from tests.jobs.test_imports import establishments, portal
+from tests.jobs.harness import Worker, portal, served_database
+from tests.jobs.test_imports import establishments
 
 # The bar's values as the widget moves it, kept across the reload that shows the result.
 WATCH_BAR = """() => {

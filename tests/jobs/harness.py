@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psycopg
 from django.conf import settings
 
@@ -124,3 +126,83 @@ def wait_for(condition: Callable[[], object], seconds: float, workers: tuple[Wor
             logs = "\n".join(w.output() for w in workers)
             raise AssertionError(f"{what or 'condition'} still false after {seconds} s\n{logs}")
         time.sleep(0.1)
+
+
+def portal(env: dict[str, str], *args: str) -> dict:
+    """`python -m tests.jobs.portal ARGS` in the server's database: what it prints (JSON)."""
+    done = subprocess.run([sys.executable, "-m", "tests.jobs.portal", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-4000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Officer:
+    """An authority's browser session on the server, as httpx: the pages' forms and the
+    API with the session; `token` is an API token of the same account."""
+
+    def __init__(self, env: dict[str, str], base_url: str, phone: str = "0912000901",
+                 role: str = "officer", area: str = "75") -> None:
+        login = portal(env, "officer", phone, role, area)
+        self.token = login["token"]
+        self.client = httpx.Client(base_url=base_url, timeout=120,
+                                   cookies={login["cookie"]: login["session"]})
+
+    def upload(self, kind: str, text: str, **fields: str) -> int:
+        form = self.client.get("/reports/coverage/", params={"area": "75"})
+        assert form.status_code == 200, form.text[:2000]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        answer = self.client.post("/reports/imports/", data={
+            "csrfmiddlewaretoken": token, "kind": kind, **fields},
+            files={"file": ("danh-sach.csv", text.encode("utf-8"), "text/csv")})
+        assert answer.status_code == 302, answer.text[:2000]
+        return task_of(answer)
+
+    def export(self, path: str, params: dict[str, str], fmt: str = "csv") -> int:
+        """A page's export button (the page's filters in its URL): the task's id."""
+        # The CSRF cookie, from a light page of the same area.
+        self.client.get("/reports/coverage/", params={"area": params.get("area", "75")})
+        answer = self.client.post(path, params=params, data={"format": fmt},
+                                  headers={"X-CSRFToken": self.csrf()})
+        assert answer.status_code == 302, answer.text[:2000]
+        return task_of(answer)
+
+    def status(self, task_id: int) -> dict:
+        answer = self.client.get(f"/api/v1/tasks/{task_id}")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def follow(self, task_id: int, seconds: float, workers: tuple[Worker, ...],
+               until: Callable[[dict], bool] = lambda s: s["finished"]) -> tuple[dict, list[int]]:
+        return follow(self.client, task_id, seconds, workers, until)
+
+    def cancel(self, task_id: int) -> dict:
+        answer = self.client.post(f"/api/v1/tasks/{task_id}/cancel",
+                                  headers={"X-CSRFToken": self.csrf()})
+        assert answer.status_code == 202, answer.text
+        return answer.json()
+
+    def csrf(self) -> str:
+        return self.client.cookies["csrftoken"]
+
+
+def follow(client: httpx.Client, task_id: int, seconds: float, workers: tuple[Worker, ...],
+           until: Callable[[dict], bool] = lambda s: s["finished"]) -> tuple[dict, list[int]]:
+    """Poll the task's status (`client` a session or a bearer token's) until `until`; the
+    distinct progress values seen."""
+    seen: list[int] = []
+
+    def step() -> dict | None:
+        answer = client.get(f"/api/v1/tasks/{task_id}")
+        assert answer.status_code == 200, answer.text
+        status = answer.json()
+        if not seen or seen[-1] != status["done"]:
+            seen.append(status["done"])
+        return status if until(status) else None
+
+    return wait_for(step, seconds, workers, f"task {task_id}"), seen
+
+
+def task_of(answer: httpx.Response) -> int:
+    """The id of the task whose page a form's answer redirects to."""
+    return int(re.fullmatch(r"/jobs/tasks/(\d+)/", answer.headers["location"]).group(1))

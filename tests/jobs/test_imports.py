@@ -9,74 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.faults.harness import ROOT, ApiServer, report
-from tests.jobs.harness import Worker, served_database, wait_for
+from tests.faults.harness import ApiServer, report
+from tests.jobs.harness import Officer, Worker, portal, served_database
 
 CHUNK = 5000  # kiemdich.reports.imports.CHUNK_ROWS
-
-
-def portal(env: dict[str, str], *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "tests.jobs.portal", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-4000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture
 def env(tmp_path):
     with served_database(tmp_path) as env:
         yield env
-
-
-class Officer:
-    """An officer's browser session on the server, as httpx: the page's form, the API."""
-
-    def __init__(self, env: dict[str, str], base_url: str) -> None:
-        login = portal(env, "officer", "0912000901")
-        self.client = httpx.Client(base_url=base_url, timeout=120,
-                                   cookies={login["cookie"]: login["session"]})
-
-    def upload(self, kind: str, text: str, **fields: str) -> int:
-        form = self.client.get("/reports/coverage/", params={"area": "75"})
-        assert form.status_code == 200, form.text[:2000]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-        answer = self.client.post("/reports/imports/", data={
-            "csrfmiddlewaretoken": token, "kind": kind, **fields},
-            files={"file": ("danh-sach.csv", text.encode("utf-8"), "text/csv")})
-        assert answer.status_code == 302, answer.text[:2000]
-        return int(re.fullmatch(r"/jobs/tasks/(\d+)/", answer.headers["location"]).group(1))
-
-    def status(self, task_id: int) -> dict:
-        answer = self.client.get(f"/api/v1/tasks/{task_id}")
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def follow(self, task_id: int, seconds: float, workers: tuple[Worker, ...],
-               until: Callable[[dict], bool] = lambda s: s["finished"]) -> tuple[dict, list[int]]:
-        """Poll the task's status until `until`; the distinct progress values seen."""
-        seen: list[int] = []
-
-        def step() -> dict | None:
-            status = self.status(task_id)
-            if not seen or seen[-1] != status["done"]:
-                seen.append(status["done"])
-            return status if until(status) else None
-
-        return wait_for(step, seconds, workers, f"task {task_id}"), seen
-
-    def csrf(self) -> str:
-        return self.client.cookies["csrftoken"]
 
 
 def establishments(n: int) -> tuple[str, list[list[str]]]:

@@ -126,6 +126,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "GET /stats": rule(AUTHORITIES | {"admin"}, denied=403, officer_out=404),
     # Inspectors and admins: others find nothing to inspect and may record nothing.
     "GET /inspections/venues": rule({"admin"}, denied="empty"),
+    "GET /inspections/people": rule({"admin"}, denied="empty"),
     "POST /inspections": rule({"admin"}),
     # tracing
     "POST /cases": TRACER,
