@@ -433,6 +433,24 @@ def execute(task_id: int) -> str:
     return "done"
 
 
+def fail_abandoned() -> int:
+    """Fail the tasks no run will take up again, and say so on their page.
+
+    A run killed by its worker at the job's timeout (a file made in one piece, an export of
+    more rows than a run can write in JOB_TIMEOUT) is recorded as failed by the queue and is
+    never delivered again, so its task would stay "running" forever. A run killed by a dying
+    worker is delivered again JOB_RETRY seconds after it was handed out, and that was before
+    its lease ended: a lease over for longer than JOB_RETRY has no run left to come.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_RETRY)
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _("Công việc chạy quá thời gian cho phép nên đã dừng. "
+                    "Hãy bắt đầu lại, hoặc chia nhỏ (lọc theo khu vực, ngày).")
+    return Task.objects.filter(status=Task.Status.RUNNING, lease_until__lt=cutoff).update(
+        status=Task.Status.FAILED, message=message, holder="", lease_until=None,
+        finished_at=Now(), stage="")
+
+
 def purge() -> int:
     """Delete tasks finished more than TASKS_KEPT_DAYS ago, with their files and rows."""
     old = Task.objects.filter(finished_at__lt=timezone.now() - timedelta(days=TASKS_KEPT_DAYS))

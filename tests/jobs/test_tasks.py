@@ -6,9 +6,12 @@ queue in this process; the worker's own process is tested in test_imports.py.)""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from kiemdich.accounts.models import Role
@@ -81,3 +84,30 @@ def test_a_waiting_task_is_cancelled_at_once_and_a_finished_one_cannot_be(areas,
     assert "Đã hủy" in page and "data-task-cancel" not in page
     answer = officer.post(f"/api/v1/tasks/{task.pk}/cancel")
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "task_finished"
+
+
+def test_a_task_no_run_will_take_up_again_is_failed_and_says_why(areas, venues, settings):
+    """A run killed at the job's timeout is never delivered again by the queue: the task
+    would stay 'running'. Once its lease has been over for longer than JOB_RETRY (after which
+    a run killed with its worker would have been delivered again), tasks.abandoned fails it."""
+    officer = portal("0912000314", area=areas["731"])
+    for _ in range(3):
+        officer.post("/venues/directory/", {"format": "csv"})
+    abandoned, recent, waiting = Task.objects.order_by("pk")
+    now = timezone.now()
+    Task.objects.filter(pk=abandoned.pk).update(
+        status="running", holder="w1:1:dead", done=2,
+        lease_until=now - timedelta(seconds=settings.JOB_RETRY + 5))
+    Task.objects.filter(pk=recent.pk).update(
+        status="running", holder="w1:2:dead",
+        lease_until=now - timedelta(seconds=settings.JOB_RETRY - 60))
+    out = io.StringIO()
+    call_command("run_job", "tasks.abandoned", stdout=out)
+    assert "tasks.abandoned: 1 task(s) failed" in out.getvalue()
+    status = officer.get(f"/api/v1/tasks/{abandoned.pk}").json()
+    assert (status["status"], status["done"]) == ("failed", 2)
+    assert status["message"].startswith("Công việc chạy quá thời gian cho phép nên đã dừng.")
+    assert "chạy quá thời gian" in officer.get(status["page_url"]).content.decode()
+    # A run killed with its worker is still to be delivered again: that task is left to it.
+    assert officer.get(f"/api/v1/tasks/{recent.pk}").json()["status"] == "running"
+    assert officer.get(f"/api/v1/tasks/{waiting.pk}").json()["status"] == "queued"
