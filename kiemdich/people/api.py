@@ -14,7 +14,7 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core.masking import shape_for_officer
-from kiemdich.core.schemas import ErrorOut, PersonShape
+from kiemdich.core.schemas import ErrorOut, LineText, PersonShape
 from kiemdich.people import services
 from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
 
@@ -25,27 +25,27 @@ ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class PersonIn(Schema):
-    full_name: str = Field(max_length=200)
+    full_name: LineText = Field(max_length=200)
     birth_date: date | None = None
     gender: Gender = ""
-    id_number: str = Field("", max_length=40)
-    phone: str = Field("", max_length=30)
+    id_number: LineText = Field("", max_length=40)
+    phone: LineText = Field("", max_length=30)
     area_code: str = Field("", max_length=16)
-    street: str = Field("", max_length=255)
-    nationality: str = Field("VN", max_length=60)
-    relationship: str = Field("", max_length=40)
+    street: LineText = Field("", max_length=255)
+    nationality: LineText = Field("VN", max_length=60)
+    relationship: LineText = Field("", max_length=40)
 
 
 class PersonPatch(Schema):
-    full_name: str | None = Field(None, max_length=200)
+    full_name: LineText | None = Field(None, max_length=200)
     birth_date: date | None = None
     gender: Gender | None = None
-    id_number: str | None = Field(None, max_length=40)
-    phone: str | None = Field(None, max_length=30)
+    id_number: LineText | None = Field(None, max_length=40)
+    phone: LineText | None = Field(None, max_length=30)
     area_code: str | None = Field(None, max_length=16)
-    street: str | None = Field(None, max_length=255)
-    nationality: str | None = Field(None, max_length=60)
-    relationship: str | None = Field(None, max_length=40)
+    street: LineText | None = Field(None, max_length=255)
+    nationality: LineText | None = Field(None, max_length=60)
+    relationship: LineText | None = Field(None, max_length=40)
 
 
 class PersonOut(Schema):

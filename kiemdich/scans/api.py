@@ -3,7 +3,6 @@ the poster, and the histories. Thin: parse, call one service, answer."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -22,7 +21,7 @@ from kiemdich.accounts.ratelimit import caller_allowance, rate_limited, refusal
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
-from kiemdich.core.schemas import ErrorOut, PersonShape
+from kiemdich.core.schemas import ErrorOut, LineText, PersonShape
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
 from kiemdich.scans.live import event_stream, viewer_check
@@ -33,16 +32,15 @@ router = Router(tags=["scans"])
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
 LIVE_ERRORS = {**ERRORS, 503: ErrorOut}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ScanIn(Schema):
     """A code read from a QR, or — for people without one — a phone or ID number typed."""
 
     code: str | None = Field(None, description="The raw text read from the QR code.")
-    phone: str | None = Field(None, max_length=32)
-    id_number: str | None = Field(None, max_length=32)
-    full_name: str | None = Field(None, max_length=services.MAX_NAME_CHARS,
+    phone: LineText | None = Field(None, max_length=32)
+    id_number: LineText | None = Field(None, max_length=32)
+    full_name: LineText | None = Field(None, max_length=services.MAX_NAME_CHARS,
                                   description="For a person entered by hand the first time.")
     direction: Literal["in", "out"]
     scanned_at: datetime | None = Field(None, description="When it was scanned (offline "
@@ -53,9 +51,7 @@ class ScanIn(Schema):
 
     @field_validator("full_name", "phone", "id_number")
     @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and _CONTROL.search(value):
-            raise ValueError(_("Không được có ký tự điều khiển."))
+    def _stripped(cls, value: str | None) -> str | None:
         return value.strip() if value is not None else None
 
     @model_validator(mode="after")
