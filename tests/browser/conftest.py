@@ -16,7 +16,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-dev-shm-usage"]
 
 
-@pytest.fixture(scope="session")
+# One browser a module, not a session: while Playwright's sync API runs, its event loop is
+# the running loop of this thread, so a later test of another module in the same worker that
+# runs an event loop of its own (the live feed under ASGI, the load driver) would fail with
+# "cannot be called from a running event loop" — a failure that came and went with the order
+# in which the workers took the tests.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
