@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.urls import resolve
 from django.utils.cache import patch_vary_headers
@@ -119,7 +120,14 @@ class ScanLane:
         if settings.SCAN_LANE and environ.get("REQUEST_METHOD") == "POST":
             match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match and environ.get("HTTP_AUTHORIZATION", "").startswith(_PREFIX):
-                taken = self._take(environ, int(match[1]))
+                try:
+                    taken = self._take(environ, int(match[1]))
+                except DatabaseError:
+                    # The device's or venue's row could not be read (PostgreSQL away, the
+                    # pool exhausted, a failover under way): the full stack answers as it
+                    # would without the lane — JSON 503 with Retry-After — not the server's
+                    # bare 500 for a callable that raised.
+                    taken = None
                 if taken is not None:
                     environ[_LANE_KEY] = (self, *taken)
                     return self.handler(environ, start_response)
