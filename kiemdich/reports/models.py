@@ -81,11 +81,9 @@ class DeclarantDay(models.Model):
                    models.Index(fields=["person_id", "day"], name="declarantday_person_day")]
 
 
-class VenueSeen(models.Model):
-    """A day's active venues per (commune, sector, type), counted by the day each was last
-    active before (null: not within the longest report range). A venue has one commune, so
-    distinct active venues over [a, b] in any area are the sum, over the range's days and the
-    area's communes, of those not active since before a."""
+class _ActiveVenues(models.Model):
+    """One row of active venues: (day, area, sector, type), by the day they were last active
+    before (see VenueSeen)."""
 
     day = models.DateField()
     area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
@@ -93,6 +91,16 @@ class VenueSeen(models.Model):
     venue_type = models.CharField(max_length=32)
     prev_day = models.DateField(null=True)
     venues = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class VenueSeen(_ActiveVenues):
+    """A day's active venues per (commune, sector, type), counted by the day each was last
+    active before (null: not within the longest report range). A venue has one commune, so
+    distinct active venues over [a, b] in any area are the sum, over the range's days and the
+    area's communes, of those not active since before a."""
 
     class Meta:
         indexes = [models.Index(fields=["area", "day"], name="venueseen_area_day")]
@@ -165,15 +173,8 @@ class AreaDay(models.Model):
                                                name="areaday_key")]
 
 
-class AreaVenueSeen(models.Model):
+class AreaVenueSeen(_ActiveVenues):
     """VenueSeen summed to every area level (a venue has one commune, so sums stay exact)."""
-
-    day = models.DateField()
-    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
-    sector = models.CharField(max_length=20)
-    venue_type = models.CharField(max_length=32)
-    prev_day = models.DateField(null=True)
-    venues = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["area", "day"], name="areavenueseen_area_day")]
