@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -50,6 +53,42 @@ def in_lang(lang: str, text: str) -> str:
 @pytest.fixture
 def t(lang):
     return lambda text: in_lang(lang, text)
+
+
+@contextmanager
+def camera_showing(browser, base_url: str, text: str, tmp_path) -> Iterator:
+    """A 360 px context whose camera films `text` as a QR code (Chromium's fake camera), with
+    no BarcodeDetector, as on an iPhone or in Firefox: readers fall back to our own jsQR."""
+    video = tmp_path / "camera.y4m"
+    y4m_of(text, video)
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = new_context(camera, base_url, "vi", viewport={"width": 360, "height": 740},
+                              permissions=["camera"])
+        context.add_init_script("delete window.BarcodeDetector;")
+        yield context
+        context.close()
+    finally:
+        camera.close()
+
+
+def y4m_of(text: str, path) -> None:
+    """A camera's video of a personal QR code on a desk, as Chromium's fake camera plays it."""
+    import segno
+    from PIL import Image
+
+    drawn = io.BytesIO()
+    segno.make(text, error="m").save(drawn, kind="png", scale=6, border=4)
+    code = Image.open(drawn).convert("L")
+    frame = Image.new("L", (640, 480), 200)
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    chroma = bytes([128]) * (320 * 240)
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _frame in range(10):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
 
 
 def new_context(browser, base_url: str, lang: str = "vi", **options):

@@ -18,7 +18,7 @@ from kiemdich.people.models import Person
 from kiemdich.scans.access import forget
 from kiemdich.scans.models import Scan
 from kiemdich.venues.models import VenueStaff
-from tests.browser.conftest import fill_login, new_context
+from tests.browser.conftest import camera_showing, fill_login, new_context
 from tests.scans.conftest import make_venue
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -424,38 +424,10 @@ def test_a_visitor_types_the_posters_manual_code(browser, live_server, sign_in, 
 
 # A live camera without BarcodeDetector --------------------------------------------------------
 
-def y4m_of(text: str, path) -> None:
-    """A camera's video of a personal QR code on a desk, as Chromium's fake camera plays it."""
-    import segno
-    from PIL import Image
-
-    drawn = io.BytesIO()
-    segno.make(text, error="m").save(drawn, kind="png", scale=6, border=4)
-    code = Image.open(drawn).convert("L")
-    frame = Image.new("L", (640, 480), 200)
-    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
-    chroma = bytes([128]) * (320 * 240)
-    with open(path, "wb") as out:
-        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
-        for _frame in range(10):
-            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
-
-
 def test_a_live_camera_without_barcode_detector_decodes_with_our_own_jsqr(
         browser, live_server, sign_in, hospital, tmp_path):
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
     code = lan_code()
-    video = tmp_path / "camera.y4m"
-    y4m_of(code, video)
-    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
-    try:
-        context = new_context(camera, live_server.url, "vi",
-                              viewport={"width": 360, "height": 740}, permissions=["camera"])
-        # As on an iPhone or in Firefox: no BarcodeDetector.
-        context.add_init_script("delete window.BarcodeDetector;")
+    with camera_showing(browser, live_server.url, code, tmp_path) as context:
         sign_in(context, account_for_phone(STAFF))
         page = context.new_page()
         page.set_default_timeout(20_000)
@@ -473,6 +445,3 @@ def test_a_live_camera_without_barcode_detector_decodes_with_our_own_jsqr(
         # The code held in front of the camera is one scan (again only after a few seconds).
         scans = list(Scan.objects.filter(venue=hospital))
         assert scans and all(s.accepted and s.method == "staff" for s in scans)
-        context.close()
-    finally:
-        camera.close()

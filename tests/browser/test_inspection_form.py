@@ -13,7 +13,7 @@ from kiemdich.accounts.services import grant_role
 from kiemdich.reports.models import Inspection, ViolationCategory
 from kiemdich.venues.codes import address_key, place_key
 from kiemdich.venues.models import Venue
-from tests.browser.conftest import new_context
+from tests.browser.conftest import camera_showing, new_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -110,8 +110,6 @@ def test_an_inspector_finds_an_undeclared_person_by_typing_and_records_it(
 
 def test_the_live_camera_reads_the_posters_qr_into_the_form(browser, live_server, sign_in,
                                                            areas, tmp_path):
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-    from tests.browser.test_gate import y4m_of
 
     Venue.objects.create(code="K7QM2XHP9RTA3", name="Chợ Trảng Dài", venue_type="market",
                          sector="trade", area=areas["25993"], street="1 Đường A",
@@ -120,16 +118,7 @@ def test_the_live_camera_reads_the_posters_qr_into_the_form(browser, live_server
                          owner=User.objects.create_user("0912000974"), default_stay_minutes=60)
     inspector = grant_role("0912000975", Role.INSPECTOR, areas["731"]).user
     poster = f"{live_server.url}/v/K7QM2XHP9RTA3"  # what the poster's QR holds
-    video = tmp_path / "poster.y4m"
-    y4m_of(poster, video)
-    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
-    try:
-        context = new_context(camera, live_server.url, "vi",
-                              viewport={"width": 360, "height": 740}, permissions=["camera"])
-        # As on an iPhone or in Firefox: the kiosk's reader falls back to our own jsQR.
-        context.add_init_script("delete window.BarcodeDetector;")
+    with camera_showing(browser, live_server.url, poster, tmp_path) as context:
         sign_in(context, inspector)
         page = context.new_page()
         page.set_default_timeout(20_000)
@@ -145,6 +134,3 @@ def test_the_live_camera_reads_the_posters_qr_into_the_form(browser, live_server
         page.locator("#inspection-form button[type=submit]").click()
         page.wait_for_url("**/reports/inspections/")
         assert Inspection.objects.get().venue.code == "K7QM2XHP9RTA3"
-        context.close()
-    finally:
-        camera.close()
