@@ -110,10 +110,10 @@ cluster-down: check-installed
 cluster-status: check-installed
 	$(CLUSTER) status
 
-# The whole suite, on SQLite and then on a throwaway PostgreSQL database.
+# The whole suite, on SQLite and on a throwaway PostgreSQL database, the two passes at once
+# (tools/test_passes.py: a line a minute, then each pass's log whole; logs in var/test-logs/).
 test: $(VENV)/.installed browsers
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(PY) tools/test_passes.py
 
 TEST_ENV = DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789 \
 	KEY_ENCRYPTION_KEY=test-key-encryption-key-not-for-production-0123 \

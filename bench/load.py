@@ -490,20 +490,30 @@ def warm_up(base: str, traffic: Traffic, connections: int, rate: float = 100,
 
 
 def ramp(base: str, traffic: Traffic, start: float, step_seconds: float, connections: int,
-         memory: Memory, limit: float = 20000, growth: float = 1.15,
+         memory: Memory, limit: float = 20000, growth: float = 1.15, coarse: float = 1.5,
          p99_ms: float = 100.0) -> tuple[list[Phase], float]:
     """Raise the rate until the server stops keeping up (accepted < 95 % of offered, errors,
-    or p99 over `p99_ms`); returns the phases and the highest rate it sustained."""
-    phases, best, rate = [], 0.0, start
-    while rate <= limit:
+    or p99 over `p99_ms`); returns the phases and the highest rate it sustained.
+
+    Steps of `coarse` first, then from the last rate kept up with by `growth`: a fast machine
+    is not walked up from a low start in many small steps, and a start the machine cannot
+    keep up with is halved (down to 10/s) rather than reported as a sustained rate of 0."""
+    phases: list[Phase] = []
+    best, rate, factor, kept = 0.0, start, coarse, 0.0
+    while 10 <= rate <= limit:
         phase = measured(base, traffic, rate, step_seconds, connections, memory, check=False)
         phases.append(phase)
-        ok = (phase.accepted >= 0.95 * rate * step_seconds and not phase.errors
-              and phase.p99_ms <= p99_ms)
-        if not ok:
+        if (phase.accepted >= 0.95 * rate * step_seconds and not phase.errors
+                and phase.p99_ms <= p99_ms):
+            best, kept = max(best, phase.accepted_per_second), rate
+            rate *= factor
+        elif not kept:
+            rate /= 2
+        elif factor == coarse:
+            factor = growth
+            rate = kept * growth
+        else:
             break
-        best = phase.accepted_per_second
-        rate *= growth
     return phases, best
 
 

@@ -2,6 +2,7 @@
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kiemdich_bench \\
         .venv/bin/python bench/profile_scan.py --kind scan --requests 3000 [--profile]
+    … --kind stats --days 14 --requests 300   # the province dashboard's GET /api/v1/stats
 
 The same application object the server runs (kiemdich.wsgi, DEBUG off, the pool, the live
 feed on Redis, the rate limiter counting), called with WSGI environs as granian builds them:
@@ -15,6 +16,7 @@ import argparse
 import contextlib
 import cProfile
 import io
+import itertools
 import os
 import pstats
 import sys
@@ -27,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def environ(raw: bytes) -> dict:
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    method, path, _version = lines[0].split(" ")
-    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+    method, target, _version = lines[0].split(" ")
+    path, _, query = target.partition("?")
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": query,
            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "18900", "SERVER_PROTOCOL": "HTTP/1.1",
            "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": True,
@@ -70,9 +73,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def stats_request(days: int) -> bytes:
+    """GET /api/v1/stats for the province over `days` days to today, as bench/run.py asks it
+    (an officer's token; granting the role writes to the database)."""
+    from urllib.parse import urlencode
+
+    from bench.load import _request
+    from bench.run import dashboard_token, stats_params
+    from kiemdich.core import clock
+
+    token, province = dashboard_token()
+    params = stats_params(province, clock.today(), days)
+    return _request("GET", f"/api/v1/stats?{urlencode(params)}", f"Bearer {token}", None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kind", choices=("scan", "checkin", "health"), default="scan")
+    parser.add_argument("--kind", choices=("scan", "checkin", "health", "stats"), default="scan")
+    parser.add_argument("--days", type=int, default=1, help="stats: the range's length")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
@@ -87,15 +105,18 @@ def main() -> None:
     from bench import load
     from kiemdich.wsgi import application
 
-    fixtures = load.prepare(venues=10) if args.kind != "health" else load.Fixtures()
-    traffic = load.Traffic(args.kind, fixtures, f"prof{int(time.time())}")
+    if args.kind == "stats":
+        next_request = itertools.repeat(stats_request(args.days)).__next__
+    else:
+        fixtures = load.prepare(venues=10) if args.kind != "health" else load.Fixtures()
+        next_request = load.Traffic(args.kind, fixtures, f"prof{int(time.time())}").next
     statuses: dict[str, int] = {}
 
     def start_response(status, headers, exc_info=None):
         statuses[status[:3]] = statuses.get(status[:3], 0) + 1
 
     def one() -> None:
-        body = application(environ(traffic.next()), start_response)
+        body = application(environ(next_request()), start_response)
         b"".join(body)
         if hasattr(body, "close"):
             body.close()

@@ -12,7 +12,8 @@
 4. the scan ingest (readers) and the poster check-in at fixed rates and a ramp (bench/load.py);
 5. tracing: cases of generated people with 14 days of visits, every contact, p95;
 6. the province dashboard (`GET /api/v1/stats`) over one day and the whole range, p95;
-7. the bare PostgreSQL ceiling of the same work (pgbench with bench/pgbench_scan.sql);
+7. the bare PostgreSQL ceiling of the same work (pgbench: bench/pgbench_scan.sql and the
+   scan's statement as the code writes it, `pgbench_script`);
 
 then prints a table with each target met or MISSED and our figures as shares of both
 ceilings, and writes it all to bench/results/<scale>-<time>.json.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -30,8 +32,9 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 # This checkout's code, in this process and in the server's (not whichever checkout the
@@ -39,6 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kiemdich.core import clock  # noqa: E402
+
+if TYPE_CHECKING:
+    from kiemdich.areas.models import Area
 
 RESULTS = ROOT / "bench" / "results"
 SCALES = {
@@ -193,10 +199,17 @@ def p95(samples: list[float]) -> float:
 
 
 def bench_tracing(cases: int = 10, runs: int = 3) -> dict:
-    """Cases of generated people over the 14 days before today: the people with the most
-    visits (the worst cases), and people picked at random among those with a visit (typical).
-    The window ends at midnight so that the load driver's traffic (today, at the busiest
-    venues, the same people over and over) is not what gets traced."""
+    """Cases of `bench_people`: the busiest and the typical."""
+    people, start, end = bench_people(cases)
+    return {kind: _trace(people[kind], start, end, runs) for kind in ("busiest", "typical")}
+
+
+def bench_people(cases: int = 10) -> tuple[dict[str, list[int]], datetime, datetime]:
+    """F0s of generated people over the 14 days before today (and that window): the people
+    with the most visits (`busiest`, the worst cases), and people picked at random among
+    those with a visit (`typical`). The window ends at midnight so that the load driver's
+    traffic (today, at the busiest venues, the same people over and over) is not what gets
+    traced."""
     import random
 
     from django.db.models import Count, Max, Min
@@ -215,8 +228,7 @@ def bench_tracing(cases: int = 10, runs: int = 3) -> dict:
     sample = [rng.randint(bounds["low"] or 0, bounds["high"] or 0) for _ in range(cases * 20)]
     seen = set(in_window.filter(person_id__in=sample).values_list("person_id", flat=True))
     typical = [pk for pk in dict.fromkeys(sample) if pk in seen][:cases]
-    return {"busiest": _trace(busiest, start, end, runs),
-            "typical": _trace(typical, start, end, runs)}
+    return {"busiest": busiest, "typical": typical}, start, end
 
 
 def _trace(people: list[int], start, now, runs: int) -> dict:
@@ -252,10 +264,9 @@ def _trace(people: list[int], start, now, runs: int) -> dict:
             "contacts_max": max(contacts, default=0)}
 
 
-def bench_dashboard(base: str, days: int, runs: int = 15) -> dict:
-    """GET /api/v1/stats for the province through the server, one day and the whole range."""
-    import httpx
-
+def dashboard_token() -> tuple[str, Area]:
+    """A bearer token of an officer of the province the dashboard is measured for (granting
+    the role writes to the database), and that province."""
     from kiemdich.accounts.auth import issue_token
     from kiemdich.accounts.models import Role
     from kiemdich.accounts.services import grant_role
@@ -265,15 +276,28 @@ def bench_dashboard(base: str, days: int, runs: int = 15) -> dict:
         Area.objects.filter(depth=0).order_by("code").first()
     grant = grant_role("0869999998", Role.OFFICER, province)
     token, _record = issue_token(grant.user)
+    return token, province
+
+
+def stats_params(province: Area, today: date, days: int) -> dict[str, str]:
+    """The dashboard's query: today alone, or the `days` days to today."""
+    if days == 1:
+        return {"area": province.code}
+    return {"area": province.code, "date_from": (today - timedelta(days=days - 1)).isoformat(),
+            "date_to": today.isoformat()}
+
+
+def bench_dashboard(base: str, days: int, runs: int = 15) -> dict:
+    """GET /api/v1/stats for the province through the server, one day and the whole range."""
+    import httpx
+
+    token, province = dashboard_token()
     today = clock.today()
     results = {}
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
                       timeout=30) as http:
-        for label, params in [
-                ("1 day", {"area": province.code}),
-                (f"{days} days", {"area": province.code,
-                                  "date_from": (today - timedelta(days=days - 1)).isoformat(),
-                                  "date_to": today.isoformat()})]:
+        for label, length in [("1 day", 1), (f"{days} days", days)]:
+            params = stats_params(province, today, length)
             http.get("/api/v1/stats", params=params).raise_for_status()
             samples = []
             for _ in range(runs):
@@ -297,19 +321,42 @@ def pgbench_variables() -> list[str]:
             "-D", f"pmin={people['low'] or 1}", "-D", f"pmax={people['high'] or 1}"]
 
 
+# What pgbench gives the scan's statement where the server binds a parameter: pgbench binds
+# only its own (integer) variables, so the others are expressions of the same values — a
+# reader's scan now, a random direction, a fresh nonce, the person's public id by their id.
+PGBENCH_VALUES = {
+    "venue": ":venue", "person": "(SELECT public_id FROM people_person WHERE id = :person)",
+    "serial": "NULL", "card": "false", "at": "now()", "at_text": "now()::text",
+    "received_at": "now()", "direction": "(CASE WHEN random() < 0.5 THEN 'in' ELSE 'out' END)",
+    "method": "'device'", "code_format": "'kd_app'", "nonce": "md5(random()::text)",
+    "body_digest": "md5(random()::text)", "device": "NULL", "actor": "NULL",
+    "window": "'300 seconds'", "closes_at": "(now() + interval '60 minutes')",
+}
+
+
+def pgbench_script(day: date) -> str:
+    """bench/pgbench_scan.sql followed by the scan's one statement for `day`."""
+    from kiemdich.scans.statements import accept_sql
+
+    statement = re.sub(r"%\((\w+)\)s", lambda m: PGBENCH_VALUES[m.group(1)], accept_sql(day))
+    return f"{(ROOT / 'bench' / 'pgbench_scan.sql').read_text()}{statement};\n"
+
+
 def bench_pgbench(seconds: int, clients: int) -> dict:
     from django.db import connection
 
     if not shutil.which("pgbench"):
         return {"skipped": "pgbench not installed"}
     db = connection.settings_dict
-    # Prepared, with generic plans: as the app's hot path sends them (kiemdich.core.db).
+    script = ROOT / "var" / "bench" / "pgbench_scan.sql"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(pgbench_script(clock.today()))
+    # Prepared, with generic plans and no JIT: as the app sends them (kiemdich/settings.py).
     command = ["pgbench", "-n", "-M", "prepared", "-T", str(seconds), "-c", str(clients),
-               "-j", "2",
-               *pgbench_variables(), "-f", str(ROOT / "bench" / "pgbench_scan.sql"),
+               "-j", "2", *pgbench_variables(), "-f", str(script),
                "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432),
                "-U", db["USER"] or "postgres", db["NAME"]]
-    env = {**os.environ, "PGOPTIONS": "-c plan_cache_mode=force_generic_plan"}
+    env = {**os.environ, "PGOPTIONS": "-c plan_cache_mode=force_generic_plan -c jit=off"}
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120,
                          check=False, env=env)
     figures = {"clients": clients}
@@ -504,12 +551,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--step-seconds", type=float, default=6)
     parser.add_argument("--ramp-start", type=float, default=None,
-                        help="every ramp's first rate (default 500 no-op, 250 scan, 100 "
+                        help="every ramp's first rate (default 200 no-op, 100 scan, 50 "
                              "check-in); lower on a busy machine")
     parser.add_argument("--noop-rates", default="",
                         help="fixed rates for the no-op endpoint too (its CPU per request)")
     parser.add_argument("--before", help="an earlier run's JSON: its CPU per scan is the "
                                          "'before' of the CPU targets")
+    parser.add_argument("--data-only", action="store_true",
+                        help="make the database and its generated data, then stop (the 30 M "
+                             "data takes long: make it once, measure later)")
     parser.add_argument("--skip", default="",
                         help="comma-separated parts not to run: dashboard,tracing,pgbench")
     args = parser.parse_args()
@@ -525,6 +575,8 @@ def main() -> None:
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     report["data"] = ensure_data(args.scale, refresh="dashboard" not in skip)
     print(f"data: {report['data']}", flush=True)
+    if args.data_only:
+        return
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     with Server(args.database_url, args.workers, args.threads) as server:
         pid = server.process.pid
@@ -532,13 +584,13 @@ def main() -> None:
         start = args.ramp_start
         noop_rates = [float(r) for r in args.noop_rates.split(",") if r.strip()]
         report["noop"] = run_load(server.base, "health", noop_rates, args.seconds, pid,
-                                  start or 500, args.step_seconds)
+                                  start or 200, args.step_seconds)
         print("scan ingest (readers):", flush=True)
-        report["scan"] = run_load(server.base, "scan", rates, args.seconds, pid, start or 250,
+        report["scan"] = run_load(server.base, "scan", rates, args.seconds, pid, start or 100,
                                   args.step_seconds)
         print("poster check-in:", flush=True)
         report["checkin"] = run_load(server.base, "checkin", rates[:2], args.seconds, pid,
-                                     start or 100, args.step_seconds)
+                                     start or 50, args.step_seconds)
         for kind in ("noop", "scan", "checkin"):
             report[kind]["cpu_ms"] = cpu_per_request(report[kind])
         print("dashboard:", flush=True)

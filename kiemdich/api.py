@@ -11,15 +11,25 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from kiemdich import readiness
+from kiemdich.accounts.api import router as accounts
 from kiemdich.core.error_codes import CATALOGUE
 from kiemdich.core.errors import DomainError, RetryLater
+from kiemdich.declarations.api import router as declarations
 from kiemdich.failures import RETRY_AFTER_SECONDS, UNAVAILABLE, database_unavailable, unavailable
+from kiemdich.jobpages.api import router as jobs
+from kiemdich.people.api import router as people
+from kiemdich.privacy.api import router as privacy
+from kiemdich.reports.api import router as reports
+from kiemdich.scans.api import router as scans
+from kiemdich.tracing.api import router as tracing
 from kiemdich.validation_messages import localised
+from kiemdich.venues.api import router as venues
+from kiemdich.zones.api import router as zones
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -188,22 +198,10 @@ def ready(request: HttpRequest) -> dict[str, object] | HttpResponse:
 PART_NAMES: dict[str, StrOrPromise] = {"database": gettext_lazy("cơ sở dữ liệu"), "redis": "Redis"}
 
 
-def _mount() -> None:
-    from kiemdich.accounts.api import router as accounts
-    from kiemdich.declarations.api import router as declarations
-    from kiemdich.jobs.api import router as jobs
-    from kiemdich.people.api import router as people
-    from kiemdich.privacy.api import router as privacy
-    from kiemdich.reports.api import router as reports
-    from kiemdich.scans.api import router as scans
-    from kiemdich.tracing.api import router as tracing
-    from kiemdich.venues.api import router as venues
-    from kiemdich.zones.api import router as zones
-
-    # The scans first: Django tries the patterns in order, and a scan is most of the traffic.
-    for router in (scans, accounts, people, declarations, venues, reports, tracing, privacy,
-                   zones, jobs):
+def _mount(*routers: Router) -> None:
+    for router in routers:
         api.add_router("", router)
 
 
-_mount()
+# The scans first: Django tries the patterns in order, and a scan is most of the traffic.
+_mount(scans, accounts, people, declarations, venues, reports, tracing, privacy, zones, jobs)

@@ -22,7 +22,6 @@ One place for all of it:
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 
 import psycopg
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -32,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from kiemdich.core.hooks import HookMiddleware
 from kiemdich.core.observability import current_request_id
 
 API_PREFIX = "/api/"
@@ -109,16 +109,12 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return defaults.permission_denied(request, exception or PermissionDenied())
 
 
-class ApiErrorShapeMiddleware:
+class ApiErrorShapeMiddleware(HookMiddleware):
     """Every error answer under /api/ in the contract's JSON shape, whoever made it: the
     handlers above answer JSON already; this catches what django-ninja and Django answer on
     their own (405 for a method an operation does not have, Django's CSRF or host refusals)."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if (response.status_code < 400 or not is_api(request) or response.streaming
                 or response.get("Content-Type", "").startswith("application/json")):
             return response

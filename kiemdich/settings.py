@@ -185,12 +185,18 @@ elif env_bool("DB_POOL", False):
     # out (one empty query): a connection PostgreSQL closed (a restart, a failover) is
     # replaced there instead of failing the request that drew it.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's backend, that check made without a round trip while the connection's socket
+    # has nothing to read (kiemdich.core.postgres_pool).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "kiemdich.core.postgres_pool"
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 8),
         # With at least as many connections as threads, a request waits only while the pool
         # opens one; longer means the database is away: answer 503 (kiemdich.failures).
         "timeout": env_int("DB_POOL_TIMEOUT", 1)}
-if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+IS_POSTGRES = DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql",
+                                                "kiemdich.core.postgres_pool")
+if IS_POSTGRES:
     # The scan hot path binds its statements on the server and lets psycopg prepare them
     # after this many runs on a connection (Django's own cursors bind on the client and are
     # never prepared). 0 turns it off, e.g. behind a transaction-mode pooler without
@@ -202,8 +208,11 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5) or None
     # Planned once for all values: the person-with-state query then runs in a third of the
     # time (partitions are pruned when it executes). Only prepared statements are affected.
+    # No JIT compilation: a generic plan's cost is estimated over every day partition, which
+    # passes jit_above_cost, and compiling took more CPU than a scan's whole statement
+    # (pgbench of the scan's statements: +16 % transactions a second without it).
     options["options"] = (options.get("options", "") +
-                          " -c plan_cache_mode=force_generic_plan").strip()
+                          " -c plan_cache_mode=force_generic_plan -c jit=off").strip()
 # Reads that may lag (the dashboard, coverage, tracing pages, exports) from a replica: on a
 # cluster, HAProxy's read port (deploy/cluster/haproxy.cfg). Off by default: one database.
 # kiemdich/replica.py says what goes where.
@@ -226,7 +235,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # every thread of the live test server, so a page's background request (the service
     # worker fetching the offline page) and a scan could run on it at the same time.
     DATABASES["default"]["TEST"]["NAME"] = str(DATA_DIR / "test.sqlite3")
-IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -240,7 +248,7 @@ LOGIN_REDIRECT_URL = "home"
 REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 250)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL"),
+        {"BACKEND": "kiemdich.core.redis_client.RedisCache", "LOCATION": env_str("REDIS_URL"),
          "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
                      "socket_timeout": REDIS_TIMEOUT_MS / 1000}}
         if env_str("REDIS_URL")

@@ -40,7 +40,7 @@ urlpatterns = [
     path("tracing/", include("kiemdich.tracing.urls")),
     path("zones/", include("kiemdich.zones.urls")),
     path("operations/", include("kiemdich.operations.urls")),
-    path("jobs/", include("kiemdich.jobs.urls")),
+    path("jobs/", include("kiemdich.jobpages.urls")),
     path("v/", include("kiemdich.scans.poster_urls")),
     path("scan/", include("kiemdich.scans.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

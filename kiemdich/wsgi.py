@@ -16,7 +16,8 @@ invalidation.enable()
 # its first requests as fast as the others instead of holding them for a second or more.
 get_resolver().resolve("/api/v1/health")
 
-# A dedicated reader's scans on their short path (kiemdich.scans.lane), everything else as is.
+# A dedicated reader's scans and a visitor's poster check-ins on their short path
+# (kiemdich.scans.lane), everything else as is.
 from kiemdich.scans.lane import ScanLane  # noqa: E402
 
 application = ScanLane(application)  # type: ignore[assignment]

@@ -61,6 +61,31 @@ def pytest_configure(config) -> None:
     hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "kiemdich")
 
 
+# What a test module's names come from when its tests start real processes (servers, job
+# workers, PostgreSQL and Redis of their own, Chromium, `make`): tens of seconds to minutes a
+# test, against a fraction of a second for most of the others.
+_PROCESS_SOURCES = {"subprocess", "playwright.sync_api", "tests.faults.harness",
+                    "tests.jobs.harness", "tests.scans.servers"}
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def _starts_processes_without_the_database(item) -> bool:
+    if item.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(item.fixturenames):
+        return False  # pytest-django's order of database tests stands (transactional last)
+    names = vars(getattr(item, "module", None) or object)
+    return any(getattr(value, "__module__", None) in _PROCESS_SOURCES
+               or getattr(value, "__name__", None) in _PROCESS_SOURCES
+               for value in names.values())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items) -> None:
+    """The tests that start processes and need no test database go first (pytest-django put
+    them last): the two xdist workers share them out while the quick tests are still there to
+    even out their ends, rather than one worker ending on a minutes-long test alone."""
+    items.sort(key=lambda item: not _starts_processes_without_the_database(item))
+
+
 def pytest_runtest_setup(item) -> None:
     if item.get_closest_marker("postgres_only") and not settings.IS_POSTGRES:
         pytest.skip("needs PostgreSQL (run by the PostgreSQL pass of make test)")

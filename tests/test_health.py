@@ -17,7 +17,7 @@ def _dead_redis() -> override_settings:
     url = f"redis://127.0.0.1:{free_port()}/0"
     return override_settings(
         REDIS_URL=url, PUBSUB_BACKEND="redis",
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+        CACHES={"default": {"BACKEND": "kiemdich.core.redis_client.RedisCache",
                             "LOCATION": url, "OPTIONS": {"socket_connect_timeout": 0.25,
                                                          "socket_timeout": 0.25}}})
 

@@ -61,14 +61,14 @@ class MeOut(Schema):
 
 @router.post("/auth/otp", response={202: OtpRequestOut, 422: ErrorOut, 429: ErrorOut},
              auth=None)
-def request_otp(request: HttpRequest, payload: OtpRequestIn):
+def request_otp(request: HttpRequest, payload: OtpRequestIn) -> Status:
     """Send a one-time login code by SMS."""
     return Status(202, {"expires_in": otp.request_code(payload.phone, client_ip(request))})
 
 
 @router.post("/auth/token", response={200: TokenOut, 400: ErrorOut, 422: ErrorOut,
                                       429: ErrorOut}, auth=None)
-def exchange_otp(request: HttpRequest, payload: TokenIn):
+def exchange_otp(request: HttpRequest, payload: TokenIn) -> dict:
     """Exchange the code for a bearer token; the account is made at first login."""
     user = otp.verify_code(payload.phone, payload.code, client_ip(request))
     token, record = issue_token(user)
@@ -76,7 +76,7 @@ def exchange_otp(request: HttpRequest, payload: TokenIn):
 
 
 @router.post("/auth/logout", response={204: None}, auth=PEOPLE_AUTH)
-def logout(request: HttpRequest):
+def logout(request: HttpRequest) -> Status:
     """Invalidate the bearer token used for this call."""
     token = getattr(request, "api_token", None)
     if token:
@@ -85,6 +85,6 @@ def logout(request: HttpRequest):
 
 
 @router.get("/me", response=MeOut, auth=PEOPLE_AUTH)
-def me(request: AuthedRequest):
+def me(request: AuthedRequest) -> dict:
     """The account, its roles and the people it manages."""
     return account_summary(request.auth, scope_of(request))

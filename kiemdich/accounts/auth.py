@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
@@ -99,8 +98,7 @@ class PortalSessionAuth(SessionAuth):
         if not request.user.is_authenticated:
             return None
         if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
-            raise Forbidden(_("Phiên làm việc đã hết hạn hoặc thiếu mã bảo vệ; hãy tải lại "
-                              "trang."), code="csrf_failed")
+            raise Forbidden(code="csrf_failed")
         return request.COOKIES.get(self.param_name)
 
 

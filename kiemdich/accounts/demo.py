@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from kiemdich.accounts.models import Role, Sector
 from kiemdich.accounts.services import account_for_phone, grant_role
 from kiemdich.areas.models import Area
@@ -34,7 +36,7 @@ def demo_communes() -> list[Area]:
     return list(Area.objects.subtree(demo_province()).leaves().order_by("code"))
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     province = demo_province()
     first_commune = demo_communes()[0]
     out.write("Demo accounts (log in with the phone; the code is in the SMS outbox):")

@@ -1,7 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.models import Role, Sector
+from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.picker import AreaField
 
 
@@ -28,7 +31,7 @@ class GrantForm(forms.Form):
     sector = forms.ChoiceField(label=_("Lĩnh vực"), required=False,
                                choices=[("", _("Mọi lĩnh vực")), *Sector.choices])
 
-    def __init__(self, *args, scope=None, **kwargs) -> None:
+    def __init__(self, *args: Any, scope: Scope | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
             country = [("", _("Toàn quốc"))] if scope.may_manage_area(None) else []

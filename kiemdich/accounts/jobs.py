@@ -1,6 +1,7 @@
 """SMS delivery through the job queue (kiemdich.accounts.sms)."""
 
 import itertools
+from collections.abc import Iterator
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ def stalled() -> str:
 # The officer roster, any size (kiemdich.accounts.officers) ------------------------------
 
 
-def _rows(run: tasks.Run):
+def _rows(run: tasks.Run) -> Iterator[tuple[int, dict | None]]:
     try:
         yield from csvrows.records(run.input(), officers.IMPORT_COLUMNS)
     except Invalid as exc:

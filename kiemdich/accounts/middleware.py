@@ -33,7 +33,8 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-def start_session_clock(sender, request: HttpRequest, user, **kwargs) -> None:
+def start_session_clock(sender: object, request: HttpRequest, user: object, **kwargs: object
+                        ) -> None:
     """The absolute timeout counts from the login itself (connected to user_logged_in)."""
     now = int(time.time())
     request.session[_STARTED] = now

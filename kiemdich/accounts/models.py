@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kiemdich.accounts.phones import normalize_phone
+
 
 class UserManager(BaseUserManager["User"]):
-    def create_user(self, phone: str, password: str | None = None, **extra) -> User:
-        from kiemdich.accounts.phones import normalize_phone
-
+    def create_user(self, phone: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(phone=normalize_phone(phone), **extra)
         if password:
             user.set_password(password)
@@ -23,7 +23,7 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, phone: str, password: str | None = None, **extra) -> User:
+    def create_superuser(self, phone: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self.create_user(phone, password, **extra)

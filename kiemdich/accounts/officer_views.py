@@ -19,7 +19,7 @@ from kiemdich.accounts.models import Grant
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas.picker import area_key
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from kiemdich.jobs import tasks
 
 
@@ -31,15 +31,16 @@ def _admin_scope(request: HttpRequest) -> Scope:
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    if isinstance(exc, NotFound):
-        raise Http404 from None
+    """A change refused (out of the admin's reach, one's own account, already so): said,
+    with its code and status, and the way back to the list. An account or grant not found
+    is the pages' handler's (404)."""
     return render(request, "refused.html", {
         "code": exc.code, "message": exc.message, "back_url": reverse("accounts:officers"),
         "back_label": _("Tài khoản cán bộ")}, status=exc.status)
 
 
 @login_required
-def officer_list(request: HttpRequest) -> HttpResponse:
+def officer_list(request: AuthedRequest) -> HttpResponse:
     scope = _admin_scope(request)
     phone = request.GET.get("phone", "")
     return render(request, "accounts/officers.html", {
@@ -48,7 +49,7 @@ def officer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def officer_new(request: HttpRequest) -> HttpResponse:
+def officer_new(request: AuthedRequest) -> HttpResponse:
     scope = _admin_scope(request)
     form = OfficerForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
@@ -56,7 +57,9 @@ def officer_new(request: HttpRequest) -> HttpResponse:
         try:
             grant = officers.create(scope, data["phone"], data["role"], data["area_code"],
                                     data["sector"], data["display_name"])
-        except DomainError as exc:
+        except (Invalid, NotFound, Forbidden, Conflict) as exc:
+            # A field refused, an area unknown or out of reach, the role already held: on
+            # the form.
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             form.error_code = exc.code
         else:
@@ -78,7 +81,7 @@ def officer_import(request: AuthedRequest) -> HttpResponse:
             # the task's page follows it and lists the bad rows.
             task = officers.start_roster_import(scope, request.user,
                                                 upload.chunks(tasks.PIECE_BYTES), upload.name)
-        except DomainError as exc:
+        except Invalid as exc:  # the file's encoding or columns: beside the file
             form.add_error("file", exc.message)
             form.error_code = exc.code
         else:
@@ -90,12 +93,9 @@ def officer_import(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def officer_detail(request: AuthedRequest, user_id: int) -> HttpResponse:
     scope = _admin_scope(request)
-    try:
-        account = officers.account(scope, user_id)
-    except DomainError as exc:
-        return _refused(request, exc)
+    account = officers.account(scope, user_id)
     grants = list(account.grants.all())
     forms = [(g, GrantForm(initial={"role": g.role, "sector": g.sector,
                                     "area_code": area_key(g.area) if g.area else ""},
@@ -108,16 +108,15 @@ def officer_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def grant_edit(request: HttpRequest, grant_id: int) -> HttpResponse:
+def grant_edit(request: AuthedRequest, grant_id: int) -> HttpResponse:
     scope = _admin_scope(request)
     form = GrantForm(request.POST, prefix=f"g{grant_id}", scope=scope)
     if not form.is_valid():
-        return _refused(request, DomainError(_("Dữ liệu không hợp lệ."), code="invalid",
-                                             status=422))
+        return _refused(request, Invalid())
     try:
         grant = officers.change_grant(scope, grant_id, form.cleaned_data["role"],
                                       form.cleaned_data["area_code"], form.cleaned_data["sector"])
-    except DomainError as exc:
+    except (Invalid, Forbidden, Conflict) as exc:
         return _refused(request, exc)
     messages.success(request, _("Đã đổi quyền."))
     return redirect("accounts:officer", user_id=grant.user_id)
@@ -142,21 +141,18 @@ ACTIONS = {
 
 
 @login_required
-def officer_action(request: HttpRequest, user_id: int, action: str,
+def officer_action(request: AuthedRequest, user_id: int, action: str,
                    grant_id: int | None = None) -> HttpResponse:
     scope = _admin_scope(request)
     if action not in ACTIONS or (action == "revoke") != (grant_id is not None):
         raise Http404
     run, title, explanation, done = ACTIONS[action]
-    try:
-        account = officers.account(scope, user_id)
-    except DomainError as exc:
-        return _refused(request, exc)
+    account = officers.account(scope, user_id)
     grant = get_object_or_404(Grant, pk=grant_id, user=account) if grant_id else None
     if request.method == "POST":
         try:
             run(scope, grant.pk if grant else account.pk)
-        except DomainError as exc:
+        except (Forbidden, Conflict) as exc:
             return _refused(request, exc)
         messages.success(request, done)
         return redirect("accounts:officer", user_id=account.pk)

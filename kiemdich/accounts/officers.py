@@ -7,6 +7,9 @@ change is written to the audit trail with its actor, target and before/after.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -22,6 +25,10 @@ from kiemdich.areas.services import resolve_area
 from kiemdich.core import csvrows
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from kiemdich.jobs import tasks
+
+if TYPE_CHECKING:
+    from kiemdich.jobs.models import Task
 
 IMPORT_COLUMNS = ("phone", "role", "area_code")
 IMPORT_OPTIONAL = ("sector", "display_name")
@@ -33,7 +40,7 @@ def is_account_admin(scope: Scope) -> bool:
 
 def _require_admin(scope: Scope) -> None:
     if not is_account_admin(scope):
-        raise NotFound(_("Không tìm thấy."), code="not_found")
+        raise NotFound(code="not_found")
 
 
 def accounts(scope: Scope, phone: str = "") -> QuerySet[User]:
@@ -53,33 +60,31 @@ def account(scope: Scope, user_id: int) -> User:
     """One account in the admin's list (404 otherwise: an id outside it is not confirmed)."""
     user = accounts(scope).filter(pk=user_id).first()
     if user is None:
-        raise NotFound(_("Không tìm thấy tài khoản."), code="account_not_found")
+        raise NotFound(code="account_not_found")
     return user
 
 
 def _managed(scope: Scope, user_id: int) -> User:
     user = account(scope, user_id)
     if scope.user is not None and user.pk == scope.user.pk:
-        raise Forbidden(_("Không thể tự thay đổi tài khoản của mình."), code="own_account")
+        raise Forbidden(code="own_account")
     if not scope.may_manage_account(user, list(user.grants.all())):
-        raise Forbidden(_("Tài khoản này có quyền ngoài phạm vi quản lý của bạn."),
-                        code="account_out_of_scope")
+        raise Forbidden(code="account_out_of_scope")
     return user
 
 
 def _area(scope: Scope, code: str) -> Area | None:
     area = resolve_area(code) if (code or "").strip() else None
     if not scope.may_manage_area(area):
-        raise Forbidden(_("Địa bàn ngoài phạm vi quản lý của bạn."), code="area_out_of_scope",
-                        field="area_code")
+        raise Forbidden(code="area_out_of_scope", field="area_code")
     return area
 
 
 def _check(role: str, sector: str) -> None:
     if role not in Role.values:
-        raise Invalid(_("Vai trò không hợp lệ."), code="role_invalid", field="role")
+        raise Invalid(code="role_invalid", field="role")
     if sector and sector not in Sector.values:
-        raise Invalid(_("Lĩnh vực không hợp lệ."), code="sector_invalid", field="sector")
+        raise Invalid(code="sector_invalid", field="sector")
 
 
 def describe(grant: Grant) -> str:
@@ -116,7 +121,7 @@ def change_grant(scope: Scope, grant_id: int, role: str, area_code: str = "",
                  sector: str = "") -> Grant:
     grant = Grant.objects.select_related("area", "user").filter(pk=grant_id).first()
     if grant is None:
-        raise NotFound(_("Không tìm thấy quyền."), code="grant_not_found")
+        raise NotFound(code="grant_not_found")
     user = _managed(scope, grant.user_id)
     _check(role, sector)
     before = describe(grant)
@@ -126,7 +131,7 @@ def change_grant(scope: Scope, grant_id: int, role: str, area_code: str = "",
         with transaction.atomic():
             grant.save(update_fields=["role", "area", "sector"])
     except IntegrityError:
-        raise Conflict(_("Tài khoản đã có quyền này."), code="grant_exists") from None
+        raise Conflict(code="grant_exists") from None
     if was_admin or role == Role.ADMIN:
         _sync_admin_flags(user)
     record(scope.user, "role_changed", target=user,
@@ -138,7 +143,7 @@ def change_grant(scope: Scope, grant_id: int, role: str, area_code: str = "",
 def revoke_grant(scope: Scope, grant_id: int) -> User:
     grant = Grant.objects.select_related("area").filter(pk=grant_id).first()
     if grant is None:
-        raise NotFound(_("Không tìm thấy quyền."), code="grant_not_found")
+        raise NotFound(code="grant_not_found")
     user = _managed(scope, grant.user_id)
     before = describe(grant)
     grant.delete()
@@ -161,7 +166,7 @@ def _end_sessions(user: User) -> int:
 def disable(scope: Scope, user_id: int) -> User:
     user = _managed(scope, user_id)
     if not user.is_active:
-        raise Conflict(_("Tài khoản đã bị vô hiệu hóa."), code="account_disabled")
+        raise Conflict(code="account_disabled")
     user.is_active = False
     user.save(update_fields=["is_active"])
     tokens = _end_sessions(user)
@@ -174,7 +179,7 @@ def disable(scope: Scope, user_id: int) -> User:
 def enable(scope: Scope, user_id: int) -> User:
     user = _managed(scope, user_id)
     if user.is_active:
-        raise Conflict(_("Tài khoản đang hoạt động."), code="account_active")
+        raise Conflict(code="account_active")
     user.is_active = True
     user.save(update_fields=["is_active"])
     record(scope.user, "account_enabled", target=user, reason="before=disabled after=active")
@@ -203,10 +208,9 @@ ROSTER_TASK = "accounts.roster"
 ROSTER_CHUNK_ROWS = 500
 
 
-def start_roster_import(scope: Scope, user: User, pieces, filename: str = ""):
+def start_roster_import(scope: Scope, user: User, pieces: Iterable[bytes],
+                        filename: str = "") -> Task:
     """Store the roster (UTF-8, its columns checked now) and queue its import."""
-    from kiemdich.jobs import tasks
-
     _require_admin(scope)
     return tasks.start(ROSTER_TASK, user, label=filename or str(_("Danh sách cán bộ")),
                        params={}, upload=csvrows.checked_upload(pieces, IMPORT_COLUMNS))

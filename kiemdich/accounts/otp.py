@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -106,18 +106,18 @@ def verify_code(raw_phone: str, code: str, ip: str) -> User:
     return user
 
 
-def _check(live: list[OneTimeCode], phone: str, code: str, now) -> DomainError | None:
+def _check(live: list[OneTimeCode], phone: str, code: str, now: datetime) -> DomainError | None:
     guessable = [otp for otp in live if otp.attempts < settings.OTP_CODE_MAX_ATTEMPTS]
     if not live:
         if OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).exists():
-            return OtpExpired(_("Mã xác thực đã hết hạn, vui lòng lấy mã mới."))
-        return OtpInvalid(_("Mã xác thực không đúng."))
+            return OtpExpired()
+        return OtpInvalid()
     if not guessable:
         return RateLimited(_("Nhập sai quá nhiều lần, vui lòng lấy mã mới."), retry_after=60)
     if not (len(code) == 6 and code.isdigit()
             and any(hmac.compare_digest(otp.code_hash, _hash(phone, code))
                     for otp in guessable)):
-        return OtpInvalid(_("Mã xác thực không đúng."))
+        return OtpInvalid()
     return None
 
 

@@ -8,17 +8,16 @@ import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db.models import Q
 from django.utils import timezone
 
+from kiemdich.accounts.models import ApiToken, OneTimeCode, SmsMessage
+from kiemdich.accounts.sms import _file_lock
 from kiemdich.core.personal_data import Erasure, Export, Holder, Purge, Stage, register
 
 
 def _purge(run: Purge) -> None:
-    from django.contrib.sessions.models import Session
-
-    from kiemdich.accounts.models import ApiToken, OneTimeCode, SmsMessage
-
     # The SMS outbox: a message still pending past the cut-off was given up long ago.
     run.delete("sms_messages", SmsMessage.objects.filter(
         created_at__lt=run.cutoff(settings.RETENTION_SMS_OUTBOX_DAYS)))
@@ -32,8 +31,6 @@ def _purge(run: Purge) -> None:
 
 def purge_sms_outbox(now: datetime) -> int:
     """Rewrite the development SMS outbox without its old lines (codes and notices)."""
-    from kiemdich.accounts.sms import _file_lock
-
     path = settings.SMS_OUTBOX
     if not path.exists():
         return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext_lazy as _
-
 from kiemdich.core.errors import Invalid
 
 # Mobile prefixes in use since the 2018 renumbering (03x, 05x, 07x, 08x, 09x) and fixed
@@ -22,7 +20,7 @@ class PhoneInvalid(Invalid):
 def normalize_phone(raw: object) -> str:
     """Return +84… for a Vietnamese number in any common form, or raise PhoneInvalid."""
     if not isinstance(raw, str):
-        raise PhoneInvalid(_("Số điện thoại không hợp lệ."), field="phone")
+        raise PhoneInvalid(field="phone")
     text = _SEPARATORS.sub("", raw.strip())
     if text.startswith("+84"):
         national = text[3:]
@@ -33,11 +31,11 @@ def normalize_phone(raw: object) -> str:
     elif text.startswith("0"):
         national = text[1:]
     else:
-        raise PhoneInvalid(_("Số điện thoại không hợp lệ."), field="phone")
+        raise PhoneInvalid(field="phone")
     if national.startswith("0"):
         national = national[1:]  # "+84 0912…" is a common slip
     if not national.isascii() or not (_MOBILE.match(national) or _FIXED.match(national)):
-        raise PhoneInvalid(_("Số điện thoại không hợp lệ."), field="phone")
+        raise PhoneInvalid(field="phone")
     return "+84" + national
 
 

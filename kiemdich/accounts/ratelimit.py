@@ -30,13 +30,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
@@ -44,6 +45,7 @@ from redis.exceptions import RedisError
 from kiemdich.core import metrics
 from kiemdich.core.errors import RateLimited
 from kiemdich.core.proxies import client_ip
+from kiemdich.core.redis_client import HeldScript
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +137,6 @@ return {granted, string.format('%.6f', tat + interval - window - now)}
 """
 
 _local_lock = threading.Lock()
-_script = None
 # Where this process counts while Redis does not answer, and until when it does not ask it.
 _fallback = LocMemCache("kiemdich-ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 _redis_skipped_until = 0.0
@@ -175,25 +176,13 @@ def _redis_answered() -> None:
 
 def _redis_take(shared: RedisCache, key: str, interval: float, window: float, n: int,
                 now: float) -> tuple[int, float]:
-    global _script
-    full_key = shared.make_and_validate_key(key)
-    client = _client_of(shared)
-    if _script is None:
-        _script = client.register_script(_GCRA_LUA)
-    # EVALSHA, and EVAL once per server after a restart (redis-py's Script does both).
-    granted, wait = _script(keys=[full_key], args=[interval, window, n, now], client=client)
+    granted, wait = _GCRA.run(shared, [shared.make_and_validate_key(key)],
+                              (interval, window, n, now))
     _redis_answered()
     return int(granted), float(wait)
 
 
-def _client_of(shared: RedisCache):
-    """The cache's redis-py client for writes, made once: Django's cache makes a new one for
-    every call, and building it cost more CPU than the script's round trip."""
-    cache = shared._cache
-    client = cache.__dict__.get("_kd_write_client")
-    if client is None:
-        client = cache.__dict__["_kd_write_client"] = cache.get_client(None, write=True)
-    return client
+_GCRA = HeldScript(_GCRA_LUA)
 
 
 def _local_take(store: BaseCache, key: str, interval: float, window: float, n: int,
@@ -207,7 +196,8 @@ def _local_take(store: BaseCache, key: str, interval: float, window: float, n: i
     return granted, round(wait, 6)
 
 
-def caller_allowance(request, bucket: str, limit: Limit, n: int, window: int = 60) -> Allowance:
+def caller_allowance(request: HttpRequest, bucket: str, limit: Limit, n: int,
+                     window: int = 60) -> Allowance:
     """Take `n` events from the caller's bucket of a `rate_limited` operation: the same
     bucket, so events counted one by one and in batches share one allowance."""
     caller, per_caller = caller_key(request), setting_limit(limit)
@@ -216,7 +206,7 @@ def caller_allowance(request, bucket: str, limit: Limit, n: int, window: int = 6
     return take(f"{bucket}:{caller}", per_caller, window, n)
 
 
-def caller_key(request) -> str | None:
+def caller_key(request: HttpRequest) -> str | None:
     """The account (or dedicated reader) making the request, once authenticated."""
     device = getattr(request, "device", None)
     if device is not None:
@@ -247,7 +237,7 @@ def rate_limited(bucket: str, *, per_ip: Limit = None, per_user: Limit = None,
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> object:
             try:
                 ip_limit, caller_limit = setting_limit(per_ip), setting_limit(per_user)
                 if ip_limit is not None:
@@ -273,7 +263,7 @@ def rate_limited(bucket: str, *, per_ip: Limit = None, per_user: Limit = None,
     return decorate
 
 
-def too_many(request, exc: RateLimited) -> HttpResponse:
+def too_many(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(exc.as_dict(), status=429)
     else:

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from kiemdich.accounts import policy
 from kiemdich.accounts.models import Grant, Role, Sector, User
@@ -229,13 +230,14 @@ def accounts_holding(*roles: str) -> QuerySet[User]:
     return User.objects.filter(holders, is_active=True).distinct()
 
 
-def scope_of(request_or_user) -> Scope:
+def scope_of(request_or_user: HttpRequest | User | None) -> Scope:
     """The Scope for a request (cached on it) or a user."""
-    user = getattr(request_or_user, "user", request_or_user)
-    if hasattr(request_or_user, "META"):
-        cached = getattr(request_or_user, "_kiemdich_scope", None)
-        if cached is None or cached.user != (user if user.is_authenticated else None):
-            cached = Scope(user)
-            request_or_user._kiemdich_scope = cached
-        return cached
-    return Scope(user)
+    if not isinstance(request_or_user, HttpRequest):
+        return Scope(request_or_user)
+    user = request_or_user.user if request_or_user.user.is_authenticated else None
+    cached: Scope | None = getattr(request_or_user, "_kiemdich_scope", None)
+    if cached is None or cached.user != user:
+        cached = Scope(user)
+        # Cached on the request itself (HttpRequest declares no such attribute).
+        request_or_user._kiemdich_scope = cached  # type: ignore[attr-defined]
+    return cached

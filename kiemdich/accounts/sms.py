@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from kiemdich.accounts.models import SmsMessage
 from kiemdich.core import metrics
+from kiemdich.jobs.registry import enqueue, enqueue_at
 
 logger = logging.getLogger(__name__)
 _file_lock = threading.Lock()
@@ -140,8 +141,6 @@ def send_sms(phone: str, text: str, *, purpose: str, ref: str = "",
     is given up `ttl` seconds from now (SMS_MAX_AGE_SECONDS by default). With SMS_SEND_NOW
     (tests, one process without a worker) the first attempt is made here and now; its
     retries still go through the queue."""
-    from kiemdich.jobs.registry import enqueue
-
     now = timezone.now()
     message = SmsMessage.objects.create(
         phone=phone, text=text, purpose=purpose, ref=str(ref), created_at=now,
@@ -163,8 +162,6 @@ def backoff(attempts: int) -> timedelta:
 def deliver(message_id: str) -> str:
     """One attempt at a message (the job sms.deliver). Does nothing for a message sent or
     given up, or held by another delivery; a failure queues the next attempt."""
-    from kiemdich.jobs.registry import enqueue_at
-
     now = timezone.now()
     # The claim outlasts the gateway's timeout: no other delivery starts meanwhile.
     claimed = SmsMessage.objects.filter(
@@ -210,8 +207,6 @@ def deliver(message_id: str) -> str:
 def requeue_stalled() -> int:
     """Queue again the pending messages whose attempt is overdue (a worker died during a
     delivery, or the queue lost the task): the claim makes a duplicate delivery a no-op."""
-    from kiemdich.jobs.registry import enqueue
-
     overdue = timezone.now() - timedelta(seconds=settings.SMS_HTTP_TIMEOUT + 60)
     ids = list(SmsMessage.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now()),

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 
 from kiemdich.accounts import otp
 from kiemdich.accounts.forms import CodeForm, PhoneForm
-from kiemdich.accounts.phones import national_form
+from kiemdich.accounts.otp import OtpExpired, OtpInvalid
+from kiemdich.accounts.phones import national_form, normalize_phone
 from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.core.errors import DomainError
+from kiemdich.core.errors import Invalid, RateLimited
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -32,7 +33,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             try:
                 user = otp.verify_code(code_form.cleaned_data["phone"],
                                        code_form.cleaned_data["code"], client_ip(request))
-            except DomainError as exc:
+            except (OtpInvalid, OtpExpired, RateLimited, Invalid) as exc:
+                # The phone refused, a wrong, expired or worn-out code, or too many tries:
+                # the code's form again, with why (a person types it; no page of its own).
                 code_form.add_error("code", exc.message)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -45,11 +48,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             otp.request_code(form.cleaned_data["phone"], client_ip(request))
-        except DomainError as exc:
+        except (Invalid, RateLimited) as exc:  # the phone refused, or codes sent too often
             form.add_error("phone", exc.message)
         else:
-            from kiemdich.accounts.phones import normalize_phone
-
             phone = normalize_phone(form.cleaned_data["phone"])
             return render(request, "accounts/login_code.html",
                           {"form": CodeForm(initial={"phone": phone}), "next": next_url,

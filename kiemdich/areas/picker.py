@@ -10,13 +10,17 @@ that narrows them by name as one types (accents and case ignored: "tan phong" fi
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.models import Area
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Every area of a two-level country (34 provinces and 3,321 communes since 2025) fits.
 MAX_OPTIONS = 5000
@@ -37,7 +41,7 @@ def area_options(areas: QuerySet[Area], *, below: int = 2) -> list[tuple[str, st
     return [(area_key(a), INDENT * (a.depth - top) + a.name) for a in rows]
 
 
-def keyed(choices, value: str) -> str:
+def keyed(choices: Iterable[tuple[object, object]], value: str) -> str:
     """The option's key for a bare official code (the shallowest option with that code);
     a key, or a code no option has, as it is."""
     value = str(value or "").strip()
@@ -54,15 +58,18 @@ class AreaPicker(forms.Select):
 
     template_name = "areas/area_picker.html"
 
-    def __init__(self, attrs=None, choices=(), filter_label=None) -> None:
+    def __init__(self, attrs: dict[str, Any] | None = None,
+                 choices: Iterable[tuple[object, object]] = (),
+                 filter_label: StrOrPromise | None = None) -> None:
         super().__init__(attrs, choices)
         self.filter_label = filter_label
 
-    def format_value(self, value):
+    def format_value(self, value: object) -> list[str]:
         """A bare official code (a link's ?area=731, an earlier form) selects its area."""
         return [keyed(self.choices, v) for v in super().format_value(value)]
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: object, attrs: dict[str, Any] | None
+                    ) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["widget"]["filter_label"] = self.filter_label or _("Tìm theo tên")
         return context
@@ -74,17 +81,20 @@ class AreaField(forms.ChoiceField):
 
     widget = AreaPicker
 
-    def __init__(self, *, blank=None, **kwargs) -> None:
+    def __init__(self, *, blank: StrOrPromise | None = None, **kwargs: Any) -> None:
         self.blank = blank
         super().__init__(**kwargs)
 
-    def valid_value(self, value) -> bool:
+    def valid_value(self, value: object) -> bool:
         # The service that uses the area decides (unknown, out of scope) with its own error,
         # as it does for the API: a typed code the options lack reaches it too.
         return True
 
-    def clean(self, value):
-        return keyed(self.choices, super().clean(value))
+    def clean(self, value: object) -> str:
+        # Django keeps the choices as the list of pairs `offer` set; the stubs' getter is
+        # typed as everything the setter accepts (a mapping, a callable).
+        choices = cast("list[tuple[str, object]]", self.choices)
+        return keyed(choices, super().clean(value))
 
     def offer(self, areas: QuerySet[Area], *, below: int = 2,
               extra: list[tuple[str, Any]] | None = None) -> None:
@@ -93,7 +103,8 @@ class AreaField(forms.ChoiceField):
         self.choices = [*blank, *(extra or []), *area_options(areas, below=below)]
 
 
-def picker(name: str, areas: QuerySet[Area], value: str = "", *, blank=None,
+def picker(name: str, areas: QuerySet[Area], value: str = "", *,
+           blank: StrOrPromise | None = None,
            attrs: dict | None = None, below: int = 2) -> str:
     """The same picker outside a form (a list's filter toolbar): its HTML."""
     field = AreaField(blank=blank, required=False)

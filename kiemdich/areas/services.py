@@ -116,7 +116,7 @@ def resolve_area(code: str, *, leaf: bool = False) -> Area:
         depth, code = int(head), tail
     if not (code.isascii() and code.isalnum() and len(code) <= 16):
         # Not a code at all (a NUL byte, say): unknown, without troubling the database.
-        raise NotFound(_("Không có địa bàn mã này."), code="area_unknown", field="area_code")
+        raise NotFound(code="area_unknown", field="area_code")
     qs = Area.objects.filter(code=code)
     if depth is not None:
         qs = qs.filter(depth=depth)

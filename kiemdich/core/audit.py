@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
@@ -28,6 +28,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from kiemdich.core.hooks import HookMiddleware
 from kiemdich.core.proxies import client_ip
 
 if TYPE_CHECKING:
@@ -43,19 +44,17 @@ log = logging.getLogger(__name__)
 _client_ip: ContextVar[str | None] = ContextVar("audit_client_ip", default=None)
 
 
-class ClientAddressMiddleware:
+class ClientAddressMiddleware(HookMiddleware):
     """Makes the request's client address (`core.proxies.client_ip`) the address of
     every audit entry written while answering it."""
 
-    def __init__(self, get_response: Callable) -> None:
-        self.get_response = get_response
+    def process_request(self, request: HttpRequest) -> None:
+        # Read back by process_response (mypy knows no such attribute of a request).
+        request.client_ip_token = _client_ip.set(client_ip(request))  # type: ignore[attr-defined]
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _client_ip.set(client_ip(request))
-        try:
-            return self.get_response(request)
-        finally:
-            _client_ip.reset(token)
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        _client_ip.reset(request.client_ip_token)  # type: ignore[attr-defined]
+        return response
 
 
 def pseudonym(value: str, key: str = "") -> str:
@@ -98,7 +97,8 @@ def entries() -> type[AuditEntry]:
     return apps.get_model("privacy", "AuditEntry")
 
 
-ActorDescriber = Callable[[object], tuple[str, str]]
+# Its argument is an account (a model instance with a pk), which the kernel cannot name.
+ActorDescriber = Callable[[Any], tuple[str, str]]
 _describers: list[ActorDescriber] = []
 
 

@@ -11,14 +11,18 @@ a new row is found at once everywhere.
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from time import monotonic
 from typing import Any, Generic, TypeVar
 
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis import RedisError
 
 from kiemdich.core import invalidation
+from kiemdich.core.redis_client import HeldScript
 
 log = logging.getLogger(__name__)
 V = TypeVar("V")
@@ -57,8 +61,8 @@ _caches: list[ProcessCache] = []
 
 def forget_all() -> None:
     """Empty every process cache (access changed somewhere: kiemdich.core.invalidation)."""
-    for cache in _caches:
-        cache.forget()
+    for each in _caches:
+        each.forget()
 
 
 class SoftCache:
@@ -76,12 +80,14 @@ class SoftCache:
         self._resume_at = 0.0
 
     def _call(self, operation: str, key: str, *args: object) -> Any:
-        from django.core.cache import cache
+        return self._guarded(operation, key, getattr(cache, operation), key, *args)
 
+    def _guarded(self, operation: str, key: str, function: Callable[..., Any],
+                 *args: object) -> Any:
         if monotonic() < self._resume_at:
             return _UNAVAILABLE
         try:
-            return getattr(cache, operation)(key, *args)
+            return function(*args)
         except (RedisError, OSError) as exc:
             self._resume_at = monotonic() + self.pause
             log.warning("shared cache unavailable (%s %s: %s); reading without it for %.0f s",
@@ -107,6 +113,38 @@ class SoftCache:
         except ValueError:  # expired between the caller's add and this
             return None
         return None if value is _UNAVAILABLE else int(value)
+
+    def count_new(self, member: str, counter: str, timeout: float) -> int | None:
+        """Note `member` and, if it is new, count it in `counter`, both kept `timeout`
+        seconds: the new count, 0 if `member` was already noted, None if the cache is
+        unavailable (or `counter` expired meanwhile). One round trip on Redis."""
+        try:
+            counted = self._guarded("count_new", member, _count_new, member, counter, timeout)
+        except ValueError:  # the counter expired between the add and the incr (not Redis)
+            return None
+        return None if counted is _UNAVAILABLE else counted
+
+
+# KEYS[1] the member, KEYS[2] the counter; ARGV[1] the seconds they are kept. The values as
+# Django's cache stores an integer (plain), so its own get/incr read them too.
+_COUNT_NEW = HeldScript("""
+if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[1]) then return 0 end
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+return n
+""")
+
+
+def _count_new(member: str, counter: str, timeout: float) -> int:
+    shared = caches["default"]
+    if isinstance(shared, RedisCache):
+        return int(_COUNT_NEW.run(shared, [shared.make_and_validate_key(member),
+                                           shared.make_and_validate_key(counter)],
+                                  [max(1, math.ceil(timeout))]))
+    # Another cache (in-process, development and tests): the same in three atomic calls.
+    if not cache.add(member, 1, timeout=timeout):
+        return 0
+    return 1 if cache.add(counter, 1, timeout=timeout) else int(cache.incr(counter))
 
 
 _UNAVAILABLE = object()

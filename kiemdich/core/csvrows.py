@@ -9,18 +9,15 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.utils.translation import gettext_lazy as _
-
 from kiemdich.core.errors import Invalid
 
 
 def not_utf8() -> Invalid:
-    return Invalid(_("Tệp phải là CSV mã hóa UTF-8."), code="csv_encoding", field="file")
+    return Invalid(code="csv_encoding", field="file")
 
 
 def malformed(line: int) -> Invalid:
-    return Invalid(_("Tệp CSV hỏng ở dòng %(n)s.") % {"n": line}, code="csv_malformed",
-                   field="file")
+    return Invalid(code="csv_malformed", field="file", params={"n": line})
 
 
 def header_of(fieldnames: Sequence[str] | None, columns: Iterable[str]) -> list[str]:
@@ -28,8 +25,7 @@ def header_of(fieldnames: Sequence[str] | None, columns: Iterable[str]) -> list[
     header = [h.strip().lower() for h in (fieldnames or [])]
     missing = [c for c in columns if c not in header]
     if missing:
-        raise Invalid(_("Thiếu cột: %(cols)s.") % {"cols": ", ".join(missing)},
-                      code="csv_columns", field="file")
+        raise Invalid(code="csv_columns", field="file", params={"cols": ", ".join(missing)})
     return header
 
 
@@ -46,8 +42,7 @@ def read_rows(data: bytes, columns: Iterable[str], max_rows: int) -> list[tuple[
         for row in reader:
             rows.append((reader.line_num, row))
             if len(rows) > max_rows:
-                raise Invalid(_("Tệp quá lớn (tối đa %(n)s dòng).") % {"n": max_rows},
-                              code="csv_too_large", field="file")
+                raise Invalid(code="csv_too_large", field="file", params={"n": max_rows})
     except csv.Error:
         raise malformed(reader.line_num) from None
     return rows

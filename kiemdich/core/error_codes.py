@@ -2,11 +2,11 @@
 stored with, declared once with its HTTP status and its message (Vietnamese, English through
 the catalogue in kiemdich/locale).
 
-Integrators branch on `error.code`, so a code never changes once published
-(/work/shared/API-CONTRACT.md); the OpenAPI document lists them (kiemdich.api). A raise may
-say more than the catalogue's message (which field, which limit) but keeps the code and its
-status; tests/test_error_codes.py fails for a code raised anywhere that is not declared
-here, or raised with another status than the one declared.
+Integrators branch on `error.code`, so a code never changes once published (the API
+contract); the OpenAPI document lists them (kiemdich.api). tests/test_error_codes.py fails
+for a code raised anywhere that is not declared here, or raised with another status than the
+one declared. A raise says the message declared here; one that carries a detail (a limit, the
+missing columns) is a template, filled by the raise's `params` (kiemdich.core.errors).
 """
 
 from __future__ import annotations
@@ -102,16 +102,16 @@ _declare("not_an_officer", 403, _("Chỉ cán bộ quản lý xem được thố
 
 # Input in general.
 _declare("required", 422, _("Thiếu thông tin bắt buộc."))
-_declare("too_long", 422, _("Nội dung dài quá mức cho phép."))
-_declare("date_invalid", 422, _("Ngày không hợp lệ (cần dạng YYYY-MM-DD)."))
+_declare("too_long", 422, _("%(label)s dài quá %(n)s ký tự."))
+_declare("date_invalid", 422, _("Ngày không hợp lệ (cần dạng dd/mm/yyyy hoặc YYYY-MM-DD)."))
 _declare("date_range_invalid", 422, _("Ngày kết thúc trước ngày bắt đầu."))
-_declare("date_range_too_long", 422, _("Khoảng thời gian quá dài."))
-_declare("days_invalid", 422, _("Số ngày ngoài khoảng cho phép."))
+_declare("date_range_too_long", 422, _("Khoảng thời gian quá dài (tối đa %(n)s ngày)."))
+_declare("days_invalid", 422, _("Số ngày phải từ 1 đến %(n)s."))
 _declare("area_unknown", 404, _("Không có địa bàn mã này."), also=(422,))
 _declare("csv_encoding", 422, _("Tệp phải là CSV mã hóa UTF-8."))
-_declare("csv_malformed", 422, _("Tệp CSV bị hỏng."))
-_declare("csv_columns", 422, _("Tệp CSV thiếu cột bắt buộc."))
-_declare("csv_too_large", 422, _("Tệp CSV có quá nhiều dòng."))
+_declare("csv_malformed", 422, _("Tệp CSV hỏng ở dòng %(n)s."))
+_declare("csv_columns", 422, _("Thiếu cột: %(cols)s."))
+_declare("csv_too_large", 422, _("Tệp quá lớn (tối đa %(n)s dòng)."))
 _declare("emails_invalid", 422, _("Danh sách địa chỉ e-mail không hợp lệ."))
 
 # People, consent, cards.
@@ -127,7 +127,7 @@ _declare("id_number_invalid", 422,
 _declare("id_number_taken", 409,
          _("Số giấy tờ này đã được khai cho một người khác. Hãy kiểm tra lại; nếu đúng là của "
            "người này, hãy liên hệ cán bộ xã/phường."))
-_declare("too_many_people", 409, _("Tài khoản đã quản lý số người tối đa."))
+_declare("too_many_people", 409, _("Một tài khoản quản lý tối đa %(n)d người."))
 _declare("consent_required", 409,
          _("Cần đồng ý với điều khoản xử lý dữ liệu trước khi khai báo."))
 _declare("consent_version_unknown", 422, _("Phiên bản điều khoản không đúng."))
@@ -162,6 +162,7 @@ _declare("alert_not_found", 404, _("Không tìm thấy cảnh báo."))
 # Venues, staff, readers.
 _declare("venue_unknown", 404, _("Không tìm thấy địa điểm."))
 _declare("venue_not_found", 404, _("Không tìm thấy địa điểm."))
+_declare("no_active_venues", 404, _("Bạn chưa có địa điểm nào đang hoạt động."))
 _declare("venue_type_unknown", 422, _("Loại hình địa điểm không có trong danh mục."))
 _declare("venue_duplicate", 409, _("Địa điểm này đã được đăng ký."))
 _declare("venue_closed", 422, _("Địa điểm này đã ngừng hoạt động."))
@@ -174,18 +175,19 @@ _declare("gps_invalid", 422, _("Tọa độ không hợp lệ."))
 _declare("poster_size_invalid", 422, _("Khổ giấy phải là A4, A5 hoặc A6."))
 _declare("staff_exists", 409, _("Số điện thoại này đã là nhân viên của địa điểm."))
 _declare("staff_is_owner", 422, _("Chủ địa điểm đã có quyền quét tại đây."))
-_declare("staff_limit", 422, _("Địa điểm đã có số nhân viên tối đa."))
+_declare("staff_limit", 422, _("Mỗi địa điểm có tối đa %(n)s nhân viên."))
 _declare("staff_unknown", 404, _("Số điện thoại này không phải nhân viên của địa điểm."))
-_declare("device_limit", 422, _("Địa điểm đã có số máy quét tối đa."))
+_declare("device_limit", 422, _("Mỗi địa điểm có tối đa %(n)s máy quét."))
 _declare("device_unknown", 404, _("Không tìm thấy máy quét."))
 
 # Scans.
 _declare("scan_time_invalid", 422,
          _("Thời điểm quét không hợp lệ: ở tương lai hoặc quá cũ."), scan=True)
 _declare("nonce_conflict", 409, _("Mã nonce này đã được dùng cho một lượt quét khác."))
-_declare("batch_too_large", 422, _("Quá nhiều lượt quét trong một lần gửi."))
+_declare("batch_too_large", 422, _("Tối đa %(n)s lượt quét mỗi lần gửi."))
 _declare("photo_missing", 422, _("Chưa chọn ảnh."))
-_declare("photo_too_large", 413, _("Ảnh quá lớn. Hãy chụp lại với độ phân giải thấp hơn."))
+_declare("photo_too_large", 413,
+         _("Ảnh quá lớn (tối đa %(limit)s điểm ảnh). Hãy chụp lại với độ phân giải thấp hơn."))
 _declare("photo_decoder_busy", 503,
          _("Máy chủ đang đọc ảnh khác. Vui lòng thử lại sau giây lát."))
 _declare("live_needs_asgi", 503,
@@ -198,10 +200,10 @@ _declare("format_invalid", 422, _("Định dạng phải là pdf hoặc xlsx."))
 _declare("case_request_not_found", 404, _("Không tìm thấy yêu cầu này."))
 _declare("confirmed_in_future", 422, _("Ngày xét nghiệm dương tính không thể ở tương lai."))
 _declare("window_invalid", 422, _("Thời gian truy vết phải kết thúc sau khi bắt đầu."))
-_declare("window_too_long", 422, _("Thời gian truy vết dài hơn mức cho phép."))
-_declare("margin_invalid", 422, _("Biên thời gian ngoài khoảng cho phép."))
+_declare("window_too_long", 422, _("Thời gian truy vết dài hơn %(n)s ngày cho phép."))
+_declare("margin_invalid", 422, _("Biên thời gian phải từ 0 đến %(n)s phút."))
 _declare("not_a_contact", 422, _("Có người không phải là người tiếp xúc của ca bệnh này."))
-_declare("limit_invalid", 400, _("Số người mỗi trang (limit) không hợp lệ."))
+_declare("limit_invalid", 400, _("Số người mỗi trang (limit) phải là số nguyên từ 1 đến %(n)s."))
 _declare("cursor_invalid", 400, _("Con trỏ trang (cursor) không hợp lệ: hãy dùng next_cursor "
                                   "của trang trước."))
 _declare("person_ids_required", 422, _("Chọn ít nhất một người tiếp xúc."))
@@ -218,11 +220,11 @@ _declare("already_paused", 409, _("Thông báo ở địa bàn này đã đang t
 _declare("not_paused", 409, _("Thông báo ở địa bàn này đã được bật lại."))
 _declare("pause_not_found", 404, _("Không tìm thấy lệnh tạm dừng này."))
 _declare("pause_out_of_scope", 403,
-         _("Bạn chỉ có thể tạm dừng thông báo trong địa bàn mình phụ trách."))
+         _("Bạn chỉ có thể tạm dừng hay bật lại thông báo trong địa bàn mình phụ trách."))
 _declare("self_resume", 403,
          _("Cần một cán bộ y tế khác bật lại thông báo mà bạn đã tạm dừng."))
 _declare("reason_required", 422, _("Cho biết lý do tạm dừng thông báo."))
-_declare("reason_too_long", 422, _("Lý do dài quá mức cho phép."))
+_declare("reason_too_long", 422, _("Lý do dài quá %(n)s ký tự."))
 
 # Reports: statistics, imports, inspections, daily reports.
 _declare("sector_out_of_scope", 404, _("Không có số liệu lĩnh vực này trong phạm vi của bạn."))
@@ -241,6 +243,8 @@ _declare("violation_unknown", 422,
 _declare("fine_out_of_range", 422, _("Số tiền phạt ngoài khung của hành vi vi phạm."))
 _declare("fine_without_violation", 422, _("Chỉ phạt tiền khi có vi phạm."))
 _declare("inspection_unknown", 404, _("Không tìm thấy biên bản này."))
+_declare("report_not_found", 404, _("Không tìm thấy báo cáo này."))
+_declare("subscription_not_found", 404, _("Không tìm thấy đăng ký này."))
 
 # Zones.
 _declare("zone_not_found", 404, _("Không tìm thấy vùng."))
@@ -249,7 +253,9 @@ _declare("zone_place", 422, _("Chọn một xã/phường hoặc một địa đ
 _declare("zone_dates", 422, _("Ngày của vùng không hợp lệ."))
 _declare("zone_ended", 409, _("Vùng này đã kết thúc."))
 
-# Long tasks.
+# The job queue and long tasks.
+_declare("failed_job_not_found", 404,
+         _("Không tìm thấy công việc lỗi này (có thể đã được chạy lại)."))
 _declare("task_not_found", 404, _("Không tìm thấy công việc này."))
 _declare("task_not_owner", 403, _("Chỉ người đã bắt đầu công việc mới hủy được."))
 _declare("task_finished", 409, _("Công việc đã kết thúc, không thể hủy."))

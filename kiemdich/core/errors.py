@@ -1,6 +1,7 @@
 """Domain errors: every refusal the platform makes has a stable code and an HTTP status, both
 declared in the catalogue (kiemdich.core.error_codes) with the code's message, which a raise
-without a message of its own says.
+says: `Invalid(code="staff_limit", params={"n": 20})` fills a message that is a template
+(a limit, the missing columns) with `params`.
 
 Services raise these; the API turns them into `{"error": {"code", "message"}}` and the pages
 show the message in the user's language.
@@ -8,6 +9,7 @@ show the message in the user's language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,11 +30,15 @@ class DomainError(Exception):
         status: int | None = None,
         field: str | None = None,
         extra: dict | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
         if code:
             self.code = code
         if not message and self.code in CATALOGUE:
             message = CATALOGUE[self.code].message
+            if params is not None:
+                # Filled in the language active now, as the request's own text would be.
+                message = str(message) % params
         super().__init__(str(message))
         self.message = message
         if status:

@@ -35,6 +35,8 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from kiemdich.core.pubsub import broker, publish, venue_channel
+
 log = logging.getLogger(__name__)
 
 ACCESS_CHANNEL = "kd_access"
@@ -72,14 +74,13 @@ def changed(venue_id: int) -> None:
 
 
 def _announce(venue_id: int) -> None:
-    from kiemdich.core.pubsub import publish, venue_channel
-
     _clear()  # what another thread of this process cached before the commit
     publish(ACCESS_CHANNEL, {"venue": venue_id})
     publish(venue_channel(venue_id), ACCESS_CHANGED)
 
 
 def _clear() -> None:
+    # A cycle: kiemdich.core.caching imports this module (its caches ask `caches_usable`).
     from kiemdich.core.caching import forget_all
 
     forget_all()
@@ -106,8 +107,6 @@ def _received(message: dict) -> None:
 
 
 def _listen_forever() -> None:
-    from kiemdich.core.pubsub import broker
-
     while True:
         try:
             broker().listen(ACCESS_CHANNEL, _subscribed, _received)

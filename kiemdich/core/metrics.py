@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import connection
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
     CollectorRegistry,
@@ -33,6 +34,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
@@ -157,6 +159,24 @@ _POOL_SAMPLE_SECONDS = 1.0
 _POOL_TOTALS = {"requests_queued": 0, "requests_wait_ms": 0}
 
 
+# The series of each (route, method, status) as first met: prometheus_client looks a child up
+# under a lock and checks its label values at every `labels()` call.
+_REQUEST_SERIES: dict[tuple[str, str, int], tuple[Callable[[], None],
+                                                  Callable[[float], None]]] = {}
+
+
+def observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    """Count an answer and its latency (HTTP_REQUESTS, HTTP_LATENCY)."""
+    series = _REQUEST_SERIES.get((route, method, status))
+    if series is None:
+        series = _REQUEST_SERIES[(route, method, status)] = (
+            HTTP_REQUESTS.labels(route, method, str(status)).inc,
+            HTTP_LATENCY.labels(route, method).observe)
+    count, observe = series
+    count()
+    observe(seconds)
+
+
 def sample_pool() -> None:
     """Copy the process's connection pool figures into the gauges, at most once a second
     (called after requests; psycopg_pool's statistics take its lock)."""
@@ -164,8 +184,6 @@ def sample_pool() -> None:
     if now - _POOL_SAMPLED_AT[0] < _POOL_SAMPLE_SECONDS:
         return
     _POOL_SAMPLED_AT[0] = now
-    from django.db import connection
-
     pool = getattr(connection, "pool", None)
     if pool is None:
         return
@@ -218,8 +236,6 @@ def _bound_ms(seconds: float | None) -> int | None:
 
 
 def figures() -> Figures:
-    from prometheus_client.parser import text_string_to_metric_families
-
     sums: dict[str, float] = defaultdict(float)
     refusals: dict[str, float] = defaultdict(float)
     scan_buckets: dict[float, float] = defaultdict(float)

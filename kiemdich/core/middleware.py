@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
 from kiemdich.core.errors import DomainError, RetryLater
+from kiemdich.core.hooks import HookMiddleware
 
 # Everything the pages need is served by this origin: no CDN, no inline script. The camera
 # scanner needs blob: images and media from the device.
@@ -21,12 +22,8 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+class SecurityHeadersMiddleware(HookMiddleware):
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         # The interactive API docs too: their script and styles are files of this origin.
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self)")
@@ -34,18 +31,14 @@ class SecurityHeadersMiddleware:
         return response
 
 
-class NoStoreMiddleware:
+class NoStoreMiddleware(HookMiddleware):
     """`Cache-Control: private, no-store` on every answer that may hold personal data, so no
     browser, proxy or shared computer keeps a copy: every /api/ answer (tokens, people, scan
     answers, exposures) and every answer to a request with credentials (a session cookie or
     an `Authorization` header). Only answers that declare themselves `public` (static files,
     the web app manifest) keep their own caching."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         credentials = ("HTTP_AUTHORIZATION" in request.META
                        or settings.SESSION_COOKIE_NAME in request.COOKIES)
         declared = response.get("Cache-Control", "")
@@ -106,17 +99,11 @@ class BodySizeLimitMiddleware:
         return 0
 
 
-class DomainErrorPagesMiddleware:
+class DomainErrorPagesMiddleware(HookMiddleware):
     """The pages' one handler of domain errors (the API has its own, kiemdich.api): a refusal
     no view turned into a form error or a message answers as Django's pages do — not found
     404, forbidden 403, anything else 400 — instead of each view re-raising it by hand.
     A refusal for now (RetryLater: 429, 503) is the rate limiter's and the server's to answer."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest,
                           exception: Exception) -> HttpResponse | None:

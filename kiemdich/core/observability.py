@@ -22,7 +22,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from kiemdich.core import metrics
+from kiemdich.core.hooks import HookMiddleware
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -63,29 +64,31 @@ def _route(request: HttpRequest) -> str:
     return "unmatched"
 
 
-class RequestObservationMiddleware:
+class RequestObservationMiddleware(HookMiddleware):
     """First in the chain, so it sees every answer as the client gets it."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def process_request(self, request: HttpRequest) -> None:
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
-        started = time.perf_counter()
+        # Read back by process_response (mypy knows no such attribute of a request).
+        request.observation = (  # type: ignore[attr-defined]
+            request_id, _request_id.set(request_id), time.perf_counter())
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        request_id, token, started = request.observation  # type: ignore[attr-defined]
         try:
-            response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             seconds = time.perf_counter() - started
             route = _route(request)
-            metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-            metrics.HTTP_LATENCY.labels(route, request.method).observe(seconds)
+            metrics.observe_request(route, request.method or "", response.status_code, seconds)
             metrics.sample_pool()
-            _log.info("%s %s %s %.1fms", request.method, route, response.status_code,
-                      seconds * 1000, extra={"route": route, "method": request.method,
-                                             "status": response.status_code,
-                                             "duration_ms": round(seconds * 1000, 2)})
+            # The event's fields are built only when it is written (LOG_LEVEL=WARNING keeps
+            # a busy server's log to what went wrong).
+            if _log.isEnabledFor(logging.INFO):
+                _log.info("%s %s %s %.1fms", request.method, route, response.status_code,
+                          seconds * 1000, extra={"route": route, "method": request.method,
+                                                 "status": response.status_code,
+                                                 "duration_ms": round(seconds * 1000, 2)})
             return response
         finally:
             _request_id.reset(token)

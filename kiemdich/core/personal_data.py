@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Model, QuerySet
+from django.utils.module_loading import autodiscover_modules
 
 
 class Stage(enum.IntEnum):
@@ -133,12 +135,8 @@ def holders() -> list[Holder]:
     """Every registered holder, in stage order, then in the order of INSTALLED_APPS."""
     global _discovered
     if not _discovered:
-        from django.utils.module_loading import autodiscover_modules
-
         autodiscover_modules("personal_data")
         _discovered = True
-    from django.apps import apps
-
     order = {config.label: index for index, config in enumerate(apps.get_app_configs())}
     return sorted(_holders.values(), key=lambda h: (h.stage, order.get(h.app, len(order))))
 

@@ -23,9 +23,12 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import lru_cache
 from typing import Any
 
+import psycopg
+import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
+from psycopg import sql
 
 from kiemdich.core import redis_client
 
@@ -161,9 +164,6 @@ class PostgresBroker(_Resubscribing):
 
     async def _listen(self, channel: str, queue: asyncio.Queue,
                       subscribed: Callable[[], None]) -> None:
-        import psycopg
-        from psycopg import sql
-
         conn = await psycopg.AsyncConnection.connect(autocommit=True, **self._conninfo())
         try:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
@@ -175,9 +175,6 @@ class PostgresBroker(_Resubscribing):
 
     def listen(self, channel: str, subscribed: Callable[[], None],
                received: Callable[[dict[str, Any]], None]) -> None:
-        import psycopg
-        from psycopg import sql
-
         with psycopg.connect(autocommit=True, **self._conninfo()) as conn:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             subscribed()
@@ -219,8 +216,6 @@ class RedisBroker(_Resubscribing):
 
     async def _listen(self, channel: str, queue: asyncio.Queue,
                       subscribed: Callable[[], None]) -> None:
-        import redis
-
         client = redis_client.async_client(self.url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
@@ -246,8 +241,6 @@ class RedisBroker(_Resubscribing):
 
     def listen(self, channel: str, subscribed: Callable[[], None],
                received: Callable[[dict[str, Any]], None]) -> None:
-        import redis
-
         pubsub = redis_client.client(self.url).pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self._key(channel))

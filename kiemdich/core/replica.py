@@ -22,13 +22,15 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
+
+from kiemdich.core.hooks import HookMiddleware
 
 REPLICA = "replica"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -71,14 +73,10 @@ def _pin_key(request: HttpRequest) -> str | None:
     return f"leader-pin:{user.pk}" if user is not None and user.is_authenticated else None
 
 
-class PinToLeaderAfterWrite:
+class PinToLeaderAfterWrite(HookMiddleware):
     """Middleware: a user who just wrote reads from the leader for a while."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         key = _pin_key(request)
         if enabled() and key and request.method not in SAFE_METHODS:
             cache.set(key, 1, settings.REPLICA_PIN_SECONDS)
@@ -100,12 +98,15 @@ def replica_lag_seconds() -> float | None:
     return float(lag or 0) if in_recovery else None
 
 
-def replica_reads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+Answer = TypeVar("Answer")  # a page's response, or what an API operation returns
+
+
+def replica_reads(view: Callable[..., Answer]) -> Callable[..., Answer]:
     """The view's reads go to the replica (GET, not pinned to the leader, replica reachable);
     `request.data_freshness` says how far behind it is."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Answer:
         key = _pin_key(request)
         if (not enabled() or request.method not in SAFE_METHODS
                 or (key and cache.get(key))):

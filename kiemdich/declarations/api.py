@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from kiemdich.accounts.auth import PEOPLE_AUTH
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.accounts.scopes import scope_of
+from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.declarations import services
+from kiemdich.declarations.models import Declaration, SymptomAlert
 from kiemdich.people.services import managed_person
 
 router = Router(tags=["declarations"])
@@ -86,7 +86,7 @@ class ActionOut(Schema):
     at: datetime
 
 
-def _declaration(d) -> dict:
+def _declaration(d: Declaration) -> dict:
     return {**{f: getattr(d, f) for f in DeclarationOut.model_fields if f != "alert_raised"},
             "alert_raised": d.has_symptoms or d.has_exposure}
 
@@ -94,7 +94,7 @@ def _declaration(d) -> dict:
 @router.post("/people/{person_id}/declarations", response={201: DeclarationOut, **ERRORS},
              auth=PEOPLE_AUTH)
 @rate_limited("declare", per_ip=600, per_user=120, window=3600)
-def declare(request: AuthedRequest, person_id: int, payload: DeclarationIn):
+def declare(request: AuthedRequest, person_id: int, payload: DeclarationIn) -> Status:
     """Declare for oneself or a dependant; needs consent first (409 `consent_required`)."""
     person = managed_person(request.auth, person_id)
     return Status(201, _declaration(services.declare(person, request.auth, payload.dict())))
@@ -103,7 +103,7 @@ def declare(request: AuthedRequest, person_id: int, payload: DeclarationIn):
 @router.post("/people/{person_id}/declarations/renew",
              response={201: DeclarationOut, **ERRORS}, auth=PEOPLE_AUTH)
 @rate_limited("declare", per_ip=600, per_user=120, window=3600)
-def renew(request: AuthedRequest, person_id: int):
+def renew(request: AuthedRequest, person_id: int) -> Status:
     """One tap: "nothing has changed, no symptoms" (after a declaration without any)."""
     person = managed_person(request.auth, person_id)
     return Status(201, _declaration(services.renew_unchanged(person, request.auth)))
@@ -111,7 +111,7 @@ def renew(request: AuthedRequest, person_id: int):
 
 @router.get("/people/{person_id}/declarations", response={200: list[DeclarationOut],
                                                           404: ErrorOut}, auth=PEOPLE_AUTH)
-def list_declarations(request: AuthedRequest, person_id: int, limit: int = 30):
+def list_declarations(request: AuthedRequest, person_id: int, limit: int = 30) -> list[dict]:
     person = managed_person(request.auth, person_id)
     latest = person.declarations.order_by("-created_at")[:_bounded(limit)]
     return [_declaration(d) for d in latest]
@@ -121,11 +121,11 @@ def _bounded(limit: int) -> int:
     return max(1, min(limit, 200))
 
 
-def _alert(alert, request: AuthedRequest, scope) -> dict:
+def _alert(alert: SymptomAlert, request: AuthedRequest, scope: Scope) -> dict:
     return {
         "id": alert.pk, "status": alert.status, "created_at": alert.created_at,
-        "area_code": alert.area.code if alert.area_id else "",
-        "area_name": alert.area.name if alert.area_id else "",
+        "area_code": alert.area.code if alert.area is not None else "",
+        "area_name": alert.area.name if alert.area is not None else "",
         "declaration": _declaration(alert.declaration),
         "person": shape_for_officer(alert.person, request.auth, scope,
                                     reason=f"symptom_alert {alert.pk}"),
@@ -134,7 +134,7 @@ def _alert(alert, request: AuthedRequest, scope) -> dict:
 
 
 @router.get("/alerts", response=list[AlertOut], auth=PEOPLE_AUTH)
-def list_alerts(request: AuthedRequest, status: str = "open", limit: int = 50):
+def list_alerts(request: AuthedRequest, status: str = "open", limit: int = 50) -> list[dict]:
     """Health officers: symptom alerts of their area, with the person's contact details
     (each full view is audited). `status` = open, called, …, or `all`."""
     scope = scope_of(request)
@@ -146,7 +146,7 @@ def list_alerts(request: AuthedRequest, status: str = "open", limit: int = 50):
 
 @router.post("/alerts/{alert_id}/actions", response={201: ActionOut, **ERRORS},
              auth=PEOPLE_AUTH)
-def alert_action(request: HttpRequest, alert_id: int, payload: ActionIn):
+def alert_action(request: AuthedRequest, alert_id: int, payload: ActionIn) -> Status:
     """Record what was done about an alert: called, tested, referred, closed."""
     action = services.record_action(scope_of(request), alert_id, payload.status, payload.note)
     return Status(201, {"id": action.pk, "alert_id": action.alert_id, "status": action.status,

@@ -7,7 +7,8 @@ running it again tomorrow adds only the new day.
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import TextIO
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -21,8 +22,12 @@ from kiemdich.accounts.demo import (
 )
 from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
+from kiemdich.areas.models import Area
 from kiemdich.declarations.models import SYMPTOMS, AlertAction, Declaration, SymptomAlert
 from kiemdich.people.models import Person
+
+# (person id, account id, area id, is the demo citizen's)
+DemoPerson = tuple[int, int, int, bool]
 
 DAYS = 7
 DECLARE_RATE = 0.8
@@ -31,7 +36,7 @@ EXPOSURE_RATE = 0.01
 PLACES = ["TP. Hồ Chí Minh", "Bình Dương", "Bà Rịa - Vũng Tàu", "Hà Nội", "Lâm Đồng"]
 
 
-def _demo_people() -> list[tuple[int, int, int, bool]]:
+def _demo_people() -> list[DemoPerson]:
     """(person id, account id, area id, is the demo citizen's) for people of the province."""
     demo_account = User.objects.filter(phone=normalize_phone(DEMO_CITIZEN_PHONE)).first()
     province = demo_province()
@@ -42,7 +47,8 @@ def _demo_people() -> list[tuple[int, int, int, bool]]:
             for pk, account, area in rows]
 
 
-def _declarations_for(day, people, rng: random.Random, now: datetime) -> list[Declaration]:
+def _declarations_for(day: date, people: list[DemoPerson], rng: random.Random,
+                      now: datetime) -> list[Declaration]:
     start = timezone.make_aware(datetime.combine(day, time(6, 0)))
     latest = min(now, timezone.make_aware(datetime.combine(day, time(22, 0))))
     span = max(0, int((latest - start).total_seconds()))
@@ -68,7 +74,8 @@ def _declarations_for(day, people, rng: random.Random, now: datetime) -> list[De
 
 
 @transaction.atomic
-def _seed_day(day, people, rng: random.Random, now: datetime) -> tuple[int, int]:
+def _seed_day(day: date, people: list[DemoPerson], rng: random.Random,
+              now: datetime) -> tuple[int, int]:
     declarations = Declaration.objects.bulk_create(_declarations_for(day, people, rng, now),
                                                    batch_size=1000)
     alerts = [SymptomAlert(declaration_id=d.pk, person_id=d.person_id, area_id=d.area_id)
@@ -82,7 +89,7 @@ def _seed_day(day, people, rng: random.Random, now: datetime) -> tuple[int, int]
     return len(declarations), len(alerts)
 
 
-def _work_through(day, rng: random.Random) -> None:
+def _work_through(day: date, rng: random.Random) -> None:
     """Older alerts were handled by the demo health officer: called, then tested or closed."""
     phone = next(p for p, role, _w, _s in DEMO_AUTHORITIES if role == Role.HEALTH_OFFICER)
     officer = User.objects.filter(phone=normalize_phone(phone)).first()
@@ -99,7 +106,7 @@ def _work_through(day, rng: random.Random) -> None:
         SymptomAlert.objects.filter(pk__in=alert_ids).update(status=status)
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     people = _demo_people()
     if not people:
         out.write("Declarations: no demo citizens; skipped.")
@@ -120,7 +127,7 @@ def seed(out) -> None:
 
 
 @transaction.atomic
-def _an_open_alert(commune, now: datetime) -> int:
+def _an_open_alert(commune: Area, now: datetime) -> int:
     """The commune's health officer always finds one to handle: with no open alert in the
     commune (none drawn there, or all handled since the last run), one of its people declares
     a fever now."""

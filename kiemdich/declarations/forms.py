@@ -3,10 +3,15 @@ unless the last declaration said so."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.declarations.models import EXPOSURES, SYMPTOMS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 YES_NO = [("yes", _("Có")), ("no", _("Không"))]
 
@@ -24,7 +29,7 @@ QUESTIONS = {
 }
 
 
-def _yes_no(label) -> forms.TypedChoiceField:
+def _yes_no(label: StrOrPromise) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect,
                                   coerce=lambda v: v == "yes", empty_value=None,
                                   error_messages={"required": _("Hãy chọn Có hoặc Không.")})

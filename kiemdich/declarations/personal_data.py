@@ -6,11 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 
 from kiemdich.core.personal_data import Erasure, Export, Holder, Purge, register
+from kiemdich.declarations.models import AlertAction, Declaration, SymptomAlert
 
 
 def _purge(run: Purge) -> None:
-    from kiemdich.declarations.models import Declaration
-
     # An F0's declarations (symptoms, onset) stay with the open case.
     run.delete("declarations", Declaration.objects.filter(
         created_at__lt=run.cutoff(settings.RETENTION_DECLARATIONS_DAYS))
@@ -18,8 +17,6 @@ def _purge(run: Purge) -> None:
 
 
 def _erase(erasure: Erasure) -> None:
-    from kiemdich.declarations.models import Declaration
-
     # Even of the people an open case holds: tracing reads their visits, not their health.
     people = erasure.erase + erasure.strip
     if people:
@@ -27,8 +24,6 @@ def _erase(erasure: Erasure) -> None:
 
 
 def _export(export: Export) -> None:
-    from kiemdich.declarations.models import AlertAction, Declaration, SymptomAlert
-
     export.add("declarations", Declaration.objects.filter(person_id__in=export.ids)
                .order_by("created_at")
                .values("id", "person_id", "created_at", "local_date", "language",

@@ -53,8 +53,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         raise Invalid(_("Hãy ghi những nơi đã đến."), code="required",
                       field="visited_places_text")
     if not clean["visited_places"] and clean["visited_places_text"]:
-        raise Invalid(_("Đã trả lời không đi đâu nhưng lại ghi nơi đã đến."),
-                      code="contradictory", field="visited_places_text")
+        raise Invalid(code="contradictory", field="visited_places_text")
     language = data.get("language") or "vi"
     if language not in LANGUAGES:
         raise Invalid(_("Ngôn ngữ không được hỗ trợ."), field="language")
@@ -71,8 +70,7 @@ def declare(person: Person, submitted_by: User | None, data: dict[str, Any]) -> 
     require_consent(submitted_by)
     if not is_complete(person):
         field = "full_name" if not person.full_name.strip() else "area_code"
-        raise Invalid(_("Hãy hoàn tất hồ sơ (họ tên, xã/phường) trước khi khai báo."),
-                      code="profile_incomplete", field=field, extra={"person_id": person.pk})
+        raise Invalid(code="profile_incomplete", field=field, extra={"person_id": person.pk})
     answers = _clean(data)
     now = timezone.now()
     declaration = Declaration(
@@ -102,11 +100,9 @@ def renew_unchanged(person: Person, user: User | None) -> Declaration:
     """
     last = last_declaration(person)
     if last is None:
-        raise Conflict(_("Chưa có tờ khai trước đó; hãy khai đầy đủ."),
-                       code="no_previous_declaration")
+        raise Conflict(code="no_previous_declaration")
     if last.has_symptoms or last.has_exposure:
-        raise Conflict(_("Tờ khai trước có triệu chứng hoặc tiếp xúc; hãy khai đầy đủ."),
-                       code="renewal_not_allowed")
+        raise Conflict(code="renewal_not_allowed")
     data: dict[str, Any] = {name: False for name in ANSWERS}
     data.update(visited_places=last.visited_places,
                 visited_places_text=last.visited_places_text, language=last.language)
@@ -161,7 +157,7 @@ def alerts_for(scope: Scope) -> QuerySet[SymptomAlert]:
 def visible_alert(scope: Scope, alert_id: int) -> SymptomAlert:
     alert = alerts_for(scope).filter(pk=alert_id).first()
     if alert is None:
-        raise NotFound(_("Không tìm thấy cảnh báo."), code="alert_not_found")
+        raise NotFound(code="alert_not_found")
     return alert
 
 

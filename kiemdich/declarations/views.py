@@ -14,21 +14,24 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts import policy
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
-from kiemdich.core.errors import DomainError
+from kiemdich.core.error_codes import message_of
+from kiemdich.core.errors import Conflict, Invalid
 from kiemdich.core.masking import shape_for_officer
 from kiemdich.declarations import services
 from kiemdich.declarations.forms import ActionForm, DeclarationForm
+from kiemdich.declarations.models import Declaration
+from kiemdich.people.models import Person
 from kiemdich.people.services import has_consent, is_complete
 from kiemdich.people.views import person_or_404
 
 
-def _gate(request: AuthedRequest, person) -> HttpResponse | None:
+def _gate(request: AuthedRequest, person: Person) -> HttpResponse | None:
     """Consent first, then a complete profile: where to send someone who cannot declare yet."""
     here = request.get_full_path()
     if not has_consent(request.user):
         return redirect(f"{reverse('people:consent')}?next={here}")
     if not is_complete(person):
-        messages.info(request, _("Hãy hoàn tất hồ sơ (họ tên, xã/phường) trước khi khai báo."))
+        messages.info(request, message_of("profile_incomplete"))
         return redirect(f"{reverse('people:edit', args=[person.pk])}?next={here}")
     return None
 
@@ -47,7 +50,8 @@ def declare(request: AuthedRequest, person_id: int) -> HttpResponse:
         try:
             declaration = services.declare(person, request.user,
                                            {**form.cleaned_data, "language": language})
-        except DomainError as exc:
+        except (Invalid, Conflict) as exc:
+            # An answer refused, or consent withdrawn in another tab: on the form.
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
             _thank(request, person, declaration)
@@ -58,7 +62,7 @@ def declare(request: AuthedRequest, person_id: int) -> HttpResponse:
                   status=422 if request.method == "POST" else 200)
 
 
-def _thank(request: HttpRequest, person, declaration) -> None:
+def _thank(request: HttpRequest, person: Person, declaration: Declaration) -> None:
     if declaration.has_symptoms or declaration.has_exposure:
         messages.warning(request, _("Đã ghi nhận tờ khai của %(name)s. Trạm y tế địa phương sẽ "
                                     "liên hệ; hãy hạn chế tiếp xúc.") % {"name": person.full_name})
@@ -75,7 +79,8 @@ def renew(request: AuthedRequest, person_id: int) -> HttpResponse:
         return gate
     try:
         declaration = services.renew_unchanged(person, request.user)
-    except DomainError as exc:
+    except (Invalid, Conflict) as exc:
+        # Nothing to renew, or the last one had symptoms: the full form, with why.
         messages.error(request, str(exc.message))
         return redirect("declarations:declare", person_id=person.pk)
     _thank(request, person, declaration)
@@ -83,7 +88,7 @@ def renew(request: AuthedRequest, person_id: int) -> HttpResponse:
 
 
 @login_required
-def alert_queue(request: HttpRequest) -> HttpResponse:
+def alert_queue(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*policy.ALERTS):
         raise Http404
@@ -100,7 +105,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
     scope = scope_of(request)
     alert = services.visible_alert(scope, alert_id)
     form = ActionForm(request.POST or None)

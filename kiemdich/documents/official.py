@@ -110,6 +110,10 @@ def _page_number(canvas: Canvas, doc: BaseDocTemplate) -> None:
 def build(story: list[Flowable], *, title: str, author: str) -> bytes:
     out = io.BytesIO()
     document = SimpleDocTemplate(out, pagesize=A4, title=plain(title), author=plain(author),
-                                 creator="Kiểm Dịch QR", invariant=True, **MARGINS)
+                                 creator="Kiểm Dịch QR", invariant=True,
+                                 leftMargin=MARGINS["leftMargin"],
+                                 rightMargin=MARGINS["rightMargin"],
+                                 topMargin=MARGINS["topMargin"],
+                                 bottomMargin=MARGINS["bottomMargin"])
     document.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return out.getvalue()

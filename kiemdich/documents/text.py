@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import cast
 from xml.sax.saxutils import escape
 
 from bidi import get_display
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph
 
 from kiemdich.documents import fonts
@@ -41,7 +43,7 @@ _DROPPED = {"Cc", "Cf", "Cs"}
 def _drawable() -> frozenset[int]:
     """Code points of the Basic Multilingual Plane both document fonts have a glyph for."""
     fonts.register_fonts()
-    regular, bold = (set(pdfmetrics.getFont(name).face.charToGlyph)
+    regular, bold = (set(cast(TTFont, pdfmetrics.getFont(name)).face.charToGlyph)
                      for name in (fonts.REGULAR, fonts.BOLD))
     return frozenset(c for c in regular & bold if c <= 0xFFFF)
 

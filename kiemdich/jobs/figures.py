@@ -10,6 +10,7 @@ from datetime import datetime
 from croniter import croniter
 from django.db.models import Max
 from django.utils import timezone
+from django_q.models import Failure, OrmQ
 
 from kiemdich.core.metrics import Metric, state_gauge
 from kiemdich.jobs import registry
@@ -26,8 +27,6 @@ def period_seconds(cron: str) -> float:
 
 
 def job_figures() -> list[Metric]:
-    from django_q.models import Failure, OrmQ
-
     periodic = sorted(name for name, spec in registry.JOBS.items() if spec.periodic)
     succeeded = dict(JobRun.objects.filter(status=JobRun.Status.OK)
                      .values_list("name").annotate(Max("finished_at")))

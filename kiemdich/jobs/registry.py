@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 from django.conf import settings
+from django_q.brokers.orm import ORM
+from django_q.tasks import async_task
 
 from kiemdich.core.observability import current_request_id
 
@@ -103,8 +105,6 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> str:
 
 def enqueue_at(when: datetime, name: str, *args: Any, **kwargs: Any) -> str:
     """Like `enqueue`, but no worker takes the run before `when` (a retry's backoff)."""
-    from django_q.brokers.orm import ORM
-
     class Delayed(ORM):
         # The ORM broker hands out a task once its `lock` is in the past: a task created
         # with a lock in the future waits until then, in the same table as every other.
@@ -116,8 +116,6 @@ def enqueue_at(when: datetime, name: str, *args: Any, **kwargs: Any) -> str:
 
 
 def _enqueue(name: str, args: tuple, kwargs: dict, broker_class: type | None = None) -> str:
-    from django_q.tasks import async_task
-
     spec = get(name)
     options = {"timeout": spec.timeout, "group": name, "task_name": name}
     if spec.owner and settings.JOB_OWNER_QUEUE:

@@ -8,17 +8,16 @@ from croniter import croniter
 from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import localtime
+from django_q.models import Schedule
 
 from kiemdich.jobs import registry
 
 
 def sync() -> int:
     """Create, update and delete django-q2 Schedule rows so that there is exactly one per
-    declared periodic job, with its cron expression. Run at every worker's start (and by
-    migrate); two workers starting together are serialised by the row locks (PostgreSQL) or
-    the immediate transaction (SQLite). Returns the number of schedules."""
-    from django_q.models import Schedule
-
+    declared periodic job, with its cron expression. Run at every worker's start; two
+    workers starting together are serialised by the row locks (PostgreSQL) or the immediate
+    transaction (SQLite). Returns the number of schedules."""
     declared = {name: spec for name, spec in registry.JOBS.items() if spec.periodic}
     with transaction.atomic():
         existing = {s.name: s for s in Schedule.objects.select_for_update().filter(

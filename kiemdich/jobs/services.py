@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils.translation import gettext as _
+from django_q.models import Failure, OrmQ, Schedule
 
 from kiemdich.core.errors import NotFound
 from kiemdich.jobs import registry
@@ -21,8 +21,6 @@ class ScheduledJob:
 
 
 def scheduled() -> list[ScheduledJob]:
-    from django_q.models import Schedule
-
     next_runs = dict(Schedule.objects.filter(func=registry.RUNNER)
                      .values_list("name", "next_run"))
     rows = []
@@ -34,25 +32,19 @@ def scheduled() -> list[ScheduledJob]:
 
 def failed(limit: int = 50) -> list:
     """The latest failed tasks of the queue (django-q2 keeps them until retried)."""
-    from django_q.models import Failure
-
     return list(Failure.objects.filter(func=registry.RUNNER).order_by("-stopped")[:limit])
 
 
 def queued() -> int:
-    from django_q.models import OrmQ
-
     return OrmQ.objects.count()
 
 
 def retry(task_id: str) -> str:
     """Put a failed task's job on the queue again with the same arguments; the failure is
     removed from the list (the new run records its own). Returns the new task id."""
-    from django_q.models import Failure
-
     failure = Failure.objects.filter(id=task_id, func=registry.RUNNER).first()
     if failure is None or not failure.args:
-        raise NotFound(_("Không tìm thấy công việc lỗi này (có thể đã được chạy lại)."))
+        raise NotFound(code="failed_job_not_found")
     name, *args = failure.args
     new_id = registry.enqueue(name, *args, **(failure.kwargs or {}))
     failure.delete()

@@ -43,8 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
-from kiemdich.accounts.scopes import Scope
-from kiemdich.core.errors import Conflict, DomainError, Forbidden, NotFound
+from kiemdich.core.errors import Conflict, DomainError
 from kiemdich.core.exports import csv_lines, xlsx_bytes
 from kiemdich.jobs import registry
 from kiemdich.jobs.models import Task, TaskError, TaskFile
@@ -263,7 +262,7 @@ def table_kind(name: str, *, label: Promise, table: Callable[[Task], Table]) -> 
     task's owner and parameters) to CSV or XLSX (`params["format"]`), every cell safe from
     formulas, progress committed every EXPORT_PROGRESS_ROWS rows. A run cut short starts the
     file again (nothing was stored before its end). A page starts one with
-    `jobs.views.start_export`."""
+    `jobpages.views.start_export`."""
     def run(run: Run) -> None:
         made = table(run.task)
         with run.chunk(resumable=False) as commit:
@@ -311,28 +310,6 @@ def start(kind: str, owner: Any, *, label: str = "", params: dict | None = None,
     return task
 
 
-def visible(user: Any, task_id: int) -> Task:
-    """The task, if `user` started it or oversees the work of the account that did (an
-    admin or auditor within whose reach lies every grant of that account,
-    `Scope.may_oversee_account`): any other id is not found (never forbidden, so ids cannot
-    be probed)."""
-    task = Task.objects.select_related("owner").filter(pk=task_id).first() \
-        if user.is_authenticated else None
-    if task is None or (task.owner_id != user.pk
-                        and not Scope(user).may_oversee_account(task.owner)):
-        raise NotFound(_("Không tìm thấy công việc này."), code="task_not_found")
-    return task
-
-
-def of_owner(user: Any, task_id: int) -> Task:
-    """The task to cancel: only its owner may; an overseer who sees it is refused."""
-    task = visible(user, task_id)
-    if task.owner_id != user.pk:
-        raise Forbidden(_("Chỉ người đã bắt đầu công việc mới hủy được."),
-                        code="task_not_owner")
-    return task
-
-
 def recent(owner: Any, kinds: Iterable[str] | None = None, limit: int = 10) -> list[Task]:
     tasks = Task.objects.filter(owner=owner)
     if kinds is not None:
@@ -344,7 +321,7 @@ def cancel(task: Task) -> Task:
     """Ask the task to stop: one still waiting is cancelled at once, a running one at its
     next chunk."""
     if task.finished:
-        raise Conflict(_("Công việc đã kết thúc, không thể hủy."), code="task_finished")
+        raise Conflict(code="task_finished")
     Task.objects.filter(pk=task.pk).update(cancel_requested=True)
     Task.objects.filter(pk=task.pk, status=Task.Status.QUEUED).update(
         status=Task.Status.CANCELLED, finished_at=Now())
@@ -354,7 +331,7 @@ def cancel(task: Task) -> Task:
 
 def result_of(task: Task) -> Iterator[bytes]:
     if task.status != Task.Status.DONE or not task.result_name:
-        raise Conflict(_("Công việc chưa có kết quả để tải về."), code="task_no_result")
+        raise Conflict(code="task_no_result")
     return file_pieces(task, TaskFile.Role.RESULT)
 
 

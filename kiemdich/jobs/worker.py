@@ -53,13 +53,16 @@ def _app(environ: dict, start_response: StartResponse) -> list[bytes]:
     return [body]
 
 
-def serve_metrics(host: str, port: int) -> WSGIServer:
-    """Answer /metrics from a thread of this process (the worker's main process, before it
-    forks its workers), until the process exits."""
+def bind_metrics(host: str, port: int) -> WSGIServer:
+    """The metrics server, bound to its port but not answering yet (serve_metrics)."""
     if not metrics.MULTIPROC_DIR:
         # The jobs run in forked processes: without a shared directory their counts would
         # never reach the process that answers.
         raise ImproperlyConfigured("JOB_METRICS_PORT needs PROMETHEUS_MULTIPROC_DIR")
-    server = make_server(host, port, _app, server_class=_Server, handler_class=_QuietHandler)
+    return make_server(host, port, _app, server_class=_Server, handler_class=_QuietHandler)
+
+
+def serve_metrics(server: WSGIServer) -> None:
+    """Answer /metrics from a thread of this process (the worker's main process, once its
+    cluster has forked its processes), until the process exits."""
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server

@@ -5,11 +5,14 @@ through the describer and the facet this app gives them at start-up."""
 
 from __future__ import annotations
 
-from kiemdich.accounts.models import Grant
+from django.db.models import Model
+
+from kiemdich.accounts.models import Grant, User
+from kiemdich.accounts.scopes import Scope
 from kiemdich.people.models import Person
 
 
-def describe_actor(user) -> tuple[str, str]:
+def describe_actor(user: Model) -> tuple[str, str]:
     """(roles, name) of an account as the trail shows it: "health_officer@79, admin" and the
     display name (or the account's own person's name) of staff; "citizen" and no name for
     an account without a role."""
@@ -23,7 +26,7 @@ def describe_actor(user) -> tuple[str, str]:
     return ", ".join(dict.fromkeys(roles))[:200], name[:120]
 
 
-def people_facet(user, scope) -> dict:
+def people_facet(user: User, scope: Scope) -> dict:
     """What an account's summary (GET /me) says of its people (accounts.services)."""
     return {"people": list(Person.objects.filter(account=user).order_by("-is_self", "pk")
                            .values("id", "full_name", "is_self"))}

@@ -3,9 +3,11 @@ revocation list that dedicated readers download."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 
@@ -17,6 +19,8 @@ from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.schemas import ErrorOut, LineText, PersonShape
 from kiemdich.people import services
 from kiemdich.people.cards import card_pdf_for, pdf_response, qr_png
+from kiemdich.people.declared import declared_today
+from kiemdich.people.models import Credential, Person
 
 router = Router(tags=["people"])
 
@@ -92,9 +96,7 @@ class ConsentOut(Schema):
     given_at: datetime | None = None
 
 
-def _out(people) -> list[dict]:
-    from kiemdich.declarations.services import declared_today
-
+def _out(people: Iterable[Person]) -> list[dict]:
     people = list(people)
     today = declared_today([p.pk for p in people])
     rows = []
@@ -106,14 +108,14 @@ def _out(people) -> list[dict]:
 
 
 @router.get("/people", response=list[PersonOut], auth=PEOPLE_AUTH)
-def list_people(request: AuthedRequest):
+def list_people(request: AuthedRequest) -> list[dict]:
     """The people this account manages: itself first, then dependants."""
     return _out(services.people_of(request.auth))
 
 
 @router.post("/people", response={201: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
 @rate_limited("people-add", per_ip=300, per_user=60, window=3600)
-def add_person(request: AuthedRequest, payload: PersonIn):
+def add_person(request: AuthedRequest, payload: PersonIn) -> Status:
     """Add a dependant (a child, an elderly relative without a phone)."""
     person = services.add_dependant(request.auth, payload.dict())
     return Status(201, _out([person])[0])
@@ -122,7 +124,7 @@ def add_person(request: AuthedRequest, payload: PersonIn):
 @router.get("/people/search", response={200: list[PersonShape], **ERRORS},
             auth=PEOPLE_AUTH)
 @rate_limited("people-search", per_user=300, window=3600)
-def search_people(request: AuthedRequest, id_number: str = "", phone: str = ""):
+def search_people(request: AuthedRequest, id_number: str = "", phone: str = "") -> list[dict]:
     """Health officers find a person of their area by ID number or phone (audited)."""
     scope = scope_of(request)
     found = services.search_people(scope, id_number=id_number, phone=phone)[:20]
@@ -130,12 +132,12 @@ def search_people(request: AuthedRequest, id_number: str = "", phone: str = ""):
 
 
 @router.get("/people/{person_id}", response={200: PersonOut, 404: ErrorOut}, auth=PEOPLE_AUTH)
-def get_person(request: AuthedRequest, person_id: int):
+def get_person(request: AuthedRequest, person_id: int) -> dict:
     return _out([services.managed_person(request.auth, person_id)])[0]
 
 
 @router.patch("/people/{person_id}", response={200: PersonOut, **ERRORS}, auth=PEOPLE_AUTH)
-def patch_person(request: AuthedRequest, person_id: int, payload: PersonPatch):
+def patch_person(request: AuthedRequest, person_id: int, payload: PersonPatch) -> dict:
     """Change some fields of a person this account manages."""
     person = services.managed_person(request.auth, person_id)
     data = payload.dict(exclude_unset=True)
@@ -143,7 +145,7 @@ def patch_person(request: AuthedRequest, person_id: int, payload: PersonPatch):
 
 
 @router.get("/people/{person_id}/qr", response={200: QrOut, 404: ErrorOut}, auth=PEOPLE_AUTH)
-def person_qr(request: AuthedRequest, person_id: int):
+def person_qr(request: AuthedRequest, person_id: int) -> dict:
     """The in-app code (signed, opaque, valid until 04:00 after at least 12 hours)."""
     payload, expires_at = services.app_code(services.managed_person(request.auth, person_id))
     return {"payload": payload, "expires_at": expires_at}
@@ -151,7 +153,7 @@ def person_qr(request: AuthedRequest, person_id: int):
 
 @router.get("/people/{person_id}/qr.png", response={200: bytes, 404: ErrorOut},
             auth=PEOPLE_AUTH, openapi_extra={"responses": {200: {"content": {"image/png": {}}}}})
-def person_qr_png(request: AuthedRequest, person_id: int):
+def person_qr_png(request: AuthedRequest, person_id: int) -> HttpResponse:
     payload, expires_at = services.app_code(services.managed_person(request.auth, person_id))
     response = HttpResponse(qr_png(payload), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
@@ -162,7 +164,7 @@ def person_qr_png(request: AuthedRequest, person_id: int):
 @router.get("/people/{person_id}/card.pdf", response={200: bytes, 404: ErrorOut},
             auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
-def person_card_pdf(request: AuthedRequest, person_id: int):
+def person_card_pdf(request: AuthedRequest, person_id: int) -> HttpResponse:
     """A printable card: each call issues a new card with its own serial (revocable)."""
     person = services.managed_person(request.auth, person_id)
     return pdf_response(card_pdf_for(request.auth, person), f"the-qr-ca-nhan-{person.pk}.pdf")
@@ -170,14 +172,14 @@ def person_card_pdf(request: AuthedRequest, person_id: int):
 
 @router.get("/people/{person_id}/cards", response={200: list[CardOut], 404: ErrorOut},
             auth=PEOPLE_AUTH)
-def person_cards(request: AuthedRequest, person_id: int):
+def person_cards(request: AuthedRequest, person_id: int) -> QuerySet[Credential]:
     return services.cards_of(services.managed_person(request.auth, person_id))
 
 
 @router.post("/people/{person_id}/cards/{serial}/revoke",
              response={200: CardOut, **ERRORS}, auth=PEOPLE_AUTH)
 def revoke_card(request: AuthedRequest, person_id: int, serial: int,
-                payload: RevokeIn | None = None):
+                payload: RevokeIn | None = None) -> Credential:
     """Revoke a printed card (lost, stolen): it joins the revocation list at once."""
     person = services.managed_person(request.auth, person_id)
     return services.revoke_card(request.auth, person, serial,
@@ -185,7 +187,7 @@ def revoke_card(request: AuthedRequest, person_id: int, serial: int,
 
 
 @router.get("/consent", response=ConsentOut, auth=PEOPLE_AUTH)
-def consent_status(request: AuthedRequest):
+def consent_status(request: AuthedRequest) -> dict:
     consent = services.current_consent(request.auth)
     return {"required_version": services.CONSENT_VERSION, "given": consent is not None,
             "version": consent.version if consent else None,
@@ -193,7 +195,7 @@ def consent_status(request: AuthedRequest):
 
 
 @router.post("/consent", response={201: ConsentOut, 422: ErrorOut}, auth=PEOPLE_AUTH)
-def give_consent(request: AuthedRequest, payload: ConsentIn):
+def give_consent(request: AuthedRequest, payload: ConsentIn) -> Status:
     """Consent to the processing described by the text of `version` (needed to declare)."""
     consent = services.give_consent(request.auth, payload.version)
     return Status(201, {"required_version": services.CONSENT_VERSION, "given": True,

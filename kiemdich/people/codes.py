@@ -40,7 +40,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -48,14 +48,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from django.utils.translation import gettext_lazy as _
 
 from kiemdich.core import clock
 from kiemdich.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
     from kiemdich.people.keys import StoredKeyring
     from kiemdich.people.models import Person
 
@@ -93,53 +90,39 @@ _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 class CodeError(DomainError):
-    """A scanned code was refused. Every subclass has its own stable `.code`."""
+    """A scanned code was refused. Every subclass has its own stable `.code`, and its
+    message in the catalogue (kiemdich.core.error_codes)."""
 
     status = 422
     code = "code_error"
-    default_message: StrOrPromise = _("Mã QR không hợp lệ.")
-
-    def __init__(self, message: StrOrPromise | None = None, **kwargs: Any) -> None:
-        super().__init__(self.default_message if message is None else message, **kwargs)
 
 
 class CodeUnreadable(CodeError):
     code = "code_unreadable"
-    default_message = _("Không đọc được mã QR. Hãy quét lại hoặc nhập thông tin bằng tay.")
 
 
 class CodeForged(CodeError):
     code = "code_forged"
-    default_message = _("Mã QR không do hệ thống cấp hoặc đã bị sửa đổi.")
 
 
 class CodeExpired(CodeError):
     code = "code_expired"
-    default_message = _(
-        "Mã QR đã hết hạn. Hãy mở lại ứng dụng để lấy mã mới, hoặc xin cấp lại thẻ in."
-    )
 
 
 class CodeUnknownKey(CodeError):
     code = "code_unknown_key"
-    default_message = _(
-        "Mã QR được ký bằng một khóa mà hệ thống không nhận ra. Nếu dùng máy quét chuyên dụng, "
-        "hãy cập nhật khóa cho máy."
-    )
 
 
 class CodeOutdated(CodeError):
     """An in-app code of the older format, which named the person's database id."""
 
     code = "code_outdated"
-    default_message = _("Mã QR này theo định dạng cũ. Hãy mở lại ứng dụng để lấy mã mới.")
 
 
 class CodeRevoked(CodeError):
     """Raised by callers that check a card's serial against the revocation list."""
 
     code = "code_revoked"
-    default_message = _("Thẻ QR này đã bị thu hồi. Hãy dùng thẻ mới nhất.")
     person: Person | None = None  # the card's holder, when the scan found them
 
 
@@ -280,6 +263,7 @@ def is_kid(text: str) -> bool:
 
 def default_keyring() -> StoredKeyring:
     """The keys every app server shares (`kiemdich.people.keys`), loaded from the database."""
+    # A cycle: keys imports this module (and people.models, which imports this module too).
     from kiemdich.people.keys import stored_keyring
 
     return stored_keyring()

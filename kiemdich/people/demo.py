@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any, TextIO
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -18,6 +19,7 @@ from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, demo_communes
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
+from kiemdich.areas.models import Area
 from kiemdich.core.protect import encrypt_id, id_digest
 from kiemdich.people.models import Consent, Person
 from kiemdich.people.services import CONSENT_VERSION
@@ -41,8 +43,8 @@ def demo_phone(index: int) -> str:
     return f"+84{_PHONE_BASE + index}"
 
 
-def _person(rng: random.Random, *, family: str, gender: str, birth: date, area, street: str,
-            **extra) -> Person:
+def _person(rng: random.Random, *, family: str, gender: str, birth: date, area: Area,
+            street: str, **extra: Any) -> Person:
     name = f"{family} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}"
     person = Person(full_name=name, gender=gender, birth_date=birth, area=area, street=street,
                     source=Person.Source.ACCOUNT, **extra)
@@ -113,7 +115,7 @@ def _seed_demo_citizen(communes: list) -> None:
     Consent.objects.get_or_create(account=user, version=CONSENT_VERSION)
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     communes = demo_communes()
     if not communes:
         out.write("People: no demo communes loaded; skipped.")

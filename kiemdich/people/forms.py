@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,8 @@ class PersonForm(forms.Form):
     relationship = forms.CharField(label=_("Quan hệ với bạn"), required=False, max_length=40,
                                    help_text=_("Ví dụ: con, mẹ, ông."))
 
-    def __init__(self, *args, province: Area | None = None, is_self: bool = False, **kwargs):
+    def __init__(self, *args: Any, province: Area | None = None, is_self: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         provinces = area_services.provinces()
         set_choices(self, "province", [("", "—")] + [(a.code, a.name) for a in provinces])

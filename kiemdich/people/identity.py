@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext_lazy as _
-
 from kiemdich.core.errors import Invalid
 
 ID_CCCD = "cccd"  # citizen identity card / personal identification number: 12 digits
@@ -38,7 +36,4 @@ def validate_id_number(text: object) -> tuple[str, str]:
         for kind, shape in _SHAPES:
             if shape.fullmatch(number):
                 return kind, number
-    raise IdNumberInvalid(
-        _("Số giấy tờ không hợp lệ: cần 12 số (CCCD), 9 số (CMND) hoặc số hộ chiếu."),
-        field="id_number",
-    )
+    raise IdNumberInvalid(field="id_number")

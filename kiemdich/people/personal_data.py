@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from kiemdich.core.personal_data import Erasure, Export, Holder, Purge, Stage, register
+from kiemdich.people.models import Credential, Person
+from kiemdich.people.services import people_of, person_data
+
+if TYPE_CHECKING:
+    from kiemdich.accounts.models import User
 
 
-def _people_of(account) -> Iterable[int]:
-    from kiemdich.people.services import people_of
-
+def _people_of(account: User | None) -> Iterable[int]:
     return list(people_of(account).values_list("pk", flat=True)) if account else []
 
 
@@ -26,8 +30,6 @@ def _purge(run: Purge) -> None:
 
 
 def _unreferenced_people(run: Purge, before: datetime) -> QuerySet:
-    from kiemdich.people.models import Person
-
     people = Person.objects.filter(account__isnull=True, created_at__lt=before)
     for model in run.person_refs:
         people = people.exclude(Exists(model._default_manager.filter(person_id=OuterRef("pk"))))
@@ -35,8 +37,6 @@ def _unreferenced_people(run: Purge, before: datetime) -> QuerySet:
 
 
 def _erase(erasure: Erasure) -> None:
-    from kiemdich.people.models import Credential, Person
-
     if erasure.erase:
         Person.objects.filter(pk__in=erasure.erase).delete()
     if erasure.strip:
@@ -47,9 +47,6 @@ def _erase(erasure: Erasure) -> None:
 
 
 def _export(export: Export) -> None:
-    from kiemdich.people.models import Credential, Person
-    from kiemdich.people.services import person_data
-
     people = Person.objects.select_related("area").in_bulk(export.ids)
     for pk in export.ids:
         person = people[pk]

@@ -22,6 +22,7 @@ from kiemdich.core.protect import current_version, decrypt_id, encrypt_id, id_di
 from kiemdich.people import codes
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Consent, Credential, Person
+from kiemdich.people.signals import id_digests_renamed
 
 # A household, not an institution: more than this is somebody misusing "khai hộ".
 MAX_PEOPLE_PER_ACCOUNT = 20
@@ -47,7 +48,7 @@ def managed_person(user: User, person_id: int) -> Person:
     """The person, if this account manages it; 404 otherwise (never 403: ids are not hints)."""
     person = people_of(user).filter(pk=person_id).first()
     if person is None:
-        raise NotFound(_("Không tìm thấy người này."), code="person_not_found")
+        raise NotFound(code="person_not_found")
     return person
 
 
@@ -146,17 +147,14 @@ def _refuse_taken_id_number(person: Person, number: str) -> None:
                                    source=Person.Source.ACCOUNT)
              .exclude(pk=person.pk).exists())
     if taken:
-        raise Conflict(_("Số giấy tờ này đã được khai cho một người khác. Hãy kiểm tra lại; "
-                         "nếu đúng là của người này, hãy liên hệ cán bộ xã/phường."),
-                       code="id_number_taken", field="id_number")
+        raise Conflict(code="id_number_taken", field="id_number")
 
 
 @transaction.atomic
 def add_dependant(user: User, data: dict[str, Any]) -> Person:
     """A child or an elderly relative declared for by this account ("khai hộ")."""
     if Person.objects.filter(account=user).count() >= MAX_PEOPLE_PER_ACCOUNT:
-        raise Conflict(_("Một tài khoản quản lý tối đa %(n)d người.")
-                       % {"n": MAX_PEOPLE_PER_ACCOUNT}, code="too_many_people")
+        raise Conflict(code="too_many_people", params={"n": MAX_PEOPLE_PER_ACCOUNT})
     person = Person(account=user, is_self=False, source=Person.Source.ACCOUNT)
     _apply(person, data, partial=False)
     person.save()
@@ -190,11 +188,10 @@ def search_people(scope: Scope, *, id_number: str = "", phone: str = "") -> Quer
 
 def reencrypt_id_numbers(batch: int = 1000) -> tuple[int, int]:
     """Re-encrypt every stored ID number under the current key and recompute its digest (and
-    the roster digests that named it), batch by batch, each batch in its own transaction, so
-    the command can be stopped and run again. Returns (rewritten, unreadable): an unreadable
-    cipher is one no configured key opens (an old key removed too early) and is left as is."""
-    from kiemdich.reports.models import RosterMember
-
+    the digests other apps keep of it, through `id_digests_renamed`), batch by batch, each
+    batch in its own transaction, so the command can be stopped and run again. Returns
+    (rewritten, unreadable): an unreadable cipher is one no configured key opens (an old key
+    removed too early) and is left as is."""
     prefix = current_version() + "$"
     rewritten = unreadable = 0
     last_pk = 0
@@ -220,8 +217,8 @@ def reencrypt_id_numbers(batch: int = 1000) -> tuple[int, int]:
                 person.id_number_cipher, person.id_number_digest = encrypt_id(number), new_digest
                 changed.append(person)
             Person.objects.bulk_update(changed, ["id_number_cipher", "id_number_digest"])
-            for old, new in renamed.items():
-                RosterMember.objects.filter(id_number_digest=old).update(id_number_digest=new)
+            if renamed:
+                id_digests_renamed.send(sender=Person, renamed=renamed)
             rewritten += len(changed)
 
 
@@ -238,14 +235,13 @@ def has_consent(user: User) -> bool:
 
 def require_consent(user: User | None) -> None:
     if user is None or not has_consent(user):
-        raise Conflict(_("Cần đồng ý với điều khoản xử lý dữ liệu trước khi khai báo."),
-                       code="consent_required", extra={"version": CONSENT_VERSION})
+        raise Conflict(code="consent_required", extra={"version": CONSENT_VERSION})
 
 
 def give_consent(user: User, version: str) -> Consent:
     """Record consent to the current text; an older or unknown version is refused."""
     if version != CONSENT_VERSION:
-        raise Invalid(_("Phiên bản điều khoản không đúng."), code="consent_version_unknown",
+        raise Invalid(code="consent_version_unknown",
                       field="version", extra={"version": CONSENT_VERSION})
     existing = current_consent(user)
     if existing is not None:
@@ -278,7 +274,7 @@ def issue_card(user: User, person: Person) -> tuple[Credential, str]:
             continue
         record(user, "card_issued", target=credential)
         return credential, payload
-    raise Conflict(_("Không cấp được số sê-ri, hãy thử lại."), code="serial_exhausted")
+    raise Conflict(code="serial_exhausted")
 
 
 def cards_of(person: Person) -> QuerySet[Credential]:
@@ -290,7 +286,7 @@ def revoke_card(user: User, person: Person, serial: int, reason: str = "") -> Cr
     person = managed_person(user, person.pk)
     credential = person.credentials.select_for_update().filter(serial=serial).first()
     if credential is None:
-        raise NotFound(_("Không tìm thấy thẻ này."), code="card_not_found")
+        raise NotFound(code="card_not_found")
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.revoked_reason = (reason or "lost")[:200]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.areas.models import Area
 from kiemdich.areas.services import home_province
-from kiemdich.core.errors import DomainError
+from kiemdich.core.errors import Conflict, Invalid
 from kiemdich.people import services
 from kiemdich.people.cards import (
     card_pdf_for,
@@ -25,6 +25,7 @@ from kiemdich.people.cards import (
     pdf_response,
     qr_svg,
 )
+from kiemdich.people.declared import declared_today
 from kiemdich.people.forms import PersonForm, commune_choices
 from kiemdich.people.models import Person
 
@@ -49,7 +50,7 @@ def _save_person(request: AuthedRequest, form: PersonForm, person: Person | None
         if person is None:
             return services.add_dependant(request.user, data)
         return services.update_person(request.user, person, data)
-    except DomainError as exc:
+    except (Invalid, Conflict) as exc:  # a field refused, an ID number taken, the family full
         field = exc.field if exc.field in form.fields else None
         form.add_error(field, str(exc.message))
         return None
@@ -94,7 +95,7 @@ def edit_person(request: AuthedRequest, person_id: int) -> HttpResponse:
 
 
 @login_required
-def communes(request: HttpRequest) -> HttpResponse:
+def communes(request: AuthedRequest) -> HttpResponse:
     """The <option>s of a province's communes, for the profile form's second select."""
     province = Area.objects.filter(parent__isnull=True,
                                    code=request.GET.get("province", "")).first()
@@ -104,8 +105,6 @@ def communes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def qr_page(request: AuthedRequest, person_id: int) -> HttpResponse:
-    from kiemdich.declarations.services import declared_today
-
     person = person_or_404(request, person_id)
     payload, expires_at = services.app_code(person)
     declared, sick = declared_today([person.pk])[person.pk]
@@ -153,7 +152,7 @@ def consent(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             services.give_consent(request.user, request.POST.get("version", ""))
-        except DomainError as exc:
+        except Invalid as exc:  # terms changed while the page was open: the new ones, with why
             messages.error(request, str(exc.message))
         else:
             return redirect(_next(request, "/"))

@@ -1,8 +1,10 @@
 """Flags for remote or mass check-ins, raised after the scan has committed.
 
-The scan ingest calls `note_checkin` inside its transaction; the checks run only once that
-commits (`transaction.on_commit`), count in the shared cache (Redis in production) and write a
-Flag row only when a pattern is found — the hot path gains no SQL statement.
+A visitor's own check-in sends `kiemdich.scans.signals.checked_in` inside its transaction,
+and `noted` (connected at start-up, PrivacyConfig.ready()) calls `note_checkin`; the checks
+run only once that commits (`transaction.on_commit`), count in the shared cache (Redis in
+production) and write a Flag row only when a pattern is found — the hot path gains no SQL
+statement.
 
 - mass: more than ABUSE_MASS_ACCOUNTS_PER_MINUTE different accounts checking in at one venue
   within one minute (a photographed poster passed around a group chat);
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kiemdich.accounts.scopes import Scope
 from kiemdich.core.caching import soft_cache
 from kiemdich.privacy.models import Flag
 from kiemdich.venues.models import Venue
@@ -27,13 +30,19 @@ from kiemdich.venues.models import Venue
 EARTH_RADIUS_KM = 6371.0
 
 
-def note_checkin(venue, account_id: int | None,
+def note_checkin(venue: Venue, account_id: int | None,
                  location: tuple[float, float] | None = None) -> None:
     """Check this check-in once its transaction commits (or now, outside one)."""
     transaction.on_commit(lambda: check_checkin(venue, account_id, location))
 
 
-def check_checkin(venue, account_id: int | None,
+def noted(sender: object, *, venue: Venue, account_id: int | None,
+          location: tuple[float, float] | None, **kwargs: object) -> None:
+    """The receiver of scans' `checked_in`: a visitor checked in at the venue's poster."""
+    note_checkin(venue, account_id, location)
+
+
+def check_checkin(venue: Venue, account_id: int | None,
                   location: tuple[float, float] | None = None) -> list[Flag]:
     flags = []
     if account_id is not None:
@@ -49,19 +58,14 @@ def check_checkin(venue, account_id: int | None,
     return flags
 
 
-def _check_mass(venue, account_id: int) -> Flag | None:
+def _check_mass(venue: Venue, account_id: int) -> Flag | None:
     minute = int(time.time()) // 60
     prefix = f"abuse:v{venue.pk}:m{minute}"
-    # add() is atomic: only an account's first check-in of the minute counts as distinct.
-    # Without the shared cache (Redis down) the check is skipped, logged: the check-in is
-    # already stored and must not fail after its commit.
-    if not soft_cache.add(f"{prefix}:a{account_id}", 1, timeout=120):
-        return None
-    first = soft_cache.add(f"{prefix}:n", 1, timeout=120)
-    if first is None:
-        return None
-    distinct = 1 if first else soft_cache.incr(f"{prefix}:n")
-    if distinct is None:  # expired between add and incr, or the cache went away
+    # Only an account's first check-in of the minute counts as distinct, atomically. Without
+    # the shared cache (Redis down) the check is skipped, logged: the check-in is already
+    # stored and must not fail after its commit.
+    distinct = soft_cache.count_new(f"{prefix}:a{account_id}", f"{prefix}:n", timeout=120)
+    if not distinct:  # counted before, or the cache is unavailable
         return None
     # One flag per venue and minute: exactly the check-in that crosses the threshold.
     if distinct != settings.ABUSE_MASS_ACCOUNTS_PER_MINUTE + 1:
@@ -79,7 +83,7 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def flags_for(scope) -> QuerySet[Flag]:
+def flags_for(scope: Scope) -> QuerySet[Flag]:
     """The flags at venues an officer-type role supervises, newest first."""
     venues = Venue.objects.filter(
         scope.area_filter("area", "officer", "health_officer", "inspector",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
@@ -18,6 +18,7 @@ from kiemdich.core.errors import Forbidden, Invalid, NotFound
 from kiemdich.core.schemas import ErrorOut
 from kiemdich.people.cards import pdf_response
 from kiemdich.privacy import abuse, audit, own_data, services
+from kiemdich.privacy.models import AuditEntry, Flag
 
 router = Router(tags=["privacy"], auth=PEOPLE_AUTH)
 
@@ -73,13 +74,13 @@ def _deletion_out(status: services.DeletionStatus) -> dict:
 @router.post("/me/delete", response={202: DeletionOut, 401: ErrorOut, 409: ErrorOut,
                                      429: ErrorOut})
 @rate_limited("me-delete", per_ip=30, per_user=5, window=3600)
-def request_deletion(request: AuthedRequest):
+def request_deletion(request: AuthedRequest) -> Status:
     """Ask for the account and its people's data to be erased within 72 hours."""
     return Status(202, _deletion_out(services.request_deletion(request.auth)))
 
 
 @router.get("/me/delete", response={200: DeletionOut, 401: ErrorOut, 404: ErrorOut})
-def deletion_status(request: AuthedRequest):
+def deletion_status(request: AuthedRequest) -> dict:
     """The pending deletion request of this account, if any."""
     status = services.pending_deletion(request.auth)
     if status is None:
@@ -90,14 +91,14 @@ def deletion_status(request: AuthedRequest):
 @router.post("/consent/withdraw", response={200: ConsentWithdrawOut, 401: ErrorOut,
                                             429: ErrorOut})
 @rate_limited("consent-withdraw", per_ip=60, per_user=10, window=3600)
-def withdraw_consent(request: AuthedRequest):
+def withdraw_consent(request: AuthedRequest) -> dict:
     """Withdraw the consent given to process this account's personal data."""
     withdrawn, at = services.withdraw_consent(request.auth)
     return {"withdrawn": withdrawn, "withdrawn_at": at}
 
 
 @router.get("/flags", response={200: list[FlagOut], 401: ErrorOut, 403: ErrorOut})
-def list_flags(request: HttpRequest, limit: int = 100):
+def list_flags(request: AuthedRequest, limit: int = 100) -> list[Flag]:
     """Remote or mass check-ins flagged at venues in the officer's area."""
     scope = scope_of(request)
     if not scope.has(*policy.ABUSE_FLAGS):
@@ -107,16 +108,15 @@ def list_flags(request: HttpRequest, limit: int = 100):
 
 @router.get("/audit", response={200: list[AuditEntryOut], 401: ErrorOut, 403: ErrorOut,
                                 422: ErrorOut})
-def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: str = "",
+def list_audit(request: AuthedRequest, action: str = "", actor: str = "", target: str = "",
                date_from: date | None = None, date_to: date | None = None,
-               limit: int = 100, before_id: int | None = None):
+               limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
     """The audit trail, newest first, with the filters of the audit page (admins and
     auditors). Page on with `before_id` = the last id received."""
     if not scope_of(request).has(*policy.OVERSIGHT):
         raise Forbidden(_("Chỉ quản trị viên và kiểm toán viên xem được nhật ký."))
     if date_from and date_to and date_to < date_from:
-        raise Invalid(_("Ngày kết thúc trước ngày bắt đầu."), code="date_range_invalid",
-                      field="date_to")
+        raise Invalid(code="date_range_invalid", field="date_to")
     entries = audit.search(action=action, actor=actor, target=target, date_from=date_from,
                            date_to=date_to)
     if before_id is not None:
@@ -126,7 +126,7 @@ def list_audit(request: HttpRequest, action: str = "", actor: str = "", target: 
 
 @router.get("/me/export", response=dict, auth=PEOPLE_AUTH)
 @rate_limited("own-data-export", per_user=20, window=3600)
-def my_data(request: AuthedRequest):
+def my_data(request: AuthedRequest) -> HttpResponse:
     """Everything held about this account's people (audited)."""
     response = HttpResponse(own_data.export_json(request.auth),
                             content_type="application/json; charset=utf-8")
@@ -137,5 +137,5 @@ def my_data(request: AuthedRequest):
 @router.get("/me/export.pdf", response={200: bytes}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}})
 @rate_limited("own-data-export", per_user=20, window=3600)
-def my_data_pdf(request: AuthedRequest):
+def my_data_pdf(request: AuthedRequest) -> HttpResponse:
     return pdf_response(own_data.export_pdf(request.auth), "du-lieu-cua-toi.pdf")

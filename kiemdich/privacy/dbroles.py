@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from psycopg import sql
 
 AUDIT_TABLE = "privacy_auditentry"
@@ -24,12 +25,12 @@ class RolePlan:
     app_password: str = ""
 
 
-def _role_exists(cursor, name: str) -> bool:
+def _role_exists(cursor: CursorWrapper, name: str) -> bool:
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
     return cursor.fetchone() is not None
 
 
-def _ensure_role(cursor, name: str, password: str) -> None:
+def _ensure_role(cursor: CursorWrapper, name: str, password: str) -> None:
     role = sql.Identifier(name)
     if not _role_exists(cursor, name):
         cursor.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB "

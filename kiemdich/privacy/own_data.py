@@ -11,10 +11,15 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import TextChoices
 from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from kiemdich.accounts.models import User
 from kiemdich.core.audit import record
@@ -72,23 +77,20 @@ def export_pdf(user: User) -> bytes:
 
 
 def _pdf(data: dict[str, Any]) -> bytes:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
-
     fonts.register_fonts()
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
         style.fontName = fonts.BOLD if style.name.startswith("Heading") else fonts.REGULAR
-    body, h1, h2 = styles["BodyText"], styles["Heading1"], styles["Heading2"]
+    # The sample sheet holds paragraph styles under these names (typed as any property set).
+    body, h1, h2, h3 = (cast(ParagraphStyle, styles[name])
+                        for name in ("BodyText", "Heading1", "Heading2", "Heading3"))
 
     width = A4[0] - 30 * mm
 
     def table(header: list[str], rows: list[list[Any]]) -> Table:
-        cells = [[paragraph(_text(c), body) for c in header]]
-        cells += [[paragraph(_text(c), body) for c in row] for row in rows] or \
-            [["—"] + [""] * (len(header) - 1)]
+        empty: list[Paragraph | str] = ["—", *[""] * (len(header) - 1)]
+        cells: list[list[Paragraph | str]] = [[paragraph(_text(c), body) for c in header]]
+        cells += [[paragraph(_text(c), body) for c in row] for row in rows] or [empty]
         # Columns share the page width (a long word cannot squeeze another column to
         # nothing); a row taller than a page (a long list of places) splits across pages.
         grid = Table(cells, colWidths=[width / len(header)] * len(header), repeatRows=1,
@@ -115,24 +117,24 @@ def _pdf(data: dict[str, Any]) -> bytes:
         readable = {**person, "gender": _label(Person.Gender, person["gender"])}
         story += [Spacer(1, 6 * mm), paragraph(_text(person["full_name"]) or "—", h2),
                   table(["", ""], [[label, readable[key]] for key, label in labels]),
-                  paragraph("Tờ khai / Declarations", styles["Heading3"]),
+                  paragraph("Tờ khai / Declarations", h3),
                   table(["Ngày / Date", "Triệu chứng / Symptoms", "Tiếp xúc / Exposure",
                          "Nơi đã đến / Places"],
                         [[d["created_at"], _yes(d["has_symptoms"]), _yes(d["has_exposure"]),
                           d["visited_places_text"]] for d in person["declarations"]]),
-                  paragraph("Cảnh báo / Alerts", styles["Heading3"]),
+                  paragraph("Cảnh báo / Alerts", h3),
                   table(["Lúc / At", "Trạng thái / Status"],
                         [[a["created_at"], _label(SymptomAlert.Status, a["status"])]
                          for a in person["alerts"]]),
-                  paragraph("Thẻ QR / Cards", styles["Heading3"]),
+                  paragraph("Thẻ QR / Cards", h3),
                   table(["Sê-ri / Serial", "Hết hạn / Expires", "Thu hồi / Revoked"],
                         [[c["serial"], c["expires_at"], c["revoked_at"]]
                          for c in person["credentials"]]),
-                  paragraph("Ra vào / Visits", styles["Heading3"]),
+                  paragraph("Ra vào / Visits", h3),
                   table(["Địa điểm / Venue", "Vào / In", "Ra / Out"],
                         [[v["venue_name"], v["entered_at"], v["left_at"]]
                          for v in person["visits"]]),
-                  paragraph("Truy cập đầy đủ / Full views", styles["Heading3"]),
+                  paragraph("Truy cập đầy đủ / Full views", h3),
                   table(["Lúc / At", "Việc / Action"],
                         [[v["at"], v["action"]] for v in person["access_log"]])]
     buffer = io.BytesIO()
@@ -141,7 +143,7 @@ def _pdf(data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def _label(choices, value: str) -> str:
+def _label(choices: type[TextChoices], value: str) -> str:
     """A stored choice as the document's reader knows it ("Nữ", not "female")."""
     return str(choices(value).label) if value in choices.values else value
 

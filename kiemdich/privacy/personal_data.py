@@ -3,17 +3,16 @@ deletion requests, the abuse flags; and the generated export files."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
 from kiemdich.core.personal_data import Export, Holder, Purge, register
+from kiemdich.privacy.models import AuditEntry
 
 
 def purge_export_files(now: datetime) -> int:
     """Remove generated export files older than their retention."""
-    from datetime import timedelta
-
     directory = settings.DATA_DIR / "exports"
     if not directory.is_dir():
         return 0
@@ -31,8 +30,6 @@ def _purge(run: Purge) -> None:
 
 
 def _export(export: Export) -> None:
-    from kiemdich.privacy.models import AuditEntry
-
     targets = {pk: f"people.person:{pk}" for pk in export.ids}
     export.add("access_log", AuditEntry.objects.filter(target__in=targets.values())
                .order_by("at").values("target", "at", "action", "reason"),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,8 +16,8 @@ from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core.audit import record
-from kiemdich.core.errors import DomainError
-from kiemdich.jobs.views import start_export
+from kiemdich.core.errors import Conflict
+from kiemdich.jobpages.views import start_export
 from kiemdich.people.cards import pdf_response
 from kiemdich.people.models import Person
 from kiemdich.privacy import abuse, audit, own_data, services
@@ -60,7 +60,7 @@ def delete_account(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             status = services.request_deletion(request.user)
-        except DomainError as exc:
+        except Conflict as exc:  # an app holds the account back (it owns venues): says why
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Đã nhận yêu cầu xóa tài khoản; việc xóa hoàn tất "
@@ -88,7 +88,7 @@ def withdraw_consent(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def audit_search(request: HttpRequest) -> HttpResponse:
+def audit_search(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*policy.OVERSIGHT):
         raise PermissionDenied
@@ -111,7 +111,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def flags(request: HttpRequest) -> HttpResponse:
+def flags(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*policy.ABUSE_FLAGS):
         raise PermissionDenied

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kiemdich.accounts import policy
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
+from kiemdich.areas.models import Area
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
 from kiemdich.core.errors import DomainError, Invalid, NotFound
@@ -68,17 +69,17 @@ def subscribe(scope: Scope, user: User, area_code: str, emails: str) -> ReportSu
 def unsubscribe(scope: Scope, pk: int) -> None:
     deleted, _kinds = subscriptions_for(scope).filter(pk=pk).delete()
     if not deleted:
-        raise NotFound(_("Không tìm thấy đăng ký này."))
+        raise NotFound(code="subscription_not_found")
 
 
 def report_of(scope: Scope, pk: int) -> DailyReport:
     report = reports_for(scope).defer(None).filter(pk=pk).first()
     if report is None:
-        raise NotFound(_("Không tìm thấy báo cáo này."))
+        raise NotFound(code="report_not_found")
     return report
 
 
-def generate(area, day: date) -> DailyReport:
+def generate(area: Area, day: date) -> DailyReport:
     """The report of `area` for `day`, made once (the archive keeps the first one made)."""
     existing = DailyReport.objects.filter(area=area, day=day).first()
     if existing is not None:

@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Sum
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
@@ -38,6 +38,9 @@ from kiemdich.reports.stats import children_of_communes
 from kiemdich.venues.models import Venue
 from kiemdich.zones.services import residents_declared
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 MAX_SILENT_DAYS = 92
 # The per-area table counts venues silent for a week, the compliance list's default.
 SILENT_DAYS = 7
@@ -51,8 +54,7 @@ def parse_days(value: object, default: int = 7) -> int:
     except ValueError:
         days = 0
     if not 1 <= days <= MAX_SILENT_DAYS:
-        raise Invalid(_("Số ngày phải từ 1 đến %(n)s.") % {"n": MAX_SILENT_DAYS},
-                      code="days_invalid", field="days")
+        raise Invalid(code="days_invalid", field="days", params={"n": MAX_SILENT_DAYS})
     return days
 
 
@@ -61,7 +63,8 @@ def unregistered(area: Area, sectors: frozenset[str] | None) -> QuerySet[Establi
             .select_related("area").order_by("area__code", "name"))
 
 
-def _silent(area: Area, sectors: frozenset[str] | None, days: int, today: date):
+def _silent(area: Area, sectors: frozenset[str] | None, days: int, today: date
+            ) -> QuerySet[Venue]:
     since = today - timedelta(days=days - 1)
     qs = Venue.objects.filter(area__path__startswith=area.path, status=Venue.Status.ACTIVE,
                               created_at__date__lt=since)
@@ -71,7 +74,12 @@ def _silent(area: Area, sectors: frozenset[str] | None, days: int, today: date):
     return qs.exclude(pk__in=active)
 
 
-def silent_venues(area: Area, sectors: frozenset[str] | None, days: int, today: date):
+class LastActive(TypedDict):
+    last_active: date | None  # the last day with an accepted scan, None for never
+
+
+def silent_venues(area: Area, sectors: frozenset[str] | None, days: int, today: date
+                  ) -> QuerySet[WithAnnotations[Venue, LastActive]]:
     """Active venues registered before the window with no accepted scan in the last `days`
     days (read from the per-venue daily rollup, not from the scans)."""
     last = (VenueDay.objects.filter(venue_id=OuterRef("pk")).values("venue_id")

@@ -7,8 +7,10 @@ against the plan's targets and the counts of who does not comply."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,7 +158,7 @@ def _grid(header: list[str], rows: list[list], widths: list[float],
         data.append([paragraph(row[0], st["cell"]),
                      *(paragraph(c, st["cell_r"]) for c in row[1:])])
     table = Table(data, colWidths=widths, repeatRows=1)
-    style = [
+    style: list[Any] = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), official.HEAD_BG),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -238,7 +240,8 @@ def area_headers() -> list[str]:
             _("Vi phạm bị lập biên bản")]
 
 
-def _area_cells(a: compliance.AreaCompliance, pct, num) -> list:
+def _area_cells(a: compliance.AreaCompliance, pct: Callable[[float | None], object],
+                num: Callable[[int], object]) -> list:
     return [a.name, pct(a.residents.percent), pct(a.venues.percent), pct(a.roster.percent),
             num(a.unregistered), num(a.undeclared), num(a.silent), num(a.violations)]
 
@@ -267,7 +270,7 @@ def _closing(report: Report, st: dict[str, ParagraphStyle]) -> Table:
 def _trend_drawing(stats: Stats, width: float) -> Drawing:
     drawing = Drawing(width, 110)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 30, 20, width - 40, 80
+    chart.x, chart.y, chart.width, chart.height = 30, 20, round(width) - 40, 80
     chart.data = [[d["scans_in"] for d in stats.trend], [d["declarations"] for d in stats.trend]]
     chart.categoryAxis.categoryNames = [d["day"].strftime("%d/%m") for d in stats.trend]
     chart.categoryAxis.labels.fontName = fonts.REGULAR

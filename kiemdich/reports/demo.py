@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import TextIO
 
 from django.db.models import Count
 from django.utils import timezone
@@ -12,7 +13,9 @@ from django.utils import timezone
 from kiemdich.accounts.demo import DEMO_CITIZEN_PHONE, demo_communes, demo_province
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
+from kiemdich.areas.models import Area
 from kiemdich.core import clock
+from kiemdich.people.models import Person
 from kiemdich.reports import rollups
 from kiemdich.reports.models import (
     Establishment,
@@ -30,23 +33,19 @@ ROSTER_CITIZENS = 10
 SECTORS = ["trade", "labour", "education", "government", "health"]
 
 
-def _roster(commune) -> list[tuple[str, str]]:
+def _roster(commune: Area) -> list[tuple[str, str]]:
     """(name, phone) of a commune office's staff: demo citizens of the commune, each with
     their own name and phone (so who has declared today shows), and two who have no account."""
-    from kiemdich.people.models import Person
-
     citizens = (Person.objects.filter(area=commune, is_self=True, account__isnull=False)
                 .exclude(full_name="").exclude(account__phone=normalize_phone(DEMO_CITIZEN_PHONE))
                 .order_by("pk").values_list("full_name", "account__phone")[:ROSTER_CITIZENS])
     return [*citizens, ("Trần Thị Bình", "+84900000031"), ("Lê Văn Cường", "+84900000032")]
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     communes = demo_communes()
     # Residents as many as the demo's accounts make the app's share read 45–85 % by commune:
     # the coverage page shows communes short of the 50–80 % target, within it and past it.
-    from kiemdich.people.models import Person
-
     people = dict(Person.objects.filter(area__in=communes, is_self=True)
                   .values_list("area_id").annotate(n=Count("id")).values_list("area_id", "n"))
     for index, commune in enumerate(communes):

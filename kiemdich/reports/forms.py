@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts import policy
@@ -9,7 +13,7 @@ from kiemdich.accounts.scopes import Scope
 from kiemdich.areas.picker import AreaField
 from kiemdich.core.forms import field_of, set_choices
 from kiemdich.reports.imports import ImportKind
-from kiemdich.reports.models import Inspection, ViolationCategory
+from kiemdich.reports.models import Establishment, Inspection, ViolationCategory
 
 
 class ImportForm(forms.Form):
@@ -25,7 +29,7 @@ class ImportForm(forms.Form):
     organisation_sector = forms.ChoiceField(label=_("Lĩnh vực của đơn vị"), required=False,
                                             choices=Sector.choices)
 
-    def __init__(self, *args, scope: Scope | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, scope: Scope | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if scope is not None:
             set_choices(self, "organisation_sector", scope.sector_choices(*policy.IMPORTS))
@@ -41,7 +45,9 @@ def vnd(amount: int) -> str:
 class ViolationSelect(forms.Select):
     """Each article's fine bracket on its option, for the page to show before submitting."""
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+    def create_option(self, name: str, value: Any, label: int | str, selected: bool, index: int,
+                      subindex: int | None = None, attrs: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         instance = getattr(value, "instance", None)
         if instance is not None:
@@ -88,7 +94,9 @@ class InspectionForm(forms.Form):
     # The lists an inspector picks from are kept short enough for a select on a phone.
     MAX_CHOICES = 500
 
-    def __init__(self, *args, establishments=(), **kwargs) -> None:
+    def __init__(self, *args: Any,
+                 establishments: QuerySet[Establishment] | Sequence[Establishment] = (),
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "establishment", [("", "—")] + [
             (e.reg_no, f"{e.name} — {e.reg_no} — {e.area.name}")
@@ -100,6 +108,6 @@ class SubscriptionForm(forms.Form):
     emails = forms.CharField(label=_("Gửi tới (mỗi dòng một e-mail)"),
                              widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
-    def __init__(self, *args, scope: Scope, **kwargs) -> None:
+    def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field_of(self, "area", AreaField).offer(scope.visible_areas(*policy.STATISTICS))

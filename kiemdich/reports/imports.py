@@ -19,10 +19,11 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, models, transaction
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,7 @@ from kiemdich.core.db import column_of, model_field
 from kiemdich.core.errors import DomainError, Forbidden, Invalid, NotFound
 from kiemdich.core.protect import id_digest
 from kiemdich.jobs import tasks
+from kiemdich.people.identity import validate_id_number
 from kiemdich.reports.models import Establishment, Organisation, Population, RosterMember
 
 KIND = "reports.import"
@@ -94,7 +96,7 @@ class Layout:
     model: type[models.Model]
     fields: tuple[str, ...]
     unique: tuple[str, ...]
-    stamp: str | None  # a field set to the time of the write
+    stamp: str | None  # a field set to the import's time (its task's start)
     parser: Callable[[tasks.Task, _Areas], Callable[[dict], tuple]]
 
     def key(self, values: tuple) -> tuple:
@@ -129,8 +131,6 @@ def _establishment_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], t
 
 
 def _roster_parser(task: tasks.Task, areas: _Areas) -> Callable[[dict], tuple]:
-    from kiemdich.people.identity import validate_id_number
-
     organisation_id = task.params["organisation"]
 
     def parse(row: dict) -> tuple:
@@ -163,7 +163,7 @@ LAYOUTS: dict[str, Layout] = {
     ImportKind.ROSTER: Layout(
         ("full_name", "phone", "id_number"), "phone", RosterMember,
         ("organisation", "full_name", "phone", "id_number_digest"),
-        ("organisation", "phone", "id_number_digest"), None, _roster_parser),
+        ("organisation", "phone", "id_number_digest"), "imported_at", _roster_parser),
 }
 
 
@@ -181,9 +181,9 @@ def organisation_for(scope: Scope, user: User, name: str, area_code: str,
     """The organisation a roster belongs to, made on first import (by name within a commune)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise Invalid(_("Cần tên cơ quan, đơn vị."), code="organisation_name", field="name")
+        raise Invalid(code="organisation_name", field="name")
     if sector not in Sector.values:
-        raise Invalid(_("Lĩnh vực không hợp lệ."), code="sector_invalid", field="sector")
+        raise Invalid(code="sector_invalid", field="sector")
     try:
         area = resolve_area(area_code, leaf=True) if (area_code or "").strip() else None
     except NotFound:
@@ -203,8 +203,7 @@ def start_upload(scope: Scope, user: User, kind: str, upload: UploadedFile, *,
     kind, a roster's organisation, the file's encoding and header are checked now (nothing
     is kept when one fails, not even the organisation), the rows by a worker."""
     if not scope.has(*policy.IMPORTS):
-        raise Forbidden(_("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."),
-                        code="import_forbidden")
+        raise Forbidden(code="import_forbidden")
     with transaction.atomic():
         chosen = None
         if kind == ImportKind.ROSTER:
@@ -219,13 +218,11 @@ def start_import(scope: Scope, user: User, kind: str, pieces: Iterable[bytes],
                  organisation: Organisation | None = None) -> tasks.Task:
     """Store the file and queue its import; the task's page follows it."""
     if not scope.has(*policy.IMPORTS):
-        raise Forbidden(_("Chỉ cán bộ quản lý địa bàn mới nhập được danh sách."),
-                        code="import_forbidden")
+        raise Forbidden(code="import_forbidden")
     if kind not in LAYOUTS:
-        raise Invalid(_("Loại dữ liệu không hợp lệ."), code="import_kind", field="kind")
+        raise Invalid(code="import_kind", field="kind")
     if kind == ImportKind.ROSTER and organisation is None:
-        raise Invalid(_("Cần chọn cơ quan, đơn vị."), code="organisation_required",
-                      field="organisation")
+        raise Invalid(code="organisation_required", field="organisation")
     return tasks.start(KIND, user, label=filename or str(ImportKind(kind).label), params={
         "kind": kind, "all_or_nothing": all_or_nothing,
         "organisation": organisation.pk if organisation else None,
@@ -267,10 +264,11 @@ def _check(parse: Callable[[dict], tuple], layout: Layout, seen: set[tuple],
 UPSERT_ROWS = 500  # rows per INSERT statement (SQLite takes up to 32,766 values)
 
 
-def _write(layout: Layout, items: list[tuple]) -> dict[str, int]:
+def _write(layout: Layout, items: list[tuple], at: datetime) -> dict[str, int]:
     """Upsert the chunk in statements of UPSERT_ROWS rows (INSERT … ON CONFLICT DO UPDATE,
     which SQLite and PostgreSQL both speak; the ORM's bulk_create spent most of an import
-    compiling the same statement); the keys stored before tell created from updated."""
+    compiling the same statement); the keys stored before tell created from updated. `at`,
+    the import's time, is the same for every chunk: one import's rows carry one stamp."""
     if not items:
         return {}
     meta = layout.model._meta
@@ -283,7 +281,7 @@ def _write(layout: Layout, items: list[tuple]) -> dict[str, int]:
     tail: tuple = ()
     if layout.stamp:
         columns.append(column_of(model_field(layout.model, layout.stamp)))
-        tail = (connection.ops.adapt_datetimefield_value(timezone.now()),)
+        tail = (connection.ops.adapt_datetimefield_value(at),)
     quote = connection.ops.quote_name
     unique = sorted(column_of(model_field(layout.model, name)) for name in layout.unique)
     # Only the model's own table and column names are put in the text, quoted; the values
@@ -299,6 +297,15 @@ def _write(layout: Layout, items: list[tuple]) -> dict[str, int]:
             cursor.execute(statement.format(values=", ".join([row] * len(batch))),
                            [value for item in batch for value in (*item, *tail)])
     return {"created": len(items) - len(existing), "updated": len(existing)}
+
+
+def _roster_written(task: tasks.Task) -> None:
+    """The import ran to its end: its organisation's roster is now what it wrote, and a
+    member it did not write (gone from the file, or on a bad row) has left. A newer import
+    that ended first stays the one that counts."""
+    Organisation.objects.filter(
+        Q(roster_imported_at__isnull=True) | Q(roster_imported_at__lt=task.created_at),
+        pk=task.params["organisation"]).update(roster_imported_at=task.created_at)
 
 
 def _describe(task: tasks.Task) -> str:
@@ -323,6 +330,8 @@ def run_import(run: tasks.Run) -> None:
     while True:
         _pass(run, layout, parse, phase)
         if phase == "write":
+            if task.params["kind"] == ImportKind.ROSTER:
+                _roster_written(task)
             return
         if task.error_count:
             raise tasks.Rejected(gettext(
@@ -356,6 +365,6 @@ def _pass(run: tasks.Run, layout: Layout, parse: Callable[[dict], tuple],
                 errors.append((line, exc.column, exc.message))
         done += len(chunk)
         with run.chunk() as commit:
-            counts = _write(layout, items) if phase == "write" else {}
+            counts = _write(layout, items, run.task.created_at) if phase == "write" else {}
             commit(done=done, state={"phase": phase, "row": done}, counts=counts,
                    errors=errors)

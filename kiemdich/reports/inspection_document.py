@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from kiemdich.documents import official
@@ -84,7 +85,7 @@ def pdf(inspection: Inspection) -> bytes:
                           author=_("ĐOÀN KIỂM TRA PHÒNG, CHỐNG DỊCH"))
 
 
-def _facts(rows: list[list[str]], st) -> Table:
+def _facts(rows: list[list[str]], st: dict[str, ParagraphStyle]) -> Table:
     data = [[paragraph(label, st["bold"]), paragraph(value, st["body"])] for label, value in rows]
     table = Table(data, colWidths=[official.WIDTH * 0.32, official.WIDTH * 0.68])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),

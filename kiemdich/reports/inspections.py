@@ -21,6 +21,8 @@ from kiemdich.core import audit, clock
 from kiemdich.core.errors import DomainError, Invalid, NotFound
 from kiemdich.core.masking import mask_name, mask_phone
 from kiemdich.core.protect import id_digests
+from kiemdich.people.identity import validate_id_number
+from kiemdich.reports.coverage import declared_on
 from kiemdich.reports.models import Establishment, Inspection, RosterMember, ViolationCategory
 from kiemdich.venues import access as venue_access
 from kiemdich.venues.models import Venue
@@ -43,7 +45,7 @@ class InspectionInput:
     roster_member_id: int | None = None
 
 
-def _venue(scope: Scope, code: str):
+def _venue(scope: Scope, code: str) -> Venue:
     text = (code or "").strip()
     if "/v/" in text:  # the poster's check-in URL, as a scanner reads it
         text = text.rsplit("/v/", 1)[1].strip("/")
@@ -71,14 +73,12 @@ def unregistered_in_scope(scope: Scope) -> QuerySet[Establishment]:
             .select_related("area").order_by("area__path", "name"))
 
 
-def _venue_of_establishment():
+def _venue_of_establishment() -> QuerySet[Venue]:
     return Venue.objects.filter(business_reg_no=OuterRef("reg_no"), status=Venue.Status.ACTIVE)
 
 
 def undeclared_in_scope(scope: Scope, day: date) -> QuerySet[RosterMember]:
     """Roster members who have not declared on `day`, within the inspector's reach."""
-    from kiemdich.reports.coverage import declared_on
-
     return (RosterMember.objects.filter(scope.area_filter(
         "organisation__area", *policy.INSPECTION_RECORD, sector_field="organisation__sector"))
             .exclude(declared_on(day)).select_related("organisation", "organisation__area")
@@ -94,8 +94,6 @@ def search_undeclared(scope: Scope, q: str, day: date,
     `q` names: part of the name, part of the phone number (as written, with its leading 0),
     or the whole ID number (rosters keep only its digest, so a part cannot be matched).
     Nothing for fewer than two characters."""
-    from kiemdich.people.identity import validate_id_number
-
     q = str(q or "").strip()[:100]
     if len(q) < 2 or not scope.has(*policy.INSPECTION_RECORD):
         return []
@@ -142,8 +140,7 @@ def _subject(scope: Scope, data: InspectionInput) -> dict:
             reg_no=(data.establishment_reg_no or "").strip()).first()
         if establishment is None or not scope.covers(establishment.area, *policy.INSPECTION_RECORD,
                                                      sector=establishment.sector):
-            raise NotFound(_("Không có cơ sở số đăng ký này trong phạm vi của bạn."),
-                           code="establishment_unknown", field="establishment")
+            raise NotFound(code="establishment_unknown", field="establishment")
         return {"establishment": establishment, "area": establishment.area,
                 "sector": establishment.sector, "subject_name": establishment.name}
     if data.subject == Inspection.Subject.PERSON:
@@ -156,8 +153,7 @@ def _subject(scope: Scope, data: InspectionInput) -> dict:
         return {"roster_member": member, "area": member.organisation.area,
                 "sector": member.organisation.sector, "subject_name": member.full_name}
     if data.subject != Inspection.Subject.VENUE:
-        raise Invalid(_("Đối tượng kiểm tra không hợp lệ."), code="subject_invalid",
-                      field="subject")
+        raise Invalid(code="subject_invalid", field="subject")
     venue = _venue(scope, data.venue_code)
     return {"venue": venue, "area": venue.area, "sector": venue.sector,
             "subject_name": venue.name}
@@ -173,30 +169,25 @@ def fine_bracket(violation: ViolationCategory, subject: str) -> tuple[int, int]:
 
 def record(scope: Scope, user: User, data: InspectionInput) -> Inspection:
     if not scope.has(*policy.INSPECTION_RECORD):
-        raise NotFound(_("Không tìm thấy."), code="not_found")
+        raise NotFound(code="not_found")
     subject = _subject(scope, data)
     if data.result not in Inspection.Result.values:
-        raise Invalid(_("Kết quả không hợp lệ."), code="result_invalid", field="result")
+        raise Invalid(code="result_invalid", field="result")
     if data.inspected_at > timezone.now() + timedelta(minutes=5):
-        raise Invalid(_("Thời điểm kiểm tra ở tương lai."), code="inspected_at_future",
-                      field="inspected_at")
+        raise Invalid(code="inspected_at_future", field="inspected_at")
     violation = None
     if data.result == Inspection.Result.VIOLATION:
         if not data.violation_code:
-            raise Invalid(_("Cần chọn hành vi vi phạm."), code="violation_required",
-                          field="violation")
+            raise Invalid(code="violation_required", field="violation")
         violation = ViolationCategory.objects.filter(code=data.violation_code,
                                                      active=True).first()
         if violation is None:
-            raise Invalid(_("Không có hành vi vi phạm này trong Nghị định 117/2020/NĐ-CP."),
-                          code="violation_unknown", field="violation")
+            raise Invalid(code="violation_unknown", field="violation")
         low, high = fine_bracket(violation, data.subject)
         if data.fine is not None and not low <= data.fine <= high:
-            raise Invalid(_("Số tiền phạt ngoài khung của hành vi vi phạm."),
-                          code="fine_out_of_range", field="fine")
+            raise Invalid(code="fine_out_of_range", field="fine")
     elif data.fine:
-        raise Invalid(_("Chỉ phạt tiền khi có vi phạm."), code="fine_without_violation",
-                      field="fine")
+        raise Invalid(code="fine_without_violation", field="fine")
     inspection = Inspection.objects.create(
         subject=data.subject, **subject, inspector=user,
         inspected_at=data.inspected_at, poster_displayed=data.poster_displayed,
@@ -238,7 +229,7 @@ def for_printing(scope: Scope, user: User, pk: int) -> Inspection:
     inspected person or place: the printing is audited); else not found."""
     inspection = visible(scope, InspectionFilter()).filter(pk=pk).first()
     if inspection is None:
-        raise NotFound(_("Không tìm thấy biên bản này."), code="inspection_unknown")
+        raise NotFound(code="inspection_unknown")
     audit.record(user, "inspection.print", target=inspection)
     return inspection
 

@@ -118,7 +118,9 @@ class DeclarantSeen(models.Model):
     people = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["area", "day"], name="declseen_area_day")]
+        # As AreaVenueSeen: a range reads only the rows not seen since before it began.
+        indexes = [models.Index(fields=["area", "day", "prev_day"],
+                                name="declseen_area_day_prev")]
 
 
 class VenueRegistration(models.Model):
@@ -171,20 +173,26 @@ class AreaDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area", "day", "sector", "venue_type"],
                                                name="areaday_key")]
+        # A refresh replaces a day's rows and carries its running totals on from them.
+        indexes = [models.Index(fields=["day"], name="areaday_day")]
 
 
 class AreaVenueSeen(_ActiveVenues):
-    """VenueSeen summed to every area level (a venue has one commune, so sums stay exact)."""
+    """VenueSeen summed to every area level (a venue has one commune, so sums stay exact).
+
+    Read by (area, day, prev_day): over a range [a, b] only the rows not seen since before a
+    count — every row of day a, and the few of later days whose venue was idle since before
+    a — and each (area, day) of the range is one index range of those rows."""
 
     class Meta:
-        indexes = [models.Index(fields=["area", "day"], name="areavenueseen_area_day")]
+        indexes = [models.Index(fields=["area", "day", "prev_day"],
+                                name="areavenueseen_area_day_prev")]
 
 
-class AreaRegistration(models.Model):
-    """VenueRegistration (sector and type set) and CitizenRegistration (both empty) summed
-    to every area level; rebuilt whole with them."""
+class _AreaRegistrations(models.Model):
+    """Venues (sector and type set) and citizens (both empty) registered in an area, at
+    every area level."""
 
-    day = models.DateField()
     area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
     sector = models.CharField(max_length=20, blank=True)
     venue_type = models.CharField(max_length=32, blank=True)
@@ -192,7 +200,47 @@ class AreaRegistration(models.Model):
     citizens = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class AreaRegistration(_AreaRegistrations):
+    """VenueRegistration and CitizenRegistration of a day summed to every area level;
+    rebuilt whole with them."""
+
+    day = models.DateField()
+
+    class Meta:
         indexes = [models.Index(fields=["area", "day"], name="areareg_area_day")]
+
+
+class AreaRegistered(_AreaRegistrations):
+    """AreaRegistration summed over every day, rebuilt with it: registered by a day is this
+    total less the rows of the days after it (none for today), instead of a sum over every
+    day since the first registration."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "sector", "venue_type"],
+                                               name="arearegistered_key")]
+
+
+class AreaRunningTotal(models.Model):
+    """AreaDay's sums of an area per sector (people's figures: sector empty) over every day up
+    to `day`: the figures of a range [a, b] are b's row less the row of the day before a, two
+    rows per (area, sector) however long the range. Every (area, sector) with a row has one on
+    each later refreshed day, so a day's rows are complete."""
+
+    day = models.DateField()
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    sector = models.CharField(max_length=20, blank=True)
+    scans_in = models.PositiveBigIntegerField(default=0)
+    scans_out = models.PositiveBigIntegerField(default=0)
+    declarations = models.PositiveBigIntegerField(default=0)
+    symptomatic = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "day", "sector"],
+                                               name="arearunning_key")]
+        indexes = [models.Index(fields=["day"], name="arearunning_day")]
 
 
 class RollupState(models.Model):
@@ -235,6 +283,9 @@ class Organisation(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the latest roster import that ran to its end started: a member it did not write
+    # has left the roster (reports' holder purges them RETENTION_DECLARATIONS_DAYS after).
+    roster_imported_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -249,6 +300,8 @@ class RosterMember(models.Model):
     full_name = models.CharField(max_length=120)
     phone = models.CharField(max_length=16, blank=True, db_index=True)
     id_number_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    # When the import that last wrote the member started (every row of one import alike).
+    imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The key an import upserts by: a file imported twice updates, never duplicates.

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Count, Max, Min, Model, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kiemdich.areas.models import Area
 from kiemdich.core import clock
 from kiemdich.declarations.models import Declaration
+from kiemdich.people.models import Person
 from kiemdich.reports.models import (
     AreaDay,
+    AreaRegistered,
     AreaRegistration,
+    AreaRunningTotal,
     AreaVenueSeen,
     CitizenRegistration,
     DailyRollup,
@@ -45,13 +50,20 @@ def max_range_days() -> int:
     return int(getattr(settings, "REPORT_MAX_RANGE_DAYS", 92))
 
 
-def default_since() -> date:
+def default_since(today: date | None = None) -> date:
     """Scans may arrive up to SCAN_MAX_AGE_HOURS late (offline readers): refresh that far."""
     hours = getattr(settings, "SCAN_MAX_AGE_HOURS", 72)
-    return clock.today() - timedelta(days=math.ceil(hours / 24))
+    return (today or clock.today()) - timedelta(days=math.ceil(hours / 24))
 
 
-def _table(model) -> str:
+def declarant_days_read_since(today: date) -> date:
+    """The oldest day of DeclarantDay a refresh still reads: a declarant's previous day
+    (`_declarants_seen`) is looked for over the longest report range before each day of the
+    late-scan window. An older row counts for nothing: reports' holder purges it."""
+    return default_since(today) - timedelta(days=max_range_days())
+
+
+def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -59,7 +71,7 @@ def _scan_tables() -> tuple[str, str]:
     return _table(Scan), _table(Venue)
 
 
-def _refresh_day(cursor, day: date) -> None:
+def _refresh_day(cursor: CursorWrapper, day: date) -> None:
     scans, venues = _scan_tables()
     start, end = (connection.ops.adapt_datetimefield_value(t) for t in clock.day_bounds(day))
     day_value = connection.ops.adapt_datefield_value(day)
@@ -111,16 +123,17 @@ def _refresh_day(cursor, day: date) -> None:
         [day_value, day_value])
     _declarants_seen(day)
     _area_levels(day)
+    _running_totals(day)
 
 
-def _paths(area_ids) -> dict[int, list[int]]:
+def _paths(area_ids: Iterable[int]) -> dict[int, list[int]]:
     """Each area's id → the ids of every area from the root down to it (itself included)."""
     return {pk: [int(part) for part in path.strip("/").split("/") if part]
             for pk, path in Area.objects.filter(pk__in=set(area_ids))
             .values_list("pk", "path")}
 
 
-def _summed_up(rows, width: int) -> dict[tuple, list[int]]:
+def _summed_up(rows: Iterable[tuple], width: int) -> dict[tuple, list[int]]:
     """(area, *key, *figures) rows → {(ancestor, *key): figures summed} for every area above
     and at each row's area."""
     rows = list(rows)
@@ -160,6 +173,43 @@ def _area_levels(day: date) -> None:
              seen.items(), key=lambda item: (item[0][0], item[0][1], item[0][2],
                                              item[0][3] or date.min))],
         batch_size=2000)
+
+
+RUNNING = ("scans_in", "scans_out", "declarations", "symptomatic")
+
+
+def _running_totals(day: date) -> None:
+    """AreaRunningTotal from `day` to the last day it is kept for: each day's rows are those
+    of the day before plus that day's AreaDay, per (area, sector). A day refreshed again (late
+    scans) changes every total after it, so they are rewritten in the same transaction; with
+    none kept before `day` (the first refresh, or level rollups made before these totals)
+    they are built from the first day of AreaDay."""
+    before = AreaRunningTotal.objects.filter(day__lt=day).aggregate(d=Max("day"))["d"]
+    last = max(day, AreaRunningTotal.objects.aggregate(d=Max("day"))["d"] or day)
+    if before is None:
+        level = AreaDay.objects.aggregate(first=Min("day"), last=Max("day"))
+        day, last = min(day, level["first"] or day), max(last, level["last"] or last)
+    totals: dict[tuple[int, str], list[int]] = {
+        (area, sector): list(values) for area, sector, *values in
+        AreaRunningTotal.objects.filter(day=before).values_list("area_id", "sector", *RUNNING)}
+    by_day: dict[date, list[tuple]] = defaultdict(list)
+    for row in (AreaDay.objects.filter(day__gte=day, day__lte=last)
+                .values("day", "area_id", "sector").annotate(*(Sum(n) for n in RUNNING))
+                .values_list("day", "area_id", "sector", *(f"{n}__sum" for n in RUNNING))
+                .order_by()):
+        by_day[row[0]].append(row[1:])
+    AreaRunningTotal.objects.filter(day__gte=day).delete()
+    rows = []
+    while day <= last:
+        for area, sector, *values in by_day.get(day, ()):
+            target = totals.setdefault((area, sector), [0] * len(RUNNING))
+            for i, value in enumerate(values):
+                target[i] += int(value or 0)
+        rows += [AreaRunningTotal(day=day, area_id=area, sector=sector,
+                                  **dict(zip(RUNNING, values, strict=True)))
+                 for (area, sector), values in sorted(totals.items())]
+        day += timedelta(days=1)
+    AreaRunningTotal.objects.bulk_create(rows, batch_size=2000)
 
 
 def _declarants_seen(day: date) -> None:
@@ -202,8 +252,6 @@ def _rebuild_registrations() -> None:
     changes a past day, so they are rebuilt whole — in (area, day) order: the dashboard reads
     an area's rows together, and rows written in that order sit on a few pages instead of
     one page each."""
-    from kiemdich.people.models import Person
-
     venue_rows = (Venue.objects.filter(status=Venue.Status.ACTIVE)
                   .annotate(d=TruncDate("created_at", tzinfo=clock.zone()))
                   .values("d", "area_id", "sector", "venue_type").annotate(n=Count("id"))
@@ -233,6 +281,17 @@ def _rebuild_registrations() -> None:
     rows.sort(key=lambda r: (r.area_id, r.day, r.sector, r.venue_type))
     AreaRegistration.objects.all().delete()
     AreaRegistration.objects.bulk_create(rows, batch_size=2000)
+    registered: dict[tuple[int, str, str], list[int]] = {}
+    for row in rows:
+        target = registered.setdefault((row.area_id, row.sector, row.venue_type), [0, 0])
+        target[0] += row.venues
+        target[1] += row.citizens
+    AreaRegistered.objects.all().delete()
+    AreaRegistered.objects.bulk_create(
+        [AreaRegistered(area_id=area, sector=sector, venue_type=venue_type, venues=venues,
+                        citizens=citizens)
+         for (area, sector, venue_type), (venues, citizens) in sorted(registered.items())],
+        batch_size=2000)
 
 
 def _lock_state() -> RollupState:

@@ -3,7 +3,7 @@ and the public progress page. Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
@@ -20,17 +20,18 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts import policy
 from kiemdich.accounts.models import Sector
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.accounts.scopes import scope_of
+from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas import services as area_services
 from kiemdich.areas.models import Area
 from kiemdich.areas.picker import picker
 from kiemdich.core import clock
 from kiemdich.core.caching import soft_cache
-from kiemdich.core.errors import DomainError, Invalid, NotFound
+from kiemdich.core.errors import Busy, Invalid, NotFound, TooLarge
 from kiemdich.core.middleware import upload_view
 from kiemdich.core.replica import replica_reads
+from kiemdich.jobpages.views import start_export
 from kiemdich.jobs import tasks
-from kiemdich.jobs.views import start_export
+from kiemdich.people.codes import CodeError
 from kiemdich.reports import (
     archive,
     charts,
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
 SORTABLE = ("name", *stats_service.FIGURES)
 
 
-def _query(request: HttpRequest, roles=policy.STATISTICS) -> stats_service.StatsQuery:
+def _query(request: HttpRequest, roles: tuple[str, ...] = policy.STATISTICS
+           ) -> stats_service.StatsQuery:
     """The filters of the URL checked against the viewer's reach; outside it is a 404."""
     scope = scope_of(request)
     if not scope.has(*roles):
@@ -83,12 +85,14 @@ def _sorted_rows(rows: list, sort: str) -> list:
 
 
 def _invalid_page(request: HttpRequest, exc: Invalid, template: str) -> HttpResponse:
+    """A filter of the URL refused (a date, an area, a sector): the page again, without
+    figures, its filters to correct and the refusal above them."""
     return render(request, template, {"error": exc.message}, status=exc.status)
 
 
 @login_required
 @replica_reads
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     try:
         query = _query(request)
     except Invalid as exc:
@@ -122,7 +126,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @replica_reads
-def report(request: HttpRequest, fmt: str) -> HttpResponse:
+def report(request: AuthedRequest, fmt: str) -> HttpResponse:
     try:
         query = _query(request)
     except Invalid as exc:
@@ -140,7 +144,7 @@ def report(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @login_required
 @replica_reads
-def coverage_page(request: HttpRequest) -> HttpResponse:
+def coverage_page(request: AuthedRequest) -> HttpResponse:
     try:
         query = _query(request)
     except Invalid as exc:
@@ -181,7 +185,9 @@ def import_csv(request: AuthedRequest) -> HttpResponse:
                 all_or_nothing=data["all_or_nothing"], organisation=data["organisation"],
                 organisation_area=data["organisation_area"],
                 organisation_sector=data["organisation_sector"])
-        except DomainError as exc:
+        except (Invalid, NotFound) as exc:
+            # The file's encoding or columns, or the organisation's fields (an area out of
+            # reach among them): said on the form, beside the field.
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return redirect("jobs:task", pk=task.pk)
@@ -209,7 +215,7 @@ def compliance_page(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def inspection_list(request: HttpRequest) -> HttpResponse:
+def inspection_list(request: AuthedRequest) -> HttpResponse:
     scope = scope_of(request)
     if not scope.has(*policy.INSPECTION_READ):
         raise Http404
@@ -221,8 +227,6 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         items = list(visible[:lists.INSPECTIONS_SHOWN])
     except Invalid as exc:
         return _invalid_page(request, exc, "reports/inspections.html")
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
     return render(request, "reports/inspections.html", {
         "items": items, "filters": filters, "results": Inspection.Result.choices,
         "violations": ViolationCategory.objects.filter(active=True),
@@ -232,7 +236,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _recorder_scope(request: HttpRequest):
+def _recorder_scope(request: HttpRequest) -> Scope:
     scope = scope_of(request)
     if not scope.has(*policy.INSPECTION_RECORD):
         raise Http404
@@ -268,7 +272,9 @@ def inspection_new(request: AuthedRequest) -> HttpResponse:
                 staff_declared=data["staff_declared"], result=data["result"],
                 violation_code=data["violation"].code if data["violation"] else "",
                 fine=data["fine"], notes=data["notes"]))
-        except DomainError as exc:
+        except (Invalid, NotFound) as exc:
+            # A field refused, or the venue, establishment or person it names not found in
+            # the inspector's reach: said on the form, beside the field.
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Đã lưu biên bản số %(n)s.") % {"n": inspection.pk})
@@ -284,14 +290,14 @@ def inspection_new(request: AuthedRequest) -> HttpResponse:
     }, status=status)
 
 
-def _people_found(scope, q: str, today) -> list[dict]:
+def _people_found(scope: Scope, q: str, today: date) -> list[dict]:
     full = inspections.sees_people_in_full(scope)
     return [inspections.person_label(m, full=full)
             for m in inspections.search_undeclared(scope, q, today)]
 
 
 @login_required
-def inspection_people(request: HttpRequest) -> HttpResponse:
+def inspection_people(request: AuthedRequest) -> HttpResponse:
     """The undeclared people a search names, as links that put the person on the form."""
     scope = _recorder_scope(request)
     q = request.GET.get("person_q", "")
@@ -300,7 +306,7 @@ def inspection_people(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def inspection_venues(request: HttpRequest) -> HttpResponse:
+def inspection_venues(request: AuthedRequest) -> HttpResponse:
     """The venues a search names, as links that put the venue on the form (htmx swaps them
     in while typing; without script the form's own search shows the same list)."""
     scope = _recorder_scope(request)
@@ -311,15 +317,17 @@ def inspection_venues(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def inspection_photo(request: HttpRequest) -> HttpResponse:
+def inspection_photo(request: AuthedRequest) -> HttpResponse:
     """A photo of the poster (a phone's camera): its QR decoded, the form opened on it."""
     _recorder_scope(request)
     photo = request.FILES.get("photo")
     try:
         if photo is None:
-            raise Invalid(_("Chưa chọn ảnh."), code="photo_missing", field="photo")
+            raise Invalid(code="photo_missing", field="photo")
         text = decode_photo(photo.read())
-    except DomainError as exc:
+    except (Invalid, CodeError, TooLarge, Busy) as exc:
+        # No photo, no code in it, too large, or the decoder busy: the form says so and
+        # takes the code typed or another photo.
         messages.error(request, exc.message)
         return redirect("reports:inspection_new")
     return redirect(f"{reverse('reports:inspection_new')}?{urlencode({'venue': text})}")
@@ -350,7 +358,7 @@ def daily_reports(request: AuthedRequest) -> HttpResponse:
         try:
             archive.subscribe(scope, request.user, form.cleaned_data["area"],
                               form.cleaned_data["emails"])
-        except DomainError as exc:
+        except (Invalid, NotFound) as exc:  # the addresses, or an area out of reach: on the form
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return redirect("reports:daily")
@@ -362,20 +370,14 @@ def daily_reports(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def daily_unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        archive.unsubscribe(scope_of(request), pk)
-    except DomainError as exc:
-        raise Http404 from exc
+def daily_unsubscribe(request: AuthedRequest, pk: int) -> HttpResponse:
+    archive.unsubscribe(scope_of(request), pk)
     return redirect("reports:daily")
 
 
 @login_required
-def daily_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    try:
-        report = archive.report_of(scope_of(request), pk)
-    except DomainError as exc:
-        raise Http404 from exc
+def daily_file(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
+    report = archive.report_of(scope_of(request), pk)
     content_type = "application/pdf" if fmt == "pdf" else archive.XLSX
     response = HttpResponse(bytes(getattr(report, fmt)), content_type=content_type)
     response["Content-Disposition"] = (f'attachment; filename="bao-cao-{report.area.code}-'

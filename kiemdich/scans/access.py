@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from kiemdich.accounts.auth import user_for_token
 from kiemdich.accounts.models import User
@@ -74,7 +73,7 @@ class Scanner:
 
 
 def _not_found() -> NotFound:
-    return NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
+    return NotFound(code="venue_unknown")
 
 
 def _allowed_entry(scope: Scope, venue_id: int) -> _Entry:

@@ -4,7 +4,7 @@ the poster, and the histories. Thin: parse, call one service, answer."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -23,10 +23,13 @@ from kiemdich.core.audit import record
 from kiemdich.core.errors import DomainError
 from kiemdich.core.schemas import ErrorOut, LineText, PersonShape
 from kiemdich.scans import services
-from kiemdich.scans.access import scanning_venue
+from kiemdich.scans.access import Scanner, scanning_venue
 from kiemdich.scans.live import event_stream, viewer_check
 from kiemdich.venues.auth import SCANNER_AUTH
 from kiemdich.venues.services import enroll_kiosk, owner_venue
+
+if TYPE_CHECKING:
+    from kiemdich.venues.models import Venue
 
 router = Router(tags=["scans"])
 
@@ -158,7 +161,7 @@ class VisitOut(Schema):
 @router.post("/venues/{venue_id}/scans", auth=SCANNER_AUTH,
              response={200: ScanOut, 201: ScanOut, **ERRORS})
 @rate_limited("scan", per_user="SCAN_RATE_PER_MINUTE")
-def scan(request: HttpRequest, venue_id: int, payload: ScanIn):
+def scan(request: HttpRequest, venue_id: int, payload: ScanIn) -> Status:
     """A staff phone or a dedicated reader scanned a person. 201 when stored; 200 with the
     first answer for a repeated nonce; 422 (still recorded) for a refused code."""
     venue, scanner = scanning_venue(request, venue_id)
@@ -170,6 +173,7 @@ def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
     try:
         return ScanIn.model_validate(raw).as_input()
     except PydanticError as exc:
+        # One item of a batch malformed: its own answer in the list, the others still stored.
         errors = exc.errors()
         message = str(errors[0]["msg"]) if errors else "invalid"
         return {"error": {"code": "invalid", "message": message}}
@@ -178,7 +182,7 @@ def _item(raw: dict[str, Any]) -> services.ScanInput | dict[str, Any]:
 @router.post("/venues/{venue_id}/scans/batch", auth=SCANNER_AUTH,
              response={200: BatchOut, **ERRORS, 429: ErrorOut})
 @rate_limited("scan-batch", per_user=60)
-def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn):
+def scan_batch(request: HttpRequest, venue_id: int, payload: BatchIn) -> dict:
     """An offline queue uploaded at once: one result per item, in order.
 
     Every valid item counts against the same per-caller limit as a single scan
@@ -229,7 +233,7 @@ class KioskOut(Schema):
 @router.post("/venues/{venue_id}/kiosk", auth=PEOPLE_AUTH,
              response={201: KioskOut, **ERRORS})
 @rate_limited("venue-kiosk", per_user=30, window=3600)
-def kiosk_enroll(request: HttpRequest, venue_id: int, payload: KioskIn | None = None):
+def kiosk_enroll(request: AuthedRequest, venue_id: int, payload: KioskIn | None = None) -> Status:
     """Staff (or the owner) sign this phone in as the venue's kiosk for one shift: a device
     token, listed with the venue's readers and revocable by the owner, so that the kiosk
     keeps scanning whatever happens to the portal session. 401 with `reason`
@@ -245,7 +249,7 @@ def kiosk_enroll(request: HttpRequest, venue_id: int, payload: KioskIn | None = 
 @router.post("/venues/{venue_id}/scans/decode-photo", auth=SCANNER_AUTH,
              response={200: DecodedOut, **ERRORS, 413: ErrorOut, 503: ErrorOut})
 @rate_limited("scan-photo", per_user=60)
-def decode_photo(request: HttpRequest, venue_id: int, photo: File[UploadedFile]):
+def decode_photo(request: HttpRequest, venue_id: int, photo: File[UploadedFile]) -> dict:
     """For cameras without a barcode reader in the browser: the text of the QR in a photo
     (JPEG, PNG or WebP). 413 `photo_too_large` for a picture of more pixels than the server
     decodes; 503 `photo_decoder_busy` with `Retry-After` while it decodes other photos."""
@@ -253,7 +257,7 @@ def decode_photo(request: HttpRequest, venue_id: int, photo: File[UploadedFile])
     return {"text": services.decode_photo(photo.read())}
 
 
-def _watch(request: HttpRequest, venue_id: int):
+def _watch(request: HttpRequest, venue_id: int) -> tuple[Venue, Scanner]:
     venue, scanner = scanning_venue(request, venue_id)
     if venue.is_special:
         record(scanner.actor, "view_live_full", target=venue, reason="live feed")
@@ -268,12 +272,11 @@ def _watch(request: HttpRequest, venue_id: int):
                                "is down (then `ready` again); `event: revoked` and the end of "
                                "the stream once the viewer may no longer watch.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}}})
-async def live(request: HttpRequest, venue_id: int):
+async def live(request: HttpRequest, venue_id: int) -> StreamingHttpResponse:
     """Entries and exits at the venue as Server-Sent Events, people masked for the venue."""
     if not isinstance(request, ASGIRequest):
         # A WSGI server would buffer the endless stream in memory and never answer.
         raise DomainError(
-            _("Luồng trực tiếp do máy chủ ASGI phục vụ (make serve-live hoặc make serve)."),
             code="live_needs_asgi", status=503)
     venue, scanner = await sync_to_async(_watch)(request, venue_id)
     # Authorised again while it streams: it ends within seconds of a revocation.
@@ -287,7 +290,7 @@ async def live(request: HttpRequest, venue_id: int):
 
 @router.post("/checkins", auth=PEOPLE_AUTH, response={201: CheckinOut, **ERRORS})
 @rate_limited("self-checkin", per_user=60, window=60)
-def checkin(request: AuthedRequest, payload: CheckinIn):
+def checkin(request: AuthedRequest, payload: CheckinIn) -> Status:
     """The visitor scanned the poster: check in or out oneself and family members."""
     latitude, longitude = payload.latitude, payload.longitude
     location = (latitude, longitude) if latitude is not None and longitude is not None else None
@@ -297,14 +300,15 @@ def checkin(request: AuthedRequest, payload: CheckinIn):
 
 
 @router.get("/me/checkins", auth=PEOPLE_AUTH, response=list[MyCheckinOut])
-def my_checkins(request: AuthedRequest):
+def my_checkins(request: AuthedRequest) -> list[dict[str, Any]]:
     """The account's own check-ins (itself and the people it manages), newest first."""
     return services.checkins_of(request.user)
 
 
 @router.get("/venues/{venue_id}/visits", auth=PEOPLE_AUTH,
             response={200: list[VisitOut], **ERRORS})
-def venue_visits(request: AuthedRequest, venue_id: int, day: date | None = None):
+def venue_visits(request: AuthedRequest, venue_id: int, day: date | None = None
+                 ) -> list[dict[str, Any]]:
     """The owner's view of a day's visits, people masked as the venue may see them."""
     venue = owner_venue(request.user, venue_id)
     return services.venue_visits(venue, request.user, day or timezone.localdate())

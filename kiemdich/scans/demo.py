@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from typing import TextIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +33,7 @@ NONCE_PREFIX = "demo-"
 REFUSALS = ["code_expired", "code_unreadable", "code_forged", "scan_time_invalid"]
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     province = demo_province()
     venues = list(Venue.objects.filter(area__path__startswith=province.path,
                                        status=Venue.Status.ACTIVE).order_by("pk"))

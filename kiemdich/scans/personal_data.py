@@ -12,12 +12,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kiemdich.core.personal_data import Erasure, Export, Held, Holder, Purge, register
+from kiemdich.scans import partitions
+from kiemdich.scans.models import Scan, ScanNonce, Visit
 
 
 def _purge(run: Purge) -> None:
-    from kiemdich.scans import partitions
-    from kiemdich.scans.models import Scan, ScanNonce, Visit
-
     held = run.held
     scans_cut = run.cutoff(settings.RETENTION_SCANS_DAYS)
     if partitions.enabled():
@@ -41,8 +40,6 @@ def _purge(run: Purge) -> None:
 
 def _hold_linked(held: Held) -> None:
     """The scans that made the held visits, and the people those visits are of."""
-    from kiemdich.scans.models import Visit
-
     spans: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
     for chunk in _chunks(sorted(held.visit_ids)):
         for venue, person, entered, left, closes in Visit.objects.filter(
@@ -62,8 +59,6 @@ def _chunks(ids: list[int], size: int = 1000) -> Iterator[list[int]]:
 def _scans_within(spans: dict[tuple[int, int], list[tuple[datetime, datetime]]]) -> set[int]:
     """The scans of each (venue, person) inside one of their held visits: one query per
     venue on the (venue, person, scanned_at) index."""
-    from kiemdich.scans.models import Scan
-
     per_venue: dict[int, list[int]] = defaultdict(list)
     for venue, person in spans:
         per_venue[venue].append(person)
@@ -82,8 +77,6 @@ def _scans_within(spans: dict[tuple[int, int], list[tuple[datetime, datetime]]])
 
 
 def _erase(erasure: Erasure) -> None:
-    from kiemdich.scans.models import Scan, Visit
-
     if erasure.erase:
         # Scans point at people without a constraint: deleted explicitly.
         Scan.objects.filter(person_id__in=erasure.erase).delete()
@@ -95,8 +88,6 @@ def _erase(erasure: Erasure) -> None:
 
 
 def _export(export: Export) -> None:
-    from kiemdich.scans.models import Scan, Visit
-
     # Each with the venue's name: a person reads where they were, not a number.
     export.add("visits", Visit.objects.filter(person_id__in=export.ids).order_by("entered_at")
                .values("person_id", "venue_id", "entered_at", "left_at",

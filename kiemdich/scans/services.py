@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zxingcpp
 from django.conf import settings
@@ -45,11 +45,11 @@ from kiemdich.people.codes import KIND_CARD, CodeRevoked, CodeUnreadable
 from kiemdich.people.identity import validate_id_number
 from kiemdich.people.models import Person
 from kiemdich.people.services import subject_public_id
-from kiemdich.privacy.abuse import note_checkin
 from kiemdich.scans import statements
 from kiemdich.scans.access import Scanner
 from kiemdich.scans.formats import NationalIdentity, PlatformCode, parse_scanned
 from kiemdich.scans.models import Method, Scan, ScanNonce, Visit
+from kiemdich.scans.signals import checked_in
 from kiemdich.scans.statements import FRESH, PersonState
 from kiemdich.scans.visits import (
     Action,
@@ -61,6 +61,9 @@ from kiemdich.scans.visits import (
 )
 from kiemdich.venues.models import Device, Venue
 from kiemdich.venues.services import venue_by_code
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_BATCH = 500
 MAX_NAME_CHARS = 120
@@ -95,7 +98,7 @@ class Outcome:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def _refusal(code: str, message) -> dict[str, Any]:
+def _refusal(code: str, message: StrOrPromise) -> dict[str, Any]:
     return DomainError(message, code=code).as_dict()
 
 
@@ -151,7 +154,7 @@ def _platform_person(parsed: PlatformCode, venue: Venue, day: date) -> tuple[Sig
                                            venue.pk, day, serial=claims.serial)
         found = people[0] if people else None
     if found is None:
-        raise Invalid(_("Mã QR của một người không còn trong hệ thống."), code="person_unknown")
+        raise Invalid(code="person_unknown")
     if claims.kind == KIND_CARD and not found[1].card_valid:
         error = CodeRevoked()
         error.person = found[0]
@@ -370,9 +373,8 @@ def _apply_visit(venue: Venue, person: Person, state: PersonState, scan: Scan,
     elif action is Action.CLOSE:
         # The venue and day name the visit's partition (and shard): one index probe.
         closed = Visit(pk=state.visit_id, venue_id=venue.pk, left_at=scan.scanned_at,
-                       closes_at=scan.scanned_at, exit_method=scan.method,
-                       day=local_day(scan.scanned_at))
-        statements.write(statements.visit_close_sql(),
+                       closes_at=scan.scanned_at, exit_method=scan.method)
+        statements.write(statements.visit_close_sql(local_day(scan.scanned_at)),
                          statements.db_values(closed, statements.VISIT_CLOSE_FIELDS))
     elif action is not Action.REPEAT:
         point = ScanPoint(scan.scanned_at, scan.direction, scan.method)
@@ -438,8 +440,7 @@ def ingest_batch(venue: Venue, scanner: Scanner, items: list[ScanInput],
                  now: datetime | None = None) -> list[dict[str, Any]]:
     """An offline queue: each item on its own, in the order sent; one result per item."""
     if len(items) > MAX_BATCH:
-        raise Invalid(_("Tối đa %(n)s lượt quét mỗi lần gửi.") % {"n": MAX_BATCH},
-                      code="batch_too_large", field="scans")
+        raise Invalid(code="batch_too_large", field="scans", params={"n": MAX_BATCH})
     received_at = now or timezone.now()
     results = []
     for index, item in enumerate(items):
@@ -457,43 +458,98 @@ def self_checkin(user: User, venue_code: str, person_ids: list[int], direction: 
     venue = venue_by_code(venue_code)
     wanted = set(person_ids)
     if not wanted:
-        raise Invalid(_("Hãy chọn ít nhất một người."), code="person_required",
-                      field="person_ids")
+        raise Invalid(code="person_required", field="person_ids")
     now = timezone.now()
     day = local_day(now)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            people = statements.state_for_account(venue.pk, day, user.pk, sorted(wanted))
-        else:
-            people = statements.with_state_orm(
-                Person.objects.filter(account=user, pk__in=wanted).order_by("-is_self", "pk"),
-                venue.pk, day)
-        if len(people) != len(wanted):
-            raise NotFound(_("Không tìm thấy người này."), code="person_not_found")
-        scans = Scan.objects.bulk_create([
-            Scan(venue_id=venue.pk, person_id=person.pk, direction=direction,
-                 method=Method.SELF, code_format="poster", scanned_at=now, received_at=now,
-                 actor=user, response={"result": "ok"})
-            for person, _state in people])
-        done = []
-        for (person, state), scan in zip(people, scans, strict=True):
-            scan.person = person
-            action = _plan_visit(state, scan)
-            _apply_visit(venue, person, state, scan, action)
-            visit = action.value if action is not None else REDERIVED
-            # The venue's staff see who came in as any scan shows it to them.
-            shape = shape_for_venue(person, venue, f"venue:{venue.pk}", purpose="self_checkin")
-            scan.response = declaration_of(state.sick)
-            _announce(venue, scan, shape, visit)
-            done.append({"scan_id": scan.pk, "person_id": person.pk,
-                         "display_name": person.full_name, "visit": visit,
-                         "declaration": scan.response["declaration"]})
-        transaction.on_commit(partial(metrics.CHECKINS.labels(direction).inc, len(people)))
-        if direction == "in":
-            # mass and remote check-in flags, checked after the commit
-            note_checkin(venue, user.pk, location)
+    done = None
+    if connection.vendor == "postgresql" and not venue.is_special:
+        # One statement, its own transaction (a savepoint inside a caller's). A special
+        # venue's full view is audited in the scans' transaction: the general path.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            done = _checkin_in_one(user, venue, sorted(wanted), direction, now)
+            if done is not None:
+                _checked_in(user, venue, direction, len(done), location)
+    if done is None:
+        with transaction.atomic():
+            done = _checkin_general(user, venue, wanted, direction, now)
+            _checked_in(user, venue, direction, len(done), location)
     return {"venue": {"id": venue.pk, "name": venue.name}, "direction": direction, "at": now,
             "colour": colour_of_day(day), "scans": done}
+
+
+POSTER = "poster"  # the code format of a visitor's check-in at the poster
+
+
+def _self_scan(user: User, venue: Venue, person: Person, direction: str,
+               now: datetime) -> Scan:
+    return Scan(venue_id=venue.pk, person=person, direction=direction, method=Method.SELF,
+                code_format=POSTER, scanned_at=now, received_at=now, actor=user,
+                response={"result": "ok"})
+
+
+def _checkin_in_one(user: User, venue: Venue, people: list[int], direction: str,
+                    now: datetime) -> list[dict[str, Any]] | None:
+    """The check-in in one round trip (statements.checkin_in_one); None when it wrote
+    nothing for a late scan: the general path then re-derives the day."""
+    rows = statements.checkin_in_one(
+        venue_id=venue.pk, day=local_day(now), account=user.pk, people=people, at=now,
+        direction=direction, method=Method.SELF, code_format=POSTER,
+        repeat_window=timedelta(seconds=settings.SCAN_REPEAT_WINDOW_SECONDS),
+        closes_at=closes_at(now, venue.default_stay_minutes))
+    if len(rows) != len(people):
+        raise NotFound(code="person_not_found")
+    if any(row.scan_id is None for row in rows):
+        return None
+    done = []
+    for row in rows:
+        scan = _self_scan(user, venue, row.person, direction, now)
+        scan.pk = row.scan_id
+        scan._state.adding = False
+        done.append(_told(venue, row.person, row.state, scan, row.action))
+    return done
+
+
+def _checkin_general(user: User, venue: Venue, wanted: set[int], direction: str,
+                     now: datetime) -> list[dict[str, Any]]:
+    """Every case, on every database: the ORM (the state as SQL on PostgreSQL), the
+    visits' rule in Python, in the caller's transaction."""
+    day = local_day(now)
+    if connection.vendor == "postgresql":
+        people = statements.state_for_account(venue.pk, day, user.pk, sorted(wanted))
+    else:
+        people = statements.with_state_orm(
+            Person.objects.filter(account=user, pk__in=wanted).order_by("-is_self", "pk"),
+            venue.pk, day)
+    if len(people) != len(wanted):
+        raise NotFound(code="person_not_found")
+    scans = Scan.objects.bulk_create([_self_scan(user, venue, person, direction, now)
+                                      for person, _state in people])
+    done = []
+    for (person, state), scan in zip(people, scans, strict=True):
+        action = _plan_visit(state, scan)
+        _apply_visit(venue, person, state, scan, action)
+        done.append(_told(venue, person, state, scan,
+                          action.value if action is not None else REDERIVED))
+    return done
+
+
+def _told(venue: Venue, person: Person, state: PersonState, scan: Scan,
+          visit: str) -> dict[str, Any]:
+    """One person's check-in announced to the venue's live page, and its part of the answer."""
+    # The venue's staff see who came in as any scan shows it to them.
+    shape = shape_for_venue(person, venue, f"venue:{venue.pk}", purpose="self_checkin")
+    scan.response = declaration_of(state.sick)
+    _announce(venue, scan, shape, visit)
+    return {"scan_id": scan.pk, "person_id": person.pk, "display_name": person.full_name,
+            "visit": visit, "declaration": scan.response["declaration"]}
+
+
+def _checked_in(user: User, venue: Venue, direction: str, count: int,
+                location: tuple[float, float] | None) -> None:
+    transaction.on_commit(partial(metrics.CHECKINS.labels(direction).inc, count))
+    if direction == "in":
+        # for the mass and remote check-in flags (privacy listens), checked after the commit
+        checked_in.send(sender=Scan, venue=venue, account_id=user.pk, location=location)
 
 
 DECLARED, NOT_DECLARED, SYMPTOMS = "declared", "not_declared", "symptoms"
@@ -552,6 +608,20 @@ def live_snapshot(venue: Venue, viewer: User | str,
                    for s in recent if s.person_id in shapes],
         "colour": colour_of_day(day),
     }
+
+
+def counted_today(venue_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Accepted scans in and out today (local time) of each venue that had any, in one query:
+    the figures of the venue pages (given to venues at start-up,
+    `venues.services.count_figures_with`)."""
+    start, end = day_bounds(local_day())
+    counted = (Scan.objects.filter(venue_id__in=venue_ids, accepted=True, scanned_at__gte=start,
+                                   scanned_at__lt=end)
+               .values("venue_id", "direction").annotate(n=Count("id")).order_by())
+    figures: dict[int, dict[str, int]] = {}
+    for row in counted:
+        figures.setdefault(row["venue_id"], {})[row["direction"]] = row["n"]
+    return figures
 
 
 def checkins_of(user: User, limit: int = 200) -> list[dict[str, Any]]:
@@ -619,8 +689,7 @@ def decode_photo(data: bytes) -> str:
                 raise _photo_too_large()
             turns = _decoder_turns(settings.PHOTO_DECODERS)
             if not turns.acquire(timeout=PHOTO_TURN_WAIT_SECONDS):
-                raise Busy(_("Máy chủ đang đọc ảnh khác. Vui lòng thử lại sau giây lát."),
-                           code="photo_decoder_busy", retry_after=2)
+                raise Busy(code="photo_decoder_busy", retry_after=2)
             try:
                 found = zxingcpp.read_barcodes(_shrunk_grayscale(image),
                                                formats=zxingcpp.BarcodeFormats(
@@ -641,9 +710,8 @@ def decode_photo(data: bytes) -> str:
 
 def _photo_too_large() -> TooLarge:
     limit = settings.PHOTO_MAX_PIXELS
-    return TooLarge(_("Ảnh quá lớn (tối đa %(limit)s điểm ảnh). Hãy chụp lại với độ phân giải "
-                      "thấp hơn.") % {"limit": number_format(limit, force_grouping=True)},
-                    code="photo_too_large", extra={"max_pixels": limit})
+    return TooLarge(code="photo_too_large", extra={"max_pixels": limit},
+                    params={"limit": number_format(limit, force_grouping=True)})
 
 
 def _shrunk_grayscale(image: Image.Image) -> Image.Image:

@@ -15,7 +15,18 @@ nonce and the visit write. It writes only the common case — a known person, a 
 order at an ordinary venue — and otherwise writes nothing and says why, and the caller takes
 the general path (ORM reads, Python rules, a transaction). The visit rule in it is
 `visits.step` written in SQL; tests/scans/test_statements.py runs both paths on the same
-rows and compares the scans, visits and answers they leave.
+rows and compares the scans, visits and answers they leave. A visitor's check-in at the
+poster is one statement the same way (`checkin_in_one`: the account's people, their scans
+and visit writes), all or nothing: a person not the account's, or a late scan among them,
+writes nothing.
+
+The day is written into these statements as constants (`DayConstants`), not bound as a
+parameter: scans and visits are partitioned by day (scans.partitions), and only constants
+let PostgreSQL prune the other days' partitions when it plans. A generic plan given the day
+as a parameter keeps every day partition in it, locks them all at each run and prunes only
+when it executes. So each statement is one text per day (prepared per connection like any
+other); a day without its own partition plans its DEFAULT partition instead, and a partition
+made or dropped later makes PostgreSQL plan the statement again.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import connection
@@ -106,13 +117,31 @@ def with_state_orm(people: QuerySet[Person], venue_id: int, day: date,
 
 # The same read as SQL (PostgreSQL) --------------------------------------------------------
 
-def _state_columns() -> str:
+@dataclass(frozen=True, slots=True)
+class DayConstants:
+    """A local day and its two midnights as SQL literals (see the module's doc); the day
+    untyped, which PostgreSQL reads as the date column's type and SQLite as the text it
+    stores (the close of a visit runs on both)."""
+
+    day: str
+    start: str
+    stop: str
+
+
+def day_constants(day: date) -> DayConstants:
+    # Built from a date and the instants clock.day_bounds derives from it: never user text.
+    start, stop = day_bounds(day)
+    return DayConstants(f"'{day.isoformat()}'", f"TIMESTAMPTZ '{start.isoformat()}'",
+                        f"TIMESTAMPTZ '{stop.isoformat()}'")
+
+
+def _state_columns(day: DayConstants) -> str:
     """The person's columns and their state's, from `people_person p` (the FROM and joins of
     `_state_from`)."""
     columns = ", ".join(f"p.{_quote(_column(f))}" for f in Person._meta.concrete_fields)
-    return (f"{columns}, "  # noqa: S608 (model names only)
+    return (f"{columns}, "  # noqa: S608 (model names and day constants only)
             f"(SELECT d.has_symptoms FROM {_quote(Declaration._meta.db_table)} d "
-            "WHERE d.person_id = p.id AND d.local_date = a.day ORDER BY d.id DESC LIMIT 1) "
+            f"WHERE d.person_id = p.id AND d.local_date = {day.day} ORDER BY d.id DESC LIMIT 1) "
             "AS sick, ls.scanned_at AS last_at, ls.direction AS last_direction, "
             "lv.id AS visit_id, COALESCE(lv.entered_at IS NOT NULL AND lv.left_at IS NULL, "
             "false) AS visit_open, "
@@ -121,33 +150,35 @@ def _state_columns() -> str:
             "AS card_valid")
 
 
-def _state_from() -> str:
+def _state_from(day: DayConstants) -> str:
     """`people_person p`, its last accepted scan at the venue that day (`ls`) and its latest
-    visit there that day (`lv`), for the parameters in `a` (venue, day, start, end)."""
+    visit there that day (`lv`), for the venue in `a`."""
     scans, visits = _quote(Scan._meta.db_table), _quote(Visit._meta.db_table)
-    return (f"{_quote(Person._meta.db_table)} p "  # noqa: S608 (model names only)
+    return (f"{_quote(Person._meta.db_table)} p "  # noqa: S608 (model names, day constants)
             f"LEFT JOIN LATERAL (SELECT s.scanned_at, s.direction FROM {scans} s "
             "WHERE s.venue_id = a.venue AND s.person_id = p.id AND s.accepted "
-            "AND s.scanned_at >= a.start AND s.scanned_at < a.stop "
+            f"AND s.scanned_at >= {day.start} AND s.scanned_at < {day.stop} "
             "ORDER BY s.scanned_at DESC, s.id DESC LIMIT 1) ls ON true "
             f"LEFT JOIN LATERAL (SELECT v.id, v.entered_at, v.left_at FROM {visits} v "
-            "WHERE v.venue_id = a.venue AND v.person_id = p.id AND v.day = a.day "
+            f"WHERE v.venue_id = a.venue AND v.person_id = p.id AND v.day = {day.day} "
             "ORDER BY v.id DESC LIMIT 1) lv ON true")
 
 
 # Every parameter once, typed: psycopg binds them on the server, where a parameter used in two
 # places could be deduced two types.
-_STATE_ARGS = ("%(venue)s::bigint AS venue, %(day)s::date AS day, "
-               "%(start)s::timestamptz AS start, %(stop)s::timestamptz AS stop, "
-               "%(serial)s::bigint AS serial")
+_STATE_ARGS = "%(venue)s::bigint AS venue, %(serial)s::bigint AS serial"
 
 
-@cache
-def state_sql(by_account: bool) -> str:
+@lru_cache(maxsize=16)  # a few days (late uploads) of both kinds
+def _state_sql(by_account: bool, day: DayConstants) -> str:
     where = ("p.account_id = %(account)s AND p.id = ANY(%(people)s) "
              "ORDER BY p.is_self DESC, p.id") if by_account else "p.public_id = %(person)s"
-    return (f"WITH a AS (SELECT {_STATE_ARGS}) "  # noqa: S608 (model names only)
-            f"SELECT {_state_columns()} FROM a, {_state_from()} WHERE {where}")
+    return (f"WITH a AS (SELECT {_STATE_ARGS}) "  # noqa: S608 (model names, day constants)
+            f"SELECT {_state_columns(day)} FROM a, {_state_from(day)} WHERE {where}")
+
+
+def state_sql(by_account: bool, day: date) -> str:
+    return _state_sql(by_account, day_constants(day))
 
 
 _STATE_FIELDS = len(PersonState.__slots__)
@@ -165,16 +196,11 @@ def _typed(rows: Sequence[Sequence[Any]], serial: int | None) -> list[tuple[Pers
     return people
 
 
-def _state_params(venue_id: int, day: date, serial: int | None) -> dict[str, Any]:
-    start, end = day_bounds(day)
-    return {"venue": venue_id, "day": day, "start": start, "stop": end, "serial": serial}
-
-
 def state_by_public_id(venue_id: int, day: date, public_id: int,
                        serial: int | None) -> tuple[Person, PersonState] | None:
     with prepared_cursor() as cursor:
-        execute(cursor, state_sql(False), {**_state_params(venue_id, day, serial),
-                                           "person": public_id})
+        execute(cursor, state_sql(False, day), {"venue": venue_id, "serial": serial,
+                                                "person": public_id})
         found = _typed(cursor.fetchall(), serial)
     return found[0] if found else None
 
@@ -183,8 +209,8 @@ def state_for_account(venue_id: int, day: date, account: int,
                       people: list[int]) -> list[tuple[Person, PersonState]]:
     """An account's chosen people, itself first, with their state."""
     with prepared_cursor() as cursor:
-        execute(cursor, state_sql(True), {**_state_params(venue_id, day, None),
-                                          "account": account, "people": people})
+        execute(cursor, state_sql(True, day), {"venue": venue_id, "serial": None,
+                                               "account": account, "people": people})
         return _typed(cursor.fetchall(), None)
 
 
@@ -192,9 +218,9 @@ def state_for_account(venue_id: int, day: date, account: int,
 
 SCAN_FIELDS = [f for f in Scan._meta.concrete_fields if not f.primary_key]
 VISIT_FIELDS = [f for f in Visit._meta.concrete_fields if not f.primary_key]
-# SET left_at, closes_at, exit_method WHERE id, venue_id, day
+# SET left_at, closes_at, exit_method WHERE id, venue_id (the day is a constant)
 VISIT_CLOSE_FIELDS = [model_field(Visit, name) for name in
-                      ("left_at", "closes_at", "exit_method", "id", "venue", "day")]
+                      ("left_at", "closes_at", "exit_method", "id", "venue")]
 
 
 def db_values(obj: Any, fields: list[Field]) -> list[Any]:
@@ -222,10 +248,15 @@ def visit_insert_sql() -> str:
             f"VALUES ({', '.join(['%s'] * len(VISIT_FIELDS))})")
 
 
-@cache
-def visit_close_sql() -> str:
+def visit_close_sql(day: date) -> str:
+    return _visit_close_sql(day_constants(day))
+
+
+@lru_cache(maxsize=8)
+def _visit_close_sql(day: DayConstants) -> str:
     return (f"UPDATE {_quote(Visit._meta.db_table)} SET left_at = %s, "  # noqa: S608
-            "closes_at = %s, exit_method = %s WHERE id = %s AND venue_id = %s AND day = %s")
+            "closes_at = %s, exit_method = %s WHERE id = %s AND venue_id = %s "
+            f"AND day = {day.day}")
 
 
 def write(sql: str, params: list[Any]) -> None:
@@ -252,14 +283,9 @@ class Accepted:
     state: PersonState | None = None
 
 
-def _scan_values() -> tuple[str, str]:
-    """The inserted scan's columns as expressions over `a` (the parameters) and `plan`."""
-    response = (
-        "jsonb_build_object('result', 'ok', 'declared_today', plan.sick IS NOT NULL, "
-        "'has_symptoms', COALESCE(plan.sick, false), 'declaration', CASE "
-        f"WHEN plan.sick IS NULL THEN '{NOT_DECLARED}' WHEN plan.sick THEN '{SYMPTOMS}' "
-        f"ELSE '{DECLARED}' END, 'direction', a.direction, 'scanned_at', a.at_text, "
-        "'code_format', a.code_format, 'visit', plan.action)")
+def _scan_values(response: str) -> tuple[str, str]:
+    """The inserted scan's columns as expressions over `a` (the parameters) and `plan`,
+    `response` the stored answer's."""
     values = {"venue_id": "a.venue", "person_id": "plan.id", "direction": "a.direction",
               "method": "a.method", "code_format": "a.code_format", "accepted": "true",
               "reason": "''", "scanned_at": "a.at", "received_at": "a.received_at",
@@ -271,10 +297,32 @@ def _scan_values() -> tuple[str, str]:
     return ", ".join(_quote(c) for c in columns), ", ".join(values[c] for c in columns)
 
 
-@cache
-def accept_sql() -> str:
-    """`visits.step` in SQL, between the state read and the writes; see the module's doc."""
-    scan_columns, scan_values = _scan_values()
+# A reader's scan stores its answer but the person (`services._answer`).
+_SCAN_ANSWER = (
+    "jsonb_build_object('result', 'ok', 'declared_today', plan.sick IS NOT NULL, "
+    "'has_symptoms', COALESCE(plan.sick, false), 'declaration', CASE "
+    f"WHEN plan.sick IS NULL THEN '{NOT_DECLARED}' WHEN plan.sick THEN '{SYMPTOMS}' "
+    f"ELSE '{DECLARED}' END, 'direction', a.direction, 'scanned_at', a.at_text, "
+    "'code_format', a.code_format, 'visit', plan.action)")
+
+
+def _action(card_check: bool) -> str:
+    """`visits.step` over `p` (the state) and `a` (the scan): the Action's value, or why the
+    statement writes nothing (CARD_REFUSED, LATE)."""
+    card = f"WHEN a.card AND NOT p.card_valid THEN '{CARD_REFUSED}' " if card_check else ""
+    return (
+        f"CASE {card}"
+        f"WHEN p.last_at IS NOT NULL AND a.at < p.last_at THEN '{LATE}' "
+        "WHEN p.last_at IS NOT NULL AND p.last_direction = a.direction "
+        f"AND a.at - p.last_at <= a.repeat_window THEN '{Action.REPEAT.value}' "
+        f"WHEN a.direction = '{Direction.IN.value}' THEN '{Action.OPEN.value}' "
+        f"WHEN p.visit_open THEN '{Action.CLOSE.value}' "
+        f"ELSE '{Action.EXIT_ONLY.value}' END")
+
+
+def _visit_writes(day: DayConstants, go: str) -> str:
+    """The CTEs `o` (a new visit) and `c` (the close of the open one) of each row of `plan`
+    whose action asks for it, from `a` (the scan), where `go` holds."""
     visits = _quote(Visit._meta.db_table)
     visit_columns = ", ".join(_quote(_column(f)) for f in VISIT_FIELDS)
     visit_values = {
@@ -287,8 +335,25 @@ def accept_sql() -> str:
                         "ELSE '' END",
         "exit_method": f"CASE WHEN plan.action = '{Action.EXIT_ONLY.value}' THEN a.method "
                        "ELSE '' END",
-        "day": "a.day"}
+        "day": day.day}
     assert sorted(visit_values) == sorted(_column(f) for f in VISIT_FIELDS)
+    return (
+        f"o AS (INSERT INTO {visits} ({visit_columns}) "  # noqa: S608 (model names only)
+        f"SELECT {', '.join(visit_values[_column(f)] for f in VISIT_FIELDS)} FROM plan, a "
+        f"WHERE {go} AND plan.action IN ('{Action.OPEN.value}', '{Action.EXIT_ONLY.value}')), "
+        f"c AS (UPDATE {visits} v SET left_at = a.at, closes_at = a.at, exit_method = a.method "
+        f"FROM plan, a WHERE {go} AND plan.action = '{Action.CLOSE.value}' "
+        f"AND v.id = plan.visit_id AND v.venue_id = a.venue AND v.day = {day.day})")
+
+
+def accept_sql(day: date) -> str:
+    """`visits.step` in SQL, between the state read and the writes; see the module's doc."""
+    return _accept_sql(day_constants(day))
+
+
+@lru_cache(maxsize=8)  # today and the days of late uploads
+def _accept_sql(day: DayConstants) -> str:
+    scan_columns, scan_values = _scan_values(_SCAN_ANSWER)
     written = ", ".join(f"'{value}'" for value in _WRITTEN)
     return (
         f"WITH a AS (SELECT {_STATE_ARGS}, "  # noqa: S608 (model names only)
@@ -299,27 +364,16 @@ def accept_sql() -> str:
         "%(body_digest)s::text AS body_digest, %(device)s::bigint AS device, "
         "%(actor)s::bigint AS actor, %(window)s::interval AS repeat_window, "
         "%(closes_at)s::timestamptz AS closes_at), "
-        f"p AS (SELECT {_state_columns()} FROM a, {_state_from()} WHERE p.public_id = a.person), "
-        "plan AS (SELECT p.*, CASE "
-        f"WHEN a.card AND NOT p.card_valid THEN '{CARD_REFUSED}' "
-        f"WHEN p.last_at IS NOT NULL AND a.at < p.last_at THEN '{LATE}' "
-        "WHEN p.last_at IS NOT NULL AND p.last_direction = a.direction "
-        f"AND a.at - p.last_at <= a.repeat_window THEN '{Action.REPEAT.value}' "
-        f"WHEN a.direction = '{Direction.IN.value}' THEN '{Action.OPEN.value}' "
-        f"WHEN p.visit_open THEN '{Action.CLOSE.value}' "
-        f"ELSE '{Action.EXIT_ONLY.value}' END AS action FROM p, a), "
+        f"p AS (SELECT {_state_columns(day)} FROM a, {_state_from(day)} "
+        "WHERE p.public_id = a.person), "
+        f"plan AS (SELECT p.*, {_action(True)} AS action FROM p, a), "
         f"s AS (INSERT INTO {_quote(Scan._meta.db_table)} ({scan_columns}) "
         f"SELECT {scan_values} FROM plan, a WHERE plan.action IN ({written}) "
         "RETURNING id, venue_id, nonce, scanned_at), "
         f"n AS (INSERT INTO {_quote(ScanNonce._meta.db_table)} "
         "(venue_id, nonce, scan_id, scanned_at) SELECT venue_id, nonce, id, scanned_at "
         "FROM s WHERE nonce IS NOT NULL), "
-        f"o AS (INSERT INTO {visits} ({visit_columns}) "
-        f"SELECT {', '.join(visit_values[_column(f)] for f in VISIT_FIELDS)} FROM plan, a "
-        f"WHERE plan.action IN ('{Action.OPEN.value}', '{Action.EXIT_ONLY.value}')), "
-        f"c AS (UPDATE {visits} v SET left_at = a.at, closes_at = a.at, exit_method = a.method "
-        f"FROM plan, a WHERE plan.action = '{Action.CLOSE.value}' AND v.id = plan.visit_id "
-        "AND v.venue_id = a.venue AND v.day = a.day) "
+        f"{_visit_writes(day, f'plan.action IN ({written})')} "
         "SELECT plan.*, (SELECT id FROM s) FROM plan")
 
 
@@ -331,15 +385,78 @@ def accept_in_one(*, venue_id: int, day: date, public_id: int, serial: int, card
     """An accepted scan of a platform code, in one statement (PostgreSQL, autocommit or a
     savepoint); see the module's doc. A repeated nonce raises IntegrityError and writes
     nothing."""
-    params = {**_state_params(venue_id, day, serial), "person": public_id, "card": card,
+    params = {"venue": venue_id, "serial": serial, "person": public_id, "card": card,
               "at": at, "at_text": at.isoformat(), "received_at": received_at,
               "direction": direction, "method": method, "code_format": code_format,
               "nonce": nonce, "body_digest": body_digest, "device": device_id,
               "actor": actor_id, "window": repeat_window, "closes_at": closes_at}
     with prepared_cursor() as cursor:
-        execute(cursor, accept_sql(), params)
+        execute(cursor, accept_sql(day), params)
         row = cursor.fetchone()
     if row is None:
         return Accepted(UNKNOWN)
     (person, state), = _typed([row[:-2]], serial if card else None)
     return Accepted(row[-2], row[-1], person, state)
+
+
+# A visitor's check-in at the poster, one statement (PostgreSQL) ---------------------------
+
+@dataclass(frozen=True, slots=True)
+class CheckedIn:
+    """What `checkin_in_one` did for one of the account's people (in the answer's order:
+    the account's own person first): `scan_id` None when the statement wrote nothing."""
+
+    person: Person
+    state: PersonState
+    action: str
+    scan_id: int | None
+
+
+def checkin_sql(day: date) -> str:
+    return _checkin_sql(day_constants(day))
+
+
+@lru_cache(maxsize=4)  # a check-in is always today's
+def _checkin_sql(day: DayConstants) -> str:
+    # The poster's check-in stores no answer but its result (services.self_checkin).
+    scan_columns, scan_values = _scan_values("""'{"result": "ok"}'::jsonb""")
+    # All of the people asked for, none late, or nothing is written.
+    go = "(SELECT go FROM ok)"
+    return (
+        f"WITH a AS (SELECT {_STATE_ARGS}, "  # noqa: S608 (model names only)
+        "%(account)s::bigint AS account, %(people)s::bigint[] AS people, "
+        "%(at)s::timestamptz AS at, %(at)s::timestamptz AS received_at, "
+        "%(direction)s::text AS direction, %(method)s::text AS method, "
+        "%(code_format)s::text AS code_format, NULL::text AS nonce, ''::text AS body_digest, "
+        "NULL::bigint AS device, %(account)s::bigint AS actor, "
+        "%(window)s::interval AS repeat_window, %(closes_at)s::timestamptz AS closes_at), "
+        f"p AS (SELECT {_state_columns(day)} FROM a, {_state_from(day)} "
+        "WHERE p.account_id = a.account AND p.id = ANY(a.people)), "
+        f"plan AS (SELECT p.*, {_action(False)} AS action FROM p, a), "
+        "ok AS (SELECT count(*) = max(cardinality(a.people)) "
+        f"AND bool_and(plan.action <> '{LATE}') AS go FROM plan, a), "
+        f"s AS (INSERT INTO {_quote(Scan._meta.db_table)} ({scan_columns}) "
+        f"SELECT {scan_values} FROM plan, a WHERE {go} ORDER BY plan.is_self DESC, plan.id "
+        "RETURNING id, person_id), "
+        f"{_visit_writes(day, go)} "
+        "SELECT plan.*, s.id FROM plan LEFT JOIN s ON s.person_id = plan.id "
+        "ORDER BY plan.is_self DESC, plan.id")
+
+
+def checkin_in_one(*, venue_id: int, day: date, account: int, people: list[int],
+                   at: datetime, direction: str, method: str, code_format: str,
+                   repeat_window: timedelta, closes_at: datetime) -> list[CheckedIn]:
+    """An account's check-in of its `people` (distinct ids) at a venue, in one statement
+    (PostgreSQL, autocommit): their state read, `visits.step`, their scans and visit writes.
+    It writes only when every person asked for is the account's and none of their scans
+    is late (a late one re-derives the day: the general path); every row's `scan_id` is
+    then set, otherwise none is."""
+    params = {"venue": venue_id, "serial": None, "account": account, "people": people,
+              "at": at, "direction": direction, "method": method, "code_format": code_format,
+              "window": repeat_window, "closes_at": closes_at}
+    with prepared_cursor() as cursor:
+        execute(cursor, checkin_sql(day), params)
+        rows = cursor.fetchall()
+    typed = _typed([row[:-2] for row in rows], None)
+    return [CheckedIn(person, state, row[-2], row[-1])
+            for (person, state), row in zip(typed, rows, strict=True)]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +17,10 @@ from django.views.decorators.http import require_http_methods
 
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import Invalid, NotFound
 from kiemdich.core.forms import parse_day
 from kiemdich.core.static import static_file
-from kiemdich.jobs.views import start_export
+from kiemdich.jobpages.views import start_export
 from kiemdich.people.services import people_of
 from kiemdich.scans import services
 from kiemdich.scans.access import scanning_venue
@@ -31,6 +31,8 @@ from kiemdich.venues.services import owner_venue, typed_code, venue_address, ven
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+    from kiemdich.venues.models import Venue
+
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("self-checkin", per_user=60, window=60)
@@ -38,7 +40,9 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
     """What the poster's QR opens: choose who and in or out, one tap."""
     try:
         venue = venue_by_code(code)
-    except DomainError as refusal:
+    except (NotFound, Invalid) as refusal:
+        # At the door, a page of its own: no such place (404), or a place closed or a poster
+        # replaced (410, gone for good), with what the visitor can do instead.
         status = 404 if isinstance(refusal, NotFound) else 410
         return render(request, "scans/checkin_refused.html",
                       {"message": refusal.message, "reason": refusal.code}, status=status)
@@ -62,7 +66,8 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 result = services.self_checkin(request.user, code, ids, direction,
                                                location=_location(request.POST))
-            except DomainError as refusal:
+            except (Invalid, NotFound) as refusal:
+                # Nobody chosen, or someone not the account's: the choice again, with why.
                 error = refusal.message
             else:
                 return render(request, "scans/checkin_done.html",
@@ -86,7 +91,8 @@ def enter_code(request: HttpRequest) -> HttpResponse:
     if typed.strip():
         try:
             venue = venue_by_code(typed_code(typed))
-        except DomainError as refusal:
+        except (Invalid, NotFound) as refusal:
+            # A code of the wrong shape, unknown, retired or closed: the box again, with why.
             context.update(error=refusal.message, reason=refusal.code)
             status = refusal.status
         else:
@@ -94,7 +100,7 @@ def enter_code(request: HttpRequest) -> HttpResponse:
     return render(request, "scans/enter_code.html", context, status=status)
 
 
-def _location(form) -> tuple[float, float] | None:
+def _location(form: QueryDict) -> tuple[float, float] | None:
     """The phone's position the page sent along, when the visitor allowed it. A value that
     is no place on Earth is dropped: it must not cost the visitor their check-in."""
     try:
@@ -106,12 +112,12 @@ def _location(form) -> tuple[float, float] | None:
     return None
 
 
-def _staff_venue(request: HttpRequest, venue_id: int):
+def _staff_venue(request: HttpRequest, venue_id: int) -> Venue:
     return scanning_venue(request, venue_id)[0]
 
 
 @login_required
-def kiosk(request: HttpRequest, venue_id: int) -> HttpResponse:
+def kiosk(request: AuthedRequest, venue_id: int) -> HttpResponse:
     """The scanning page for a venue's staff (keyboard-wedge reader, camera, hand entry)."""
     venue = _staff_venue(request, venue_id)
     return render(request, "scans/kiosk.html", {

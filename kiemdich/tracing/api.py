@@ -14,9 +14,9 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
 from kiemdich.core.masking import shape_for_officer
-from kiemdich.core.schemas import ErrorOut, PersonShape
-from kiemdich.jobs.api import TaskOut, task_out
-from kiemdich.tracing import exports, notices, pauses, services, zoning
+from kiemdich.core.schemas import ErrorOut, PersonShape, json_time, rendered
+from kiemdich.jobpages.api import TaskOut, task_out
+from kiemdich.tracing import engine, exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
 
 router = Router(tags=["tracing"], auth=PEOPLE_AUTH)
@@ -228,24 +228,28 @@ def _case_out(case: Case) -> dict:
             "created_at": case.created_at, "closed_at": case.closed_at}
 
 
-def contact_out(contact, shapes: dict | None = None) -> dict:
+def contact_out(contact: engine.Contact, shapes: dict | None = None) -> dict:
+    """A contact as `ContactOut`, rendered by `rendered` (moments already as JSON text)."""
     main = contact.main
+    person = (shapes or {}).get(contact.person_id)
     return {"person_id": contact.person_id, "venue_id": main.venue_id,
-            "overlap_start": main.start, "overlap_end": main.end,
+            "overlap_start": json_time(main.start), "overlap_end": json_time(main.end),
             "overlap_minutes": contact.minutes,
             "exposures": [{"venue_id": o.venue_id, "visit_id": o.visit_id,
-                           "overlap_start": o.start, "overlap_end": o.end,
+                           "overlap_start": json_time(o.start), "overlap_end": json_time(o.end),
                            "overlap_minutes": o.minutes} for o in contact.overlaps],
-            "person": (shapes or {}).get(contact.person_id)}
+            "person": PersonShape.model_validate(person) if person is not None else None}
 
 
-def visit_out(visit, venues: dict) -> dict:
-    venue = venues[visit.venue_id]
-    return {"visit_id": visit.id, "person_id": visit.person_id, "venue_id": venue.pk,
-            "venue_name": venue.name, "area_code": venue.area.code,
-            "area_name": venue.area.name, "entered_at": visit.entered_at,
-            "left_at": visit.left_at, "exposure_start": visit.start, "exposure_end": visit.end,
-            "entry_method": visit.entry_method, "exit_method": visit.exit_method}
+def visit_out(visit: engine.VisitRow, places: dict[int, engine.Place]) -> dict:
+    """A visit as `ExposureVisitOut`, rendered by `rendered`."""
+    place = places[visit.venue_id]
+    return {"visit_id": visit.id, "person_id": visit.person_id, "venue_id": place.venue_id,
+            "venue_name": place.name, "area_code": place.area_code,
+            "area_name": place.area_name, "entered_at": json_time(visit.entered_at),
+            "left_at": json_time(visit.left_at), "exposure_start": json_time(visit.start),
+            "exposure_end": json_time(visit.end), "entry_method": visit.entry_method,
+            "exit_method": visit.exit_method}
 
 
 def _batch_out(batch: NoticeBatch) -> dict:
@@ -261,7 +265,7 @@ def _case(request: HttpRequest, case_id: int) -> Case:
 
 @router.post("/cases", response={201: CaseOut, 202: CaseRequestOut, **ERRORS})
 @rate_limited("case-register", per_user=60, window=3600)
-def register_case(request: AuthedRequest, payload: CaseIn):
+def register_case(request: AuthedRequest, payload: CaseIn) -> Status:
     """Register an F0 found by phone, ID number or the text of any QR the scanner reads.
     For a person of the officer's area the case opens (201). For anyone else — or a phone,
     number or code the platform does not know — the answer is the same 202 with a pending
@@ -276,7 +280,7 @@ def register_case(request: AuthedRequest, payload: CaseIn):
 
 
 @router.get("/case-requests", response={200: CaseRequestsOut, 403: ErrorOut})
-def list_case_requests(request: AuthedRequest):
+def list_case_requests(request: AuthedRequest) -> dict:
     """`mine`: this officer's requests, as they stand (nothing about the person);
     `to_decide`: pending requests about people of this officer's area, with who they are
     (each view audited)."""
@@ -291,31 +295,31 @@ def list_case_requests(request: AuthedRequest):
 
 
 @router.post("/case-requests/{request_id}/approve", response={200: CaseRequestOut, **ERRORS})
-def approve_case_request(request: AuthedRequest, request_id: int):
+def approve_case_request(request: AuthedRequest, request_id: int) -> dict:
     """A health officer of the person's area opens the case; its requester then sees it."""
     return _request_out(services.decide_request(request.user, scope_of(request), request_id,
                                                 approve=True))
 
 
 @router.post("/case-requests/{request_id}/refuse", response={200: CaseRequestOut, **ERRORS})
-def refuse_case_request(request: AuthedRequest, request_id: int):
+def refuse_case_request(request: AuthedRequest, request_id: int) -> dict:
     return _request_out(services.decide_request(request.user, scope_of(request), request_id,
                                                 approve=False))
 
 
 @router.get("/cases", response={200: list[CaseOut], 403: ErrorOut})
-def list_cases(request: AuthedRequest, status: str = ""):
+def list_cases(request: AuthedRequest, status: str = "") -> list[dict]:
     """Cases this health officer registered or whose F0 lives in their area (admins: all)."""
     return [_case_out(c) for c in services.list_cases(request.user, scope_of(request), status)]
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, 404: ErrorOut})
-def get_case(request: AuthedRequest, case_id: int):
+def get_case(request: AuthedRequest, case_id: int) -> dict:
     return _case_out(services.view_case(request.user, scope_of(request), case_id))
 
 
 @router.patch("/cases/{case_id}", response={200: CaseOut, **ERRORS})
-def update_case(request: AuthedRequest, case_id: int, payload: CaseUpdateIn):
+def update_case(request: AuthedRequest, case_id: int, payload: CaseUpdateIn) -> dict:
     """Edit the look-back window or the margin (validated against TRACING_MAX_WINDOW_DAYS)."""
     case = _case(request, case_id)
     return _case_out(services.update_case(request.user, scope_of(request), case,
@@ -323,7 +327,7 @@ def update_case(request: AuthedRequest, case_id: int, payload: CaseUpdateIn):
 
 
 @router.post("/cases/{case_id}/close", response={200: CaseOut, **ERRORS})
-def close_case(request: AuthedRequest, case_id: int):
+def close_case(request: AuthedRequest, case_id: int) -> dict:
     return _case_out(services.close_case(request.user, _case(request, case_id)))
 
 
@@ -336,7 +340,7 @@ def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = 
                        "every contact.")),
                    cursor: str | None = Query(None, description=(
                        "The `next_cursor` of the previous page: the contacts ranked after "
-                       "its last one."))):
+                       "its last one."))) -> HttpResponse:
     """The F0's visits in the window and the contacts ranked by overlap minutes (longest
     first, then the earliest first overlap, then the person id). `limit` and `cursor` page
     the ranking (the answer carries `next_cursor`, null on the last page; `contact_count`
@@ -355,23 +359,26 @@ def case_exposures(request: AuthedRequest, case_id: int, include_people: bool = 
     shapes = (services.shapes_for(request.user, scope_of(request), case,
                                   [c.person_id for c in exp.contacts])
               if include_people else None)
-    return {"case_id": case.pk, "window_start": case.window_start,
-            "window_end": case.window_end, "margin_minutes": case.margin_minutes,
-            "visits": [visit_out(v, exp.venues) for v in exp.visits],
-            "contacts": [contact_out(c, shapes) for c in exp.contacts],
-            "contact_count": count, "next_cursor": next_cursor}
+    # Thousands of contacts and their overlaps: rendered without the schema's round trip.
+    return rendered({"case_id": case.pk, "window_start": json_time(case.window_start),
+                     "window_end": json_time(case.window_end),
+                     "margin_minutes": case.margin_minutes,
+                     "visits": [visit_out(v, exp.places) for v in exp.visits],
+                     "contacts": [contact_out(c, shapes) for c in exp.contacts],
+                     "contact_count": count, "next_cursor": next_cursor})
 
 
 @router.post("/cases/{case_id}/f2", response={200: F2Out, **ERRORS})
-def expand_f2(request: AuthedRequest, case_id: int, payload: F2In):
+def expand_f2(request: AuthedRequest, case_id: int, payload: F2In) -> HttpResponse:
     """Contacts of the chosen contacts, from their first exposure on."""
     rings = services.expand_f2(request.user, _case(request, case_id), payload.person_ids)
-    return {"rings": [{"via_person_id": r.via.person_id,
-                       "contacts": [contact_out(c) for c in r.contacts]} for r in rings]}
+    return rendered({"rings": [{"via_person_id": r.via.person_id,
+                                "contacts": [contact_out(c) for c in r.contacts]}
+                               for r in rings]})
 
 
 @router.get("/cases/{case_id}/zones", response={200: ZonesOut, 404: ErrorOut})
-def case_zones(request: AuthedRequest, case_id: int):
+def case_zones(request: AuthedRequest, case_id: int) -> dict:
     """Exposure sites and contacts per commune and venue."""
     exp = services.exposures(request.user, _case(request, case_id))
     return {"communes": [
@@ -384,7 +391,7 @@ def case_zones(request: AuthedRequest, case_id: int):
 
 
 @router.get("/cases/{case_id}/map.svg", response={200: None, 404: ErrorOut})
-def case_map(request: AuthedRequest, case_id: int):
+def case_map(request: AuthedRequest, case_id: int) -> HttpResponse:
     """The exposure sites on a map drawn without tiles (image/svg+xml)."""
     exp = services.exposures(request.user, _case(request, case_id))
     return HttpResponse(zoning.map_svg(zoning.summary(exp)), content_type="image/svg+xml")
@@ -396,7 +403,7 @@ class CaseExportIn(Schema):
 
 @router.post("/cases/{case_id}/exports", response={202: TaskOut, **ERRORS})
 @rate_limited("case-export", per_user=30, window=3600)
-def export_case(request: AuthedRequest, case_id: int, payload: CaseExportIn):
+def export_case(request: AuthedRequest, case_id: int, payload: CaseExportIn) -> Status:
     """The case's report for the health department as a long task: 202 with the task
     (follow it at `GET /api/v1/tasks/{id}`, download `download_url` once done). The export is
     logged when made, and each download. 422 `format_invalid` for a format other than pdf
@@ -406,13 +413,13 @@ def export_case(request: AuthedRequest, case_id: int, payload: CaseExportIn):
 
 
 @router.get("/cases/{case_id}/notice-batches", response={200: list[NoticeBatchOut], 404: ErrorOut})
-def list_batches(request: HttpRequest, case_id: int):
+def list_batches(request: AuthedRequest, case_id: int) -> list[dict]:
     return [_batch_out(b) for b in _case(request, case_id).batches.all()]
 
 
 @router.post("/cases/{case_id}/notice-batches", response={201: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-batch", per_user=30, window=3600)
-def create_batch(request: AuthedRequest, case_id: int, payload: NoticeBatchIn):
+def create_batch(request: AuthedRequest, case_id: int, payload: NoticeBatchIn) -> Status:
     """Warn contacts (all, or `person_ids`) in the app and by SMS. When the notices sent in
     the last 24 hours for this case, or in this officer's batches, would pass
     TRACING_NOTICE_APPROVAL_THRESHOLD with this batch, it waits (status `pending`) for a
@@ -424,7 +431,7 @@ def create_batch(request: AuthedRequest, case_id: int, payload: NoticeBatchIn):
 
 @router.post("/notice-batches/{batch_id}/approve", response={200: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-approve", per_user=60, window=3600)
-def approve_batch(request: AuthedRequest, batch_id: int):
+def approve_batch(request: AuthedRequest, batch_id: int) -> dict:
     """A second health officer approves (and thereby sends) a large batch."""
     scope = scope_of(request)
     batch = notices.get_batch(scope, batch_id)
@@ -433,7 +440,7 @@ def approve_batch(request: AuthedRequest, batch_id: int):
 
 @router.post("/notice-batches/{batch_id}/send", response={200: NoticeBatchOut, **ERRORS})
 @rate_limited("notice-send", per_user=60, window=3600)
-def send_batch(request: AuthedRequest, batch_id: int):
+def send_batch(request: AuthedRequest, batch_id: int) -> dict:
     """Send a batch made with `send: false`. The rolling day is counted again: a batch that
     would now pass the threshold answers `pending` and waits for a second officer."""
     scope = scope_of(request)
@@ -442,7 +449,7 @@ def send_batch(request: AuthedRequest, batch_id: int):
 
 
 @router.get("/tracing/settings", response={200: SwitchOut, 403: ErrorOut})
-def get_switch(request: HttpRequest):
+def get_switch(request: AuthedRequest) -> dict:
     """The pauses in force that affect this health officer's area (of the country, above,
     at or inside it), with who paused, when and why; `notices_enabled` is false while any
     does."""
@@ -452,7 +459,7 @@ def get_switch(request: HttpRequest):
 
 @router.post("/tracing/pauses", response={201: PauseOut, **ERRORS})
 @rate_limited("notice-pause", per_user=30, window=3600)
-def pause_notices(request: AuthedRequest, payload: PauseIn):
+def pause_notices(request: AuthedRequest, payload: PauseIn) -> Status:
     """Stop exposure notices in an area the officer covers (no `area_code`: the whole
     country, admins only), with a reason. Notices to people living in it, or exposed at a
     venue in it or below it, are refused (409 `notices_paused`) until another officer
@@ -464,7 +471,7 @@ def pause_notices(request: AuthedRequest, payload: PauseIn):
 
 @router.post("/tracing/pauses/{pause_id}/resume", response={200: PauseOut, **ERRORS})
 @rate_limited("notice-pause", per_user=30, window=3600)
-def resume_notices(request: AuthedRequest, pause_id: int, payload: ResumeIn):
+def resume_notices(request: AuthedRequest, pause_id: int, payload: ResumeIn) -> dict:
     """Turn notices back on: a health officer covering the area other than the one who
     paused them (403 `self_resume`)."""
     return pauses.describe(pauses.resume(request.user, scope_of(request), pause_id,
@@ -472,13 +479,13 @@ def resume_notices(request: AuthedRequest, pause_id: int, payload: ResumeIn):
 
 
 @router.get("/me/notices", response=list[NoticeOut])
-def my_notices(request: AuthedRequest):
+def my_notices(request: AuthedRequest) -> list[dict]:
     """Exposure notices for the people this account manages."""
     return [_notice_out(n) for n in notices.notices_for(request.user)[:100]]
 
 
 @router.post("/me/notices/{notice_id}/read", response=NoticeOut)
-def read_notice(request: AuthedRequest, notice_id: int):
+def read_notice(request: AuthedRequest, notice_id: int) -> dict:
     """Acknowledge an exposure notice: the health station sees who has read theirs."""
     return _notice_out(notices.mark_read(request.user, notice_id))
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from django.db.models import Count
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ from kiemdich.tracing import services
 from kiemdich.tracing.models import Case
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     phone = next(p for p, role, _, _ in DEMO_AUTHORITIES if role == Role.HEALTH_OFFICER)
     # Made by the accounts demo already; granting again changes nothing.
     officer = grant_role(phone, Role.HEALTH_OFFICER, demo_province()).user

@@ -23,6 +23,10 @@ venue on the exit's day and the day before, so that an exit is joined to the vis
 before it and to no other). Entries earlier than the F0's widened start minus the longest
 plausible stay (TRACING_MAX_VISIT_HOURS, or the venue's default stay if longer) are not looked
 at: that bound is what keeps the query on an index range instead of the venue's whole history.
+Nor are entries before the local midnight that begins the zone's day: a visit with an entry is
+over by the next midnight (the ingest's rule; a stay across it is an exit-only visit of the
+next day, found by its exit and stitched to its partner), so the day before holds no visit
+with an entry that reaches the zone, and a daytime zone does not read the evening before.
 """
 
 from __future__ import annotations
@@ -31,19 +35,20 @@ import functools
 import gc
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import NamedTuple, overload
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kiemdich.core.clock import day_bounds, local_day
 from kiemdich.core.db import execute, prepared_cursor
 from kiemdich.scans.models import Visit
 
@@ -134,7 +139,7 @@ def union_length(intervals: Iterable[tuple[datetime, datetime]]) -> timedelta:
 _FIELDS = ("id", "person_id", "venue_id", "entered_at", "left_at", "closes_at")
 
 
-def _rows(queryset) -> list[VisitRow]:
+def _rows(queryset: QuerySet[Visit]) -> list[VisitRow]:
     return [VisitRow(*values) for values in
             queryset.values_list(*_FIELDS, "venue__default_stay_minutes", "entry_method",
                                  "exit_method")]
@@ -174,16 +179,49 @@ def visits_of(person_ids: Sequence[int], start: datetime, end: datetime,
     Uses the (person_id, entered_at) index; exit-only visits are found by their exit time.
     `read`, when given, receives the id of every visit row the answer was made from (see
     `contacts_of`)."""
+    found = _rows(_visits_near(person_ids, start, end))
+    if read is not None:
+        read.update(row.id for row in found)
+    return _in_window(found, start, end)
+
+
+class Place(NamedTuple):
+    """A venue as a case's page names it."""
+
+    venue_id: int
+    name: str
+    area_code: str
+    area_name: str
+
+
+def placed_visits(person_ids: Sequence[int], start: datetime, end: datetime
+                  ) -> tuple[list[VisitRow], dict[int, Place]]:
+    """`visits_of`, and the places of those visits, read in the same query."""
+    places: dict[int, Place] = {}
+    found = []
+    for values in _visits_near(person_ids, start, end).values_list(
+            *_FIELDS, "venue__default_stay_minutes", "entry_method", "exit_method",
+            "venue__name", "venue__area__code", "venue__area__name"):
+        found.append(VisitRow(*values[:9]))
+        places.setdefault(values[2], Place(values[2], *values[9:]))
+    visits = _in_window(found, start, end)
+    return visits, {v.venue_id: places[v.venue_id] for v in visits}
+
+
+def _visits_near(person_ids: Sequence[int], start: datetime, end: datetime
+                 ) -> QuerySet[Visit]:
+    """The visits that may overlap [start, end): entered up to the longest plausible stay
+    before it, or exit-only and left up to that long after its start."""
     bound = timedelta(hours=settings.TRACING_MAX_VISIT_HOURS)
-    candidates = Visit.objects.filter(
+    return Visit.objects.filter(
         person_id__in=list(person_ids), day__gte=local_date(start - bound),
         day__lte=local_date(end + bound)).filter(
         Q(entered_at__gte=start - bound, entered_at__lt=end)
         | Q(entered_at__isnull=True, left_at__gt=start, left_at__lt=end + bound)
     )
-    found = _rows(candidates)
-    if read is not None:
-        read.update(row.id for row in found)
+
+
+def _in_window(found: list[VisitRow], start: datetime, end: datetime) -> list[VisitRow]:
     rows = [r for r in stitch(found) if r.end > r.start and
             overlaps(r.start, r.end, start, end)]
     return sorted(rows, key=lambda r: (r.start, r.id))
@@ -197,7 +235,7 @@ def widened(visits: Iterable[VisitRow], margin: timedelta) -> dict[int, list[tup
     return {venue: merge(intervals) for venue, intervals in per_venue.items()}
 
 
-def local_date(moment: datetime):
+def local_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
@@ -238,8 +276,9 @@ def _candidates(specs: list[tuple]) -> list[Raw]:
         return _candidates_sql(specs)
     conditions = []
     for venue_id, start, end, look_back in specs:
-        conditions.append(Q(venue_id=venue_id, entered_at__gte=start - look_back,
-                            entered_at__lt=end, day__gte=local_date(start - look_back),
+        since = entries_from(start, look_back)
+        conditions.append(Q(venue_id=venue_id, entered_at__gte=since,
+                            entered_at__lt=end, day__gte=local_date(since),
                             day__lte=local_date(end))
                           & (Q(left_at__gt=start) | Q(left_at__isnull=True,
                                                       closes_at__gt=start)))
@@ -249,7 +288,14 @@ def _candidates(specs: list[tuple]) -> list[Raw]:
     return _raws(Visit.objects.filter(reduce(or_, conditions)))
 
 
-def _raws(queryset) -> list[Raw]:
+def entries_from(start: datetime, look_back: timedelta) -> datetime:
+    """The earliest entry that can reach a zone beginning at `start`: within the look-back,
+    and not before the local midnight of that day (a visit with an entry ends by the next
+    midnight)."""
+    return max(start - look_back, day_bounds(local_day(start))[0])
+
+
+def _raws(queryset: QuerySet[Visit]) -> list[Raw]:
     return [(pk, person, venue, _us(entered), _us(left), _us(closes))
             for pk, person, venue, entered, left, closes in queryset.values_list(*_FIELDS)]
 
@@ -270,7 +316,8 @@ def _candidates_sql(specs: list[tuple]) -> list[Raw]:
         parts.append(f"SELECT {columns} FROM {table} WHERE venue_id = %s "  # noqa: S608
                      "AND entered_at >= %s AND entered_at < %s AND day >= %s AND day <= %s "
                      "AND (left_at > %s OR (left_at IS NULL AND closes_at > %s))")
-        params += [venue_id, start - look_back, end, local_date(start - look_back),
+        since = entries_from(start, look_back)
+        params += [venue_id, since, end, local_date(since),
                    local_date(end), start, start]
         parts.append(f"SELECT {columns} FROM {table} WHERE venue_id = %s "  # noqa: S608
                      "AND entered_at IS NULL AND left_at > %s AND left_at < %s "
@@ -358,7 +405,7 @@ def _united_us(intervals: list[tuple[int, int]]) -> int:
 
 
 @contextmanager
-def _cyclic_gc_paused():
+def _cyclic_gc_paused() -> Iterator[None]:
     """A busy case makes hundreds of thousands of tuples, none in a reference cycle; the
     cyclic collector would walk them again and again (a third of the time of a case with
     20,000 contacts). Reference counting still frees everything. Whoever paused it resumes
@@ -508,72 +555,66 @@ def _ranking_sql() -> str:
 
     The candidates are `_candidates_sql`'s two index ranges per zone, joined to the zones:
     a row per (visit, zone that finds it), clipped to that zone. For an ordinary visit (it
-    has an entry, lasts at most the look-back, and its `day` is its entry's) the zones that
+    has an entry, lasts at most the look-back, its `day` is its entry's and it ends by the
+    next midnight, as the ingest leaves every visit with an entry) the zones that
     find it are exactly the zones it overlaps, so these rows are its overlaps and each
     person's are ranked in one sort, without joining anything to them. A person with any
     other visit among their rows (an exit-only visit, which may be stitched to the visit
     before it, or a longer one) is ranked the slow way, as `contacts_of` does: their visits
     once each, the stitch partners, the stitching, every zone of the venue — a few people
-    of thousands."""
+    of thousands. Everyone is ranked by their key alone; the overlaps are gathered for the
+    page's people only."""
     table = connection.ops.quote_name(Visit._meta.db_table)
     visit_end = "COALESCE(v.left_at, v.closes_at)"
     return f"""
 WITH zone AS MATERIALIZED (
     SELECT * FROM unnest(%(z_venue)s::int8[], %(z_start)s::timestamptz[],
         %(z_end)s::timestamptz[], %(z_stay)s::interval[], %(z_look_back)s::interval[],
-        %(z_day_back)s::date[], %(z_day_start)s::date[], %(z_day_end)s::date[],
-        %(z_day_on)s::date[])
-        AS z(venue_id, zs, ze, stay, look_back, day_back, day_start, day_end, day_on)),
+        %(z_since)s::timestamptz[], %(z_day_since)s::date[], %(z_day_start)s::date[],
+        %(z_day_end)s::date[], %(z_day_on)s::date[], %(z_day_after)s::timestamptz[])
+        AS z(venue_id, zs, ze, stay, look_back, since, day_since, day_start, day_end,
+             day_on, day_after)),
 found AS MATERIALIZED (
+    -- Each row's overlap with its zone (a, b; null when none), and whether the person is
+    -- simple.
     SELECT v.id, v.person_id, v.venue_id, v.entered_at AS entered, v.left_at, v.closes_at,
-        z.zs, z.ze,
-        ({visit_end} - v.entered_at > z.look_back
-         OR v.day <> (v.entered_at AT TIME ZONE %(tz)s)::date) AS unusual
+        CASE WHEN {visit_end} > v.entered_at THEN GREATEST(v.entered_at, z.zs) END AS a,
+        CASE WHEN {visit_end} > v.entered_at THEN LEAST({visit_end}, z.ze) END AS b,
+        ({visit_end} - v.entered_at > z.look_back OR CASE
+            -- Entered on or after the zone's entry day's midnight (`since`): on that day
+            -- until the next midnight, which the zone gives (no time zone arithmetic for
+            -- each row, a tenth of the statement); a later day only for a zone past it.
+            WHEN v.day = z.day_since
+            THEN v.entered_at >= z.day_after OR {visit_end} > z.day_after
+            ELSE v.day <> (v.entered_at AT TIME ZONE %(tz)s)::date
+                OR {visit_end} > (v.day + 1)::timestamp AT TIME ZONE %(tz)s END) AS unusual
     FROM zone z JOIN {table} v ON v.venue_id = z.venue_id
-        AND v.entered_at >= z.zs - z.look_back AND v.entered_at < z.ze
-        AND v.day >= z.day_back AND v.day <= z.day_end
+        AND v.entered_at >= z.since AND v.entered_at < z.ze
+        AND v.day >= z.day_since AND v.day <= z.day_end
         AND (v.left_at > z.zs OR (v.left_at IS NULL AND v.closes_at > z.zs))
     WHERE v.person_id <> ALL(%(excluded)s::int8[])
     UNION ALL
-    SELECT v.id, v.person_id, v.venue_id, v.entered_at, v.left_at, v.closes_at, z.zs, z.ze,
+    SELECT v.id, v.person_id, v.venue_id, v.entered_at, v.left_at, v.closes_at, NULL, NULL,
         true
     FROM zone z JOIN {table} v ON v.venue_id = z.venue_id
         AND v.entered_at IS NULL AND v.left_at > z.zs AND v.left_at < z.ze + z.look_back
         AND v.day >= z.day_start AND v.day <= z.day_on
     WHERE v.person_id <> ALL(%(excluded)s::int8[])),
-clipped AS (
-    -- Each row's overlap with its zone (null when none), and whether the person is simple.
-    SELECT id, person_id, venue_id, entered, left_at, closes_at, unusual,
-        CASE WHEN COALESCE(left_at, closes_at) > entered THEN GREATEST(entered, zs) END AS a,
-        CASE WHEN COALESCE(left_at, closes_at) > entered
-             THEN LEAST(COALESCE(left_at, closes_at), ze) END AS b
-    FROM found),
 ordered AS (
-    SELECT *, bool_or(unusual) OVER (PARTITION BY person_id) AS slow,
+    SELECT person_id, a, b, unusual,
         -- The union of a person's overlaps: each adds what reaches past those before it.
         max(b) OVER (PARTITION BY person_id ORDER BY a, venue_id, id
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_b
-    FROM clipped),
+    FROM found),
 person AS MATERIALIZED (
-    -- Grouped on the rows in that order (no second sort); a slow person's rows are kept.
-    SELECT person_id, bool_or(slow) AS slow, min(a) AS first_at,
-        ceil(EXTRACT(EPOCH FROM sum(GREATEST(interval '0', b - GREATEST(a, COALESCE(
-            before_b, a)))) FILTER (WHERE a IS NOT NULL)) / 60)::int8 AS minutes,
-        array_agg(a) FILTER (WHERE a IS NOT NULL) AS starts,
-        array_agg(b) FILTER (WHERE a IS NOT NULL) AS ends,
-        array_agg(venue_id) FILTER (WHERE a IS NOT NULL) AS venues,
-        array_agg(id) FILTER (WHERE a IS NOT NULL) AS visits,
-        array_agg(id) FILTER (WHERE slow) AS slow_ids,
-        array_agg(venue_id) FILTER (WHERE slow) AS slow_venues,
-        array_agg(entered) FILTER (WHERE slow) AS slow_entered,
-        array_agg(left_at) FILTER (WHERE slow) AS slow_left,
-        array_agg(closes_at) FILTER (WHERE slow) AS slow_closes
+    -- Grouped on the rows in that order (no second sort): the rank key only; the overlaps
+    -- are gathered for the page's people alone.
+    SELECT person_id, bool_or(unusual) AS slow, min(a) AS first_at,
+        {_minutes_sql("FILTER (WHERE a IS NOT NULL)")} AS minutes
     FROM ordered GROUP BY person_id),
 slow AS MATERIALIZED (
-    SELECT DISTINCT r.id, p.person_id, r.venue_id, r.entered, r.left_at, r.closes_at
-    FROM person p, unnest(p.slow_ids, p.slow_venues, p.slow_entered, p.slow_left,
-                          p.slow_closes) AS r(id, venue_id, entered, left_at, closes_at)
-    WHERE p.slow),
+    SELECT DISTINCT f.id, f.person_id, f.venue_id, f.entered, f.left_at, f.closes_at
+    FROM found f JOIN person p ON p.person_id = f.person_id AND p.slow),
 exits AS (
     SELECT DISTINCT venue_id, person_id, (left_at AT TIME ZONE %(tz)s)::date AS day
     FROM slow WHERE entered IS NULL AND left_at IS NOT NULL),
@@ -603,20 +644,42 @@ slow_covered AS (
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_b
     FROM slow_span),
 ranked AS MATERIALIZED (
-    SELECT person_id, first_at, minutes, starts, ends, venues, visits
+    SELECT person_id, first_at, minutes, false AS slow
     FROM person WHERE NOT slow AND minutes IS NOT NULL
     UNION ALL
-    SELECT person_id, min(a), ceil(EXTRACT(EPOCH FROM
-        sum(GREATEST(interval '0', b - GREATEST(a, COALESCE(before_b, a))))) / 60)::int8,
-        array_agg(a), array_agg(b), array_agg(venue_id), array_agg(id)
-    FROM slow_covered GROUP BY person_id)
-SELECT t.total, r.person_id, r.minutes, {_us_sql("r.first_at")},
-    r.starts, r.ends, r.venues, r.visits
-FROM (SELECT count(*) AS total FROM ranked) t LEFT JOIN LATERAL (
+    SELECT person_id, min(a), {_minutes_sql()}, true
+    FROM slow_covered GROUP BY person_id),
+page AS MATERIALIZED (
     SELECT * FROM ranked
     WHERE (-minutes, first_at, person_id) > (%(a_minutes)s, %(a_first)s, %(a_person)s)
-    ORDER BY minutes DESC, first_at, person_id LIMIT %(page)s) r ON true
+    ORDER BY minutes DESC, first_at, person_id LIMIT %(page)s),
+overlap AS (
+    -- The page's rank keys come along, so the page is grouped once and never joined back
+    -- (a join the planner, guessing a row or two, made a nested loop over the groups).
+    SELECT c.person_id, p.minutes, p.first_at, c.a, c.b, c.venue_id, c.id
+    FROM found c JOIN page p ON p.person_id = c.person_id AND NOT p.slow
+    WHERE c.a IS NOT NULL
+    UNION ALL
+    SELECT s.person_id, p.minutes, p.first_at, s.a, s.b, s.venue_id, s.id
+    FROM slow_covered s JOIN page p ON p.person_id = s.person_id AND p.slow),
+spans AS (
+    SELECT person_id, minutes, first_at, array_agg(a) AS starts, array_agg(b) AS ends,
+        array_agg(venue_id) AS venues, array_agg(id) AS visits
+    FROM overlap GROUP BY person_id, minutes, first_at)
+SELECT t.total, r.person_id, r.minutes, {_us_sql("r.first_at")},
+    r.starts, r.ends, r.venues, r.visits
+FROM (SELECT count(*) AS total FROM ranked) t LEFT JOIN spans r ON true
 ORDER BY r.minutes DESC, r.first_at, r.person_id"""  # noqa: S608
+
+
+def _minutes_sql(aggregate_filter: str = "") -> str:
+    """A person's overlap minutes from their rows in (a, b) order with `before_b`, the furthest
+    end before each: the length of the union, rounded up to whole minutes. In float seconds
+    (date_part, not EXTRACT's numeric, which cost more than the rest of the aggregate): below
+    years of overlap a sum of whole minutes is exact and anything a microsecond more is
+    seen as more, so the rounding up is `contacts_of`'s."""
+    return ("ceil(date_part('epoch', sum(GREATEST(interval '0', b - GREATEST(a, COALESCE("
+            f"before_b, a)))) {aggregate_filter}) / 60)::int8")
 
 
 def _ranking_params(visits: Sequence[VisitRow], zones: dict[int, list[tuple]],
@@ -627,11 +690,13 @@ def _ranking_params(visits: Sequence[VisitRow], zones: dict[int, list[tuple]],
         stay = timedelta(minutes=stays[venue_id])
         look_back = max(timedelta(hours=settings.TRACING_MAX_VISIT_HOURS), stay)
         for start, end in intervals:
+            since = entries_from(start, look_back)
             for name, value in (
                     ("venue", venue_id), ("start", start), ("end", end), ("stay", stay),
-                    ("look_back", look_back), ("day_back", local_date(start - look_back)),
+                    ("look_back", look_back), ("since", since), ("day_since", local_date(since)),
                     ("day_start", local_date(start)), ("day_end", local_date(end)),
-                    ("day_on", local_date(end + look_back))):
+                    ("day_on", local_date(end + look_back)),
+                    ("day_after", day_bounds(local_date(since))[1])):
                 zone[f"z_{name}"].append(value)
     # Without a cursor: a key before every contact (minutes are at least one).
     key = after.sort_key() if after else (-(2**62), 0, 0)
@@ -647,7 +712,7 @@ def _us_sql(column: str) -> str:
 
 def _ranked_in_sql(visits: Sequence[VisitRow], zones: dict[int, list[tuple]],
                    excluded: list[int], limit: int, after: RankKey | None) -> ContactPage:
-    with prepared_cursor() as cursor:
+    with prepared_cursor(at_once=True) as cursor:
         execute(cursor, _ranking_sql(),
                 _ranking_params(visits, zones, excluded, limit, after))
         rows = cursor.fetchall()

@@ -9,6 +9,11 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from kiemdich.accounts.models import User
 from kiemdich.accounts.scopes import Scope
@@ -19,6 +24,7 @@ from kiemdich.documents import fonts
 from kiemdich.documents.text import paragraph
 from kiemdich.jobs import tasks
 from kiemdich.tracing import services, zoning
+from kiemdich.tracing.engine import VisitRow
 from kiemdich.tracing.models import Case
 
 FORMATS = ("pdf", "xlsx")
@@ -27,7 +33,7 @@ METHOD_LABELS = {"self": "tự quét", "staff": "nhân viên quét", "device": "
                  "manual": "nhập tay"}
 
 
-def recorded_by(visit) -> str:
+def recorded_by(visit: VisitRow) -> str:
     """How the entry and exit were recorded, e.g. "tự quét / nhân viên quét"."""
     return " / ".join(METHOD_LABELS.get(m, m) or "—" for m in (visit.entry_method,
                                                                visit.exit_method))
@@ -94,20 +100,13 @@ def start_case_report(actor: User, case: Case, fmt: str) -> tasks.Task:
     """The case's report (PDF or XLSX) as a long task: the case is checked now, the file
     made by a worker (tracing/jobs.py) with the account's scope at that time."""
     if fmt not in FORMATS:
-        raise Invalid(_("Định dạng phải là pdf hoặc xlsx."), code="format_invalid",
-                      field="format")
+        raise Invalid(code="format_invalid", field="format")
     return tasks.start(CASE_REPORT, actor, label=_("Ca bệnh #%(id)s (%(fmt)s)") % {
         "id": case.pk, "fmt": fmt.upper()}, params={"case": case.pk, "format": fmt},
         in_language=True)
 
 
 def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
-
     fonts.register_fonts()
     body = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=9, leading=12)
     title = ParagraphStyle("title", fontName=fonts.BOLD, fontSize=15, leading=20)
@@ -117,9 +116,9 @@ def _pdf(case: Case, visits: list, contacts: list, communes: list) -> bytes:
     width = landscape(A4)[0] - 24 * mm  # the text width of the page
 
     def table(headers: list, rows: list) -> Table:
-        cells = [[paragraph(h, body) for h in headers]]
-        cells += [[paragraph(v, body) for v in row] for row in rows] or \
-            [[paragraph("—", body)] + [""] * (len(headers) - 1)]
+        empty: list[Paragraph | str] = [paragraph("—", body), *[""] * (len(headers) - 1)]
+        cells: list[list[Paragraph | str]] = [[paragraph(h, body) for h in headers]]
+        cells += [[paragraph(v, body) for v in row] for row in rows] or [empty]
         # A row taller than a page (a very long name in a narrow column) splits across pages.
         # Columns share the page width: with widths left to reportlab, a long word in a
         # cell could leave another column no room at all.

@@ -1,6 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -8,11 +15,11 @@ DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format=DATETIME_INPUT, **kwargs)
 
 
-def _when(label, required: bool = True) -> forms.DateTimeField:
+def _when(label: StrOrPromise, required: bool = True) -> forms.DateTimeField:
     return forms.DateTimeField(label=label, required=required, widget=DateTimeInput(),
                                input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d"])
 

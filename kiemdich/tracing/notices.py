@@ -57,13 +57,13 @@ def create_batch(actor: User, scope: Scope, case: Case, person_ids: list[int] | 
     officer."""
     services.require_tracer(scope)
     if case.status != Case.Status.OPEN:
-        raise Conflict(_("Ca bệnh đã đóng."), code="case_closed")
+        raise Conflict(code="case_closed")
     _lock_allowance(case, actor)
     exp = services.exposures(actor, case)
     chosen = services.choose_contacts(exp, person_ids)
     ids = [c.person_id for c in chosen if c.person_id not in _notified(case)]
     if not ids:
-        raise Conflict(_("Những người này đã được thông báo."), code="already_notified")
+        raise Conflict(code="already_notified")
     _refuse_if_paused(exp, ids)
     needs_approval = over_allowance(case, actor, len(ids))
     batch = NoticeBatch.objects.create(
@@ -120,7 +120,7 @@ def get_batch(scope: Scope, batch_id: int) -> NoticeBatch:
     batch = (NoticeBatch.objects.select_related("case")
              .filter(pk=batch_id, case__in=services.visible_cases(scope)).first())
     if batch is None:
-        raise NotFound(_("Không tìm thấy đợt thông báo."), code="batch_not_found")
+        raise NotFound(code="batch_not_found")
     return batch
 
 
@@ -131,10 +131,9 @@ def approve_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
     _lock_allowance(batch.case, batch.created_by)
     batch = NoticeBatch.objects.select_for_update().select_related("case").get(pk=batch.pk)
     if batch.status != NoticeBatch.Status.PENDING:
-        raise Conflict(_("Đợt thông báo này không chờ phê duyệt."), code="not_pending")
+        raise Conflict(code="not_pending")
     if batch.created_by_id == actor.pk:
-        raise Forbidden(_("Không thể tự phê duyệt đợt thông báo của mình."),
-                        code="self_approval")
+        raise Forbidden(code="self_approval")
     batch.status, batch.approved_by, batch.approved_at = (NoticeBatch.Status.READY, actor,
                                                           timezone.now())
     batch.save(update_fields=["status", "approved_by", "approved_at"])
@@ -151,10 +150,9 @@ def send_batch(actor: User, scope: Scope, batch: NoticeBatch) -> NoticeBatch:
     _lock_allowance(batch.case, batch.created_by)
     batch = NoticeBatch.objects.select_for_update().select_related("case").get(pk=batch.pk)
     if batch.status == NoticeBatch.Status.PENDING:
-        raise Conflict(_("Đợt thông báo này cần cán bộ y tế khác phê duyệt."),
-                       code="approval_required")
+        raise Conflict(code="approval_required")
     if batch.status == NoticeBatch.Status.SENT:
-        raise Conflict(_("Đợt thông báo này đã được gửi."), code="already_sent")
+        raise Conflict(code="already_sent")
     exp = services.exposures(actor, batch.case)
     _refuse_if_paused(exp, batch.person_ids)
     unsent = len(set(batch.person_ids) - _notified(batch.case))
@@ -233,7 +231,7 @@ def mark_read(user: User, notice_id: int) -> Notice:
     """The citizen acknowledges a notice; another account's notice is unknown (404)."""
     notice = notices_for(user).filter(pk=notice_id).first()
     if notice is None:
-        raise NotFound(_("Không tìm thấy thông báo."), code="notice_unknown")
+        raise NotFound(code="notice_unknown")
     if notice.read_at is None:
         notice.read_at = timezone.now()
         notice.save(update_fields=["read_at"])

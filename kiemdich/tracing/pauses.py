@@ -68,11 +68,9 @@ def _may_pause(scope: Scope, area: Area | None) -> bool:
 def _reason(text: str | None) -> str:
     text = (text or "").strip()
     if not text:
-        raise Invalid(_("Cho biết lý do tạm dừng thông báo."), code="reason_required",
-                      field="reason")
+        raise Invalid(code="reason_required", field="reason")
     if len(text) > REASON_MAX:
-        raise Invalid(_("Lý do dài quá %(n)s ký tự.") % {"n": REASON_MAX}, code="reason_too_long",
-                      field="reason")
+        raise Invalid(code="reason_too_long", field="reason", params={"n": REASON_MAX})
     return text
 
 
@@ -85,15 +83,14 @@ def pause(actor: User, scope: Scope, area: Area | None, reason: str | None) -> N
     """Pause notices in an area (None: the whole country) the officer covers."""
     services.require_tracer(scope)
     if not _may_pause(scope, area):
-        raise Forbidden(_("Bạn chỉ có thể tạm dừng thông báo trong địa bàn mình phụ trách."),
-                        code="pause_out_of_scope", field="area_code")
+        raise Forbidden(code="pause_out_of_scope", field="area_code")
     text = _reason(reason)
     try:
         with transaction.atomic():
             paused = NoticePause.objects.create(area=area, reason=text, paused_by=actor)
     except IntegrityError:
         current = _in_force().filter(area=area).first()
-        raise Conflict(_("Thông báo ở địa bàn này đã đang tạm dừng."), code="already_paused",
+        raise Conflict(code="already_paused",
                        extra={"pause": describe(current) if current else None}) from None
     record(actor, "notices_paused", target=paused, reason=f"area={_where(area)} why={text}")
     return paused
@@ -106,15 +103,13 @@ def resume(actor: User, scope: Scope, pause_id: int, reason: str | None = "") ->
     visible = {p.pk for p in pauses_for(scope)}
     paused = NoticePause.objects.select_for_update().filter(pk=pause_id).first()
     if paused is None or not (paused.pk in visible or _may_pause(scope, paused.area)):
-        raise NotFound(_("Không tìm thấy lệnh tạm dừng này."), code="pause_not_found")
+        raise NotFound(code="pause_not_found")
     if not paused.active:
-        raise Conflict(_("Thông báo ở địa bàn này đã được bật lại."), code="not_paused")
+        raise Conflict(code="not_paused")
     if not _may_pause(scope, paused.area):
-        raise Forbidden(_("Chỉ cán bộ y tế phụ trách địa bàn này mới bật lại được."),
-                        code="pause_out_of_scope")
+        raise Forbidden(code="pause_out_of_scope")
     if paused.paused_by_id == actor.pk:
-        raise Forbidden(_("Cần một cán bộ y tế khác bật lại thông báo mà bạn đã tạm dừng."),
-                        code="self_resume")
+        raise Forbidden(code="self_resume")
     paused.resumed_by, paused.resumed_at = actor, timezone.now()
     paused.resume_reason = (reason or "").strip()[:REASON_MAX]
     paused.save(update_fields=["resumed_by", "resumed_at", "resume_reason"])
@@ -151,8 +146,7 @@ def refuse_if_paused(areas_by_person: dict[int, set[Area]]) -> None:
         return
     held = {person_id for person_id, areas in areas_by_person.items()
             if _stopped(in_force, areas)}
-    raise Conflict(_("Việc gửi thông báo đang tạm dừng ở địa bàn của một số người được chọn."),
-                   code="notices_paused",
+    raise Conflict(code="notices_paused",
                    extra={"pauses": [describe(p) for p in in_force],
                           "person_ids": sorted(held)})
 

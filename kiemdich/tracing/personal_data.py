@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from kiemdich.core.personal_data import Held, Holder, Purge, register
+from kiemdich.tracing.models import Case, Notice, NoticeBatch
+from kiemdich.tracing.services import reach
 
 
 def _hold(held: Held) -> None:
@@ -14,9 +16,6 @@ def _hold(held: Held) -> None:
     F0, their visits in the window, every visit the contacts were found from). Keeping
     exactly what tracing reads is what makes a case's exposures the same before and after a
     purge."""
-    from kiemdich.tracing.models import Case
-    from kiemdich.tracing.services import reach
-
     for case in Case.objects.filter(status=Case.Status.OPEN).select_related("person"):
         found = reach(case)
         held.f0_ids.update(found.f0_ids)
@@ -25,8 +24,6 @@ def _hold(held: Held) -> None:
 
 
 def _purge(run: Purge) -> None:
-    from kiemdich.tracing.models import Notice, NoticeBatch
-
     cut = run.cutoff(settings.RETENTION_NOTICES_DAYS)
     # Notices of open cases stay: the contact may still need them.
     run.delete("notices", Notice.objects.filter(sent_at__lt=cut).exclude(case__status="open"))

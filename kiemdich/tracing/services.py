@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import overload
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,7 @@ from kiemdich.accounts import policy
 from kiemdich.accounts.models import User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.scopes import Scope
+from kiemdich.areas.models import Area
 from kiemdich.core.audit import record
 from kiemdich.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from kiemdich.core.masking import shape_for_officer
@@ -56,8 +58,7 @@ def find_person(*, phone: str | None = None, id_number: str | None = None,
                 qr: str | None = None) -> Person:
     """The person a health officer means: by phone, ID number, or a scanned QR's text."""
     if sum(bool(v) for v in (phone, id_number, qr)) != 1:
-        raise Invalid(_("Cho biết đúng một trong: số điện thoại, số giấy tờ, mã QR."),
-                      code="person_lookup_invalid", field="person")
+        raise Invalid(code="person_lookup_invalid", field="person")
     if phone:
         return _by_phone(normalize_phone(phone))
     if id_number:
@@ -140,18 +141,16 @@ def default_window(confirmed_at: datetime, onset_at: datetime | None) -> tuple[d
 
 def check_window(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise Invalid(_("Thời gian truy vết phải kết thúc sau khi bắt đầu."),
-                      code="window_invalid", field="window_end")
+        raise Invalid(code="window_invalid", field="window_end")
     limit = settings.TRACING_MAX_WINDOW_DAYS
     if end - start > timedelta(days=limit):
-        raise Invalid(_("Thời gian truy vết dài hơn %(n)s ngày cho phép.") % {"n": limit},
-                      code="window_too_long", field="window_start")
+        raise Invalid(code="window_too_long", field="window_start", params={"n": limit})
 
 
 def check_margin(margin: int) -> None:
     if not 0 <= margin <= MAX_MARGIN_MINUTES:
-        raise Invalid(_("Biên thời gian phải từ 0 đến %(n)s phút.") % {"n": MAX_MARGIN_MINUTES},
-                      code="margin_invalid", field="margin_minutes")
+        raise Invalid(code="margin_invalid", field="margin_minutes",
+                      params={"n": MAX_MARGIN_MINUTES})
 
 
 # Cases ----------------------------------------------------------------------------------
@@ -173,8 +172,7 @@ def case_terms(*, confirmed_at: datetime, onset_at: datetime | None = None,
                margin_minutes: int | None = None) -> CaseTerms:
     confirmed_at, onset_at = aware(confirmed_at), aware(onset_at)
     if confirmed_at > timezone.now() + CLOCK_SKEW:
-        raise Invalid(_("Ngày xét nghiệm dương tính không thể ở tương lai."),
-                      code="confirmed_in_future", field="confirmed_at")
+        raise Invalid(code="confirmed_in_future", field="confirmed_at")
     start, end = default_window(confirmed_at, onset_at)
     start, end = aware(window_start) or start, aware(window_end) or end
     check_window(start, end)
@@ -196,13 +194,13 @@ def register_case(actor: User, scope: Scope, *, person: Person, confirmed_at: da
     return _open_case(actor, actor, person, terms, home_area(person, terms))
 
 
-def home_area(person: Person, terms: CaseTerms):
+def home_area(person: Person, terms: CaseTerms) -> Area | None:
     """Where the F0 lives or, unknown, where they were last seen in the window."""
     return person.area or _last_seen_area(person, terms.window_start, terms.window_end)
 
 
 def _open_case(actor: User, created_by: User | None, person: Person, terms: CaseTerms,
-               area) -> Case:
+               area: Area | None) -> Case:
     case = Case.objects.create(
         person=person, area=area, confirmed_at=terms.confirmed_at, onset_at=terms.onset_at,
         window_start=terms.window_start, window_end=terms.window_end,
@@ -223,7 +221,8 @@ def _open_case(actor: User, created_by: User | None, person: Person, terms: Case
 # registering is not a way to learn who uses the platform.
 
 @transaction.atomic
-def register_or_request(actor: User, scope: Scope, lookup: dict, **terms) -> Case | CaseRequest:
+def register_or_request(actor: User, scope: Scope, lookup: dict,
+                        **terms: Any) -> Case | CaseRequest:
     """A case (the person is in the officer's area) or a pending request (anyone else, or
     no one)."""
     require_tracer(scope)
@@ -270,9 +269,9 @@ def decide_request(actor: User, scope: Scope, request_id: int, *, approve: bool)
     request = (requests_to_decide(scope).select_for_update(of=("self",))
                .filter(pk=request_id).first())
     if request is None:
-        raise NotFound(_("Không tìm thấy yêu cầu này."), code="case_request_not_found")
+        raise NotFound(code="case_request_not_found")
     if request.requested_by_id == actor.pk:
-        raise Forbidden(_("Không thể tự phê duyệt yêu cầu của mình."), code="self_approval")
+        raise Forbidden(code="self_approval")
     request.decided_by, request.decided_at = actor, timezone.now()
     if approve:
         # Made with checked terms and, to be decided, a known person (requests_to_decide):
@@ -292,7 +291,7 @@ def decide_request(actor: User, scope: Scope, request_id: int, *, approve: bool)
     return request
 
 
-def _last_seen_area(person: Person, start: datetime, end: datetime):
+def _last_seen_area(person: Person, start: datetime, end: datetime) -> Area | None:
     visits = engine.visits_of(identities(person), start, end)
     if not visits:
         return None
@@ -313,7 +312,7 @@ def visible_cases(scope: Scope) -> QuerySet[Case]:
 def get_case(scope: Scope, case_id: int) -> Case:
     case = visible_cases(scope).select_related("person", "area").filter(pk=case_id).first()
     if case is None:
-        raise NotFound(_("Không tìm thấy ca bệnh."), code="case_not_found")
+        raise NotFound(code="case_not_found")
     return case
 
 
@@ -361,7 +360,7 @@ def close_case(actor: User, case: Case) -> Case:
 
 def _require_open(case: Case) -> None:
     if case.status != Case.Status.OPEN:
-        raise Conflict(_("Ca bệnh đã đóng."), code="case_closed")
+        raise Conflict(code="case_closed")
 
 
 # Exposures ------------------------------------------------------------------------------
@@ -402,6 +401,12 @@ class Exposures:
     def margin(self) -> timedelta:
         return timedelta(minutes=self.case.margin_minutes)
 
+    @property
+    def places(self) -> dict[int, engine.Place]:
+        """The venues as `ExposurePage` names them."""
+        return {pk: engine.Place(pk, venue.name, venue.area.code, venue.area.name)
+                for pk, venue in self.venues.items()}
+
 
 def exposures(actor: User, case: Case, *, audit: str = "tracing_query") -> Exposures:
     """The case's `reach` with its venues, audited as `audit` (none when empty)."""
@@ -438,8 +443,7 @@ def page_limit(value: str | None, *, cursor_given: bool) -> int | None:
         return PAGE_LIMIT_DEFAULT if cursor_given else None
     text = str(value).strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PAGE_LIMIT_MAX:
-        raise PageInvalid(_("Số người mỗi trang (limit) phải là số nguyên từ 1 đến %(n)s.")
-                          % {"n": PAGE_LIMIT_MAX}, code="limit_invalid", field="limit")
+        raise PageInvalid(code="limit_invalid", field="limit", params={"n": PAGE_LIMIT_MAX})
     return int(text)
 
 
@@ -451,8 +455,7 @@ def encode_cursor(key: engine.RankKey) -> str:
 def decode_cursor(value: str | None) -> engine.RankKey | None:
     if value in (None, ""):
         return None
-    invalid = PageInvalid(_("Con trỏ trang (cursor) không hợp lệ: hãy dùng next_cursor của "
-                            "trang trước."), code="cursor_invalid", field="cursor")
+    invalid = PageInvalid(code="cursor_invalid", field="cursor")
     text = str(value)
     if len(text) > 96 or not re.fullmatch(r"[A-Za-z0-9_-]+", text):
         raise invalid
@@ -477,7 +480,7 @@ class ExposurePage:
     case: Case
     visits: list[engine.VisitRow]
     contacts: list[engine.Contact]
-    venues: dict[int, Venue]
+    places: dict[int, engine.Place]  # of the visits' venues
     total: int  # contacts of the whole ranking
     next_cursor: str | None  # None on the last page
 
@@ -488,15 +491,14 @@ def exposures_page(actor: User, case: Case, *, limit: int, cursor: str | None = 
     ranked in the database on PostgreSQL; audited as `audit` like `exposures`."""
     after = decode_cursor(cursor)
     f0 = identities(case.person)
-    visits = engine.visits_of(f0, case.window_start, case.window_end)
+    visits, places = engine.placed_visits(f0, case.window_start, case.window_end)
     page = engine.contact_page(visits, timedelta(minutes=case.margin_minutes), f0,
                                limit=limit, after=after)
-    venues = Venue.objects.select_related("area").in_bulk({v.venue_id for v in visits})
     if audit:
         record(actor, audit, target=case,
                reason=f"visits={len(visits)} contacts={page.total} page={len(page.contacts)}"
                       f"{' cursor' if after else ''}")
-    return ExposurePage(case, visits, page.contacts, venues, page.total,
+    return ExposurePage(case, visits, page.contacts, places, page.total,
                         encode_cursor(page.next_key) if page.next_key else None)
 
 
@@ -510,8 +512,7 @@ def choose_contacts(exp: Exposures, person_ids: list[int] | None) -> list[engine
         return list(exp.contacts)
     unknown = set(person_ids) - contact_ids(exp)
     if unknown:
-        raise Invalid(_("Có người không phải là người tiếp xúc của ca bệnh này."),
-                      code="not_a_contact", field="person_ids",
+        raise Invalid(code="not_a_contact", field="person_ids",
                       extra={"person_ids": sorted(unknown)})
     chosen = set(person_ids)
     return [c for c in exp.contacts if c.person_id in chosen]
@@ -527,8 +528,7 @@ def expand_f2(actor: User, case: Case, person_ids: list[int]) -> list[SecondRing
     """Contacts of chosen contacts (F2): the F1's visits from their first exposure on, up to
     now (they were not isolated), with the case's margin. The F0 is never their own F2."""
     if not person_ids:
-        raise Invalid(_("Chọn ít nhất một người tiếp xúc."), code="person_ids_required",
-                      field="person_ids")
+        raise Invalid(code="person_ids_required", field="person_ids")
     exp = exposures(actor, case, audit="")
     chosen = choose_contacts(exp, person_ids)
     f0 = identities(case.person)
@@ -546,11 +546,12 @@ def expand_f2(actor: User, case: Case, person_ids: list[int]) -> list[SecondRing
     return rings
 
 
-def people_by_id(ids) -> dict[int, Person]:
+def people_by_id(ids: Iterable[int]) -> dict[int, Person]:
     return Person.objects.select_related("account", "area").in_bulk(list(ids))
 
 
-def shapes_for(actor: User, scope: Scope, case: Case, person_ids) -> dict[int, dict]:
+def shapes_for(actor: User, scope: Scope, case: Case, person_ids: Sequence[int]
+               ) -> dict[int, dict]:
     """Full personal data of these people for a health officer (each view audited by the
     masking module)."""
     people = people_by_id(person_ids)

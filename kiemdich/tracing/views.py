@@ -3,6 +3,9 @@ zoning, notices and exports. Each view parses input, calls one service, renders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,15 +20,18 @@ from django.views.decorators.http import require_POST
 from kiemdich.accounts import policy
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.accounts.scopes import scope_of
+from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas.models import Area
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import Conflict, Forbidden, Invalid
 from kiemdich.core.masking import shape_for_officer
 from kiemdich.core.replica import replica_reads
+from kiemdich.people.codes import CodeError
 from kiemdich.tracing import exports, notices, pauses, services, zoning
 from kiemdich.tracing.exports import recorded_by
 from kiemdich.tracing.forms import RegisterCaseForm, WindowForm
-from kiemdich.tracing.models import Case, CaseRequest
+from kiemdich.tracing.models import Case, CaseRequest, NoticeBatch
+
+T = TypeVar("T")
 
 # The page shows the top of the ranking; the exports and the API carry every contact.
 PAGE_CONTACTS = 200
@@ -46,7 +52,7 @@ def export(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     try:
         task = exports.start_case_report(request.user, case, request.POST.get("format", ""))
-    except DomainError as exc:
+    except Invalid as exc:  # a format the buttons do not post: said on the case's page
         messages.error(request, exc.message)
         return redirect("tracing:detail", case_id=case.pk)
     return redirect("jobs:task", pk=task.pk)
@@ -72,7 +78,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
     })
 
 
-def _pauses_shown(scope) -> list[dict]:
+def _pauses_shown(scope: Scope) -> list[dict]:
     return [{"p": p, "may_resume": pauses.may_resume(scope, p)}
             for p in pauses.pauses_for(scope)]
 
@@ -90,7 +96,7 @@ def register(request: AuthedRequest) -> HttpResponse:
                 request.user, scope, {data["lookup"]: data["value"]},
                 confirmed_at=data["confirmed_at"], onset_at=data["onset_at"],
                 margin_minutes=data["margin_minutes"])
-        except DomainError as exc:
+        except (Invalid, CodeError) as exc:  # the person's phone, ID or QR, or the dates
             form.add_error("value" if exc.field in ("person", "phone", "id_number", None)
                            else None, exc.message)
         else:
@@ -135,14 +141,15 @@ def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     })
 
 
-def _act(request: HttpRequest, case_id: int, action, success) -> HttpResponse:
+def _act(request: HttpRequest, case_id: int, action: Callable[[], T],
+         success: str | Callable[[T], str]) -> HttpResponse:
     """Run one service on a case, show its refusal or `success` (a text, or one made from
-    the service's result), back to the case."""
+    the service's result), back to the case. Only what the officer can act on is shown
+    there (bad input, a closed case or a paused area, another officer's approval needed);
+    anything else goes to the pages' handler."""
     try:
         result = action()
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise Http404(str(exc.message)) from exc
+    except (Invalid, Conflict, Forbidden) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, success(result) if callable(success) else success)
@@ -172,7 +179,7 @@ def notify(request: AuthedRequest, case_id: int) -> HttpResponse:
         request.user, scope_of(request), case, person_ids), _batch_made)
 
 
-def _batch_made(batch) -> str:
+def _batch_made(batch: NoticeBatch) -> str:
     if batch.status == batch.Status.PENDING:
         return _("Đợt thông báo đang chờ một cán bộ y tế khác phê duyệt: nó vượt quá %(n)s "
                  "thông báo trong 24 giờ của ca bệnh này hoặc của bạn.") % {
@@ -196,9 +203,7 @@ def decide_request(request: AuthedRequest, request_id: int) -> HttpResponse:
     try:
         made = services.decide_request(request.user, scope_of(request), request_id,
                                        approve=approve)
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
-    except DomainError as exc:
+    except Forbidden as exc:  # one's own request: said on the list, beside it
         messages.error(request, exc.message)
         return redirect(f"{reverse('tracing:list')}#case-requests")
     if made.case_id:
@@ -223,7 +228,7 @@ def f2(request: AuthedRequest, case_id: int) -> HttpResponse:
     chosen = [int(v) for v in request.POST.getlist("person_ids") if v.isdigit()]
     try:
         rings = services.expand_f2(request.user, case, chosen)
-    except DomainError as exc:
+    except Invalid as exc:  # nobody chosen, or someone not a contact: said on the case's page
         messages.error(request, exc.message)
         return redirect("tracing:detail", case_id=case.pk)
     ids = {c.person_id for r in rings for c in r.contacts} | {r.via.person_id for r in rings}
@@ -257,14 +262,15 @@ def resume(request: AuthedRequest, pause_id: int) -> HttpResponse:
         _("Đã bật lại thông báo."))
 
 
-def _act_on_pauses(request: HttpRequest, action, success: str) -> HttpResponse:
+def _act_on_pauses(request: HttpRequest, action: Callable[[], object], success: str
+                   ) -> HttpResponse:
     if not scope_of(request).has(*policy.TRACING):
         raise PermissionDenied
     try:
         action()
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
-    except DomainError as exc:
+    except (Invalid, Conflict, Forbidden) as exc:
+        # The reason missing, an area already paused or resumed, one out of reach or one's
+        # own pause to resume: said on the list, beside the switch.
         messages.error(request, exc.message)
     else:
         messages.success(request, success)

@@ -4,7 +4,7 @@ the officers' directory. Thin: each endpoint parses, calls one service, shapes t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -256,20 +256,20 @@ def _file(body: bytes, content_type: str, filename: str) -> HttpResponse:
 
 
 @router.get("/venue-types", response=list[VenueTypeOut], auth=None)
-def venue_types(request: HttpRequest):
+def venue_types(request: HttpRequest) -> list[dict]:
     """Venue types with their sector and labels in the caller's language."""
     return services.venue_types()
 
 
 @router.post("/venues", response={201: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
 @rate_limited("venue-register", per_ip=300, per_user=200, window=3600)
-def register(request: AuthedRequest, payload: VenueIn):
+def register(request: AuthedRequest, payload: VenueIn) -> Status:
     """Register a place; answers its code and where its posters are."""
     return Status(201, _one(services.register_venue(request.auth, payload.dict())))
 
 
 @router.get("/venues", response=list[VenueOut], auth=PEOPLE_AUTH)
-def my_venues(request: AuthedRequest):
+def my_venues(request: AuthedRequest) -> list[dict]:
     """The caller's own places."""
     venues = list(services.owned_venues(request.auth))
     labels = services.area_labels(v.area for v in venues)
@@ -277,7 +277,7 @@ def my_venues(request: AuthedRequest):
 
 
 @router.get("/venues/staffed", response=list[VenueBriefOut], auth=PEOPLE_AUTH)
-def staffed(request: AuthedRequest):
+def staffed(request: AuthedRequest) -> list[dict]:
     """The places where the caller's phone is authorised to scan."""
     venues = list(services.staffed_venues(request.auth))
     labels = services.area_labels(v.area for v in venues)
@@ -285,7 +285,7 @@ def staffed(request: AuthedRequest):
 
 
 @router.get("/device", response={200: DeviceSelfOut, 401: ErrorOut}, auth=device_auth)
-def device_self(request: DeviceRequest):
+def device_self(request: DeviceRequest) -> dict:
     """A dedicated reader asks which venue it acts for."""
     device = request.auth
     return {"id": device.pk, "name": device.name, "venue": _brief(
@@ -293,7 +293,7 @@ def device_self(request: DeviceRequest):
 
 
 @router.get("/venues/directory", response={200: DirectoryOut, **ERRORS}, auth=PEOPLE_AUTH)
-def directory(request: HttpRequest, filters: Query[DirectoryQuery]):
+def directory(request: AuthedRequest, filters: Query[DirectoryQuery]) -> dict:
     """Officers: the venues of their area (and sector), filtered and paginated."""
     qs = services.directory(scope_of(request), services.directory_filters(filters.dict()))
     start = (filters.page - 1) * filters.page_size
@@ -312,7 +312,7 @@ def directory(request: HttpRequest, filters: Query[DirectoryQuery]):
                                 ".spreadsheetml.sheet": {}}}}})
 @rate_limited("venue-directory-export", per_user=30, window=3600)
 def directory_export(request: AuthedRequest, filters: Query[DirectoryQuery],
-                     format: Literal["csv", "xlsx"] = "csv"):
+                     format: Literal["csv", "xlsx"] = "csv") -> HttpResponse:
     """The filtered directory as a spreadsheet; formula-like cells are neutralised."""
     qs = services.directory(scope_of(request), services.directory_filters(filters.dict()))
     headers, rows = services.directory_rows(qs.iterator(chunk_size=2000))
@@ -323,14 +323,14 @@ def directory_export(request: AuthedRequest, filters: Query[DirectoryQuery],
 @router.get("/venues/posters.pdf", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PDF", "content": {
                 "application/pdf": {}}}}})
-def batch_posters(request: AuthedRequest, size: str = "A4"):
+def batch_posters(request: AuthedRequest, size: str = "A4") -> HttpResponse:
     """Posters of all the caller's active places in one PDF (size A4, A5 or A6)."""
     return _file(services.batch_posters_pdf(request.auth, size), "application/pdf",
                  "posters.pdf")
 
 
 @router.get("/venues/{int:id}", response={200: VenueOut, **ERRORS}, auth=SCANNER_AUTH)
-def venue_detail(request: ScannerRequest, id: int):
+def venue_detail(request: ScannerRequest, id: int) -> dict:
     """One of the caller's places (a reader may read its own venue)."""
     if isinstance(request.auth, Device):
         return _one(services.device_venue(request.auth, id))
@@ -338,14 +338,14 @@ def venue_detail(request: ScannerRequest, id: int):
 
 
 @router.patch("/venues/{int:id}", response={200: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
-def venue_update(request: AuthedRequest, id: int, payload: VenuePatch):
+def venue_update(request: AuthedRequest, id: int, payload: VenuePatch) -> dict:
     """Change some fields, or close (`status: closed`) and reopen the place."""
     venue = services.owner_venue(request.auth, id)
     return _one(services.update_venue(venue, request.auth, payload.dict(exclude_unset=True)))
 
 
 @router.post("/venues/{int:id}/rotate", response={200: VenueOut, **ERRORS}, auth=PEOPLE_AUTH)
-def rotate(request: AuthedRequest, id: int):
+def rotate(request: AuthedRequest, id: int) -> dict:
     """A new code for a misused poster; the old code is refused from now on."""
     return _one(services.rotate_code(services.owner_venue(request.auth, id), request.auth))
 
@@ -353,7 +353,7 @@ def rotate(request: AuthedRequest, id: int):
 @router.get("/venues/{int:id}/poster.pdf", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PDF", "content": {
                 "application/pdf": {}}}}})
-def poster_pdf(request: AuthedRequest, id: int, size: str = "A4"):
+def poster_pdf(request: AuthedRequest, id: int, size: str = "A4") -> HttpResponse:
     """The printable poster (size A4, A5 or A6)."""
     venue = services.owner_venue(request.auth, id)
     return _file(services.poster_pdf(venue, size), "application/pdf",
@@ -363,7 +363,7 @@ def poster_pdf(request: AuthedRequest, id: int, size: str = "A4"):
 @router.get("/venues/{int:id}/poster.png", response={200: None, **ERRORS}, auth=PEOPLE_AUTH,
             openapi_extra={"responses": {200: {"description": "PNG, A4 at 150 dpi",
                                                "content": {"image/png": {}}}}})
-def poster_png(request: AuthedRequest, id: int):
+def poster_png(request: AuthedRequest, id: int) -> HttpResponse:
     """The A4 poster as an image at 150 dpi."""
     venue = services.owner_venue(request.auth, id)
     return _file(services.poster_png(venue), "image/png", f"poster-{venue.code}.png")
@@ -371,7 +371,7 @@ def poster_png(request: AuthedRequest, id: int):
 
 @router.get("/venues/{int:id}/staff", response={200: list[StaffOut], **ERRORS},
             auth=PEOPLE_AUTH)
-def staff_list(request: AuthedRequest, id: int):
+def staff_list(request: AuthedRequest, id: int) -> list[dict]:
     venue = services.owner_venue(request.auth, id)
     return [{"phone": national_form(s.phone), "created_at": s.created_at}
             for s in services.list_staff(venue)]
@@ -380,7 +380,7 @@ def staff_list(request: AuthedRequest, id: int):
 @router.post("/venues/{int:id}/staff", response={201: StaffAddedOut, **ERRORS},
              auth=PEOPLE_AUTH)
 @rate_limited("venue-staff-add", per_ip=300, per_user=60, window=3600)
-def staff_add(request: AuthedRequest, id: int, payload: StaffIn):
+def staff_add(request: AuthedRequest, id: int, payload: StaffIn) -> Status:
     """Authorise a phone to scan here; it gets an SMS invitation (`invited`)."""
     venue = services.owner_venue(request.auth, id)
     staff, invited = services.add_staff(venue, request.auth, payload.phone)
@@ -390,14 +390,14 @@ def staff_add(request: AuthedRequest, id: int, payload: StaffIn):
 
 @router.delete("/venues/{int:id}/staff/{phone}", response={204: None, **ERRORS},
                auth=PEOPLE_AUTH)
-def staff_remove(request: AuthedRequest, id: int, phone: str):
+def staff_remove(request: AuthedRequest, id: int, phone: str) -> Status:
     services.remove_staff(services.owner_venue(request.auth, id), request.auth, phone)
     return Status(204, None)
 
 
 @router.get("/venues/{int:id}/devices", response={200: list[DeviceOut], **ERRORS},
             auth=PEOPLE_AUTH)
-def device_list(request: AuthedRequest, id: int):
+def device_list(request: AuthedRequest, id: int) -> list[dict]:
     """The venue's readers with when each was last used."""
     venue = services.owner_venue(request.auth, id)
     return [{"id": d.pk, "name": d.name, "kind": d.kind, "created_at": d.created_at,
@@ -409,7 +409,7 @@ def device_list(request: AuthedRequest, id: int):
 @router.post("/venues/{int:id}/devices", response={201: DeviceCreatedOut, **ERRORS},
              auth=PEOPLE_AUTH)
 @rate_limited("venue-device-add", per_user=60, window=3600)
-def device_add(request: AuthedRequest, id: int, payload: DeviceIn):
+def device_add(request: AuthedRequest, id: int, payload: DeviceIn) -> Status:
     """A reader token, shown once: configure the reader with `Authorization: Device <token>`."""
     device, token = services.add_device(services.owner_venue(request.auth, id), request.auth,
                                         payload.name)
@@ -418,7 +418,7 @@ def device_add(request: AuthedRequest, id: int, payload: DeviceIn):
 
 @router.delete("/venues/{int:id}/devices/{int:device_id}", response={204: None, **ERRORS},
                auth=PEOPLE_AUTH)
-def device_revoke(request: AuthedRequest, id: int, device_id: int):
+def device_revoke(request: AuthedRequest, id: int, device_id: int) -> Status:
     """Revoke a reader: its token answers 401 from now on."""
     services.revoke_device(services.owner_venue(request.auth, id), request.auth, device_id)
     return Status(204, None)
@@ -426,7 +426,7 @@ def device_revoke(request: AuthedRequest, id: int, device_id: int):
 
 @router.post("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
              auth=PEOPLE_AUTH)
-def special(request: AuthedRequest, id: int, payload: SpecialIn | None = None):
+def special(request: AuthedRequest, id: int, payload: SpecialIn | None = None) -> dict:
     """Officers covering the venue grant it full-data visibility; no body is needed, an
     optional `reason` is recorded with the grant."""
     payload = payload or SpecialIn.model_validate({})  # no body: the defaults
@@ -437,7 +437,7 @@ def special(request: AuthedRequest, id: int, payload: SpecialIn | None = None):
 
 @router.delete("/venues/{int:id}/special", response={200: SpecialOut, **ERRORS},
                auth=PEOPLE_AUTH)
-def revoke_special(request: AuthedRequest, id: int):
+def revoke_special(request: AuthedRequest, id: int) -> dict:
     """Officers covering the venue revoke its full-data visibility."""
     venue = services.supervised_venue(request.auth, id)
     return _special_out(services.set_special(venue, request.auth, False))
@@ -449,7 +449,7 @@ def _special_out(venue: Venue) -> dict:
 
 
 @router.get("/qr/revocations", response=RevocationsOut, auth=SCANNER_AUTH)
-def revocations(request: HttpRequest):
+def revocations(request: HttpRequest) -> dict[str, Any]:
     """For dedicated readers verifying offline: revoked card serials (until their cards
     expire) and the Ed25519 public keys by key id. (The cards are people's; the readers
     asking, and their authentication, are venues'.)"""

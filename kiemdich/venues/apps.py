@@ -1,4 +1,14 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+from django.db.models import Model
+
+from kiemdich.core import invalidation
+
+if TYPE_CHECKING:
+    from kiemdich.venues.models import Device, Venue, VenueStaff
 
 
 class VenuesConfig(AppConfig):
@@ -26,8 +36,9 @@ class VenuesConfig(AppConfig):
                                 dispatch_uid=f"venues_access_changed_{model.__name__}_d")
 
 
-def _access_changed(sender, instance, **kwargs) -> None:
-    from kiemdich.core import invalidation
+def _access_changed(sender: type[Model], instance: Device | Venue | VenueStaff,
+                    **kwargs: object) -> None:
+    # This module is read before the models are loaded (as ready() waits for them).
     from kiemdich.venues.models import Venue
 
     invalidation.changed(instance.pk if isinstance(instance, Venue) else instance.venue_id)

@@ -6,7 +6,8 @@ second run add nothing.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TextIO
 
 from django.utils import timezone
 
@@ -15,13 +16,13 @@ from kiemdich.accounts.demo import (
     DEMO_STAFF_PHONE,
     demo_communes,
 )
-from kiemdich.accounts.models import Role
+from kiemdich.accounts.models import Role, User
 from kiemdich.accounts.phones import normalize_phone
 from kiemdich.accounts.services import account_for_phone
 from kiemdich.core.errors import Conflict
 from kiemdich.venues import services
 from kiemdich.venues.models import Venue
-from kiemdich.venues.types import VENUE_TYPES
+from kiemdich.venues.types import VENUE_TYPES, VenueType
 
 VENUE_COUNT = 320
 OTHER_OWNERS = 40  # phones 0901000000 … 0901000039
@@ -50,7 +51,7 @@ _ORIGIN = (10.85, 106.80)
 _GRID_STEP = 0.045
 
 
-def _kind(n: int):
+def _kind(n: int) -> VenueType:
     return list(VENUE_TYPES.values())[n % len(VENUE_TYPES)]
 
 
@@ -90,7 +91,7 @@ def quiet_venue_names() -> list[str]:
     return [_name(n) for n in range(VENUE_COUNT) if n % QUIET_EVERY == 3]
 
 
-def _registered_at(n: int, now):
+def _registered_at(n: int, now: datetime) -> datetime:
     return now - timedelta(days=(VENUE_COUNT - n) * REGISTERED_OVER_DAYS // VENUE_COUNT,
                            hours=n % 9)
 
@@ -105,7 +106,7 @@ def _complete(venue: Venue, data: dict) -> None:
             business_reg_no=data["business_reg_no"])
 
 
-def _backdate(venue: Venue, n: int, now) -> None:
+def _backdate(venue: Venue, n: int, now: datetime) -> None:
     """A place made by this run gets its day of registration in the past; one made by an
     earlier run keeps the day it was given then."""
     registered = _registered_at(n, now)
@@ -114,7 +115,7 @@ def _backdate(venue: Venue, n: int, now) -> None:
     Venue.objects.filter(pk=venue.pk, created_at__gt=registered).update(created_at=registered)
 
 
-def _register(owner, data: dict) -> Venue:
+def _register(owner: User, data: dict) -> Venue:
     """The venue made now, or the one a previous run made."""
     try:
         return services.register_venue(owner, data)
@@ -124,7 +125,7 @@ def _register(owner, data: dict) -> Venue:
         return Venue.objects.get(pk=exc.extra["existing"]["id"])
 
 
-def seed(out) -> None:
+def seed(out: TextIO) -> None:
     communes = demo_communes()
     demo_owner = account_for_phone(DEMO_OWNER_PHONE)
     owners = [account_for_phone(f"09010000{i:02d}") for i in range(OTHER_OWNERS)]

@@ -3,7 +3,7 @@ their errors come back onto the field they name."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -56,7 +56,7 @@ class VenueForm(forms.Form):
     latitude = forms.FloatField(label=_("Vĩ độ"), required=False)
     longitude = forms.FloatField(label=_("Kinh độ"), required=False)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "venue_type", [("", "—"), *type_groups()])
         provinces = [(a.code, a.name) for a in area_services.provinces()]

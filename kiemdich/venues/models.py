@@ -38,6 +38,9 @@ class Venue(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                               related_name="venues")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Since when it is closed: its staff phones are kept RETENTION_SCANS_DAYS after, for an
+    # owner who opens it again (venues' holder, personal_data.py).
+    closed_at = models.DateTimeField(null=True, blank=True)
     is_special = models.BooleanField(_("được xem đầy đủ thông tin"), default=False)
     special_reason = models.CharField(max_length=500, blank=True)
     special_granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,

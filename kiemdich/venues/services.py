@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,8 +78,7 @@ def _text(data: Mapping, field: str, *, required: bool) -> str:
         raise Invalid(_("Vui lòng nhập %(label)s.") % {"label": _label(field)},
                       code="required", field=field)
     if len(value) > limit:
-        raise Invalid(_("%(label)s dài quá %(n)s ký tự.") % {"label": _label(field), "n": limit},
-                      code="too_long", field=field)
+        raise Invalid(code="too_long", field=field, params={"label": _label(field), "n": limit})
     return value
 
 
@@ -89,8 +88,7 @@ def _label(field: str) -> str:
 
 def _venue_type(value: object) -> VenueType:
     if not isinstance(value, str) or value not in VENUE_TYPES:
-        raise Invalid(_("Loại hình địa điểm không có trong danh mục."),
-                      code="venue_type_unknown", field="venue_type")
+        raise Invalid(code="venue_type_unknown", field="venue_type")
     return VENUE_TYPES[value]
 
 
@@ -111,7 +109,7 @@ def _number(data: Mapping, field: str) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise Invalid(_("Tọa độ không hợp lệ."), code="gps_invalid", field=field) from None
+        raise Invalid(code="gps_invalid", field=field) from None
 
 
 def _gps(data: Mapping) -> tuple[float | None, float | None]:
@@ -264,6 +262,8 @@ def update_venue(venue: Venue, actor: User, data: Mapping) -> Venue:
     if status not in Venue.Status.values:
         raise Invalid(_("Trạng thái không hợp lệ."), field="status")
     values["status"] = status
+    if status != venue.status:
+        values["closed_at"] = timezone.now() if status == Venue.Status.CLOSED else None
     if status == Venue.Status.ACTIVE:
         existing = _existing_registration(values, exclude=venue.pk)
         if existing is not None:
@@ -290,14 +290,14 @@ def owner_venue(user: User, venue_id: int) -> Venue:
     venue = venue_access.owned_venues(Scope(user)).select_related("area").filter(pk=venue_id) \
         .first() if user is not None and user.is_authenticated else None
     if venue is None:
-        raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
+        raise NotFound(code="venue_unknown")
     return venue
 
 
 def device_venue(device: Device, venue_id: int) -> Venue:
     """A reader acts for its one venue; any other id is unknown to it."""
     if device.venue_id != venue_id:
-        raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
+        raise NotFound(code="venue_unknown")
     return device.venue
 
 
@@ -322,9 +322,7 @@ def typed_code(raw: str) -> str:
     for anything that cannot be one."""
     code = codes.normalize_code(raw)
     if code is None:
-        raise Invalid(_("Mã địa điểm gồm 13 chữ và số, như in dưới “Mã nhập tay” trên áp "
-                        "phích (ví dụ K7QM-2XHP-5RTA-9)."), code="venue_code_invalid",
-                      field="venue_code")
+        raise Invalid(code="venue_code_invalid", field="venue_code")
     return code
 
 
@@ -337,12 +335,11 @@ def venue_by_code(raw: str) -> Venue:
     venue = Venue.objects.select_related("area").filter(code=code).first() if code else None
     if venue is not None:
         if venue.status != Venue.Status.ACTIVE:
-            raise Invalid(_("Địa điểm này đã ngừng hoạt động."), code="venue_closed")
+            raise Invalid(code="venue_closed")
         _by_code.put(code, venue)
         return venue
     if code and RetiredCode.objects.filter(code=code).exists():
-        raise Invalid(_("Mã QR này không còn hiệu lực: địa điểm đã đổi mã. "
-                        "Hãy quét mã trên áp phích mới."), code="venue_code_retired")
+        raise Invalid(code="venue_code_retired")
     raise NotFound(_("Không có địa điểm với mã này."), code="venue_unknown")
 
 
@@ -358,19 +355,16 @@ def add_staff(venue: Venue, actor: User, phone: object) -> tuple[VenueStaff, boo
     the invitation was sent (see `_invite`)."""
     e164 = normalize_phone(phone)
     if e164 == venue.owner.phone:
-        raise Invalid(_("Chủ địa điểm đã có quyền quét tại đây."), code="staff_is_owner",
-                      field="phone")
+        raise Invalid(code="staff_is_owner", field="phone")
     if venue.staff.filter(phone=e164).exists():
-        raise Conflict(_("Số điện thoại này đã là nhân viên của địa điểm."), code="staff_exists")
+        raise Conflict(code="staff_exists")
     if venue.staff.count() >= MAX_STAFF_PER_VENUE:
-        raise Invalid(_("Mỗi địa điểm có tối đa %(n)s nhân viên.") % {"n": MAX_STAFF_PER_VENUE},
-                      code="staff_limit", field="phone")
+        raise Invalid(code="staff_limit", field="phone", params={"n": MAX_STAFF_PER_VENUE})
     try:
         with transaction.atomic():
             staff = VenueStaff.objects.create(venue=venue, phone=e164, added_by=actor)
     except IntegrityError:
-        raise Conflict(_("Số điện thoại này đã là nhân viên của địa điểm."),
-                       code="staff_exists") from None
+        raise Conflict(code="staff_exists") from None
     record(actor, "venue_staff_added", target=venue, reason=pseudonym(e164))
     return staff, _invite(venue, actor, e164)
 
@@ -404,8 +398,7 @@ def remove_staff(venue: Venue, actor: User, phone: object) -> None:
     e164 = normalize_phone(phone)
     deleted, _rows = venue.staff.filter(phone=e164).delete()
     if not deleted:
-        raise NotFound(_("Số điện thoại này không phải nhân viên của địa điểm."),
-                       code="staff_unknown")
+        raise NotFound(code="staff_unknown")
     record(actor, "venue_staff_removed", target=venue, reason=pseudonym(e164))
 
 
@@ -422,8 +415,10 @@ def add_device(venue: Venue, actor: User, name: object) -> tuple[Device, str]:
     if not isinstance(name, str) or not name.strip():
         raise Invalid(_("Vui lòng đặt tên cho máy quét."), code="required", field="name")
     name = " ".join(name.split())
-    if len(name) > max_length_of(Device, "name"):
-        raise Invalid(_("Tên máy quét quá dài."), code="too_long", field="name")
+    limit = max_length_of(Device, "name")
+    if len(name) > limit:
+        raise Invalid(code="too_long", field="name",
+                      params={"label": _("Tên máy quét"), "n": limit})
     _check_device_limit(venue)
     device, token = devices.create_device(venue, name)
     record(actor, "venue_device_created", target=device)
@@ -441,8 +436,7 @@ def _check_device_limit(venue: Venue) -> None:
     working = venue.devices.filter(revoked_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
     if working.count() >= MAX_DEVICES_PER_VENUE:
-        raise Invalid(_("Mỗi địa điểm có tối đa %(n)s máy quét.") % {"n": MAX_DEVICES_PER_VENUE},
-                      code="device_limit", field="name")
+        raise Invalid(code="device_limit", field="name", params={"n": MAX_DEVICES_PER_VENUE})
 
 
 def enroll_kiosk(venue: Venue, actor: User, previous_token: str | None = None
@@ -470,7 +464,7 @@ def enroll_kiosk(venue: Venue, actor: User, previous_token: str | None = None
 def revoke_device(venue: Venue, actor: User, device_id: int) -> Device:
     device = venue.devices.filter(pk=device_id).first()
     if device is None:
-        raise NotFound(_("Không tìm thấy máy quét."), code="device_unknown")
+        raise NotFound(code="device_unknown")
     if device.revoked_at is None:
         device.revoked_at = timezone.now()
         device.save(update_fields=["revoked_at"])
@@ -486,7 +480,7 @@ def _supervised(venue_id: int, officer: User, *roles: str) -> Venue:
     scope = Scope(officer)
     venue = Venue.objects.select_related("area").filter(pk=venue_id).first()
     if venue is None or not venue_access.may_supervise_venue(scope, venue, *policy.VENUE_DIRECTORY):
-        raise NotFound(_("Không tìm thấy địa điểm."), code="venue_unknown")
+        raise NotFound(code="venue_unknown")
     if not venue_access.may_supervise_venue(scope, venue, *roles):
         raise Forbidden(_("Chỉ cán bộ địa bàn hoặc cán bộ y tế phụ trách mới cấp quyền này."))
     return venue
@@ -497,12 +491,16 @@ def supervised_venue(officer: User, venue_id: int) -> Venue:
     return _supervised(venue_id, officer, *policy.VENUE_DIRECTORY)
 
 
+SPECIAL_REASON_MAX = 500
+
+
 def _reason(reason: object) -> str:
     """The officer's reason, optional as the public contract has it (the portal's form asks
-    for one); whitespace runs folded, at most 500 characters."""
+    for one); whitespace runs folded, at most SPECIAL_REASON_MAX characters."""
     text = " ".join(reason.split()) if isinstance(reason, str) else ""
-    if len(text) > 500:
-        raise Invalid(_("Lý do dài quá 500 ký tự."), code="too_long", field="reason")
+    if len(text) > SPECIAL_REASON_MAX:
+        raise Invalid(code="too_long", field="reason",
+                      params={"label": _("Lý do"), "n": SPECIAL_REASON_MAX})
     return text
 
 
@@ -619,7 +617,7 @@ def directory_rows(venues: Iterable[Venue]) -> tuple[list[str], Iterable[list]]:
                _("Địa chỉ"), _("Biển số"), _("Tuyến"), _("Mã số doanh nghiệp"),
                _("Điện thoại liên hệ"), _("Trạng thái"), _("Đặc biệt"), _("Ngày đăng ký")]
 
-    def rows():
+    def rows() -> Iterator[list]:
         for v in venues:
             yield [v.code, v.name, v.get_venue_type_display(), v.get_sector_display(),
                    v.area.name, v.street, v.vehicle_plate, v.vehicle_route, v.business_reg_no,
@@ -632,26 +630,26 @@ def directory_rows(venues: Iterable[Venue]) -> tuple[list[str], Iterable[list]]:
 # Figures and posters ---------------------------------------------------------------------
 
 
-def today_bounds() -> tuple[datetime, datetime]:
-    today = timezone.localdate()
-    start = timezone.make_aware(datetime.combine(today, time.min))
-    return start, start + timedelta(days=1)
+# Today's accepted scans in and out of each venue, for the owner's and officers' pages. The
+# scans are the scans app's, on the floor above venues: it gives the count at start-up
+# (ScansConfig.ready()), one query for all the venues asked.
+FiguresCounter = Callable[[list[int]], Mapping[int, Mapping[str, int]]]
+_figures_counters: list[FiguresCounter] = []
+
+
+def count_figures_with(counter: FiguresCounter) -> None:
+    """How today's accepted scans in ("in") and out ("out") are counted per venue, given by
+    scans at start-up."""
+    _figures_counters[:] = [counter]
 
 
 def today_figures(venue_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Accepted scans in and out today (local time) per venue, in one query."""
-    from kiemdich.scans.models import Scan
-
+    """Accepted scans in and out today (local time) per venue (0 for none), in one query."""
     ids = list(venue_ids)
     figures = {pk: {"in": 0, "out": 0} for pk in ids}
-    if not ids:
-        return figures
-    start, end = today_bounds()
-    counted = (Scan.objects.filter(venue_id__in=ids, accepted=True, scanned_at__gte=start,
-                                   scanned_at__lt=end)
-               .values("venue_id", "direction").annotate(n=Count("id")).order_by())
-    for row in counted:
-        figures[row["venue_id"]][row["direction"]] = row["n"]
+    if ids and _figures_counters:
+        for pk, counted in _figures_counters[0](ids).items():
+            figures[pk].update(counted)
     return figures
 
 
@@ -676,7 +674,7 @@ def address_line(venue: Venue, labels: Mapping[int, str]) -> str:
     return ", ".join(part for part in (venue.street, labels[venue.area_id]) if part)
 
 
-def _poster_infos(venues: list[Venue]):
+def _poster_infos(venues: list[Venue]) -> list[PosterInfo]:
     labels = area_labels(v.area for v in venues)
     return [PosterInfo(name=v.name, address=address_line(v, labels), code=v.code,
                        checkin_url=v.checkin_url,
@@ -689,8 +687,7 @@ def _size(size: object) -> PaperSize:
     for known in POSTER_SIZES:
         if value == known:
             return known
-    raise Invalid(_("Khổ giấy phải là A4, A5 hoặc A6."), code="poster_size_invalid",
-                  field="size")
+    raise Invalid(code="poster_size_invalid", field="size")
 
 
 def poster_pdf(venue: Venue, size: object = "A4") -> bytes:
@@ -705,7 +702,7 @@ def batch_venues(owner: User) -> list[Venue]:
     """The places of a batch of posters: the owner's active ones, at most MAX_BATCH_POSTERS."""
     venues = list(owned_venues(owner).filter(status=Venue.Status.ACTIVE)[:MAX_BATCH_POSTERS])
     if not venues:
-        raise NotFound(_("Bạn chưa có địa điểm nào đang hoạt động."), code="venue_unknown")
+        raise NotFound(code="no_active_venues")
     return venues
 
 

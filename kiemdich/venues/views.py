@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from kiemdich.accounts import policy
 from kiemdich.accounts.ratelimit import rate_limited
 from kiemdich.accounts.requests import AuthedRequest
-from kiemdich.accounts.scopes import scope_of
+from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas.models import Area
-from kiemdich.core.errors import DomainError
-from kiemdich.jobs.views import start_export
+from kiemdich.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kiemdich.jobpages.views import start_export
 from kiemdich.venues import access as venue_access
 from kiemdich.venues import services
 from kiemdich.venues.forms import (
@@ -79,7 +79,7 @@ def venue_new(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             venue = services.register_venue(request.user, form.service_data())
-        except DomainError as exc:
+        except (Invalid, Conflict) as exc:  # a field refused, or the place already registered
             form.show_error(exc)
         else:
             messages.success(request, _("Đã đăng ký địa điểm. Hãy in áp phích mã QR."))
@@ -96,7 +96,7 @@ def venue_edit(request: AuthedRequest, venue_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_venue(venue, request.user, form.service_data())
-        except DomainError as exc:
+        except (Invalid, Conflict) as exc:  # a field refused, or the place already registered
             form.show_error(exc)
         else:
             messages.success(request, _("Đã lưu thay đổi."))
@@ -112,7 +112,7 @@ def communes(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_page(request: HttpRequest, venue: Venue, status: int = 200,
-                 **extra) -> HttpResponse:
+                 **extra: object) -> HttpResponse:
     labels = services.area_labels([venue.area])
     return render(request, "venues/detail.html", {
         "venue": venue, "address": services.address_line(venue, labels),
@@ -133,7 +133,7 @@ def venue_status(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     try:
         services.update_venue(venue, request.user, {"status": request.POST.get("status", "")})
-    except DomainError as exc:
+    except Invalid as exc:  # a status the buttons do not post: said on the venue's page
         messages.error(request, str(exc.message))
     return _detail(venue)
 
@@ -156,7 +156,9 @@ def staff_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             _staff, invited = services.add_staff(venue, request.user, form.cleaned_data["phone"])
-        except DomainError as exc:
+        except (Invalid, Conflict) as exc:
+            # The phone refused, the owner's own, one already on the staff, or the staff
+            # full: beside the phone field.
             form.add_error("phone", str(exc.message))
         else:
             messages.success(request, _("Đã thêm nhân viên và gửi tin nhắn mời.") if invited
@@ -173,7 +175,9 @@ def staff_remove(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     try:
         services.remove_staff(venue, request.user, request.POST.get("phone", ""))
-    except DomainError as exc:
+    except (Invalid, NotFound) as exc:
+        # A phone no longer (or never) on the staff, removed from another tab a moment ago:
+        # the venue's page, shown again, says so.
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("Đã xóa nhân viên."))
@@ -189,7 +193,7 @@ def device_add(request: AuthedRequest, venue_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             device, token = services.add_device(venue, request.user, form.cleaned_data["name"])
-        except DomainError as exc:
+        except Invalid as exc:  # no name, too long, or the readers full: beside the name
             form.add_error("name", str(exc.message))
         else:
             response = _detail_page(request, venue, new_device=device, new_token=token)
@@ -211,10 +215,7 @@ def device_revoke(request: AuthedRequest, venue_id: int, device_id: int) -> Http
 def poster_pdf(request: AuthedRequest, venue_id: int) -> HttpResponse:
     venue = services.owner_venue(request.user, venue_id)
     size = request.GET.get("size", "A4")
-    try:
-        body = services.poster_pdf(venue, size)
-    except DomainError as exc:
-        raise Http404(str(exc.message)) from exc
+    body = services.poster_pdf(venue, size)
     return _file(body, "application/pdf", f"poster-{venue.code}-{size.upper()}.pdf")
 
 
@@ -230,17 +231,14 @@ def poster_png(request: AuthedRequest, venue_id: int) -> HttpResponse:
 @require_POST
 def posters_pdf(request: AuthedRequest) -> HttpResponse:
     """Start the batch of posters as a long task; its page offers the PDF when done."""
-    try:
-        task = services.start_batch_posters(request.user, request.POST.get("size", "A4"))
-    except DomainError as exc:  # no active place, or a size not offered
-        raise Http404(str(exc.message)) from exc
+    task = services.start_batch_posters(request.user, request.POST.get("size", "A4"))
     return redirect("jobs:task", pk=task.pk)
 
 
 # Officers --------------------------------------------------------------------------------
 
 
-def _officer(request: HttpRequest):
+def _officer(request: HttpRequest) -> Scope:
     scope = scope_of(request)
     if not scope.has(*policy.VENUE_DIRECTORY):
         raise Http404
@@ -248,11 +246,12 @@ def _officer(request: HttpRequest):
 
 
 @login_required
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: AuthedRequest) -> HttpResponse:
     scope = _officer(request)
     try:
         filters = services.directory_filters(request.GET)
-    except DomainError as exc:
+    except Invalid as exc:
+        # A filter of the URL refused: the whole directory, unfiltered, under the refusal.
         messages.error(request, str(exc.message))
         filters = services.DirectoryFilters()
     if request.method == "POST":
@@ -284,7 +283,9 @@ def directory_detail(request: AuthedRequest, venue_id: int) -> HttpResponse:
             try:
                 services.set_special(venue, request.user, form.cleaned_data["special"],
                                      form.cleaned_data["reason"])
-            except DomainError as exc:
+            except (Invalid, Forbidden) as exc:
+                # The reason too long, or an officer of the directory who may not grant it:
+                # on the form.
                 form.add_error("reason" if exc.field == "reason" else None, str(exc.message))
             else:
                 messages.success(request, _("Đã cập nhật quyền xem đầy đủ thông tin."))

@@ -63,7 +63,7 @@ def zones_in(area: Area, day: date | None = None) -> QuerySet[Zone]:
 def visible_zone(scope: Scope, zone_id: int) -> Zone:
     zone = zones_for(scope).filter(pk=zone_id).first()
     if zone is None:
-        raise NotFound(_("Không tìm thấy vùng."), code="zone_not_found")
+        raise NotFound(code="zone_not_found")
     return zone
 
 
@@ -86,15 +86,13 @@ def _dates(starts_on: date | None, ends_on: date | None) -> tuple[date, date]:
 def _place(scope: Scope, area_code: str, venue_code: str) -> tuple[Area | None, Venue | None]:
     """The commune or the venue a zone is drawn on, within the officer's reach."""
     if bool((area_code or "").strip()) == bool((venue_code or "").strip()):
-        raise Invalid(_("Chọn một xã/phường hoặc một địa điểm."), code="zone_place",
-                      field="area_code")
+        raise Invalid(code="zone_place", field="area_code")
     if (venue_code or "").strip():
         code = normalize_code(venue_code)
         venue = Venue.objects.select_related("area").filter(code=code).first() \
             if code else None
         if venue is None or not scope.covers(venue.area, *policy.ZONES):
-            raise NotFound(_("Không tìm thấy địa điểm."), code="venue_not_found",
-                           field="venue_code")
+            raise NotFound(code="venue_not_found", field="venue_code")
         return None, venue
     area = resolve_area(area_code, leaf=True)
     if not scope.covers(area, *policy.ZONES):
@@ -108,9 +106,9 @@ def draw(scope: Scope, kind: str, *, area_code: str = "", venue_code: str = "",
          starts_on: date | None = None, ends_on: date | None = None,
          reason: str = "") -> Zone:
     if not scope.has(*policy.ZONES):
-        raise NotFound(_("Không tìm thấy."), code="not_found")
+        raise NotFound(code="not_found")
     if kind not in Zone.Kind.values:
-        raise Invalid(_("Loại vùng không hợp lệ."), code="zone_kind", field="kind")
+        raise Invalid(code="zone_kind", field="kind")
     starts_on, ends_on = _dates(starts_on, ends_on)
     area, venue = _place(scope, area_code, venue_code)
     reason = " ".join((reason or "").split())
@@ -133,7 +131,7 @@ def lift(scope: Scope, zone_id: int) -> Zone:
     """End a zone before its last day (from today on it is no longer in force)."""
     zone = visible_zone(scope, zone_id)
     if zone.ended_at is not None or zone.ends_on < today():
-        raise Conflict(_("Vùng này đã kết thúc."), code="zone_ended")
+        raise Conflict(code="zone_ended")
     zone.ended_at, zone.ended_by = timezone.now(), scope.user
     zone.save(update_fields=["ended_at", "ended_by"])
     record(scope.user, "zone_lifted", target=zone, reason=f"{zone.kind} ends_on was "

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import Scope, scope_of
 from kiemdich.areas.picker import AreaField
-from kiemdich.core.errors import DomainError
+from kiemdich.core.errors import Conflict, Invalid, NotFound
 from kiemdich.core.forms import field_of
 from kiemdich.zones import maps, services
 from kiemdich.zones.forms import ZoneForm
@@ -51,7 +51,8 @@ def zone_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.draw(scope, **form.cleaned_data)
-        except DomainError as exc:
+        except (Invalid, NotFound) as exc:
+            # The dates, the kind, or the commune or venue out of reach: beside the field.
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             form.error_code = exc.code
         else:
@@ -64,16 +65,16 @@ def zone_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def zone_lift(request: HttpRequest, zone_id: int) -> HttpResponse:
     scope = _officer_scope(request)
-    try:
-        zone: Zone = services.visible_zone(scope, zone_id)
-        if request.method == "POST":
+    zone: Zone = services.visible_zone(scope, zone_id)
+    if request.method == "POST":
+        try:
             services.lift(scope, zone.pk)
-            messages.success(request, _("Đã dỡ bỏ vùng."))
-            return redirect("zones:list")
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        return render(request, "refused.html", {
-            "code": exc.code, "message": exc.message, "back_url": reverse("zones:list"),
-            "back_label": _("Vùng cách ly, phong tỏa")}, status=exc.status)
+        except Conflict as exc:
+            # Ended already (by its date, or another officer a moment ago): said, with the
+            # way back to the list, under the code's own status.
+            return render(request, "refused.html", {
+                "code": exc.code, "message": exc.message, "back_url": reverse("zones:list"),
+                "back_label": _("Vùng cách ly, phong tỏa")}, status=exc.status)
+        messages.success(request, _("Đã dỡ bỏ vùng."))
+        return redirect("zones:list")
     return render(request, "zones/lift.html", {"zone": zone})

@@ -108,6 +108,11 @@ def test_changing_a_role_and_area_is_audited_with_before_and_after(admins, areas
     assert moved.status_code == 403 and _code(moved) == "area_out_of_scope"
     grant.refresh_from_db()
     assert grant.area.code == "731"
+    unknown = client.post(f"/accounts/officers/grants/{grant.pk + 1000}/",
+                          {f"g{grant.pk + 1000}-role": "inspector",
+                           f"g{grant.pk + 1000}-area_code": "731"})
+    assert unknown.status_code == 404
+    assert client.post(f"/accounts/officers/{grant.user_id + 1000}/disable/").status_code == 404
 
 
 def test_disabling_refuses_the_existing_session_and_token_at_once(admins, areas):

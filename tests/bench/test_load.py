@@ -15,6 +15,8 @@ from django.db import connection
 
 from bench import generate, load
 from bench.loadgen import Plan
+from kiemdich.core import clock
+from kiemdich.scans.models import Scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,17 +100,22 @@ def test_database_counters_and_worker_memory():
     assert memory.peak > 0
 
 
-def test_pgbench_script_runs(population):
+def test_pgbench_script_runs(population, tmp_path):
     if connection.vendor != "postgresql" or not shutil.which("pgbench"):
         pytest.skip("needs PostgreSQL and pgbench")
     from bench import run
 
     settings_db = connection.settings_dict
+    script = tmp_path / "pgbench_scan.sql"
+    script.write_text(run.pgbench_script(clock.today()))
+    before = Scan.objects.count()
     result = subprocess.run(
-        ["pgbench", "-n", "-t", "5", "-c", "1", *run.pgbench_variables(),
-         "-f", str(ROOT / "bench" / "pgbench_scan.sql"), "-h", settings_db["HOST"] or "127.0.0.1",
+        ["pgbench", "-n", "-M", "prepared", "-t", "5", "-c", "1", *run.pgbench_variables(),
+         "-f", str(script), "-h", settings_db["HOST"] or "127.0.0.1",
          "-p", str(settings_db["PORT"] or 5432), "-U", settings_db["USER"] or "postgres",
          settings_db["NAME"]],
         capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "number of failed transactions: 0" in result.stdout
+    # The statement wrote (its people exist): five scans, each with its nonce.
+    assert Scan.objects.count() - before == 5

@@ -21,6 +21,7 @@ import segno
 from PIL import Image
 
 from tests.faults.harness import (
+    MIGRATED,
     ROOT,
     ApiServer,
     ScanLoad,
@@ -40,7 +41,7 @@ WORKERS = 2
 def deployment(tmp_path_factory) -> tuple[dict[str, str], World, object]:
     with own_postgres() as postgres:
         # The load is well above one reader's scan limit: the limit is not what is tested.
-        env = server_env(postgres.create_database("kiemdich"),
+        env = server_env(postgres.create_database("kiemdich", template=MIGRATED),
                          tmp_path_factory.mktemp("data"), SCAN_RATE_PER_MINUTE="1000000")
         yield env, build_world(env, people=20), postgres
 

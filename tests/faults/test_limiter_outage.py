@@ -16,7 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.harness import ApiServer, build_world, own_postgres, own_redis, report, server_env
+from tests.faults.harness import (
+    MIGRATED,
+    ApiServer,
+    build_world,
+    own_postgres,
+    own_redis,
+    report,
+    server_env,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -54,7 +62,7 @@ def _fallbacks(client: httpx.Client) -> float:
 
 def test_scans_and_logins_answer_while_redis_is_stopped_or_frozen(tmp_path):
     with own_postgres() as pg, own_redis() as redis:
-        env = server_env(pg.create_database("kd"), tmp_path, REDIS_URL=redis.url)
+        env = server_env(pg.create_database("kd", template=MIGRATED), tmp_path, REDIS_URL=redis.url)
         world = build_world(env)
         outbox = tmp_path / "sms-outbox.jsonl"
         figures = {}

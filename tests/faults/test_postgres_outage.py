@@ -19,7 +19,15 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.faults.harness import ApiServer, ScanLoad, build_world, own_postgres, report, server_env
+from tests.faults.harness import (
+    MIGRATED,
+    ApiServer,
+    ScanLoad,
+    build_world,
+    own_postgres,
+    report,
+    server_env,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -49,7 +57,7 @@ def _first_recovered(answers, since: float) -> float | None:
 
 def test_a_restart_under_load_fails_no_request_once_postgresql_is_back(tmp_path):
     with own_postgres() as pg:
-        env = server_env(pg.create_database("kd"), tmp_path)
+        env = server_env(pg.create_database("kd", template=MIGRATED), tmp_path)
         world = build_world(env)
         with ApiServer(env) as server, ScanLoad(server.url, world, rate=40) as load:
             time.sleep(3)  # every pooled connection in use by now
@@ -70,15 +78,18 @@ def test_a_restart_under_load_fails_no_request_once_postgresql_is_back(tmp_path)
 
 def test_postgresql_stopped_answers_json_503_at_once_then_recovers(tmp_path):
     with own_postgres() as pg:
-        env = server_env(pg.create_database("kd"), tmp_path)
+        env = server_env(pg.create_database("kd", template=MIGRATED), tmp_path)
         world = build_world(env)
+        # A request finds the pool empty and waits its timeout (DB_POOL_TIMEOUT, 1 s) before
+        # its 503 (the report's slowest_503); the clients give it ten times that before
+        # calling it a hang, as a loaded CI machine can add seconds of queueing to each.
         with ApiServer(env) as server, ScanLoad(server.url, world, rate=20,
-                                                timeout=2) as load:
+                                                timeout=10) as load:
             time.sleep(2)
             pg.stop()
             stopped = time.monotonic()
             time.sleep(3)
-            with httpx.Client(base_url=server.url, timeout=2) as client:
+            with httpx.Client(base_url=server.url, timeout=10) as client:
                 api = client.get("/api/v1/me",
                                  headers={"Authorization": f"Bearer {world.owner_token}"})
                 page = client.get("/progress/")

@@ -18,7 +18,15 @@ import uuid
 import httpx
 import pytest
 
-from tests.faults.harness import ApiServer, build_world, own_postgres, own_redis, report, server_env
+from tests.faults.harness import (
+    MIGRATED,
+    ApiServer,
+    build_world,
+    own_postgres,
+    own_redis,
+    report,
+    server_env,
+)
 from tests.scans.servers import EventStream, process_server
 
 pytestmark = pytest.mark.postgres_only
@@ -39,7 +47,7 @@ def _scan(base: str, world, index: int) -> httpx.Response:
 
 def test_redis_stopped_or_frozen_leaves_liveness_up_and_readiness_names_it(tmp_path):
     with own_postgres() as pg, own_redis() as redis:
-        env = server_env(pg.create_database("kd"), tmp_path, REDIS_URL=redis.url,
+        env = server_env(pg.create_database("kd", template=MIGRATED), tmp_path, REDIS_URL=redis.url,
                          PUBSUB_BACKEND="redis")
         world = build_world(env)
         with ApiServer(env) as server, httpx.Client(base_url=server.url, timeout=10) as client:
@@ -73,7 +81,7 @@ def test_redis_stopped_or_frozen_leaves_liveness_up_and_readiness_names_it(tmp_p
 
 def test_a_live_stream_subscribes_again_after_a_redis_restart(tmp_path):
     with own_postgres() as pg, own_redis() as redis:
-        env = server_env(pg.create_database("kd"), tmp_path, REDIS_URL=redis.url,
+        env = server_env(pg.create_database("kd", template=MIGRATED), tmp_path, REDIS_URL=redis.url,
                          PUBSUB_BACKEND="redis")
         world = build_world(env)
         live_env = {key: value for key, value in env.items() if key != "DATABASE_URL"}
@@ -101,3 +109,27 @@ def test_a_live_stream_subscribes_again_after_a_redis_restart(tmp_path):
         assert delivered is not None, names
         scans = [data for event, data, _at in stream.events if event == "scan"]
         assert scans[1]["direction"] == "in"
+
+
+def test_redis_stopped_a_check_in_is_answered_and_a_logout_refused_at_once(tmp_path):
+    """The check-in's Redis calls (its rate limit, the mass check-in count) fail soft: the
+    check-in is answered, and the token logged out meanwhile is refused at once."""
+    with own_postgres() as pg, own_redis() as redis:
+        env = server_env(pg.create_database("kd", template=MIGRATED), tmp_path, REDIS_URL=redis.url,
+                         PUBSUB_BACKEND="redis")
+        world = build_world(env)
+        headers = {"Authorization": f"Bearer {world.person_tokens[0]}"}
+        with ApiServer(env) as server, httpx.Client(base_url=server.url, timeout=10,
+                                                    headers=headers) as client:
+            people = client.get("/api/v1/me").json()["people"]
+            body = {"venue_code": world.poster_code, "person_ids": [people[0]["id"]]}
+            statuses = [client.post("/api/v1/checkins", json={**body, "direction": "in"})
+                        .status_code]
+            redis.stop()
+            statuses.append(client.post("/api/v1/checkins", json={**body, "direction": "out"})
+                            .status_code)
+            statuses.append(client.post("/api/v1/auth/logout").status_code)
+            statuses.append(client.get("/api/v1/me").status_code)
+            redis.start()
+            statuses.append(client.get("/api/v1/me").status_code)
+    assert statuses == [201, 201, 204, 401, 401]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.faults.harness import (
+    MIGRATED,
     ApiServer,
     ScanLoad,
     World,
@@ -49,7 +50,7 @@ def kid(code: str) -> str:
 
 def test_two_servers_share_their_keys_and_a_rotation_while_both_run(tmp_path):
     with own_postgres() as postgres:
-        database = postgres.create_database("kiemdich")
+        database = postgres.create_database("kiemdich", template=MIGRATED)
         env = server_env(database, tmp_path / "setup", SCAN_RATE_PER_MINUTE="1000000")
         world = build_world(env, people=12)
         # A fresh deployment: no key yet (the world's own codes are not used).

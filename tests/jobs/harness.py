@@ -4,9 +4,14 @@ PostgreSQL server), so a test can kill a worker with SIGKILL like a machine lost
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import json
 import os
 import re
+import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +19,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,34 +32,71 @@ from tests.faults.harness import ROOT, manage, server_env
 FAST_JOBS = {"JOB_TIMEOUT": "15", "JOB_RETRY": "30", "JOB_POLL": "0.2", "JOB_WORKERS": "2"}
 
 
-@contextmanager
+@contextlib.contextmanager
 def job_database(data_dir: Path) -> Iterator[str]:
-    """The URL of an empty database on the backend the suite runs on."""
+    """The URL of a database of the test's own on the backend the suite runs on, migrated:
+    a copy of one this test process migrated once (`migrate` from nothing took 20-90 s a
+    test)."""
+    template = _migrated_template()
     if not settings.IS_POSTGRES:
-        yield f"sqlite:///{data_dir / 'jobs.sqlite3'}"
+        target = data_dir / "jobs.sqlite3"
+        shutil.copyfile(template, target)
+        url = f"sqlite:///{target}"
+        try:
+            yield url
+        finally:
+            _close_probe(url)
         return
-    db = settings.DATABASES["default"]
     name = f"kd_jobs_{uuid.uuid4().hex[:10]}"
-    server = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
-              "user": db["USER"], "password": db["PASSWORD"] or None}
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(dbname="postgres", autocommit=True, **_server()) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-        yield (f"postgres://{db['USER']}{password}@{server['host']}:{server['port']}/{name}")
+        yield _postgres_url(name)
     finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _close_probe(_postgres_url(name))
+        _drop(name)
 
 
-@contextmanager
+def _server() -> dict[str, object]:
+    db = settings.DATABASES["default"]
+    return {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
+            "user": db["USER"], "password": db["PASSWORD"] or None}
+
+
+def _postgres_url(name: str) -> str:
+    db, server = settings.DATABASES["default"], _server()
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{server['host']}:{server['port']}/{name}"
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(dbname="postgres", autocommit=True, **_server()) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@functools.cache
+def _migrated_template() -> str:
+    """The SQLite file or the PostgreSQL database name that job databases are copied from,
+    migrated by `manage.py migrate`; dropped when the process ends."""
+    data_dir = Path(tempfile.mkdtemp(prefix="kd-jobs-template-"))
+    if settings.IS_POSTGRES:
+        name = f"kd_jobs_template_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(dbname="postgres", autocommit=True, **_server()) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        atexit.register(_drop, name)
+        manage(server_env(_postgres_url(name), data_dir), "migrate", "--noinput")
+        return name
+    path = data_dir / "template.sqlite3"
+    manage(server_env(f"sqlite:///{path}", data_dir), "migrate", "--noinput")
+    return str(path)
+
+
+@contextlib.contextmanager
 def served_database(data_dir: Path) -> Iterator[dict[str, str]]:
     """The environment of a server and its workers on a migrated database of their own,
     plain HTTP on loopback (cookies not marked Secure)."""
     with job_database(data_dir) as url:
-        env = server_env(url, data_dir, SECURE_COOKIES="0", **FAST_JOBS)
-        manage(env, "migrate", "--noinput")
-        yield env
+        yield server_env(url, data_dir, SECURE_COOKIES="0", **FAST_JOBS)
 
 
 class Worker:
@@ -105,13 +146,53 @@ class Worker:
         self.stop()
 
 
+# The `python -m tests.jobs.probes serve` of each test's database, started at its first question.
+_probes: dict[str, tuple[subprocess.Popen, Path]] = {}
+# Seconds a probe has to answer: one that hangs fails the test instead of holding it for ever.
+PROBE_SECONDS = 120
+
+
 def probe(env: dict[str, str], *args: str) -> object:
-    """`python -m tests.jobs.probes ARGS` in the worker's database: what it prints (JSON)."""
-    done = subprocess.run([sys.executable, "-m", "tests.jobs.probes", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-4000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """The answer of tests/jobs/probes.py to ARGS in the worker's database."""
+    url = env["DATABASE_URL"]
+    if url not in _probes:
+        log = Path(tempfile.mkstemp(prefix="kd-probe-", suffix=".log")[1])
+        with open(log, "ab") as errors:
+            process = subprocess.Popen([sys.executable, "-m", "tests.jobs.probes", "serve"],
+                                       cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=errors)
+        _probes[url] = process, log
+    process, log = _probes[url]
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write((json.dumps(args) + "\n").encode())
+    process.stdin.flush()
+    # Read by the byte, never blocking past the deadline: a line that is not the answer (a
+    # warning on stdout) or an answer cut short must not hold the test either.
+    deadline, pending = time.monotonic() + PROBE_SECONDS, b""
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([process.stdout], [], [], left)
+        chunk = os.read(process.stdout.fileno(), 65536) if ready else b""
+        if not chunk:
+            break  # the deadline passed, or the probe ended
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.startswith(b'{"answer"'):
+                return json.loads(line)["answer"]
+    raise RuntimeError(f"probe {args} unanswered:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+def _close_probe(url: str) -> None:
+    if url in _probes:
+        process, log = _probes.pop(url)
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        log.unlink()
 
 
 def wait_for(condition: Callable[[], object], seconds: float, workers: tuple[Worker, ...] = (),

@@ -5,10 +5,11 @@
   first attempt (long enough for a test to kill its worker), and does its work idempotently:
   the work of KEY is one row in the jobs' lease table (`probe-done:KEY`), created once.
 
-`python -m tests.jobs.probes enqueue KEY` queues probe.slow; `... state` prints the runs,
-the queue's task results and the probe's notes as JSON; `... sms` the SMS outbox's rows;
-`... admin PHONE` makes an admin and
-prints an API token of theirs.
+`python -m tests.jobs.probes serve` answers questions, one JSON list a line on its input, one
+JSON line `{"answer": ...}` each: `["enqueue", KEY]` queues probe.slow; `["state"]` the
+runs, the queue's task results and the probe's notes; `["sms"]` the SMS outbox's rows;
+`["admin", PHONE]` makes an admin and answers an API token of theirs. One process answers a
+test's questions: a Django start (seconds of CPU) once, not at each look of a wait.
 """
 
 from __future__ import annotations
@@ -71,20 +72,25 @@ def state() -> dict:
     }
 
 
-if __name__ == "__main__":
-    command = sys.argv[1]
+def answer(command: str, *args: str) -> object:
     if command == "enqueue":
-        print(json.dumps(enqueue("probe.slow", sys.argv[2])))
-    elif command == "state":
-        print(json.dumps(state()))
-    elif command == "sms":
+        return enqueue("probe.slow", args[0])
+    if command == "state":
+        return state()
+    if command == "sms":
         from kiemdich.accounts.models import SmsMessage
 
-        print(json.dumps([{"id": str(m.pk), "phone": m.phone, "status": m.status,
-                           "attempts": m.attempts, "text": m.text, "error": m.last_error}
-                          for m in SmsMessage.objects.order_by("created_at")]))
-    elif command == "admin":
+        return [{"id": str(m.pk), "phone": m.phone, "status": m.status,
+                 "attempts": m.attempts, "text": m.text, "error": m.last_error}
+                for m in SmsMessage.objects.order_by("created_at")]
+    if command == "admin":
         from kiemdich.accounts.auth import issue_token
         from kiemdich.accounts.services import grant_role
 
-        print(json.dumps(issue_token(grant_role(sys.argv[2], "admin").user)[0]))
+        return issue_token(grant_role(args[0], "admin").user)[0]
+    raise ValueError(command)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+    for line in sys.stdin:
+        print(json.dumps({"answer": answer(*json.loads(line))}), flush=True)

@@ -81,7 +81,8 @@ def test_an_export_cancelled_while_it_runs_stops_and_leaves_no_file(env):
         assert final["status"] == "cancelled", final
         assert 0 < final["done"] < rows
         assert (final["result_url"], final["download_url"]) == (None, None)
-        assert officer.client.get(f"/jobs/tasks/{task_id}/result").status_code == 404
+        # A cancelled task has no file to give: a refusal (task_no_result), not a missing page.
+        assert officer.client.get(f"/jobs/tasks/{task_id}/result").status_code == 400
         page = officer.client.get(final["page_url"]).text
         assert "không có tệp kết quả" in page
     report("export cancelled mid-run", done_at_cancel=final["done"], rows=rows)

@@ -81,6 +81,20 @@ def test_an_api_client_overseeing_the_owner_downloads_but_does_not_cancel(areas,
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "task_not_owner"
 
 
+def test_on_the_page_only_the_owner_cancels_and_a_finished_task_says_so(areas, export):
+    starter, task = export
+    overseer = portal("0912000415", Role.ADMIN, areas["75"])
+    refused = overseer.post(f"/jobs/tasks/{task.pk}/cancel")
+    assert refused.status_code == 403
+    unknown = starter.post(f"/jobs/tasks/{task.pk + 1000}/cancel")
+    assert unknown.status_code == 404
+    finished = starter.post(f"/jobs/tasks/{task.pk}/cancel", follow=True)
+    assert finished.redirect_chain == [(f"/jobs/tasks/{task.pk}/", 302)]
+    assert "Công việc đã kết thúc, không thể hủy." in finished.content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.cancel_requested) == ("done", False)
+
+
 def test_anyone_else_is_told_the_task_does_not_exist(areas, export):
     _starter, task = export
     before = downloads(task)

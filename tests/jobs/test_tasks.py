@@ -45,7 +45,8 @@ def test_a_directory_export_is_a_task_whose_file_only_its_owner_downloads(areas,
     task = Task.objects.get()
     assert started["Location"] == f"/jobs/tasks/{task.pk}/"
     assert officer.get(f"/api/v1/tasks/{task.pk}").json()["status"] == "queued"
-    assert officer.get(f"/jobs/tasks/{task.pk}/result").status_code == 404
+    # No file yet: refused (the pages' handler: 400), not a missing page.
+    assert officer.get(f"/jobs/tasks/{task.pk}/result").status_code == 400
     assert run_queued_tasks() == ["done"]
     status = officer.get(f"/api/v1/tasks/{task.pk}").json()
     assert (status["status"], status["done"], status["total"], status["percent"]) == \

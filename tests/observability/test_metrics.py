@@ -15,6 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.faults.harness import (
+    MIGRATED,
     ApiServer,
     World,
     build_world,
@@ -38,8 +39,8 @@ def served(tmp_path_factory):
     the requests answered."""
     with own_postgres() as postgres:
         data = tmp_path_factory.mktemp("data")
-        env = server_env(postgres.create_database("kiemdich"), data, LOG_LEVEL="INFO",
-                         LOG_FORMAT="json", SCAN_RATE_PER_MINUTE="100000",
+        env = server_env(postgres.create_database("kiemdich", template=MIGRATED), data,
+                         LOG_LEVEL="INFO", LOG_FORMAT="json", SCAN_RATE_PER_MINUTE="100000",
                          METRICS_TOKEN=TOKEN)
         world = build_world(env, people=GOOD_SCANS)
         with ApiServer(env, workers=2) as server:

@@ -1,7 +1,8 @@
 """`python -m tests.observability.worker_probe COMMAND`, in a job worker's database:
 `expired-token` leaves an API token past its expiry (the retention purge removes it),
-`enqueue NAME` puts a run of job NAME on the queue, `unschedule NAME` moves the next
-scheduled run of job NAME a day away (so that the test's queued run is its only one)."""
+`enqueue NAME` puts a run of job NAME on the queue, `unschedule` writes the periodic jobs'
+schedules as a worker's start does and moves every next run a day away (a worker starting
+later keeps them: the test's queued run is the only one)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from django_q.models import Schedule  # noqa: E402
 
 from kiemdich.accounts.auth import issue_token  # noqa: E402
 from kiemdich.accounts.services import account_for_phone  # noqa: E402
+from kiemdich.jobs import schedules  # noqa: E402
 from kiemdich.jobs.registry import enqueue  # noqa: E402
 
 if __name__ == "__main__":
@@ -30,5 +32,5 @@ if __name__ == "__main__":
     elif sys.argv[1] == "enqueue":
         enqueue(sys.argv[2])
     else:
-        Schedule.objects.filter(name=sys.argv[2]).update(
-            next_run=timezone.now() + timedelta(days=1))
+        schedules.sync()
+        Schedule.objects.update(next_run=timezone.now() + timedelta(days=1))

@@ -122,7 +122,8 @@ def test_it_limits_the_people_of_one_account(lan, areas):
     for n in range(19):
         assert lan.post("/api/v1/people", {"full_name": f"Người {n}"}).status_code == 201
     refused = lan.post("/api/v1/people", {"full_name": "Một người nữa"})
-    assert refused.status_code == 409 and refused.json()["error"]["code"] == "too_many_people"
+    assert refused.status_code == 409 and refused.json()["error"] == {
+        "code": "too_many_people", "message": "Một tài khoản quản lý tối đa 20 người."}
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,6 +11,7 @@ from kiemdich.accounts.services import account_for_phone
 from kiemdich.privacy import abuse
 from kiemdich.privacy.models import Flag
 from tests.privacy.factories import venue
+from tests.shared_redis import shared_redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(params=["locmem", "redis"])
 def shared_cache(request, settings):
     if request.param == "redis":
-        settings.CACHES = {"default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": "kd-privacy-test"}}
+        settings.CACHES = shared_redis_cache(KEY_PREFIX="kd-privacy-test")
     from django.core.cache import cache
 
     cache.clear()

@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.faults.harness import ApiServer, manage, own_postgres, server_env
+from tests.faults.harness import MIGRATED, ApiServer, manage, own_postgres, server_env
 
 pytestmark = pytest.mark.postgres_only
 
@@ -23,7 +23,7 @@ OWNER, APP = "kd_owner", "kd_app"
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     with own_postgres() as postgres:
-        admin_url = postgres.create_database("kiemdich")
+        admin_url = postgres.create_database("kiemdich", template=MIGRATED)
         data = tmp_path_factory.mktemp("data")
         admin = server_env(admin_url, data)
         manage(admin, "migrate", "--noinput")

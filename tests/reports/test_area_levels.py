@@ -1,6 +1,7 @@
 """The rollups kept at every area level (the dashboard reads only these) equal the raw counts
 of every area of the tree — province, districts, communes — on each day and over ranges, and
-a refresh that runs again, or after the raw rows change, keeps them so."""
+a refresh that runs again, or after the raw rows change, keeps them so: the day rows, and the
+running totals and registration totals read in their place, whatever day is refreshed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from django.db.models import Q, Sum
 
 from kiemdich.areas.models import Area
 from kiemdich.reports import rollups
-from kiemdich.reports.models import AreaDay, AreaRegistration, AreaVenueSeen, DeclarantSeen
+from kiemdich.reports.models import (
+    AreaDay,
+    AreaRegistered,
+    AreaRegistration,
+    AreaRunningTotal,
+    AreaVenueSeen,
+    DeclarantSeen,
+)
 from kiemdich.scans.models import Scan
 from tests.reports.gen import generate, truth
 
@@ -47,6 +55,34 @@ def _from_levels(area: Area, date_from: date, date_to: date) -> dict[str, int]:
     }
 
 
+def _from_totals(area: Area, date_from: date, date_to: date) -> dict[str, int]:
+    """The figures the running totals and registration totals give in place of summing the
+    day rows: the last day's totals less those of the day before the range, and the totals
+    less the registrations after it."""
+    def running(day: date) -> dict[str, int]:
+        rows = AreaRunningTotal.objects.filter(area=area, day=day)
+        return {**_sum(rows.exclude(sector=""), scans_in="scans_in", scans_out="scans_out"),
+                **_sum(rows.filter(sector=""), declarations="declarations",
+                       symptomatic="symptomatic")}
+
+    end, before = running(date_to), running(date_from - timedelta(days=1))
+    later = AreaRegistration.objects.filter(area=area, day__gt=date_to)
+    total = AreaRegistered.objects.filter(area=area)
+    return {**{name: end[name] - before[name] for name in end},
+            "venues_registered": _sum(total.exclude(venue_type=""), n="venues")["n"]
+            - _sum(later.exclude(venue_type=""), n="venues")["n"],
+            "citizens_registered": _sum(total.filter(venue_type=""), n="citizens")["n"]
+            - _sum(later.filter(venue_type=""), n="citizens")["n"]}
+
+
+def _check_totals(data, area: Area, date_from: date, date_to: date) -> None:
+    expected = truth(data, _leaves(area), date_from, date_to)
+    assert _from_totals(area, date_from, date_to) == {
+        name: expected[name] for name in ("scans_in", "scans_out", "declarations",
+                                          "symptomatic", "venues_registered",
+                                          "citizens_registered")}, (area.code, date_from)
+
+
 @pytest.fixture
 def data(areas):
     communes = list(Area.objects.leaves().order_by("code"))
@@ -63,6 +99,7 @@ def test_every_area_of_every_level_matches_the_raw_rows(data, areas):
                                                              (DAYS[1], DAYS[2])]:
             assert _from_levels(area, date_from, date_to) == \
                 truth(data, _leaves(area), date_from, date_to), (area.code, date_from, date_to)
+            _check_totals(data, area, date_from, date_to)
     assert depths == {0, 1, 2}  # province, district, commune
 
 
@@ -84,3 +121,27 @@ def test_refreshing_again_and_after_a_change_keeps_them_exact(data, areas):
     for area in Area.objects.all():
         assert _from_levels(area, DAYS[0], DAYS[-1]) == \
             truth(data, _leaves(area), DAYS[0], DAYS[-1]), area.code
+
+
+def test_a_late_scan_refreshed_alone_moves_every_later_running_total(data, areas):
+    """A late upload refreshes its own day only (the late-scan job refreshes the days of the
+    window): the running totals of the days after it follow at once."""
+    scan = next(s for s in data.scans if s.accepted and s.scanned_at.date() == DAYS[1]
+                and 6 <= s.scanned_at.hour <= 18)
+    Scan.objects.filter(pk=scan.pk).update(accepted=False)
+    scan.accepted = False
+    rollups.refresh(since=DAYS[1], until=DAYS[1])
+    for area in Area.objects.all():
+        for date_from, date_to in [(DAYS[0], DAYS[-1]), (DAYS[2], DAYS[3]), (DAYS[1], DAYS[1])]:
+            _check_totals(data, area, date_from, date_to)
+
+
+def test_totals_are_built_for_level_rollups_made_before_them(data, areas):
+    """Data refreshed before the running totals existed: the next refresh of any day builds
+    them from the first day of the level rollups."""
+    AreaRunningTotal.objects.all().delete()
+    AreaRegistered.objects.all().delete()
+    rollups.refresh(since=DAYS[-1], until=DAYS[-1])
+    for area in Area.objects.all():
+        _check_totals(data, area, DAYS[0], DAYS[-1])
+        _check_totals(data, area, DAYS[1], DAYS[2])

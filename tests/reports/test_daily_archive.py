@@ -72,6 +72,8 @@ def test_an_officer_subscribes_an_area_and_it_gets_yesterdays_report_once(distri
     sub = ReportSubscription.objects.get()
     assert other.post(f"/reports/daily/{sub.pk}/unsubscribe").status_code == 404
     assert client.post(f"/reports/daily/{sub.pk}/unsubscribe").status_code == 302
+    assert client.post(f"/reports/daily/{sub.pk}/unsubscribe").status_code == 404  # gone
+    assert client.get(f"/reports/daily/{report.pk + 1000}.xlsx").status_code == 404
     assert not ReportSubscription.objects.exists()
 
 

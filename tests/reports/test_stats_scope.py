@@ -48,17 +48,22 @@ def test_a_sector_limited_officer_sees_only_their_sector(areas, make_officer):
     assert trade.get("/api/v1/stats", {"area": "75", "sector": "trade"}).status_code == 200
 
 
-@pytest.mark.parametrize("params,code", [
-    ({"date_from": "2021-13-01"}, "date_invalid"),
-    ({"date_to": "yesterday"}, "date_invalid"),
-    ({"date_from": "2021-10-10", "date_to": "2021-10-01"}, "date_range_invalid"),
-    ({"date_from": "2021-01-01", "date_to": "2021-12-31"}, "date_range_too_long"),
-    ({"sector": "casino"}, "sector_invalid"),
+@pytest.mark.parametrize("params,code,message", [
+    ({"date_from": "2021-13-01"}, "date_invalid",
+     "Ngày không hợp lệ (cần dạng dd/mm/yyyy hoặc YYYY-MM-DD)."),
+    ({"date_to": "yesterday"}, "date_invalid",
+     "Ngày không hợp lệ (cần dạng dd/mm/yyyy hoặc YYYY-MM-DD)."),
+    ({"date_from": "2021-10-10", "date_to": "2021-10-01"}, "date_range_invalid",
+     "Ngày kết thúc trước ngày bắt đầu."),
+    ({"date_from": "2021-01-01", "date_to": "2021-12-31"}, "date_range_too_long",
+     "Khoảng thời gian quá dài (tối đa 92 ngày)."),
+    ({"sector": "casino"}, "sector_invalid", "Lĩnh vực không hợp lệ."),
 ])
-def test_bad_filters_are_422(district_officer, params, code):
+def test_bad_filters_are_422(district_officer, params, code, message):
     response = district_officer.get("/api/v1/stats", {"area": "731", **params})
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == code
+    assert (response.json()["error"]["code"], response.json()["error"]["message"]) == \
+        (code, message)
 
 
 def test_the_maximum_range_is_configurable(district_officer, settings):

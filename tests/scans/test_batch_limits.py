@@ -12,14 +12,14 @@ from kiemdich.people.codes import issue_app_code
 from kiemdich.scans.models import Scan
 from tests.conftest import ApiClient
 from tests.scans.conftest import scans_url
+from tests.shared_redis import shared_redis_cache
 
 pytestmark = pytest.mark.django_db
 
 BACKENDS = {
     "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                "LOCATION": "batch-limits"},
-    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-              "LOCATION": "redis://127.0.0.1:6379/13"},
+    "redis": shared_redis_cache()["default"],
 }
 
 

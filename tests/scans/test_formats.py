@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiemdich.core import clock
+from kiemdich.core import clock, error_codes
 from kiemdich.people.codes import (
     KIND_CARD,
     CodeError,
@@ -325,7 +325,7 @@ def test_venue_poster_gets_its_own_message(url):
     error = unreadable(url)
     assert error.code == "code_unreadable"
     assert error.extra == {"hint": "venue_poster"}
-    assert str(error.message) != str(CodeUnreadable.default_message)
+    assert str(error.message) != str(error_codes.message_of("code_unreadable"))
     assert error.as_dict()["error"]["hint"] == "venue_poster"
 
 

@@ -18,6 +18,7 @@ from kiemdich.privacy.models import AuditEntry
 from kiemdich.scans.models import Method, Scan, Visit
 from tests.conftest import ApiClient
 from tests.scans.conftest import CCCD, NATIONAL_QR, at, scans_url
+from tests.shared_redis import shared_redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -280,8 +281,7 @@ def test_a_reader_past_its_rate_is_told_to_wait_and_other_readers_are_not(
     from kiemdich.venues.devices import create_device
 
     if backend == "redis":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                       "LOCATION": "redis://127.0.0.1:6379/13"}}
+        settings.CACHES = shared_redis_cache()
         cache.clear()
     settings.SCAN_RATE_PER_MINUTE = 3
     other = create_device(venue, "Cổng phụ")[1]

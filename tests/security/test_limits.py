@@ -12,6 +12,7 @@ from ninja import Router, Schema
 from ninja.testing import TestClient
 
 from kiemdich.accounts.ratelimit import rate_limited
+from tests.shared_redis import shared_redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -185,8 +186,7 @@ def test_limit_keys_hold_no_phone_number_or_address(anon, settings, backend):
     from django.core.cache import cache
 
     if backend == "redis":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                       "LOCATION": "redis://127.0.0.1:6379/13"}}
+        settings.CACHES = shared_redis_cache()
         cache.clear()
     assert anon.post("/api/v1/auth/otp", {"phone": "0912345678"},
                      REMOTE_ADDR="203.0.113.77").status_code == 202

@@ -102,8 +102,9 @@ def test_bad_input(mai, case_id):
                                                       .isoformat()})
     assert too_long.status_code == 422
     assert too_long.json()["error"]["code"] == "window_too_long"
-    assert mai.patch(f"/api/v1/cases/{case_id}",
-                     {"margin_minutes": -5}).json()["error"]["code"] == "margin_invalid"
+    margin = mai.patch(f"/api/v1/cases/{case_id}", {"margin_minutes": -5}).json()["error"]
+    assert (margin["code"], margin["message"]) == \
+        ("margin_invalid", "Biên thời gian phải từ 0 đến 720 phút.")
     future = register({"phone": "0912600000"}, confirmed_at="2999-01-01T00:00:00+07:00")
     assert future.json()["error"]["code"] == "confirmed_in_future"
     assert register({"phone": "0912600000"}, confirmed_at="soon").status_code == 422

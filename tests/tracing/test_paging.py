@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
+from django.db import connection
+from ninja.responses import NinjaJSONEncoder
 
+from kiemdich.tracing.api import ExposuresOut, F2Out
 from tests.tracing.test_contacts import register, scene  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +54,27 @@ def test_every_page_read_in_turn_is_the_whole_ranking(mai, case_id, limit):
     for page in pages:
         assert page["contact_count"] == CONTACTS
         assert page["visits"] == whole["visits"]
+
+
+def _ranking_statements() -> list[tuple[int, int]]:
+    """(generic runs, custom runs) of each prepared copy of the ranking on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE %s", ["%WITH zone AS MATERIALIZED%"])
+        return cursor.fetchall()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'",
+                    reason="prepared statements are PostgreSQL's")
+def test_the_ranking_is_one_statement_prepared_at_its_first_run(mai, case_id):
+    # The first page's key is a huge number and the cursors' small ones, which psycopg
+    # would send as different integer types (another statement, planned anew five times).
+    before = sum(generic for generic, _custom in _ranking_statements())
+    pages = _every_page(mai, case_id, 1)
+    statements = _ranking_statements()
+    assert len(statements) == 1
+    assert statements[0][0] - before == len(pages) == CONTACTS
+    assert statements[0][1] == 0
 
 
 def test_ties_are_broken_by_first_overlap_then_person(mai, case_id):
@@ -103,7 +128,12 @@ def test_a_bad_limit_is_400_limit_invalid(mai, case_id, limit):
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "limit_invalid" and error["field"] == "limit"
-    assert error["message"]
+    # The catalogue's message, a template filled with the limit, in the asker's language.
+    assert error["message"] == "Số người mỗi trang (limit) phải là số nguyên từ 1 đến 500."
+    english = mai.get(f"/api/v1/cases/{case_id}/exposures", {"limit": limit},
+                      HTTP_ACCEPT_LANGUAGE="en").json()["error"]
+    assert english == {**error, "message": "The page size (limit) must be a whole number from 1 "
+                                           "to 500."}
 
 
 def _b64(text: str) -> str:
@@ -156,3 +186,23 @@ def test_the_openapi_document_describes_the_paging(anon):
     names = {p["name"] for p in operation["parameters"]}
     assert {"limit", "cursor", "include_people"} <= names
     assert "400" in operation["responses"]
+
+
+@pytest.mark.parametrize("params", [{}, {"limit": 3}, {"limit": 2, "include_people": "true"}])
+def test_the_body_is_what_its_schema_renders(mai, case_id, params):
+    """The exposures are rendered without django-ninja's validation: the bytes are those the
+    declared schema gives for the same answer (every field, in its order, its moments)."""
+    response = _get(mai, case_id, **params)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    through_schema = ExposuresOut.model_validate(response.json()).model_dump()
+    assert response.content.decode() == json.dumps(through_schema, cls=NinjaJSONEncoder)
+
+
+def test_f2_is_what_its_schema_renders(mai, case_id):
+    contacts = _get(mai, case_id, limit=2).json()["contacts"]
+    response = mai.post(f"/api/v1/cases/{case_id}/f2",
+                        {"person_ids": [c["person_id"] for c in contacts]})
+    assert response.status_code == 200, response.content
+    assert response.json()["rings"][0]["contacts"]
+    through_schema = F2Out.model_validate(response.json()).model_dump()
+    assert response.content.decode() == json.dumps(through_schema, cls=NinjaJSONEncoder)

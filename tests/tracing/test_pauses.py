@@ -224,6 +224,8 @@ def test_resuming_needs_a_different_authorised_officer(xa, xa2, xb, mai, khoa):
     province = pause(mai, "75").json()
     above = xa.post(f"/api/v1/tracing/pauses/{province['id']}/resume", {})
     assert above.status_code == 403 and code(above) == "pause_out_of_scope"
+    assert above.json()["error"]["message"] == \
+        "Bạn chỉ có thể tạm dừng hay bật lại thông báo trong địa bàn mình phụ trách."
 
 
 def test_the_portal_pauses_and_resumes(xa, xa2, areas):
@@ -238,7 +240,7 @@ def test_the_portal_pauses_and_resumes(xa, xa2, areas):
     assert "Cho biết lý do tạm dừng thông báo." in no_reason.content.decode()
     out_of_scope = page.post("/tracing/pauses/", {"area": areas["75"].pk, "reason": REASON},
                              follow=True)
-    assert "Bạn chỉ có thể tạm dừng thông báo trong địa bàn mình phụ trách." in \
+    assert "Bạn chỉ có thể tạm dừng hay bật lại thông báo trong địa bàn mình phụ trách." in \
         out_of_scope.content.decode()
     assert NoticePause.objects.count() == 0
 
@@ -256,3 +258,8 @@ def test_the_portal_pauses_and_resumes(xa, xa2, areas):
                          follow=True).content.decode()
     assert "Đã bật lại thông báo." in resumed and REASON not in resumed
     assert page.post("/tracing/pauses/", {"area": "987654", "reason": REASON}).status_code == 404
+    again = other.post(f"/tracing/pauses/{paused.pk}/resume/", {"reason": "Đã xác minh"},
+                       follow=True)
+    assert again.redirect_chain == [("/tracing/#notice-switch", 302)]
+    assert "Thông báo ở địa bàn này đã được bật lại." in again.content.decode()
+    assert other.post("/tracing/pauses/987654/resume/", {"reason": "x"}).status_code == 404

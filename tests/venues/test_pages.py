@@ -98,7 +98,15 @@ def test_posters_download_from_the_pages(owner):
     # The batch is a long task: the page's button starts it, its page offers the PDF.
     batch = task_file(owner, owner.post("/venues/posters.pdf", {"size": "A4"}))
     assert len(pdfium.PdfDocument(batch)) == 2
-    assert owner.get(f"/venues/{venue.pk}/poster.pdf", {"size": "B5"}).status_code == 404
+    # A size not offered is a bad request (the pages' handler: 400), not a missing poster.
+    assert owner.get(f"/venues/{venue.pk}/poster.pdf", {"size": "B5"}).status_code == 400
+    assert owner.post("/venues/posters.pdf", {"size": "B5"}).status_code == 400
+    assert owner.get(f"/venues/{venue.pk + 1000}/poster.pdf").status_code == 404
+
+
+def test_a_batch_of_posters_without_an_active_place_is_not_found(areas):
+    nobody = browser("0912000099")
+    assert nobody.post("/venues/posters.pdf", {"size": "A4"}).status_code == 404
 
 
 def test_staff_are_added_and_removed_on_the_page(owner, outbox):
@@ -112,6 +120,10 @@ def test_staff_are_added_and_removed_on_the_page(owner, outbox):
     assert bad.status_code == 400 and "không hợp lệ" in bad.content.decode()
     owner.post(f"/venues/{venue.pk}/staff/remove/", {"phone": "+84912000004"})
     assert not VenueStaff.objects.exists()
+    again = owner.post(f"/venues/{venue.pk}/staff/remove/", {"phone": "+84912000004"},
+                       follow=True)
+    assert again.redirect_chain == [(f"/venues/{venue.pk}/", 302)]
+    assert "Số điện thoại này không phải nhân viên của địa điểm." in again.content.decode()
 
 
 def test_a_reader_token_is_shown_once_on_the_page(owner):

@@ -118,7 +118,9 @@ def test_reader_names_are_checked(minh, register):
     venue = register(minh)
     url = f"/api/v1/venues/{venue['id']}/devices"
     assert minh.post(url, {"name": " "}).json()["error"]["field"] == "name"
-    assert minh.post(url, {"name": "x" * 101}).status_code == 422
+    too_long = minh.post(url, {"name": "x" * 101})
+    assert too_long.status_code == 422 and too_long.json()["error"] == {
+        "code": "too_long", "field": "name", "message": "Tên máy quét dài quá 100 ký tự."}
     assert minh.post(url, {}).status_code == 422
 
 

@@ -163,7 +163,10 @@ def test_lifting_through_the_page_asks_first(tuan, lan):
     assert Zone.objects.get().ended_at is None
     assert tuan.post(f"/zones/{zone.pk}/lift/").status_code == 302
     assert "Trần Thị Lan" not in _must_declare(tuan)
-    assert tuan.post(f"/zones/{zone.pk}/lift/").status_code == 409
+    again = tuan.post(f"/zones/{zone.pk}/lift/")
+    assert again.status_code == 409 and 'data-error-code="zone_ended"' in again.content.decode()
+    assert tuan.post(f"/zones/{zone.pk + 1000}/lift/").status_code == 404
+    assert tuan.get(f"/zones/{zone.pk + 1000}/lift/").status_code == 404
 
 
 def test_residents_count_in_the_must_declare_coverage(tuan, lan, make_client, areas):

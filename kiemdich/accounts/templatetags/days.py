@@ -8,5 +8,5 @@ register = template.Library()
 
 
 @register.simple_tag
-def day_input(name: str, value, element_id: str = "") -> str:
+def day_input(name: str, value: object, element_id: str = "") -> str:
     return render_day_input(name, value, element_id)

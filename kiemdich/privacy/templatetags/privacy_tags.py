@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django import template
+from django.template import Context
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +17,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def privacy_links(context) -> list[tuple[str, StrOrPromise]]:
+def privacy_links(context: Context) -> list[tuple[str, StrOrPromise]]:
     """The privacy pages this visitor may open: their own data for everyone, the audit trail
     for admins and auditors, abuse flags for officers."""
     scope = scope_of(context["request"])

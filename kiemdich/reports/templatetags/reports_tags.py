@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.template import Context
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def with_query(context, **changes) -> str:
+def with_query(context: Context, **changes: object) -> str:
     """The current query string with some parameters changed ("" removes one)."""
     params = context["request"].GET.copy()
     for key, value in changes.items():

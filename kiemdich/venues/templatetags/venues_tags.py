@@ -4,6 +4,7 @@ a staff phone may scan at."""
 from __future__ import annotations
 
 from django import template
+from django.template import Context
 
 from kiemdich.accounts import policy
 from kiemdich.accounts.phones import national_form
@@ -15,7 +16,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def venue_home(context) -> dict:
+def venue_home(context: Context) -> dict:
     user = context["request"].user
     owned = list(services.owned_venues(user))
     figures = services.today_figures(v.pk for v in owned)  # one query for all places

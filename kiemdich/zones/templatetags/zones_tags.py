@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from django import template
 
+from kiemdich.zones.services import zones_in
+
 if TYPE_CHECKING:
     from kiemdich.areas.models import Area
     from kiemdich.zones.models import Zone
@@ -15,6 +17,4 @@ register = template.Library()
 
 @register.simple_tag
 def area_zones(area: Area | None) -> list[Zone]:
-    from kiemdich.zones.services import zones_in
-
     return list(zones_in(area)) if area is not None else []

@@ -2,6 +2,7 @@
 people, declarations and scans), so every page has something to show. Idempotent."""
 
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -15,7 +16,7 @@ DEMO_APPS = ["accounts", "venues", "people", "declarations", "scans", "reports",
 class Command(BaseCommand):
     help = "Load demo data for the demo province (Đồng Nai). Safe to run again."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         for app in DEMO_APPS:
             try:
                 module = import_module(f"kiemdich.{app}.demo")

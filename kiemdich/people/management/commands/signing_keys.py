@@ -4,9 +4,10 @@ docs/operations.md ("Rotating keys") is the runbook.
 """
 
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kiemdich.core.audit import record
@@ -17,7 +18,7 @@ from kiemdich.people.models import SigningKey
 class Command(BaseCommand):
     help = "Manage the Ed25519 keys that sign personal QR codes (shared by every app server)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         actions.add_parser("list", help="every key, its state and until when it verifies")
         actions.add_parser("rotate", help="a new key signs from now; the old ones verify "
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                                                  "release's key directory (verify only)")
         take.add_argument("directory", type=Path)
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
             getattr(self, f"_{action}")(**options)
         except keys.KeyConflict:
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from None
 
-    def _list(self, **options):
+    def _list(self, **options: Any) -> None:
         now = timezone.now()
         active = keys.stored_keyring().reload().active_kid
         for row in SigningKey.objects.order_by("generation"):
@@ -56,12 +57,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{row.generation:>4} {row.kid} "
                               f"made {row.created_at:%Y-%m-%d %H:%M}  {state}")
 
-    def _rotate(self, **options):
+    def _rotate(self, **options: Any) -> None:
         row = keys.rotate()
         record("signing_keys", "signing_key_rotated", target=f"key:{row.kid}")
         self.stdout.write(self.style.SUCCESS(f"key {row.kid} signs from now on"))
 
-    def _retire(self, kid="", **options):
+    def _retire(self, kid: str = "", **options: Any) -> None:
         retired = keys.retire(kid=kid)
         if kid and not retired:
             raise CommandError(f"no superseded key {kid!r} to retire (rotate first if it is "
@@ -72,11 +73,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"retired: {' '.join(r.kid for r in retired) or 'none'}"))
 
-    def _reencrypt(self, **options):
+    def _reencrypt(self, **options: Any) -> None:
         count = keys.reencrypt()
         self.stdout.write(self.style.SUCCESS(f"re-encrypted {count} keys"))
 
-    def _import(self, directory, **options):
+    def _import(self, directory: Path, **options: Any) -> None:
         if not directory.is_dir():
             raise CommandError(f"{directory}: not a directory")
         imported = keys.import_directory(directory)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from kiemdich.privacy.retention import exclusive_run
@@ -7,7 +9,7 @@ from kiemdich.privacy.services import process_deletions
 class Command(BaseCommand):
     help = "Carry out pending account deletion requests (due within 72 hours of the request)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with exclusive_run() as acquired:
             if not acquired:
                 raise CommandError("a purge_expired run is in progress")

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kiemdich.privacy.services import purge
 
@@ -8,11 +10,11 @@ class Command(BaseCommand):
             "(RETENTION_*_DAYS), keeping what open cases hold. The job privacy.purge runs it "
             "hourly.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--skip-deletions", action="store_true",
                             help="only apply retention, leave deletion requests for later")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         counts = purge(deletions=not options["skip_deletions"], progress=self._progress)
         if counts is None:
             raise CommandError("another purge_expired run is in progress")

@@ -1,6 +1,7 @@
 import os
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kiemdich.privacy.dbroles import RolePlan, apply
 
@@ -11,11 +12,11 @@ class Command(BaseCommand):
             "Run from an administrator's DATABASE_URL, again after each migration. Passwords "
             "come from KIEMDICH_OWNER_DB_PASSWORD and KIEMDICH_APP_DB_PASSWORD when set.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--owner", default="kiemdich_owner")
         parser.add_argument("--app", default="kiemdich_app")
 
-    def handle(self, *args, owner: str, app: str, **options):
+    def handle(self, *args: Any, owner: str, app: str, **options: Any) -> None:
         if owner == app:
             raise CommandError("the owner and the app role must differ")
         try:

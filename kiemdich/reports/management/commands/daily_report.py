@@ -2,8 +2,9 @@
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kiemdich.areas.services import resolve_area
 from kiemdich.core import clock
@@ -14,14 +15,14 @@ from kiemdich.reports import daily, rollups, stats
 class Command(BaseCommand):
     help = "Write the day's report of an area as PDF and XLSX."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--area", required=True, help="area code, e.g. 75 or 731")
         parser.add_argument("--date", help="day YYYY-MM-DD (default: today)")
         parser.add_argument("--out", required=True, help="folder to write the files into")
         parser.add_argument("--refresh", action="store_true",
                             help="refresh that day's rollups first")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             day = date.fromisoformat(options["date"]) if options["date"] else \
                 clock.today()

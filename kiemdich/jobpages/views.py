@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,8 +18,9 @@ from kiemdich.accounts.ratelimit import client_ip
 from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.core import audit
-from kiemdich.core.errors import DomainError, NotFound
+from kiemdich.core.errors import Conflict, NotFound
 from kiemdich.core.exports import csv_lines
+from kiemdich.jobpages import access
 from kiemdich.jobs import services, tasks
 
 
@@ -42,7 +43,9 @@ def retry(request: HttpRequest, task_id: str) -> HttpResponse:
     _admin_only(request)
     try:
         services.retry(task_id)
-    except DomainError as exc:
+    except NotFound as exc:
+        # Another admin retried it a moment ago, or its row was purged: the list, shown
+        # again, says so rather than a dead end.
         messages.error(request, exc.message)
     else:
         audit.record(request.user, "job_retried", target=f"django_q.task:{task_id}",
@@ -65,16 +68,9 @@ def start_export(request: HttpRequest, kind: str, label: str, **params: object) 
     return redirect("jobs:task", pk=task.pk)
 
 
-def _task(request: HttpRequest, pk: int) -> tasks.Task:
-    try:
-        return tasks.visible(request.user, pk)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
-
-
 @login_required
 def task(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _task(request, pk)
+    item = access.visible(request.user, pk)
     kind = tasks.KINDS[item.kind]
     return render(request, "jobs/task.html", {
         "task": item, "kind": kind, "about": kind.describe(item) if kind.describe else "",
@@ -85,11 +81,11 @@ def task(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.of_owner(request.user, pk)
     try:
-        tasks.cancel(tasks.of_owner(request.user, pk))
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except DomainError as exc:
+        tasks.cancel(task)
+    except Conflict as exc:
+        # Finished while the page was open: the task's page, shown again, says so.
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Đã yêu cầu hủy; công việc dừng sau phần đang làm."))
@@ -112,17 +108,13 @@ def result_response(request: HttpRequest, user: User,
 
 @login_required
 def task_result(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
-    item = _task(request, pk)
-    try:
-        return result_response(request, request.user, item)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    return result_response(request, request.user, access.visible(request.user, pk))
 
 
 @login_required
 def task_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The bad rows as CSV: row, column, reason (no content of the rows)."""
-    item = _task(request, pk)
+    item = access.visible(request.user, pk)
     response = StreamingHttpResponse(
         csv_lines([_("Dòng"), _("Cột"), _("Lý do")], tasks.errors_of(item)),
         content_type="text/csv; charset=utf-8")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kiemdich.jobs import views
+from kiemdich.jobpages import views
 
 app_name = "jobs"
 urlpatterns = [

@@ -1,21 +1,23 @@
-"""The citizen's section of the home page, computed here so accounts need not know people."""
+"""The citizen's section of the home page: the account's people with their declaration of
+today, and the health officer's open alerts. Declarations draws it (it stands above people),
+so accounts' home page includes it without knowing either app."""
 
 from __future__ import annotations
 
 from django import template
+from django.template import Context
 
 from kiemdich.accounts import policy
 from kiemdich.accounts.scopes import scope_of
+from kiemdich.declarations.services import declared_today, open_alert_count
+from kiemdich.people import services
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def citizen_home(context) -> dict:
+def citizen_home(context: Context) -> dict:
     """The account's people with today's status, and whether consent is still needed."""
-    from kiemdich.declarations.services import declared_today, open_alert_count
-    from kiemdich.people import services
-
     request = context["request"]
     user = request.user
     scope = scope_of(request)
