@@ -1,4 +1,4 @@
-"""Bodies rendered without the schema's round trip (kiemdich.core.schemas.rendered) write
+"""Bodies rendered without the schema's round trip (kiemdich.core.rendering.rendered) write
 their moments as django-ninja's encoder does."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ninja.responses import NinjaJSONEncoder
 
-from kiemdich.core.schemas import json_time
+from kiemdich.core.rendering import json_time
 
 ZONES = st.sampled_from([UTC, ZoneInfo("Asia/Ho_Chi_Minh"), timezone(timedelta(hours=-3,
                                                                                 minutes=-30)),

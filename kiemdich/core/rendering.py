@@ -1,5 +1,7 @@
-"""An operation's answer rendered as django-ninja renders it, without its pydantic round trip
-when that round trip provably changes nothing.
+"""An operation's answer rendered as django-ninja renders it, without its pydantic round trip:
+the one place that writes an answer's bytes past ninja (`rendered`), for two kinds of body.
+
+**A body proven unchanged by the round trip** (the reader's lane: `answer_dumper`).
 
 django-ninja validates what an operation returns against the response schema of its status
 (every value wrapped in its DjangoGetter), dumps the model back to Python values and renders
@@ -14,16 +16,28 @@ serializers, resolvers, computed fields, a configuration of its own. The dump it
 (`Unprovable`) on any value of another type — a lazy translation, a string subclass, a
 number as text — which ninja then renders.
 tests/scans/test_lane.py compares the two renderings of the lane's answers.
+
+**A large body built from data the operation controls** (tracing's contacts: `rendered`,
+its moments written by `json_time`). ninja validates what an operation returns against its
+response schema (a Python object per field) and then encodes it, calling the encoder back for
+every datetime: for a page of contacts that was half the request's CPU, more than ranking
+them. Such an operation builds its body from ints, strings and moments as JSON text, so the
+bytes are those ninja would have sent; the schema stays the operation's documented answer
+(tests/tracing/test_paging.py checks one against the other).
 """
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin, overload
 
+from django.http import HttpResponse
 from ninja import Schema
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from pydantic import TypeAdapter, ValidationError
 
 Dump = Callable[[Any], Any]
@@ -31,6 +45,40 @@ _REQUIRED = object()
 # A default the dump may hand out as it is (pydantic does not copy it either).
 _PLAIN_DEFAULTS = (type(None), str, int, bool)
 _DATETIME = TypeAdapter(datetime)
+
+
+# As ninja's default renderer writes an answer (the API keeps it: `renders_like_ninja`).
+_CONTENT_TYPE = f"{JSONRenderer.media_type}; charset={JSONRenderer.charset}"
+
+
+def rendered(body: Any, status: int = 200) -> HttpResponse:
+    """The JSON answer of `body` as ninja's default renderer writes it (its encoder for
+    anything not plain JSON, e.g. a nested schema object), without validating it."""
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), status=status,
+                        content_type=_CONTENT_TYPE)
+
+
+def renders_like_ninja(renderer: object) -> bool:
+    """Whether the API's renderer writes what `rendered` writes (ninja's own, unconfigured)."""
+    return (type(renderer) is JSONRenderer and JSONRenderer.encoder_class is NinjaJSONEncoder
+            and not JSONRenderer.json_dumps_params)
+
+
+@overload
+def json_time(moment: datetime) -> str: ...
+@overload
+def json_time(moment: None) -> None: ...
+def json_time(moment: datetime | None) -> str | None:
+    """A moment as the API writes it (Django's JSON encoder: milliseconds at most, UTC as
+    `Z`)."""
+    if moment is None:
+        return None
+    text = moment.isoformat()
+    if moment.microsecond:
+        text = text[:23] + text[26:]
+    if text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    return text
 
 
 class Unprovable(Exception):  # noqa: N818 (a verdict, not an error)

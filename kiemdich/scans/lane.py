@@ -49,7 +49,7 @@ from pydantic import ValidationError
 
 from kiemdich.accounts.auth import user_for_token
 from kiemdich.core.hooks import HookMiddleware
-from kiemdich.core.rendering import Dump, Unprovable, answer_dumper
+from kiemdich.core.rendering import Dump, Unprovable, answer_dumper, rendered, renders_like_ninja
 from kiemdich.scans.access import venue_for_device
 from kiemdich.scans.api import CheckinIn, ScanIn, checkin, scan
 from kiemdich.venues.devices import device_for_token
@@ -154,8 +154,9 @@ class _Route:
     def __init__(self, path: str) -> None:
         self.match = resolve(path)
         self.operation = operation = _operation(self.match.func)
-        plain = not (operation.by_alias or operation.exclude_unset or
-                     operation.exclude_defaults or operation.exclude_none)
+        plain = renders_like_ninja(operation.api.renderer if operation.api else None) and not (
+            operation.by_alias or operation.exclude_unset or operation.exclude_defaults or
+            operation.exclude_none)
         self.dumps: dict[int, Dump] = {}
         for status, model in operation.response_models.items():
             dump = answer_dumper(model.model_fields["response"].annotation) if plain else None
@@ -172,10 +173,7 @@ class _Route:
             except Unprovable:
                 pass
             else:
-                return HttpResponse(api.renderer.render(request, body,
-                                                        response_status=result.status_code),
-                                    status=result.status_code,
-                                    content_type=api.get_content_type())
+                return rendered(body, result.status_code)
         response = self.operation._result_to_response(
             request, result, api.create_temporal_response(request))
         assert isinstance(response, HttpResponse)

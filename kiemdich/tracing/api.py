@@ -14,7 +14,8 @@ from kiemdich.accounts.requests import AuthedRequest
 from kiemdich.accounts.scopes import scope_of
 from kiemdich.areas.services import resolve_area
 from kiemdich.core.masking import shape_for_officer
-from kiemdich.core.schemas import ErrorOut, PersonShape, json_time, rendered
+from kiemdich.core.rendering import json_time, rendered
+from kiemdich.core.schemas import ErrorOut, PersonShape
 from kiemdich.jobpages.api import TaskOut, task_out
 from kiemdich.tracing import engine, exports, notices, pauses, services, zoning
 from kiemdich.tracing.models import Case, CaseRequest, Notice, NoticeBatch
