@@ -5,7 +5,7 @@ through the describer and the facet this app gives them at start-up."""
 
 from __future__ import annotations
 
-from django.db.models import Model
+from django.db.models import Model, OuterRef, Subquery
 
 from kiemdich.accounts.models import Grant, User
 from kiemdich.accounts.scopes import Scope
@@ -16,13 +16,17 @@ def describe_actor(user: Model) -> tuple[str, str]:
     """(roles, name) of an account as the trail shows it: "health_officer@79, admin" and the
     display name (or the account's own person's name) of staff; "citizen" and no name for
     an account without a role."""
-    grants = Grant.objects.filter(user_id=user.pk).select_related("area").order_by("role", "pk")
-    roles = [f"{g.role}@{g.area.code}" if g.area is not None else g.role for g in grants]
-    if not roles:
+    # One query: every entry an officer's view writes (a case's contacts, a full record)
+    # describes its actor, and the grants' rows carry the self person's name along.
+    self_name = Person.objects.filter(account_id=OuterRef("user_id"), is_self=True) \
+        .values("full_name")[:1]
+    grants = list(Grant.objects.filter(user_id=user.pk).order_by("role", "pk")
+                  .annotate(self_name=Subquery(self_name))
+                  .values_list("role", "area__code", "self_name"))
+    if not grants:
         return "citizen", ""
-    name = getattr(user, "display_name", "") or (
-        Person.objects.filter(account_id=user.pk, is_self=True)
-        .values_list("full_name", flat=True).first() or "")
+    roles = [f"{role}@{code}" if code is not None else role for role, code, _ in grants]
+    name = getattr(user, "display_name", "") or grants[0][2] or ""
     return ", ".join(dict.fromkeys(roles))[:200], name[:120]
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from kiemdich.accounts.models import Role
 from kiemdich.accounts.services import account_for_phone, grant_role
 from kiemdich.core.audit import pseudonym, record
+from kiemdich.people.models import Person
 from kiemdich.privacy.audit import verify_chain
 from kiemdich.privacy.models import AuditEntry
 from tests.conftest import page_export
@@ -194,6 +195,18 @@ def test_data_access_is_recorded_with_the_actors_name_role_and_address(areas, ma
         "action": "export"}, "csv").content.decode("utf-8-sig"))))
     assert rows[1][3:5] == ["Trần Thị Bình", "officer@731"] and rows[1][8] == "203.0.113.7"
     assert verify_chain()[1] is None
+
+
+def test_staff_without_a_display_name_are_named_by_their_own_person_with_every_role(
+        areas, make_officer):
+    officer = make_officer("0912000024", Role.OFFICER, areas["731"])
+    grant_role("0912000024", Role.ADMIN)
+    grant_role("0912000024", Role.HEALTH_OFFICER, areas["75"])
+    Person.objects.filter(account=officer.user, is_self=True).update(full_name="Phạm Văn Dũng")
+    Person.objects.create(account=officer.user, is_self=False, full_name="Phạm Thị Em")
+    entry = record(officer.user, "view_full_person", target="people.person:1")
+    assert (entry.actor_name, entry.actor_role) == (
+        "Phạm Văn Dũng", "admin, health_officer@75, officer@731")
 
 
 def test_a_citizen_actor_is_recorded_by_role_without_a_name(lan):
