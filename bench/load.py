@@ -497,9 +497,12 @@ def ramp(base: str, traffic: Traffic, start: float, step_seconds: float, connect
 
     Steps of `coarse` first, then from the last rate kept up with by `growth`: a fast machine
     is not walked up from a low start in many small steps, and a start the machine cannot
-    keep up with is halved (down to 10/s) rather than reported as a sustained rate of 0."""
+    keep up with is halved (down to 10/s) rather than reported as a sustained rate of 0.
+    A step missed above a rate already kept up with is measured once more before it counts:
+    a stall of a second or two on a shared machine (a checkpoint, autovacuum after the data
+    was written) ended the no-op's ramp at a third of the rate it keeps up with."""
     phases: list[Phase] = []
-    best, rate, factor, kept = 0.0, start, coarse, 0.0
+    best, rate, factor, kept, retried = 0.0, start, coarse, 0.0, 0.0
     while 10 <= rate <= limit:
         phase = measured(base, traffic, rate, step_seconds, connections, memory, check=False)
         phases.append(phase)
@@ -507,6 +510,8 @@ def ramp(base: str, traffic: Traffic, start: float, step_seconds: float, connect
                 and phase.p99_ms <= p99_ms):
             best, kept = max(best, phase.accepted_per_second), rate
             rate *= factor
+        elif kept and retried != rate:
+            retried = rate
         elif not kept:
             rate /= 2
         elif factor == coarse:
