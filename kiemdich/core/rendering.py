@@ -60,8 +60,8 @@ def rendered(body: Any, status: int = 200) -> HttpResponse:
 
 def renders_like_ninja(renderer: object) -> bool:
     """Whether the API's renderer writes what `rendered` writes (ninja's own, unconfigured)."""
-    return (type(renderer) is JSONRenderer and JSONRenderer.encoder_class is NinjaJSONEncoder
-            and not JSONRenderer.json_dumps_params)
+    return (type(renderer) is JSONRenderer and renderer.encoder_class is NinjaJSONEncoder
+            and not renderer.json_dumps_params)
 
 
 @overload

@@ -13,7 +13,7 @@ from kiemdich.people.models import Person
 
 
 def describe_actor(user: Model) -> tuple[str, str]:
-    """(roles, name) of an account as the trail shows it: "health_officer@79, admin" and the
+    """(roles, name) of an account as the trail shows it: "admin, health_officer@79" and the
     display name (or the account's own person's name) of staff; "citizen" and no name for
     an account without a role."""
     # One query: every entry an officer's view writes (a case's contacts, a full record)
